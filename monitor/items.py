@@ -1,0 +1,41 @@
+"""What a spider yields: one listing as one marketplace showed it at one moment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass
+class ListingItem:
+    """A listing as scraped; pipelines fill the derived fields (price_cny, contacts, ...).
+
+    Spiders set the raw fields only. ``status`` is ``"live"`` for a listing that
+    answered, or ``"removed"`` when a revisit found it gone (``removal_kind`` then says
+    how: ``http_404``, ``http_410``, ``deleted_page``, ``redirect_home``).
+    """
+
+    site: str
+    external_id: str
+    url: str
+    title: str = ""
+    description: str = ""
+    price_text: str = ""
+    location: str = ""
+    seller: str = ""
+    contact_text: str = ""
+    posted_text: str = ""
+    keyword: str = ""
+    status: str = "live"
+    removal_kind: str = ""
+    fetched_at: datetime | None = None
+    # Raw response kept for evidence (body bytes and the encoding they are in).
+    raw_body: bytes = b""
+    raw_encoding: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+    # Filled by pipelines.
+    price_amount: float | None = None
+    price_currency: str = ""
+    price_cny: float | None = None
+    posted_at: datetime | None = None
+    contacts: list[tuple[str, str]] = field(default_factory=list)
