@@ -1,0 +1,200 @@
+"""The database handle: engine, sessions, schema version checks and run bookkeeping.
+
+The same code serves SQLite (the laptop default, with WAL and foreign keys switched on)
+and PostgreSQL through psycopg 3; nothing here is dialect-specific SQL.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Iterator
+
+from sqlalchemy import Engine, create_engine, event, select, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
+from sqlalchemy.orm import Session, sessionmaker
+
+import monitor
+from monitor.exceptions import SchemaOutdatedError, StorageError
+from monitor.storage.models import CrawlRun, Listing, Site
+from monitor.storage.timeutil import month_of, naive
+
+log = logging.getLogger(__name__)
+
+
+def migrations_dir() -> Path:
+    """The Alembic folder: inside the installed package, else the checkout's ``alembic/``."""
+    package = Path(monitor.__file__).resolve().parent
+    installed = package / "migrations"
+    if (installed / "env.py").is_file():
+        return installed
+    return package.parent / "alembic"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+class Database:
+    """One database, given by a SQLAlchemy URL; ``evidence_dir`` holds saved pages."""
+
+    def __init__(self, url: str, evidence_dir: str | Path | None = None, echo: bool = False) -> None:
+        try:
+            parsed = make_url(url)
+        except ArgumentError as exc:
+            raise StorageError(f"not a database URL: {url!r} ({exc})") from None
+        self.url = url
+        self.dialect = parsed.get_backend_name()
+        kwargs: dict[str, Any] = {"echo": echo}
+        sqlite_file: Path | None = None
+        if self.dialect == "sqlite":
+            kwargs["connect_args"] = {"timeout": 30}
+            if parsed.database and parsed.database != ":memory:":
+                sqlite_file = Path(parsed.database).expanduser()
+                sqlite_file.parent.mkdir(parents=True, exist_ok=True)
+        else:
+            kwargs["pool_pre_ping"] = True
+        try:
+            self.engine: Engine = create_engine(url, **kwargs)
+        except (ArgumentError, ImportError) as exc:
+            raise StorageError(f"cannot open database {parsed.render_as_string(hide_password=True)}: {exc}") from None
+        if self.dialect == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        if evidence_dir is not None:
+            self.evidence_dir: Path | None = Path(evidence_dir)
+        elif sqlite_file is not None:
+            self.evidence_dir = sqlite_file.resolve().parent / "evidence"
+        else:
+            self.evidence_dir = None
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._checked = False
+
+    def __repr__(self) -> str:
+        return f"Database({make_url(self.url).render_as_string(hide_password=True)!r})"
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A Session that commits when the block ends normally and rolls back otherwise."""
+        session = self._sessions()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # -- schema -------------------------------------------------------------------------
+
+    def _alembic_config(self, connection: Any = None) -> Any:
+        from alembic.config import Config as AlembicConfig
+
+        cfg = AlembicConfig()
+        cfg.set_main_option("script_location", str(migrations_dir()))
+        cfg.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
+        cfg.attributes["connection"] = connection
+        return cfg
+
+    def head_revision(self) -> str | None:
+        from alembic.script import ScriptDirectory
+
+        return ScriptDirectory.from_config(self._alembic_config()).get_current_head()
+
+    def current_revision(self) -> str | None:
+        from alembic.runtime.migration import MigrationContext
+
+        try:
+            with self.engine.connect() as conn:
+                return MigrationContext.configure(conn).get_current_revision()
+        except OperationalError as exc:
+            raise StorageError(f"cannot read database {self!r}: {exc.orig}") from None
+
+    def upgrade(self, revision: str = "head") -> None:
+        """Apply migrations up to ``revision``; creates the schema in an empty database."""
+        from alembic import command
+
+        with self.engine.begin() as conn:
+            command.upgrade(self._alembic_config(conn), revision)
+        self._checked = False
+
+    def downgrade(self, revision: str) -> None:
+        from alembic import command
+
+        with self.engine.begin() as conn:
+            command.downgrade(self._alembic_config(conn), revision)
+        self._checked = False
+
+    def status(self) -> dict[str, Any]:
+        """Current and head revisions and the revisions still to apply."""
+        from alembic.script import ScriptDirectory
+
+        script = ScriptDirectory.from_config(self._alembic_config())
+        current = self.current_revision()
+        head = script.get_current_head()
+        pending = []
+        if current != head:
+            for rev in script.iterate_revisions(head, current):
+                pending.append(f"{rev.revision} {rev.doc or ''}".strip())
+        return {"current": current, "head": head, "pending": list(reversed(pending)), "up_to_date": current == head}
+
+    def check_current(self) -> None:
+        """Refuse a database that is behind (or ahead of) this code's migrations."""
+        if self._checked:
+            return
+        current = self.current_revision()
+        head = self.head_revision()
+        if current != head:
+            from alembic.script import ScriptDirectory
+
+            known = {s.revision for s in ScriptDirectory.from_config(self._alembic_config()).walk_revisions()}
+            if current is not None and current not in known:
+                raise SchemaOutdatedError(
+                    f"database {self!r} is at revision {current}, newer than this version of wtm knows "
+                    f"(head {head}); upgrade wtm"
+                )
+            where = f"at revision {current}" if current else "empty (no schema)"
+            raise SchemaOutdatedError(
+                f"database {self!r} is {where} but this version of wtm needs {head}: run `wtm db upgrade`"
+            )
+        self._checked = True
+
+    # -- runs ---------------------------------------------------------------------------
+
+    def start_run(self, kind: str = "monthly", started_at: datetime | None = None, month: str | None = None) -> int:
+        started = naive(started_at or datetime.now())
+        with self.session() as s:
+            run = CrawlRun(kind=kind, started_at=started, month=month or month_of(started_at or started))
+            s.add(run)
+            s.flush()
+            return run.id
+
+    def finish_run(self, run_id: int, finished_at: datetime | None = None) -> None:
+        with self.session() as s:
+            s.execute(update(CrawlRun).where(CrawlRun.id == run_id).values(finished_at=naive(finished_at or datetime.now())))
+
+    def listings_to_revisit(self, site: str, flagged_only: bool = False) -> list[tuple[str, str]]:
+        """(external_id, url) of the site's listings not yet known to be removed."""
+        query = (
+            select(Listing.external_id, Listing.url)
+            .join(Site, Site.id == Listing.site_id)
+            .where(Site.name == site, Listing.removed_at.is_(None))
+            .order_by(Listing.id)
+        )
+        if flagged_only:
+            query = query.where(Listing.flagged.is_(True))
+        try:
+            with self.engine.connect() as conn:
+                return [(row[0], row[1]) for row in conn.execute(query)]
+        except (OperationalError, ProgrammingError) as exc:
+            raise StorageError(f"cannot read listings of {site!r} from {self!r}: {exc.orig}") from None

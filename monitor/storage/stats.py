@@ -1,0 +1,339 @@
+"""The monthly report's questions, as query functions over a Session.
+
+Months are "YYYY-MM" strings; "new flagged ads in M" are flagged listings first seen in M.
+Every query groups on indexed month columns (``listings.first_seen_month``,
+``listing_species``) in portable SQL, and loads details only for the few rows shown, so
+each stays well under two seconds on millions of rows (see benchmarks/storage.py).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, union
+from sqlalchemy.orm import Session
+
+from monitor.storage.models import (
+    Contact,
+    Listing,
+    ListingSpecies,
+    Match,
+    ReviewDecision,
+    Site,
+    SiteCrawl,
+    TakedownItem,
+    TakedownRequest,
+)
+from monitor.storage.timeutil import check_month, previous_month
+
+__all__ = [
+    "crawl_health",
+    "example_ads",
+    "months_with_data",
+    "monthly_trend",
+    "new_flagged_by_site",
+    "new_flagged_by_site_species",
+    "new_flagged_by_species",
+    "new_flagged_summary",
+    "removals",
+    "review_counts",
+    "takedown_outcomes",
+    "term_hits",
+    "top_dealers",
+]
+
+
+def new_flagged_by_species(s: Session, month: str) -> dict[str, int]:
+    check_month(month)
+    rows = s.execute(
+        select(ListingSpecies.species, func.count())
+        .where(ListingSpecies.first_seen_month == month)
+        .group_by(ListingSpecies.species)
+        .order_by(ListingSpecies.species)
+    )
+    return {species: count for species, count in rows}
+
+
+def new_flagged_by_site(s: Session, month: str) -> dict[str, int]:
+    check_month(month)
+    counts = s.execute(
+        select(Listing.site_id, func.count())
+        .where(Listing.first_seen_month == month, Listing.flagged.is_(True))
+        .group_by(Listing.site_id)
+    ).all()
+    names = _site_names(s)
+    return dict(sorted((names[site_id], count) for site_id, count in counts))
+
+
+def new_flagged_by_site_species(s: Session, month: str) -> dict[tuple[str, str], int]:
+    check_month(month)
+    counts = s.execute(
+        select(ListingSpecies.site_id, ListingSpecies.species, func.count())
+        .where(ListingSpecies.first_seen_month == month)
+        .group_by(ListingSpecies.site_id, ListingSpecies.species)
+    ).all()
+    names = _site_names(s)
+    return dict(sorted(((names[site_id], species), count) for site_id, species, count in counts))
+
+
+def new_flagged_summary(s: Session, month: str) -> dict[str, int]:
+    """New flagged listings in ``month``, and how many are unique ads rather than re-posts
+    (same text under a new id or on another site) of an ad seen before."""
+    check_month(month)
+    total, reposts = s.execute(
+        select(func.count(), func.count(Listing.repost_of))
+        .where(Listing.first_seen_month == month, Listing.flagged.is_(True))
+    ).one()
+    return {"listings": total, "unique_ads": total - reposts, "reposts": reposts}
+
+
+def monthly_trend(s: Session) -> list[tuple[str, str, int]]:
+    """(month, species, new flagged listings) for every month with data, oldest first."""
+    rows = s.execute(
+        select(ListingSpecies.first_seen_month, ListingSpecies.species, func.count())
+        .group_by(ListingSpecies.first_seen_month, ListingSpecies.species)
+        .order_by(ListingSpecies.first_seen_month, ListingSpecies.species)
+    )
+    return [(month, species, count) for month, species, count in rows]
+
+
+def removals(s: Session, month: str) -> list[dict[str, Any]]:
+    """Per site: flagged listings live at the start of ``month``, and those removed during it by kind."""
+    check_month(month)
+    live = dict(s.execute(
+        select(Listing.site_id, func.count())
+        .where(
+            Listing.flagged.is_(True),
+            Listing.first_seen_month < month,
+            or_(Listing.removed_month.is_(None), Listing.removed_month >= month),
+        )
+        .group_by(Listing.site_id)
+    ).tuples().all())
+    removed: dict[int, dict[str, int]] = defaultdict(dict)
+    for site_id, kind, count in s.execute(
+        select(Listing.site_id, Listing.removal_kind, func.count())
+        .where(Listing.flagged.is_(True), Listing.removed_month == month)
+        .group_by(Listing.site_id, Listing.removal_kind)
+    ):
+        removed[site_id][kind or "unknown"] = count
+    names = _site_names(s)
+    out = []
+    for site_id in sorted(set(live) | set(removed), key=lambda i: names[i]):
+        total = sum(removed[site_id].values()) if site_id in removed else 0
+        at_start = live.get(site_id, 0)
+        out.append({
+            "site": names[site_id],
+            "live_at_start": at_start,
+            "removed": total,
+            "by_kind": dict(sorted(removed.get(site_id, {}).items())),
+            "removal_rate": (total / at_start) if at_start else None,
+        })
+    return out
+
+
+def takedown_outcomes(s: Session, month: str) -> list[dict[str, Any]]:
+    """Per site, for the takedown requests filed for ``month``: how many listings were
+    requested and how many were gone within 30 and 60 days of the request."""
+    check_month(month)
+    rows = s.execute(
+        select(TakedownRequest.site_id, TakedownRequest.sent_at, TakedownItem.removed_at, Listing.removed_at)
+        .join(TakedownItem, TakedownItem.request_id == TakedownRequest.id)
+        .join(Listing, Listing.id == TakedownItem.listing_id)
+        .where(TakedownRequest.month == month)
+    ).all()
+    per_site: dict[int, Counter] = defaultdict(Counter)
+    for site_id, sent_at, item_removed, listing_removed in rows:
+        gone = item_removed or listing_removed
+        counts = per_site[site_id]
+        counts["requested"] += 1
+        if gone is not None and gone >= sent_at - timedelta(days=1):
+            days = (gone - sent_at).total_seconds() / 86400
+            counts["removed_30d"] += days <= 30
+            counts["removed_60d"] += days <= 60
+            counts["removed"] += 1
+    names = _site_names(s)
+    return [
+        {
+            "site": names[site_id],
+            "requested": c["requested"],
+            "removed_30d": c["removed_30d"],
+            "removed_60d": c["removed_60d"],
+            "removed": c["removed"],
+            "pending": c["requested"] - c["removed"],
+        }
+        for site_id, c in sorted(per_site.items(), key=lambda pair: names[pair[0]])
+    ]
+
+
+def top_dealers(s: Session, month: str, limit: int = 20) -> list[dict[str, Any]]:
+    """Dealers with the most new flagged listings in ``month``, with their whole record."""
+    check_month(month)
+    top = s.execute(
+        select(Listing.dealer_id, func.count().label("n"))
+        .where(Listing.first_seen_month == month, Listing.flagged.is_(True), Listing.dealer_id.is_not(None))
+        .group_by(Listing.dealer_id)
+        .order_by(func.count().desc(), Listing.dealer_id)
+        .limit(limit)
+    ).all()
+    if not top:
+        return []
+    ids = [dealer_id for dealer_id, _ in top]
+    names = _site_names(s)
+    listings = s.execute(
+        select(Listing.id, Listing.dealer_id, Listing.site_id, Listing.first_seen_month)
+        .where(Listing.dealer_id.in_(ids), Listing.flagged.is_(True))
+    ).all()
+    listing_dealer = {lid: did for lid, did, _, _ in listings}
+    sites: dict[int, set[str]] = defaultdict(set)
+    months: dict[int, set[str]] = defaultdict(set)
+    totals: Counter = Counter()
+    for lid, did, site_id, first_month in listings:
+        sites[did].add(names[site_id])
+        months[did].add(first_month)
+        totals[did] += 1
+    by_species: dict[int, Counter] = defaultdict(Counter)
+    lids = list(listing_dealer)
+    for start in range(0, len(lids), 500):
+        for lid, species in s.execute(
+            select(ListingSpecies.listing_id, ListingSpecies.species).where(ListingSpecies.listing_id.in_(lids[start:start + 500]))
+        ):
+            by_species[listing_dealer[lid]][species] += 1
+    contacts: dict[int, list[dict[str, str]]] = defaultdict(list)
+    for did, kind, value in s.execute(
+        select(Contact.dealer_id, Contact.kind, Contact.value).where(Contact.dealer_id.in_(ids)).order_by(Contact.kind, Contact.value)
+    ):
+        contacts[did].append({"kind": kind, "value": value})
+    return [
+        {
+            "dealer_id": did,
+            "new_ads": new,
+            "total_ads": totals[did],
+            "contacts": contacts[did],
+            "ads_by_species": dict(sorted(by_species[did].items())),
+            "sites": sorted(sites[did]),
+            "months_active": sorted(months[did]),
+        }
+        for did, new in top
+    ]
+
+
+def term_hits(s: Session, month: str) -> list[dict[str, Any]]:
+    """Matches by (term, species, kind) on listings first seen this month and last month."""
+    check_month(month)
+    last = previous_month(month)
+    rows = s.execute(
+        select(Match.term, Match.species, Match.kind, Listing.first_seen_month, func.count())
+        .join(Listing, Listing.id == Match.listing_id)
+        .where(Listing.first_seen_month.in_([month, last]), Listing.flagged.is_(True))
+        .group_by(Match.term, Match.species, Match.kind, Listing.first_seen_month)
+    ).all()
+    hits: dict[tuple[str, str, str], dict[str, int]] = defaultdict(lambda: {"this": 0, "last": 0})
+    for term, species, kind, row_month, count in rows:
+        hits[(term, species, kind)]["this" if row_month == month else "last"] += count
+    out = [
+        {"term": term, "species": species, "kind": kind, "hits": c["this"], "hits_last_month": c["last"]}
+        for (term, species, kind), c in hits.items()
+    ]
+    out.sort(key=lambda r: (-r["hits"], -r["hits_last_month"], r["species"], r["term"]))
+    return out
+
+
+def example_ads(s: Session, month: str, limit: int = 30) -> list[dict[str, Any]]:
+    """The month's highest-scoring new flagged listings, with matches for highlighting."""
+    check_month(month)
+    rows = s.execute(
+        select(Listing, Site.name)
+        .join(Site, Site.id == Listing.site_id)
+        .where(Listing.first_seen_month == month, Listing.flagged.is_(True))
+        .order_by(Listing.score.desc(), Listing.id)
+        .limit(limit)
+    ).all()
+    ids = [listing.id for listing, _ in rows]
+    matches: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    decisions: dict[int, str] = {}
+    if ids:
+        for m in s.scalars(select(Match).where(Match.listing_id.in_(ids)).order_by(Match.listing_id, Match.field, Match.start_offset)):
+            matches[m.listing_id].append({
+                "term": m.term, "species": m.species, "kind": m.kind, "field": m.field,
+                "start": m.start_offset, "end": m.end_offset, "text": m.text, "trick": m.trick,
+            })
+        decisions = dict(s.execute(
+            select(ReviewDecision.listing_id, ReviewDecision.decision)
+            .where(ReviewDecision.listing_id.in_(ids), ReviewDecision.current.is_(True))
+        ).tuples().all())
+    return [
+        {
+            "id": listing.id, "site": site, "external_id": listing.external_id, "url": listing.url,
+            "title": listing.title, "description": listing.description, "price_text": listing.price_text,
+            "price_cny": listing.price_cny, "location": listing.location, "seller": listing.seller,
+            "posted_at": listing.posted_at, "first_seen": listing.first_seen, "last_seen": listing.last_seen,
+            "removed_at": listing.removed_at, "removal_kind": listing.removal_kind,
+            "species": list(listing.species or []), "score": listing.score, "dealer_id": listing.dealer_id,
+            "repost_of": listing.repost_of, "evidence_sha256": listing.evidence_sha256,
+            "review": decisions.get(listing.id, "candidate"), "matches": matches[listing.id],
+        }
+        for listing, site in rows
+    ]
+
+
+def crawl_health(s: Session, month: str) -> list[dict[str, Any]]:
+    """Per site, the health figures of its latest crawl in ``month`` (flattened), plus
+    ``site``, ``last_run``, ``status`` and the raw ``health`` dict."""
+    check_month(month)
+    latest = (
+        select(SiteCrawl.site_id, func.max(SiteCrawl.id).label("crawl_id"))
+        .where(SiteCrawl.month == month, SiteCrawl.status != "refused")
+        .group_by(SiteCrawl.site_id)
+        .subquery()
+    )
+    rows = s.execute(
+        select(SiteCrawl, Site.name).join(latest, latest.c.crawl_id == SiteCrawl.id).join(Site, Site.id == SiteCrawl.site_id)
+        .order_by(Site.name)
+    ).all()
+    out = []
+    for crawl, name in rows:
+        health = dict(crawl.health or {})
+        entry: dict[str, Any] = {"items": crawl.items, **health}
+        entry.update({
+            "site": name, "last_run": crawl.finished_at or crawl.started_at, "status": crawl.status,
+            "run_id": crawl.run_id, "new_listings": crawl.new_listings, "removed_listings": crawl.removed_listings,
+            "health": health,
+        })
+        if crawl.status != "finished":
+            entry["healthy"] = False
+            entry.setdefault("problems", [f"crawl {crawl.status}"])
+        out.append(entry)
+    return out
+
+
+def review_counts(s: Session, month: str) -> dict[str, dict[str, int]]:
+    """species -> counts of the month's new flagged listings by current review decision."""
+    check_month(month)
+    rows = s.execute(
+        select(ListingSpecies.species, ReviewDecision.decision, func.count())
+        .select_from(ListingSpecies)
+        .outerjoin(ReviewDecision, and_(ReviewDecision.listing_id == ListingSpecies.listing_id, ReviewDecision.current.is_(True)))
+        .where(ListingSpecies.first_seen_month == month)
+        .group_by(ListingSpecies.species, ReviewDecision.decision)
+    ).all()
+    out: dict[str, dict[str, int]] = {}
+    for species, decision, count in rows:
+        counts = out.setdefault(species, {"confirmed": 0, "rejected": 0, "candidate": 0})
+        key = decision if decision in ("confirmed", "rejected") else "candidate"
+        counts[key] += count
+    return dict(sorted(out.items()))
+
+
+def months_with_data(s: Session) -> list[str]:
+    """Months with listings first seen or crawls run, oldest first."""
+    query = union(
+        select(Listing.first_seen_month.label("month")).distinct(),
+        select(SiteCrawl.month.label("month")).distinct(),
+    )
+    return sorted(m for (m,) in s.execute(query) if m)
+
+
+def _site_names(s: Session) -> dict[int, str]:
+    return dict(s.execute(select(Site.id, Site.name)).tuples().all())
