@@ -1,0 +1,38 @@
+"""``wtm report``: write the monthly briefing (HTML) or its tables (XLSX, CSV, JSON)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from monitor.cli import State, pass_state
+from monitor.months import parse_month
+
+
+def _month(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        parse_month(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    return value.strip()
+
+
+@click.command("report")
+@click.option("--month", callback=_month, metavar="YYYY-MM",
+              help="Month to report on (default: the last complete month with data).")
+@click.option("--out", type=click.Path(dir_okay=True, path_type=Path), metavar="PATH",
+              help="Where to write (default: <data_dir>/reports/report-YYYY-MM.<format>; csv: a folder).")
+@click.option("--format", "fmt", type=click.Choice(["html", "xlsx", "csv", "json"]), default="html",
+              show_default=True, help="An HTML page, or the same tables for spreadsheets.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="Page language: Simplified Chinese, or English headings.")
+@pass_state
+def report_command(state: State, month: str | None, out: Path | None, fmt: str, lang: str) -> None:
+    """Write the monthly briefing from the database and print the path written."""
+    from monitor.reports import render_report
+
+    path = render_report(state.config, month, out, fmt=fmt, lang=lang)
+    click.echo(str(path))

@@ -1,0 +1,347 @@
+"""The report's content as plain data: ``build_context`` turns the stats queries into one dict.
+
+The context is pure data (numbers, strings, lists, dicts; JSON-able) so the HTML page and the
+spreadsheet exports show the same figures, and a test can check figures without parsing
+HTML. It reads the database only through ``monitor.storage.stats``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Iterable, Mapping
+
+from monitor.months import months_between, parse_month, shift_month
+
+from .labels import SPECIES_NAMES, species_name, words
+
+# How many rows the tables keep; the exports carry the same rows.
+DEALER_LIMIT = 20
+EXAMPLE_LIMIT = 30
+MOVER_LIMIT = 3
+# A term "rises" when it gained at least this many hits and at least half again last month's.
+RISING_MIN_GAIN = 3
+RISING_FACTOR = 1.5
+
+EXAMPLE_FIELDS = ("title", "description", "price_text", "location", "seller", "posted")
+
+
+def build_context(source: Any, month: str, lang: str = "zh", *, now: datetime | None = None) -> dict[str, Any]:
+    """Everything the report shows for ``month``, computed from the stats queries.
+
+    ``source`` is a ``monitor.storage.Database`` (a session is opened and closed here) or an
+    open SQLAlchemy session. ``now`` stamps the page (default: the clock, UTC).
+    """
+    parse_month(month)
+    labels = words(lang)
+    if hasattr(source, "session") and callable(source.session):
+        with source.session() as session:
+            return _build(session, month, lang, labels, now)
+    return _build(source, month, lang, labels, now)
+
+
+def _build(s: Any, month: str, lang: str, labels: Mapping[str, str], now: datetime | None) -> dict[str, Any]:
+    from monitor.storage import stats
+
+    previous_month = shift_month(month, -1)
+    year_ago_month = shift_month(month, -12)
+    data_months = sorted(stats.months_with_data(s))
+    first_month = data_months[0] if data_months and data_months[0] <= month else month
+
+    by_species = stats.new_flagged_by_species(s, month)
+    by_species_prev = stats.new_flagged_by_species(s, previous_month)
+    by_site = stats.new_flagged_by_site(s, month)
+    by_site_prev = stats.new_flagged_by_site(s, previous_month)
+    by_site_species = stats.new_flagged_by_site_species(s, month)
+    reviews = stats.review_counts(s, month)
+    trend_rows = stats.monthly_trend(s)
+
+    total = sum(by_site.values())
+    total_prev = sum(by_site_prev.values())
+    has_year_ago = year_ago_month in data_months
+    total_year_ago = sum(stats.new_flagged_by_site(s, year_ago_month).values()) if has_year_ago else None
+    has_prev = previous_month in data_months
+
+    species_keys = _species_order(by_species, by_species_prev, reviews, trend_rows)
+    species_rows = [
+        {
+            "species": sp,
+            "name": species_name(sp, lang),
+            "count": by_species.get(sp, 0),
+            "previous": by_species_prev.get(sp, 0),
+            "change": by_species.get(sp, 0) - by_species_prev.get(sp, 0),
+            "share": _share(by_species.get(sp, 0), total),
+            "confirmed": reviews.get(sp, {}).get("confirmed", 0),
+            "candidate": reviews.get(sp, {}).get("candidate", 0),
+            "rejected": reviews.get(sp, {}).get("rejected", 0),
+        }
+        for sp in species_keys
+    ]
+    site_rows = [
+        {
+            "site": site,
+            "count": by_site.get(site, 0),
+            "previous": by_site_prev.get(site, 0),
+            "change": by_site.get(site, 0) - by_site_prev.get(site, 0),
+            "share": _share(by_site.get(site, 0), total),
+            "by_species": {sp: n for (st, sp), n in sorted(by_site_species.items()) if st == site and n},
+        }
+        for site in sorted(set(by_site) | set(by_site_prev), key=lambda k: (-by_site.get(k, 0), k))
+    ]
+
+    takedowns = [_takedown_row(row) for row in stats.takedown_outcomes(s, month)]
+    takedown_totals = _takedown_totals(takedowns)
+    removals = [_removal_row(row) for row in stats.removals(s, month)]
+    health = [_health_row(row) for row in stats.crawl_health(s, month)]
+    terms = [_term_row(row, lang) for row in stats.term_hits(s, month)]
+    dealers = [_dealer_row(row, lang) for row in stats.top_dealers(s, month, limit=DEALER_LIMIT)]
+    examples = [_example_row(row, lang) for row in stats.example_ads(s, month, limit=EXAMPLE_LIMIT)]
+
+    return {
+        "meta": {
+            "month": month,
+            "lang": lang,
+            "previous_month": previous_month,
+            "year_ago_month": year_ago_month,
+            "first_month": first_month,
+            "generated_at": (now or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M %Z").strip(),
+        },
+        "labels": dict(labels),
+        "species_names": dict(SPECIES_NAMES.get(lang, {})),
+        "key_points": {
+            "total": total,
+            "previous": total_prev if has_prev else None,
+            "year_ago": total_year_ago,
+            "change_previous": total - total_prev if has_prev else None,
+            "change_previous_pct": _pct_change(total, total_prev) if has_prev else None,
+            "change_year_ago": total - total_year_ago if total_year_ago is not None else None,
+            "change_year_ago_pct": _pct_change(total, total_year_ago) if total_year_ago is not None else None,
+            "species_movers": _movers(species_rows, "species", lambda r: r["name"]),
+            "site_movers": _movers(site_rows, "site", lambda r: r["site"]),
+            "takedown_requested": takedown_totals["requested"],
+            "takedown_removed_60": takedown_totals["removed_60"],
+            "takedown_removed_share": takedown_totals["share_60"],
+            "removed_this_month": sum(r["removed"] for r in removals),
+            "uncrawled_sites": [
+                {"site": r["site"], "problems": r["problems"] or [r["finish_reason"] or labels["not_ok"]]}
+                for r in health if not r["healthy"]
+            ],
+            "sites_crawled": len(health),
+        },
+        "trend": _trend(trend_rows, first_month, month, species_keys, lang),
+        "species": species_rows,
+        "sites": site_rows,
+        "takedowns": takedowns,
+        "takedown_totals": takedown_totals,
+        "removals": removals,
+        "dealers": dealers,
+        "terms": terms,
+        "rising_terms": _rising(terms),
+        "examples": examples,
+        "health": health,
+    }
+
+
+def _species_order(*sources: Any) -> list[str]:
+    """The eight groups in their canonical order, then any other key the data holds."""
+    known = list(SPECIES_NAMES["en"])
+    seen: set[str] = set()
+    for source in sources:
+        if isinstance(source, Mapping):
+            seen.update(source)
+        else:
+            seen.update(row[1] for row in source)
+    return [sp for sp in known] + sorted(seen - set(known))
+
+
+def _share(part: int | float, whole: int | float) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _pct_change(now: int, before: int | None) -> float | None:
+    if not before:
+        return None
+    return round((now - before) / before, 4)
+
+
+def _movers(rows: list[dict[str, Any]], key: str, name: Any) -> list[dict[str, Any]]:
+    moved = [r for r in rows if r["change"]]
+    moved.sort(key=lambda r: (-abs(r["change"]), r[key]))
+    return [
+        {key: r[key], "name": name(r), "count": r["count"], "previous": r["previous"], "change": r["change"]}
+        for r in moved[:MOVER_LIMIT]
+    ]
+
+
+def _trend(rows: Iterable[tuple[str, str, int]], first: str, last: str, species: list[str], lang: str) -> dict[str, Any]:
+    months = months_between(first, last)
+    index = {m: i for i, m in enumerate(months)}
+    by_species = {sp: [0] * len(months) for sp in species}
+    for m, sp, n in rows:
+        if m in index:
+            by_species.setdefault(sp, [0] * len(months))[index[m]] += int(n)
+    totals = [sum(series[i] for series in by_species.values()) for i in range(len(months))]
+    return {
+        "months": months,
+        "total": totals,
+        "by_species": {sp: series for sp, series in by_species.items() if any(series)},
+        "names": {sp: species_name(sp, lang) for sp in by_species},
+    }
+
+
+def _takedown_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    requested = int(row.get("requested", 0) or 0)
+    r30 = int(row.get("removed_30", row.get("removed_30d", 0)) or 0)
+    r60 = int(row.get("removed_60", row.get("removed_60d", 0)) or 0)
+    return {
+        "site": str(row.get("site", "")),
+        "requested": requested,
+        "removed_30": r30,
+        "removed_60": r60,
+        "share_30": _share(r30, requested),
+        "share_60": _share(r60, requested),
+    }
+
+
+def _takedown_totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    requested = sum(r["requested"] for r in rows)
+    r30 = sum(r["removed_30"] for r in rows)
+    r60 = sum(r["removed_60"] for r in rows)
+    return {"requested": requested, "removed_30": r30, "removed_60": r60,
+            "share_30": _share(r30, requested), "share_60": _share(r60, requested)}
+
+
+def _removal_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    by_kind = row.get("by_kind") or row.get("kinds") or {}
+    return {
+        "site": str(row.get("site", "")),
+        "live_at_start": int(row.get("live_at_start", row.get("flagged_live_at_start", 0)) or 0),
+        "removed": int(row.get("removed", row.get("removed_in_month", 0)) or 0),
+        "by_kind": {str(k): int(v) for k, v in sorted(by_kind.items())},
+    }
+
+
+def _health_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    health = row.get("health") if isinstance(row.get("health"), Mapping) else row
+    errors = health.get("errors") or {}
+    coverage = health.get("coverage") or {}
+    last_run = row.get("last_run") or row.get("finished_at") or row.get("last_run_at")
+    return {
+        "site": str(row.get("site", "")),
+        "pages": int(health.get("pages", 0) or 0),
+        "items": int(health.get("items", 0) or 0),
+        "errors": {str(k): int(v) for k, v in sorted(errors.items())},
+        "error_total": sum(int(v) for v in errors.values()),
+        "coverage": {k: float(coverage.get(k) or 0.0) for k in ("price", "date", "contact", "location")},
+        "finish_reason": str(health.get("finish_reason", "") or ""),
+        "duration_s": float(health.get("duration_s", 0.0) or 0.0),
+        "healthy": bool(health.get("healthy", False)),
+        "problems": [str(p) for p in health.get("problems") or []],
+        "last_run": _when(last_run),
+    }
+
+
+def _term_row(row: Mapping[str, Any], lang: str) -> dict[str, Any]:
+    hits = int(row.get("hits", row.get("hits_this_month", 0)) or 0)
+    previous = int(row.get("hits_previous", row.get("hits_last_month", row.get("previous", 0))) or 0)
+    species = str(row.get("species", ""))
+    return {
+        "term": str(row.get("term", "")),
+        "species": species,
+        "species_name": species_name(species, lang),
+        "kind": str(row.get("kind", "")),
+        "hits": hits,
+        "previous": previous,
+        "change": hits - previous,
+    }
+
+
+def _rising(terms: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    rising = [t for t in terms
+              if t["change"] >= RISING_MIN_GAIN and t["hits"] >= RISING_FACTOR * max(t["previous"], 1)]
+    rising.sort(key=lambda t: (-t["change"], t["term"]))
+    return rising[:10]
+
+
+def _contact_text(contact: Any) -> str:
+    if isinstance(contact, Mapping):
+        kind, value = contact.get("kind", ""), contact.get("value", "")
+        return f"{kind}: {value}" if kind else str(value)
+    if isinstance(contact, (list, tuple)) and len(contact) == 2:
+        return f"{contact[0]}: {contact[1]}"
+    return str(contact)
+
+
+def _dealer_row(row: Mapping[str, Any], lang: str) -> dict[str, Any]:
+    by_species = row.get("ads_by_species") or row.get("by_species") or {}
+    months = row.get("months_active")
+    return {
+        "dealer_id": row.get("dealer_id", row.get("id")),
+        "contacts": [_contact_text(c) for c in row.get("contacts") or []],
+        "ads": int(row.get("ads", sum(by_species.values())) or 0),
+        "ads_by_species": {species_name(str(k), lang): int(v) for k, v in by_species.items()},
+        "sites": sorted(str(x) for x in row.get("sites") or []),
+        "months_active": len(months) if isinstance(months, (list, tuple, set)) else int(months or 0),
+        "first_seen": _when(row.get("first_seen")),
+        "last_seen": _when(row.get("last_seen")),
+    }
+
+
+def _spans(matches: Iterable[Mapping[str, Any]], field: str) -> list[list[int]]:
+    spans = []
+    for m in matches:
+        if m.get("field") == field:
+            try:
+                spans.append([int(m["start"]), int(m["end"])])
+            except (KeyError, TypeError, ValueError):
+                continue
+    return sorted(spans)
+
+
+def _example_row(row: Mapping[str, Any], lang: str) -> dict[str, Any]:
+    matches = list(row.get("matches") or [])
+    contacts = row.get("contacts") or []
+    phones = [c for c in contacts if _contact_kind(c) in ("phone", "landline")]
+    others = [c for c in contacts if _contact_kind(c) not in ("phone", "landline")]
+    return {
+        "site": str(row.get("site", "")),
+        "external_id": str(row.get("external_id", "")),
+        "title": str(row.get("title", "") or ""),
+        "description": str(row.get("description", "") or ""),
+        "price_text": str(row.get("price_text", "") or ""),
+        "price_cny": row.get("price_cny"),
+        "location": str(row.get("location", "") or ""),
+        "seller": str(row.get("seller", "") or ""),
+        "phones": [_contact_value(c) for c in phones],
+        "other_contacts": [_contact_text(c) for c in others],
+        "posted": _when(row.get("posted_at")) or str(row.get("posted_text", "") or ""),
+        "first_seen": _when(row.get("first_seen")),
+        "url": str(row.get("url", "") or ""),
+        "evidence_sha256": str(row.get("evidence_sha256", "") or row.get("evidence", "") or ""),
+        "species": [species_name(str(sp), lang) for sp in row.get("species") or []],
+        "terms": sorted({str(m.get("term", "")) for m in matches if m.get("term")}),
+        "spans": {f: _spans(matches, f) for f in ("title", "description")},
+    }
+
+
+def _contact_kind(contact: Any) -> str:
+    if isinstance(contact, Mapping):
+        return str(contact.get("kind", ""))
+    if isinstance(contact, (list, tuple)) and len(contact) == 2:
+        return str(contact[0])
+    return ""
+
+
+def _contact_value(contact: Any) -> str:
+    if isinstance(contact, Mapping):
+        return str(contact.get("value", ""))
+    if isinstance(contact, (list, tuple)) and len(contact) == 2:
+        return str(contact[1])
+    return str(contact)
+
+
+def _when(value: Any) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M") if (value.hour or value.minute) else value.strftime("%Y-%m-%d")
+    return str(value)

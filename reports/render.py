@@ -1,0 +1,116 @@
+"""The HTML page: Jinja2 templates with autoescape on, filters that treat scraped text as hostile.
+
+Every string that came from a marketplace (titles, descriptions, URLs, sellers, terms) reaches
+the page only through autoescape or through the filters below, which escape each piece before
+adding their own markup. Templates are never built from data, so ``{{ 7*7 }}`` in a listing
+stays text. The page carries a Content-Security-Policy that forbids every script, as a second
+wall should anything ever slip through.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable, Iterable, Mapping
+
+from jinja2 import Environment, PackageLoader
+from markupsafe import Markup, escape
+
+from . import charts
+
+# Only plain http(s) URLs without spaces, quotes or angle brackets become links.
+_LINKABLE = re.compile(r"^https?://[^\s\"'<>\\`\x00-\x1f\x7f]+$", re.IGNORECASE)
+
+
+def highlight(text: str, spans: Iterable[Iterable[int]] | None) -> Markup:
+    """``text`` escaped, with the matched ``[start, end)`` offsets wrapped in ``<mark>``.
+
+    Offsets index the original text, so each slice is escaped on its own and only our own
+    ``<mark>`` tags are added; overlapping or out-of-range spans are merged or clipped.
+    """
+    text = "" if text is None else str(text)
+    merged: list[list[int]] = []
+    for span in sorted((max(0, int(a)), min(len(text), int(b))) for a, b in (spans or [])):
+        start, end = span
+        if start >= end:
+            continue
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    pieces: list[str] = []
+    cursor = 0
+    for start, end in merged:
+        pieces.append(escape(text[cursor:start]))
+        pieces.append(Markup("<mark>%s</mark>") % text[start:end])
+        cursor = end
+    pieces.append(escape(text[cursor:]))
+    return Markup("").join(pieces)
+
+
+def link(url: str, label: str | None = None) -> Markup:
+    """A link for an http(s) URL; anything else (javascript:, data:, odd bytes) as plain text."""
+    url = "" if url is None else str(url).strip()
+    shown = url if label is None else label
+    if not _LINKABLE.match(url):
+        return Markup('<span class="url">%s</span>') % shown
+    return Markup('<a class="url" href="%s" rel="noopener noreferrer nofollow" target="_blank">%s</a>') % (url, shown)
+
+
+def percent(value: float | None, digits: int = 1) -> str:
+    if value is None:
+        return "—"
+    return f"{value * 100:.{digits}f}%"
+
+
+def signed(value: int | float | None) -> str:
+    if value is None:
+        return "—"
+    if value > 0:
+        return f"+{value:,}"
+    if value < 0:
+        return f"−{abs(value):,}"
+    return "0"
+
+
+def number(value: int | float | None) -> str:
+    return "—" if value is None else f"{value:,}"
+
+
+def trend_class(value: int | float | None) -> str:
+    if not value:
+        return "flat"
+    return "up" if value > 0 else "down"
+
+
+FILTERS: dict[str, Callable[..., Any]] = {
+    "highlight": highlight,
+    "link": link,
+    "percent": percent,
+    "signed": signed,
+    "number": number,
+    "trend_class": trend_class,
+}
+
+
+def environment() -> Environment:
+    """The template environment: package templates, autoescape on everywhere."""
+    env = Environment(loader=PackageLoader("monitor.reports", "templates"), autoescape=True,
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(FILTERS)
+    return env
+
+
+def chart_svgs(context: Mapping[str, Any]) -> dict[str, Markup]:
+    """The trend charts as inline SVG, drawn from the context's numbers at render time."""
+    trend, labels = context["trend"], context["labels"]
+    return {
+        "trend_total": Markup(charts.trend_total_svg(trend["months"], trend["total"], labels["trend_total"])),
+        "trend_species": Markup(charts.trend_species_svg(trend["months"], trend["by_species"], trend["names"],
+                                                         labels["trend_species"])),
+    }
+
+
+def render_html(context: Mapping[str, Any]) -> str:
+    """The whole report as one self-contained HTML document (inline CSS and SVG, no scripts)."""
+    template = environment().get_template("base.html")
+    return template.render(ctx=context, t=context["labels"], charts=chart_svgs(context))
