@@ -1,0 +1,186 @@
+"""Crawl health per site and run: pages, items, field coverage, errors by kind, finish reason,
+duration, and a verdict.
+
+Why not Spidermon: its monitors alert, but the monitor needs the verdict as *data* (stored with
+the run, shown in the report and mapped to the CLI's exit status). Its comparison with earlier
+runs needs Scrapy Cloud or a custom monitor over its stats history anyway, its item validation
+does not accept dataclass items (spidermon#379) and broke on Scrapy 2.14 (#473), and its suite
+refuses to run until every threshold is set. What we need is a few rules over Scrapy's own
+stats plus the last good run, which this module does in plain code.
+
+A site is unhealthy when:
+* it produced no live items (a login wall, 500s, garbage, or selectors that no longer match);
+* its items dropped by more than half against its last good run with the same keywords;
+* a field's coverage collapsed (under half of the last good run's, or under 20 % when the
+  site file selects that field and there is no earlier run to compare with);
+* it did not finish (killed, shut down, or failed to start).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from scrapy import signals
+
+COVERAGE = ("price", "date", "contact", "location")
+SITE_FIELD_FOR = {"price": "price", "date": "posted", "contact": "contact", "location": "location"}
+GOOD_FINISH = ("finished", "closespider_pagecount")
+_STATUS = re.compile(r"^downloader/response_status_count/(\d+)$")
+
+
+def keywords_fingerprint(keywords: Iterable[str]) -> str:
+    """Identifies a keyword set, so runs are compared only with runs that searched the same."""
+    return hashlib.sha256("\n".join(sorted(set(keywords))).encode()).hexdigest()[:16]
+
+
+def errors_by_kind(stats: Mapping[str, Any]) -> dict[str, int]:
+    """Failures counted from Scrapy's stats and the spiders' own ``wtm/errors/*`` counters."""
+    errors: dict[str, int] = {}
+    for key, value in stats.items():
+        if not isinstance(value, int) or not value:
+            continue
+        status = _STATUS.match(key)
+        if status and int(status.group(1)) >= 400 and int(status.group(1)) not in (404, 410):
+            kind = f"http_{status.group(1)}"
+        elif key.startswith("spider_exceptions/") and key.count("/") == 1:
+            kind = "spider_" + key.split("/", 1)[1]
+        elif key.startswith("wtm/errors/") and key != "wtm/errors/HttpError":
+            kind = key.split("/", 2)[2]
+        elif key == "retry/max_reached":
+            kind = "retries_exhausted"
+        else:
+            continue
+        errors[kind] = errors.get(kind, 0) + value
+    return errors
+
+
+def assess(
+    stats: Mapping[str, Any],
+    finish_reason: str,
+    selected_fields: Iterable[str],
+    previous: Mapping[str, Any] | None,
+    duration_s: float,
+) -> dict[str, Any]:
+    """The health dict stored per site and run (see the brief's storage contract)."""
+    items = int(stats.get("wtm/items/live", 0))
+    pages = int(stats.get("response_received_count", 0))
+    coverage = {name: round(stats.get(f"wtm/field/{name}", 0) / items, 4) if items else 0.0 for name in COVERAGE}
+    problems: list[str] = []
+    if finish_reason not in GOOD_FINISH:
+        problems.append(f"did not finish: {finish_reason}")
+    if items == 0:
+        problems.append("no listings found")
+    selected = set(selected_fields)
+    if previous and previous.get("items"):
+        before = int(previous["items"])
+        if items and items < before / 2:
+            problems.append(f"listings fell from {before} to {items}")
+        for name in COVERAGE:
+            was = float(previous.get("coverage", {}).get(name, 0.0))
+            if items and was >= 0.2 and coverage[name] < was / 2:
+                problems.append(f"{name} coverage fell from {was:.0%} to {coverage[name]:.0%}")
+    elif items >= 10:
+        for name in COVERAGE:
+            if SITE_FIELD_FOR[name] in selected and coverage[name] < 0.2:
+                problems.append(f"{name} coverage only {coverage[name]:.0%}")
+    return {
+        "pages": pages,
+        "items": items,
+        "removed": sum(v for k, v in stats.items() if k.startswith("wtm/removed/") and isinstance(v, int)),
+        "errors": errors_by_kind(stats),
+        "finish_reason": finish_reason,
+        "duration_s": round(duration_s, 2),
+        "coverage": coverage,
+        "charset_repaired": int(stats.get("wtm/charset_repaired", 0)),
+        "healthy": not problems,
+        "problems": problems,
+    }
+
+
+class HealthHistory:
+    """The last good run per site and keyword set, kept as small JSON files in the state
+    folder so health works with or without the database (benchmarks, ``scrapy crawl``)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def _path(self, site: str) -> Path:
+        return self.folder / f"{site}.json"
+
+    def last_good(self, site: str, fingerprint: str) -> dict[str, Any] | None:
+        try:
+            data = json.loads(self._path(site).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return data.get(fingerprint)
+
+    def record(self, site: str, fingerprint: str, health: Mapping[str, Any]) -> None:
+        if not health.get("healthy"):
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self._path(site)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            data = {}
+        data[fingerprint] = {"items": health["items"], "coverage": health["coverage"]}
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+        tmp.replace(path)
+
+
+class CrawlHealth:
+    """Scrapy extension: computes the site's health when its spider closes and leaves it in
+    the stats (``wtm/health``) for the storage pipeline and the worker to pick up."""
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        state = crawler.settings.get("WTM_STATE_DIR")
+        self.history = HealthHistory(Path(state) / "health") if state else None
+        self.fingerprint = ""
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> "CrawlHealth":
+        return cls(crawler)
+
+    def _carry_file(self) -> Path | None:
+        jobdir = self.crawler.settings.get("JOBDIR")
+        return Path(jobdir) / "health_stats.json" if jobdir else None
+
+    def spider_opened(self, spider: Any) -> None:
+        self.fingerprint = keywords_fingerprint(getattr(spider, "keywords", []))
+        carry = self._carry_file()
+        if carry is not None and carry.is_file():
+            # Resuming an interrupted job: count what its first part already did.
+            for key, value in json.loads(carry.read_text(encoding="utf-8")).items():
+                self.crawler.stats.inc_value(key, value)
+            carry.unlink()
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        stats = self.crawler.stats
+        started = stats.get_value("start_time")
+        duration = 0.0
+        if started is not None:
+            from datetime import datetime, timezone
+
+            duration = (datetime.now(timezone.utc) - started).total_seconds()
+        site = getattr(spider, "site", None)
+        fields = list(site.fields) if site is not None else []
+        previous = self.history.last_good(spider.name, self.fingerprint) if self.history else None
+        health = assess(stats.get_stats(), reason, fields, previous, duration)
+        carry = self._carry_file()
+        if carry is not None and reason not in GOOD_FINISH:
+            counters = {k: v for k, v in stats.get_stats().items()
+                        if isinstance(v, int) and (k.startswith(("wtm/", "downloader/response_status_count/"))
+                                                   or k == "response_received_count")}
+            carry.parent.mkdir(parents=True, exist_ok=True)
+            carry.write_text(json.dumps(counters), encoding="utf-8")
+        stats.set_value("wtm/health", health)
+        if self.history is not None:
+            self.history.record(spider.name, self.fingerprint, health)

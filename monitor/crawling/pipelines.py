@@ -1,0 +1,225 @@
+"""Item pipelines, in order: Normalise (validate, price, date, location) → Contacts → Match →
+Storage. Each is a thin class that configures itself in ``from_crawler``; the work lives in
+``monitor.crawling.parsers``, ``monitor.contacts``, ``monitor.matching`` and ``monitor.storage``.
+
+The Match pipeline leaves its verdict on the item as ``item.match`` (a JSON-able dict with the
+lexicon version): spiders never set it, so ``ListingItem`` has no field for it.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import logging
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from scrapy import signals
+from scrapy.exceptions import DropItem
+
+from monitor.config import Config
+from monitor.crawling.health import GOOD_FINISH
+from monitor.crawling.parsers import clean_location, parse_date, parse_price
+from monitor.items import ListingItem
+
+logger = logging.getLogger(__name__)
+
+
+def config_from_settings(settings: Any) -> Config:
+    """The monitor configuration the crawl was started with (carried in ``WTM_CONFIG``)."""
+    values = settings.getdict("WTM_CONFIG")
+    if not values:
+        from monitor.config import load_config
+
+        return load_config()
+    return Config(values=values)
+
+
+def as_of_from_settings(settings: Any) -> datetime:
+    text = settings.get("WTM_AS_OF")
+    return datetime.fromisoformat(text) if text else datetime.now(config_from_settings(settings).tz)
+
+
+class NormalisePipeline:
+    """Drops items without identity; reads price (to CNY, currency kept), posting date
+    (against the response's Date header, in the configured time zone) and location."""
+
+    def __init__(self, crawler: Any, tz: ZoneInfo) -> None:
+        self.crawler = crawler
+        self.tz = tz
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> "NormalisePipeline":
+        return cls(crawler, config_from_settings(crawler.settings).tz)
+
+    def process_item(self, item: ListingItem) -> ListingItem:
+        if not (item.site and item.external_id and item.url):
+            raise DropItem(f"listing without site, id or URL: {item.url or item.external_id!r}")
+        if item.status == "removed":
+            return item
+        for name in ("title", "description", "price_text", "location", "seller", "contact_text", "posted_text"):
+            value = getattr(item, name)
+            if value:
+                setattr(item, name, value.strip())
+        site = getattr(self.crawler.spider, "site", None)
+        price = parse_price(item.price_text, site.default_currency if site is not None else "CNY")
+        item.price_amount, item.price_currency, item.price_cny = price.amount, price.currency, price.cny
+        reference = (item.fetched_at or datetime.now(timezone.utc)).astimezone(self.tz)
+        item.posted_at = parse_date(item.posted_text, reference)
+        item.location = clean_location(item.location)
+        return item
+
+
+class ContactsPipeline:
+    """Sellers' phone numbers, WeChat and QQ ids, from the contact field and the ad text."""
+
+    def __init__(self) -> None:
+        from monitor.contacts import extract_contacts
+
+        self.extract = extract_contacts
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> "ContactsPipeline":
+        return cls()
+
+    def process_item(self, item: ListingItem) -> ListingItem:
+        if item.status != "live":
+            return item
+        text = "\n".join(t for t in (item.contact_text, item.title, item.description) if t)
+        seen: dict[tuple[str, str], None] = {}
+        for contact in self.extract(text):
+            seen[(contact.kind, contact.value)] = None
+        item.contacts = list(seen)
+        return item
+
+
+_MATCHERS: dict[str, tuple[Any, Any]] = {}
+
+
+def shared_matcher(keywords_dir: str | None) -> tuple[Any, Any]:
+    """One (lexicon, matcher) per process, however many sites crawl in it.
+
+    The first build is followed by ``gc.freeze()``: the matcher's dictionaries are hundreds of
+    thousands of long-lived objects that would otherwise be walked by every collection during
+    the crawl (measured: 21 % slower crawl without the freeze, 2 % faster with it).
+    """
+    key = keywords_dir or ""
+    if key not in _MATCHERS:
+        from monitor.matching import Lexicon, Matcher
+
+        lexicon = Lexicon.load(Path(keywords_dir) if keywords_dir else None)
+        _MATCHERS[key] = (lexicon, Matcher(lexicon))
+        gc.collect()
+        gc.freeze()
+    return _MATCHERS[key]
+
+
+class MatchPipeline:
+    """Runs the matcher on each live listing's title and description."""
+
+    def __init__(self, lexicon: Any, matcher: Any) -> None:
+        self.lexicon = lexicon
+        self.matcher = matcher
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> "MatchPipeline":
+        config = config_from_settings(crawler.settings)
+        return cls(*shared_matcher(config.keywords_dir or None))
+
+    def process_item(self, item: ListingItem) -> ListingItem:
+        if item.status != "live":
+            return item
+        result = self.matcher.match({"title": item.title, "description": item.description})
+        verdict = result.to_dict()
+        verdict["lexicon_version"] = self.lexicon.version
+        item.match = verdict  # type: ignore[attr-defined]
+        return item
+
+
+class StoragePipeline:
+    """Writes listings and this crawl's observations through ``CrawlRecorder`` (batched), and
+    the raw page as evidence for flagged listings. Removals found by revisits are applied
+    only when the site's crawl was healthy: a login wall or an outage must not "remove" every
+    known listing of a site."""
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self.config = config_from_settings(crawler.settings)
+        self.as_of = as_of_from_settings(crawler.settings)
+        self.run_id = crawler.settings.getint("WTM_RUN_ID") or None
+        self.batch_size = crawler.settings.getint("WTM_BATCH_SIZE", 500)
+        self.db: Any = None
+        self.recorder: Any = None
+        self.removed: list[ListingItem] = []
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> "StoragePipeline":
+        return cls(crawler)
+
+    def open_spider(self) -> None:
+        from monitor.storage import CrawlRecorder, Database
+
+        evidence = self.config.data_path / "evidence"
+        self.config.data_path.mkdir(parents=True, exist_ok=True)
+        self.db = Database(self.config.db_url, evidence_dir=evidence)
+        if self.run_id is None:
+            self.run_id = self.db.start_run(kind="site", started_at=self.as_of, month=self.as_of.strftime("%Y-%m"))
+        spider = self.crawler.spider
+        self.recorder = CrawlRecorder(
+            self.db, run_id=self.run_id, site=spider.name, observed_at=self.as_of, batch_size=self.batch_size
+        )
+        pending = self._pending_file()
+        if pending is not None and pending.is_file():
+            for external_id, url, kind in json.loads(pending.read_text(encoding="utf-8")):
+                self.removed.append(ListingItem(site=spider.name, external_id=external_id, url=url,
+                                                status="removed", removal_kind=kind))
+            pending.unlink()
+
+    def _pending_file(self) -> Path | None:
+        jobdir = self.crawler.settings.get("JOBDIR")
+        return Path(jobdir) / "pending_removals.json" if jobdir else None
+
+    def process_item(self, item: ListingItem) -> ListingItem:
+        if item.status == "removed":
+            self.removed.append(item)
+            return item
+        verdict = getattr(item, "match", None) or {}
+        flagged = bool(verdict.get("flagged"))
+        self.recorder.add(
+            item,
+            matches=verdict.get("matches") or [],
+            lexicon_version=verdict.get("lexicon_version", ""),
+            flagged=flagged,
+            species=verdict.get("species") or [],
+            score=float(verdict.get("score") or 0.0),
+            evidence=item.raw_body if flagged and item.raw_body else None,
+        )
+        item.raw_body = b""
+        return item
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        if self.recorder is None:
+            return
+        health = dict(self.crawler.stats.get_value("wtm/health") or {})
+        pending = self._pending_file()
+        if self.removed and reason not in GOOD_FINISH and pending is not None:
+            # Interrupted: the revisits are done (the job's dupefilter will not repeat them),
+            # so keep their verdicts for the resumed crawl to apply.
+            pending.parent.mkdir(parents=True, exist_ok=True)
+            rows = [(i.external_id, i.url, i.removal_kind) for i in self.removed]
+            pending.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+        elif self.removed:
+            if health.get("healthy", True):
+                for item in self.removed:
+                    self.recorder.mark_removed(item.external_id, item.removal_kind)
+            else:
+                health.setdefault("problems", []).append(
+                    f"{len(self.removed)} removals not applied because the crawl was unhealthy"
+                )
+        self.recorder.finish(health)
+        self.recorder = None
+        if self.db is not None and hasattr(self.db, "dispose"):
+            self.db.dispose()

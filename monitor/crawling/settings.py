@@ -1,0 +1,110 @@
+"""Scrapy settings derived from the monitor's ``Config``: one place decides politeness,
+retries, time-outs, page caps, resume folders and the pipeline order.
+
+``crawl_settings`` gives the process-wide settings; ``site_settings`` the per-site overrides a
+spider class carries as ``custom_settings`` (its site file's politeness, page cap and JOBDIR).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from monitor.config import Config
+from monitor.crawling.sites import SiteConfig
+
+PIPELINES = {
+    "monitor.crawling.pipelines.NormalisePipeline": 100,
+    "monitor.crawling.pipelines.ContactsPipeline": 200,
+    "monitor.crawling.pipelines.MatchPipeline": 300,
+    "monitor.crawling.pipelines.StoragePipeline": 400,
+}
+# Without politeness (tests, benchmarks): how many requests one site may have in flight.
+IMPOLITE_CONCURRENCY = 16
+
+
+def state_dir(config: Config) -> Path:
+    return config.data_path / "state"
+
+
+def job_dir(config: Config, job: str, site: str) -> Path:
+    """Scrapy's JOBDIR for one site in one job (a month's run): never shared between sites
+    or jobs, as Scrapy requires. ``job`` and ``site`` are checked names, not scraped text."""
+    return state_dir(config) / "jobs" / job / site
+
+
+def crawl_settings(
+    config: Config,
+    *,
+    pipelines: bool = True,
+    polite: bool = True,
+    run_id: int | None = None,
+    as_of: datetime | None = None,
+) -> dict[str, Any]:
+    """Process-wide Scrapy settings for a crawl with ``config``."""
+    concurrency = max(1, int(config.concurrency_per_site)) if polite else IMPOLITE_CONCURRENCY
+    settings: dict[str, Any] = {
+        "BOT_NAME": "wildlife-trade-monitor",
+        "USER_AGENT": config.user_agent,
+        "ROBOTSTXT_OBEY": bool(config.obey_robots),
+        "DOWNLOAD_DELAY": float(config.download_delay) if polite else 0.0,
+        "RANDOMIZE_DOWNLOAD_DELAY": polite,
+        "AUTOTHROTTLE_ENABLED": bool(config.autothrottle) and polite,
+        "AUTOTHROTTLE_START_DELAY": max(float(config.download_delay), 1.0),
+        "AUTOTHROTTLE_MAX_DELAY": 60.0,
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": float(concurrency),
+        "CONCURRENT_REQUESTS": max(32, concurrency * 8),
+        "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
+        "CONCURRENT_ITEMS": 200,
+        "DOWNLOAD_TIMEOUT": float(config.download_timeout),
+        "RETRY_ENABLED": True,
+        "RETRY_TIMES": int(config.retry_times),
+        "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408, 429],
+        "WTM_RETRY_BACKOFF": 1.0 if polite else 0.05,
+        "WTM_RETRY_AFTER_MAX": 120.0 if polite else 2.0,
+        "CLOSESPIDER_PAGECOUNT": int(config.max_pages_per_site),
+        "COOKIES_ENABLED": False,
+        "TELNETCONSOLE_ENABLED": False,
+        "HTTPCACHE_ENABLED": False,
+        "LOG_LEVEL": str(config.log_level).upper(),
+        "LOGSTATS_INTERVAL": 60.0,
+        "DOWNLOADER_MIDDLEWARES": {
+            "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+            "monitor.crawling.middlewares.PatientRetryMiddleware": 550,
+            "monitor.crawling.middlewares.CharsetRepairMiddleware": 585,
+        },
+        "EXTENSIONS": {"monitor.crawling.health.CrawlHealth": 500},
+        "ITEM_PIPELINES": dict(PIPELINES) if pipelines else {},
+        "SPIDER_LOADER_CLASS": "monitor.crawling.spiderloader.SiteSpiderLoader",
+        "WTM_CONFIG": dict(config.values),
+        "WTM_STATE_DIR": str(state_dir(config)),
+        "WTM_POLITE": polite,
+    }
+    if run_id is not None:
+        settings["WTM_RUN_ID"] = run_id
+    if as_of is not None:
+        settings["WTM_AS_OF"] = as_of.isoformat()
+    return settings
+
+
+def site_settings(config: Config, site: SiteConfig, jobdir: Path | None = None, polite: bool = True) -> dict[str, Any]:
+    """The site file's overrides: politeness (ignored when politeness is off), page cap, JOBDIR."""
+    settings: dict[str, Any] = {}
+    if polite:
+        p = site.politeness
+        if "download_delay" in p:
+            settings["DOWNLOAD_DELAY"] = float(p["download_delay"])
+            settings["AUTOTHROTTLE_START_DELAY"] = max(float(p["download_delay"]), 1.0)
+        if "concurrency" in p:
+            settings["CONCURRENT_REQUESTS_PER_DOMAIN"] = int(p["concurrency"])
+            settings["AUTOTHROTTLE_TARGET_CONCURRENCY"] = float(p["concurrency"])
+        if "autothrottle" in p:
+            settings["AUTOTHROTTLE_ENABLED"] = bool(p["autothrottle"]) and bool(config.autothrottle)
+    if "obey_robots" in site.politeness:
+        settings["ROBOTSTXT_OBEY"] = bool(site.politeness["obey_robots"])
+    if site.max_pages is not None:
+        settings["CLOSESPIDER_PAGECOUNT"] = min(int(site.max_pages), int(config.max_pages_per_site))
+    if jobdir is not None:
+        settings["JOBDIR"] = str(jobdir)
+    return settings

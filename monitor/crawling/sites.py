@@ -1,0 +1,388 @@
+"""Site definitions: one YAML file per marketplace, so an analyst can add or repair a site by
+editing data, never Python. Files are validated when loaded; a bad file raises ``SiteFileError``
+naming the file and the field, and never stops the other sites from loading (see
+``load_sites(..., errors=...)``).
+
+Selectors are strings: CSS by default (``h1.title::text``), ``xpath:`` for XPath, ``json:`` for a
+JMESPath expression over a JSON document (API answers, or JSON embedded in a page), and
+``re:`` after any of them to keep one regular-expression group of what was selected, e.g.
+``"span.price::text re:([\\d.,]+)"``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+from urllib.parse import quote
+
+import yaml
+
+from monitor.exceptions import SiteFileError
+
+PLATFORMS = ("html", "json_api", "embedded_json", "forum")
+SCRIPTS = ("simplified", "traditional")
+VARIANTS = ("s2t", "s2tw", "s2hk", "s2twp")
+CRAWL_MODES = ("search", "category", "both")
+FIELDS = ("title", "description", "price", "location", "seller", "contact", "posted", "id", "url")
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")
+
+
+@dataclass(frozen=True)
+class Selector:
+    """One way to pull a string out of a page or JSON document."""
+
+    kind: str  # "css" | "xpath" | "json"
+    expression: str
+    regex: re.Pattern[str] | None = None
+    source: str = ""
+
+    @classmethod
+    def parse(cls, text: str, where: str) -> "Selector":
+        text = text.strip()
+        if not text:
+            raise SiteFileError(f"{where}: empty selector")
+        regex = None
+        expression = text
+        if " re:" in text:
+            expression, _, pattern = text.partition(" re:")
+            try:
+                regex = re.compile(pattern)
+            except re.error as exc:
+                raise SiteFileError(f"{where}: bad regular expression {pattern!r}: {exc}") from None
+        kind = "css"
+        for prefix in ("xpath:", "json:", "css:"):
+            if expression.startswith(prefix):
+                kind = prefix[:-1]
+                expression = expression[len(prefix):].strip()
+        if kind == "json":
+            import jmespath
+            from jmespath.exceptions import JMESPathError
+
+            try:
+                jmespath.compile(expression)
+            except JMESPathError as exc:
+                raise SiteFileError(f"{where}: bad JSON path {expression!r}: {exc}") from None
+        else:
+            from parsel import Selector as ParselSelector
+
+            probe = ParselSelector(text="<html></html>")
+            try:
+                probe.css(expression) if kind == "css" else probe.xpath(expression)
+            except Exception as exc:  # parsel raises several unrelated types for bad syntax
+                raise SiteFileError(f"{where}: bad {kind.upper()} selector {expression!r}: {exc}") from None
+        return cls(kind=kind, expression=expression, regex=regex, source=text)
+
+
+@dataclass(frozen=True)
+class PageRule:
+    """How to read a page of results (a search answer or a category page)."""
+
+    urls: tuple[str, ...]  # templates relative to the base URL
+    results: Selector | None  # links (HTML) or URLs (JSON) of listing pages to follow
+    items: Selector | None  # containers/objects holding a whole listing (no detail page needed)
+    next_page: Selector | None
+    max_pages: int | None
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    """A validated marketplace definition; build it with ``load_site_file``."""
+
+    name: str
+    platform: str
+    base_url_template: str
+    script: str
+    variant: str
+    charset: str
+    crawl: str
+    search: PageRule | None
+    category: PageRule | None
+    fields: Mapping[str, Selector]
+    id_from_url: re.Pattern[str] | None
+    embedded_json: Selector | None
+    deleted_markers: tuple[str, ...]
+    default_currency: str
+    politeness: Mapping[str, Any]
+    max_pages: int | None
+    title: str = ""
+    notes: str = ""
+    source_file: Path | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def sandbox(self) -> bool:
+        return "{sandbox}" in self.base_url_template
+
+    def base_url(self, sandbox_url: str = "") -> str:
+        """The base URL with ``{sandbox}`` replaced by the configured sandbox origin."""
+        if self.sandbox:
+            if not sandbox_url:
+                raise SiteFileError(
+                    f"{self.source_file}: base_url: {self.base_url_template!r} needs sandbox_url to be configured"
+                )
+            url = self.base_url_template.replace("{sandbox}", sandbox_url.rstrip("/"))
+        else:
+            url = self.base_url_template
+        return url if url.endswith("/") else url + "/"
+
+    def site_keyword(self, keyword: str) -> str:
+        """The keyword in the site's own script (Simplified terms go Traditional via OpenCC)."""
+        if self.script != "traditional":
+            return keyword
+        return _converter(self.variant).convert(keyword)
+
+    def encode_keyword(self, keyword: str) -> str:
+        """The keyword converted to the site's script and percent-encoded in its charset."""
+        text = self.site_keyword(keyword)
+        return quote(text.encode(self.charset, errors="xmlcharrefreplace"), safe="")
+
+    def search_urls(self, keyword: str, sandbox_url: str = "") -> list[str]:
+        from urllib.parse import urljoin
+
+        if self.search is None:
+            return []
+        encoded = self.encode_keyword(keyword)
+        base = self.base_url(sandbox_url)
+        return [urljoin(base, t.replace("{keyword}", encoded).replace("{page}", "1")) for t in self.search.urls]
+
+    def category_urls(self, sandbox_url: str = "") -> list[str]:
+        from urllib.parse import urljoin
+
+        if self.category is None:
+            return []
+        base = self.base_url(sandbox_url)
+        return [urljoin(base, t.replace("{page}", "1")) for t in self.category.urls]
+
+
+_CONVERTERS: dict[str, Any] = {}
+
+
+def _converter(variant: str) -> Any:
+    if variant not in _CONVERTERS:
+        import opencc
+
+        _CONVERTERS[variant] = opencc.OpenCC(variant)
+    return _CONVERTERS[variant]
+
+
+class _Reader:
+    """Pulls typed values out of the parsed YAML, naming file and field in every error."""
+
+    def __init__(self, path: Path, data: Mapping[str, Any]) -> None:
+        self.path = path
+        self.data = data
+
+    def fail(self, key: str, message: str) -> SiteFileError:
+        return SiteFileError(f"{self.path}: {key}: {message}")
+
+    def get(self, mapping: Mapping[str, Any], key: str, where: str, kind: type | tuple[type, ...], required: bool = False, default: Any = None) -> Any:
+        if key not in mapping or mapping[key] is None:
+            if required:
+                raise self.fail(where + key, "is required")
+            return default
+        value = mapping[key]
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            name = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+            raise self.fail(where + key, f"expected {name}, got {value!r}")
+        return value
+
+    def choice(self, mapping: Mapping[str, Any], key: str, where: str, choices: Iterable[str], default: str | None = None) -> str:
+        value = self.get(mapping, key, where, str, required=default is None, default=default)
+        if value not in choices:
+            raise self.fail(where + key, f"must be one of {', '.join(choices)}; got {value!r}")
+        return value
+
+    def selector(self, mapping: Mapping[str, Any], key: str, where: str, required: bool = False) -> Selector | None:
+        value = self.get(mapping, key, where, str, required=required)
+        if value is None:
+            return None
+        return Selector.parse(value, f"{self.path}: {where}{key}")
+
+    def section(self, key: str) -> Mapping[str, Any]:
+        value = self.get(self.data, key, "", dict, default={})
+        unknown = set(value) - _KNOWN_KEYS.get(key, set(value))
+        if unknown:
+            raise self.fail(f"{key}.{sorted(unknown)[0]}", f"unknown key; expected one of {', '.join(sorted(_KNOWN_KEYS[key]))}")
+        return value
+
+
+_KNOWN_KEYS: dict[str, set[str]] = {
+    "": {"name", "title", "platform", "base_url", "script", "traditional_variant", "charset", "crawl", "search",
+         "category", "listing", "parsers", "politeness", "max_pages", "notes"},
+    "search": {"url", "urls", "results", "items", "next_page", "max_pages"},
+    "category": {"url", "urls", "results", "items", "next_page", "max_pages"},
+    "listing": {"fields", "id_from_url", "embedded_json", "deleted_text"},
+    "parsers": {"currency"},
+    "politeness": {"download_delay", "concurrency", "obey_robots", "autothrottle"},
+}
+
+
+def _page_rule(reader: _Reader, key: str, platform: str) -> PageRule | None:
+    section = reader.section(key)
+    if not section:
+        return None
+    where = f"{key}."
+    urls = section.get("urls") if "urls" in section else section.get("url")
+    if isinstance(urls, str):
+        urls = [urls]
+    if not urls or not all(isinstance(u, str) and u for u in urls):
+        raise reader.fail(f"{key}.url", "is required (a URL template, or a list under urls)")
+    if key == "search" and not all("{keyword}" in u for u in urls):
+        raise reader.fail("search.url", "must contain {keyword}")
+    results = reader.selector(section, "results", where)
+    items = reader.selector(section, "items", where)
+    if results is None and items is None:
+        raise reader.fail(f"{key}.results", "is required (or give items, for sites whose result pages hold whole listings)")
+    max_pages = reader.get(section, "max_pages", where, int)
+    return PageRule(tuple(urls), results, items, reader.selector(section, "next_page", where), max_pages)
+
+
+def load_site_file(path: Path | str) -> SiteConfig:
+    """Read and validate one site definition."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SiteFileError(f"{path}: cannot read: {exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise SiteFileError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise SiteFileError(f"{path}: expected a mapping of settings at the top level")
+    reader = _Reader(path, data)
+    unknown = set(data) - _KNOWN_KEYS[""]
+    if unknown:
+        raise reader.fail(sorted(unknown)[0], f"unknown key; expected one of {', '.join(sorted(_KNOWN_KEYS['']))}")
+
+    name = reader.get(data, "name", "", str, required=True)
+    if not _NAME.match(name):
+        raise reader.fail("name", f"use lower-case letters, digits, - and _ only; got {name!r}")
+    platform = reader.choice(data, "platform", "", PLATFORMS)
+    base_url = reader.get(data, "base_url", "", str, required=True)
+    if not (base_url.startswith(("http://", "https://")) or base_url.startswith("{sandbox}/")):
+        raise reader.fail("base_url", f"must start with http://, https:// or {{sandbox}}/; got {base_url!r}")
+    script = reader.choice(data, "script", "", SCRIPTS)
+    variant = reader.choice(data, "traditional_variant", "", VARIANTS, default="s2t")
+    charset = reader.get(data, "charset", "", str, required=True).lower()
+    try:
+        "测试".encode(charset)
+    except LookupError:
+        raise reader.fail("charset", f"unknown encoding {charset!r}") from None
+    except UnicodeEncodeError:
+        pass
+    crawl = reader.choice(data, "crawl", "", CRAWL_MODES, default="search")
+    search = _page_rule(reader, "search", platform)
+    category = _page_rule(reader, "category", platform)
+    if crawl in ("search", "both") and search is None:
+        raise reader.fail("search", f"is required when crawl is {crawl!r}")
+    if crawl in ("category", "both") and category is None:
+        raise reader.fail("category", f"is required when crawl is {crawl!r}")
+
+    listing = reader.section("listing")
+    raw_fields = reader.get(listing, "fields", "listing.", dict, required=True)
+    fields: dict[str, Selector] = {}
+    for key, value in raw_fields.items():
+        if key not in FIELDS:
+            raise reader.fail(f"listing.fields.{key}", f"unknown field; expected one of {', '.join(FIELDS)}")
+        fields[key] = reader.selector(raw_fields, key, "listing.fields.", required=True)  # type: ignore[assignment]
+    if "title" not in fields:
+        raise reader.fail("listing.fields.title", "is required")
+    id_pattern = reader.get(listing, "id_from_url", "listing.", str)
+    id_regex = None
+    if id_pattern is not None:
+        try:
+            id_regex = re.compile(id_pattern)
+        except re.error as exc:
+            raise reader.fail("listing.id_from_url", f"bad regular expression: {exc}") from None
+        if id_regex.groups < 1:
+            raise reader.fail("listing.id_from_url", "needs one (group) around the id")
+    if id_regex is None and "id" not in fields:
+        raise reader.fail("listing.id_from_url", "is required unless listing.fields.id is given")
+    embedded = reader.selector(listing, "embedded_json", "listing.")
+    if platform == "embedded_json" and embedded is None:
+        raise reader.fail("listing.embedded_json", "is required for platform embedded_json (the <script> holding the data)")
+    deleted = reader.get(listing, "deleted_text", "listing.", (list, str), default=["信息已删除", "資訊已刪除", "信息已刪除"])
+    if isinstance(deleted, str):
+        deleted = [deleted]
+
+    parsers = reader.section("parsers")
+    currency = reader.get(parsers, "currency", "parsers.", str, default="CNY").upper()
+    from monitor.crawling.parsers import CNY_RATES
+
+    if currency not in CNY_RATES:
+        raise reader.fail("parsers.currency", f"unknown currency {currency!r}; known: {', '.join(CNY_RATES)}")
+    politeness = dict(reader.section("politeness"))
+    for key, kind in (("download_delay", float), ("concurrency", int), ("obey_robots", bool), ("autothrottle", bool)):
+        if key in politeness:
+            politeness[key] = reader.get(politeness, key, "politeness.", kind)
+    max_pages = reader.get(data, "max_pages", "", int)
+    return SiteConfig(
+        name=name, platform=platform, base_url_template=base_url, script=script, variant=variant,
+        charset=charset, crawl=crawl, search=search, category=category, fields=fields, id_from_url=id_regex,
+        embedded_json=embedded, deleted_markers=tuple(deleted), default_currency=currency,
+        politeness=politeness, max_pages=max_pages, title=reader.get(data, "title", "", str, default=""),
+        notes=reader.get(data, "notes", "", str, default=""), source_file=path, raw=data,
+    )
+
+
+def shipped_sites_dir() -> Path:
+    """The folder of site definitions that ship with the package."""
+    return Path(str(resources.files("monitor.spiders") / "sites"))
+
+
+def site_files(extra_dir: str | Path | None = None) -> list[Path]:
+    """Shipped definitions, then those in ``extra_dir``; a later file with the same stem wins."""
+    by_stem: dict[str, Path] = {}
+    for folder in (shipped_sites_dir(), Path(extra_dir) if extra_dir else None):
+        if folder is None:
+            continue
+        if not folder.is_dir():
+            raise SiteFileError(f"{folder}: sites_dir is not a folder")
+        for path in sorted(folder.glob("*.yaml")):
+            by_stem[path.stem] = path
+    return list(by_stem.values())
+
+
+def load_sites(
+    extra_dir: str | Path | None = None,
+    names: Iterable[str] | None = None,
+    errors: list[SiteFileError] | None = None,
+) -> dict[str, SiteConfig]:
+    """Load every site definition (or just ``names``).
+
+    With ``errors`` given, a bad file is appended there and skipped so the other sites still
+    run; without it the first bad file raises.
+    """
+    wanted = set(names) if names else None
+    sites: dict[str, SiteConfig] = {}
+    for path in site_files(extra_dir):
+        if wanted is not None and path.stem not in wanted:
+            continue
+        try:
+            site = load_site_file(path)
+            if site.name != path.stem:
+                raise SiteFileError(f"{path}: name: {site.name!r} must match the file name {path.stem!r}")
+        except SiteFileError as exc:
+            if errors is None:
+                raise
+            errors.append(exc)
+            continue
+        sites[site.name] = site
+    if wanted is not None:
+        missing = wanted - set(sites) - {Path(str(e).split(":", 1)[0]).stem for e in (errors or [])}
+        if missing:
+            known = ", ".join(sorted(p.stem for p in site_files(extra_dir)))
+            raise SiteFileError(f"unknown site {sorted(missing)[0]!r}; known sites: {known}")
+    return sites
+
+
+def sites_for_config(config: Any, names: Iterable[str] | None = None, errors: list[SiteFileError] | None = None) -> dict[str, SiteConfig]:
+    """The sites a configuration selects: ``names``, else ``config.sites``, else all."""
+    chosen = list(names) if names else list(config.sites or [])
+    return load_sites(config.sites_dir or None, chosen or None, errors)

@@ -1,0 +1,339 @@
+"""The generic site spider: searches a marketplace for each keyword, follows result pages and
+listings, and revisits every listing already known so removals are seen even when search no
+longer shows them. Everything site-specific comes from the ``SiteConfig``; archetype
+subclasses only decide how a response becomes a document (HTML, JSON, JSON inside HTML).
+
+Spiders yield ``ListingItem``s and nothing else: matching and storage are pipelines.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, AsyncIterator, Iterable, Iterator
+from urllib.parse import urljoin, urlsplit
+
+import scrapy
+from scrapy.http import Response
+
+from monitor.crawling.parsers import http_date
+from monitor.crawling.sites import PageRule, Selector, SiteConfig
+from monitor.items import ListingItem
+
+# Field name in the site file -> ListingItem attribute.
+ITEM_FIELDS = {
+    "title": "title", "description": "description", "price": "price_text", "location": "location",
+    "seller": "seller", "contact": "contact_text", "posted": "posted_text",
+}
+COVERAGE_FIELDS = {"price": "price_text", "date": "posted_text", "contact": "contact_text", "location": "location"}
+_LOGIN_WORDS = ("请登录", "請登錄", "請登入", "登录后查看", "登入後查看", "login required", "please log in")
+
+
+@dataclass
+class Node:
+    """Where selectors run: an HTML selector, parsed JSON, or both (embedded-JSON pages)."""
+
+    html: scrapy.Selector | None
+    data: Any = None
+
+
+def extract_all(node: Node, selector: Selector) -> list[str]:
+    """Every string the selector finds, stripped, empties dropped."""
+    if selector.kind == "json":
+        import jmespath
+
+        value = jmespath.search(selector.expression, node.data) if node.data is not None else None
+        values = value if isinstance(value, list) else [value]
+        texts = [_json_text(v) for v in values if v is not None]
+    elif node.html is None:
+        texts = []
+    elif selector.kind == "css":
+        texts = node.html.css(selector.expression).getall()
+    else:
+        texts = node.html.xpath(selector.expression).getall()
+    texts = [" ".join(t.split()) for t in texts]
+    if selector.regex is not None:
+        found = []
+        for text in texts:
+            match = selector.regex.search(text)
+            if match:
+                found.append(match.group(1) if selector.regex.groups else match.group(0))
+        texts = found
+    return [t for t in texts if t]
+
+
+def extract_text(node: Node, selector: Selector | None) -> str:
+    if selector is None:
+        return ""
+    if selector.regex is not None:
+        parts = extract_all(Node(node.html, node.data), Selector(selector.kind, selector.expression, None, selector.source))
+        joined = " ".join(parts)
+        match = selector.regex.search(joined)
+        if not match:
+            return ""
+        return match.group(1) if selector.regex.groups else match.group(0)
+    return " ".join(extract_all(node, selector))
+
+
+def select_nodes(node: Node, selector: Selector) -> list[Node]:
+    """Containers (HTML) or objects (JSON) that each hold one listing."""
+    if selector.kind == "json":
+        import jmespath
+
+        value = jmespath.search(selector.expression, node.data) if node.data is not None else None
+        if value is None:
+            return []
+        return [Node(None, v) for v in (value if isinstance(value, list) else [value])]
+    if node.html is None:
+        return []
+    found = node.html.css(selector.expression) if selector.kind == "css" else node.html.xpath(selector.expression)
+    return [Node(s, node.data) for s in found]
+
+
+def _json_text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+class SiteSpider(scrapy.Spider):
+    """Generic spider for one site; ``spider_class(site)`` makes a named subclass per site."""
+
+    site: SiteConfig
+    name = "site"
+    default_sandbox_url = ""
+    # Set by the `scrapy crawl` loader: True or a keywords folder to take the lexicon's terms.
+    keywords_from_lexicon: bool | str = False
+
+    def __init__(
+        self,
+        *args: Any,
+        keywords: Iterable[str] | str | None = None,
+        revisit: Iterable[tuple[str, str]] | None = None,
+        sandbox_url: str = "",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        if isinstance(keywords, str):  # `scrapy crawl site -a keywords=象牙,犀角`
+            keywords = [k for k in keywords.split(",") if k]
+        if keywords is None and self.keywords_from_lexicon:
+            from pathlib import Path
+
+            from monitor.matching import Lexicon
+
+            folder = self.keywords_from_lexicon
+            lexicon = Lexicon.load(Path(folder) if isinstance(folder, str) else None)
+            keywords = [k.term for k in lexicon.search_keywords()]
+        self.keywords = list(keywords or [])
+        self.revisit = [tuple(pair) for pair in (revisit or [])]
+        self.sandbox_url = sandbox_url or self.default_sandbox_url
+        self.base_url = self.site.base_url(sandbox_url)
+        self._home_paths = {urlsplit(self.base_url).path, urlsplit(self.base_url).path + "index.html"}
+
+    # -- requests ---------------------------------------------------------------------------
+
+    def _meta(self, **extra: Any) -> dict[str, Any]:
+        return {"download_slot": self.site.name, **extra}
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for external_id, url in self.revisit:
+            yield scrapy.Request(
+                url, callback=self.parse_listing, errback=self.on_error, priority=-10,
+                meta=self._meta(revisit=external_id, handle_httpstatus_list=[404, 410]),
+            )
+        if self.site.crawl in ("search", "both"):
+            for keyword in self.keywords:
+                for url in self.site.search_urls(keyword, self.sandbox_url):
+                    yield scrapy.Request(
+                        url, callback=self.parse_results, errback=self.on_error,
+                        meta=self._meta(keyword=keyword, rule="search", page=1, template=url),
+                    )
+        if self.site.crawl in ("category", "both"):
+            for url in self.site.category_urls(self.sandbox_url):
+                yield scrapy.Request(
+                    url, callback=self.parse_results, errback=self.on_error,
+                    meta=self._meta(keyword="", rule="category", page=1, template=url),
+                )
+
+    def on_error(self, failure: Any) -> None:
+        request = getattr(failure, "request", None)
+        kind = type(failure.value).__name__
+        self.crawler.stats.inc_value(f"wtm/errors/{kind}")
+        self.logger.warning("%s: %s failed: %s", self.site.name, getattr(request, "url", "?"), failure.value)
+
+    # -- documents ----------------------------------------------------------------------------
+
+    def document(self, response: Response) -> Node | None:
+        """The response as something selectors run on; None when it cannot be read."""
+        if not hasattr(response, "text"):
+            return None
+        return Node(scrapy.Selector(response))
+
+    def _looks_like_login_wall(self, response: Response) -> bool:
+        path = urlsplit(response.url).path.lower()
+        if "login" in path or "signin" in path or "passport" in path:
+            return True
+        if response.status in (401, 403):
+            return True
+        text = getattr(response, "text", "")[:4000]
+        return any(word in text for word in _LOGIN_WORDS) and "<form" in text.lower()
+
+    # -- result pages -------------------------------------------------------------------------
+
+    def parse_results(self, response: Response) -> Iterator[Any]:
+        meta = response.meta
+        rule: PageRule = self.site.search if meta["rule"] == "search" else self.site.category  # type: ignore[assignment]
+        self.crawler.stats.inc_value("wtm/pages/results")
+        if self._looks_like_login_wall(response):
+            self.crawler.stats.inc_value("wtm/errors/login_wall")
+            return
+        doc = self.document(response)
+        if doc is None:
+            self.crawler.stats.inc_value("wtm/errors/unreadable_page")
+            return
+        keyword = meta.get("keyword", "")
+        found = 0
+        if rule.items is not None:
+            for node in select_nodes(doc, rule.items):
+                item = self.build_item(node, response, keyword, from_results=True)
+                if item is not None:
+                    found += 1
+                    yield item
+        if rule.results is not None:
+            for link in extract_all(doc, rule.results):
+                found += 1
+                yield response.follow(
+                    link, callback=self.parse_listing, errback=self.on_error,
+                    meta=self._meta(keyword=keyword, handle_httpstatus_list=[404, 410]),
+                )
+        page = meta.get("page", 1)
+        limit = rule.max_pages
+        if found and rule.next_page is not None and (limit is None or page < limit):
+            next_url = self._next_page_url(doc, rule, response, page)
+            if next_url:
+                yield scrapy.Request(
+                    next_url, callback=self.parse_results, errback=self.on_error,
+                    meta=self._meta(keyword=keyword, rule=meta["rule"], page=page + 1, template=meta.get("template", "")),
+                )
+
+    def _next_page_url(self, doc: Node, rule: PageRule, response: Response, page: int) -> str:
+        value = extract_text(doc, rule.next_page)
+        if not value or value.lower() in ("false", "none", "null", "0"):
+            return ""
+        template = response.meta.get("template", "")
+        if value.lower() == "true" or value.isdigit():
+            if not any("{page}" in t for t in rule.urls):
+                return ""
+            wanted = page + 1 if value.lower() == "true" else int(value)
+            if wanted <= page:
+                return ""
+            return self._page_url(response, wanted)
+        return urljoin(response.url, value)
+
+    def _page_url(self, response: Response, page: int) -> str:
+        """The result page ``page`` of the same query, from the rule's ``{page}`` template."""
+        rule: PageRule = self.site.search if response.meta["rule"] == "search" else self.site.category  # type: ignore[assignment]
+        base = self.base_url
+        keyword = response.meta.get("keyword", "")
+        encoded = self.site.encode_keyword(keyword) if keyword else ""
+        first = response.meta.get("template", "")
+        for template in rule.urls:
+            url = urljoin(base, template.replace("{keyword}", encoded).replace("{page}", "1"))
+            if url == first or len(rule.urls) == 1:
+                return urljoin(base, template.replace("{keyword}", encoded).replace("{page}", str(page)))
+        return ""
+
+    # -- listing pages ------------------------------------------------------------------------
+
+    def removal_kind(self, response: Response) -> str:
+        """How a listing page says the listing is gone, or "" when it is there."""
+        if response.status == 404:
+            return "http_404"
+        if response.status == 410:
+            return "http_410"
+        redirects = response.meta.get("redirect_urls")
+        if redirects and urlsplit(response.url).path in self._home_paths:
+            return "redirect_home"
+        text = getattr(response, "text", "")
+        if any(marker in text for marker in self.site.deleted_markers):
+            return "deleted_page"
+        return ""
+
+    def parse_listing(self, response: Response) -> Iterator[ListingItem]:
+        self.crawler.stats.inc_value("wtm/pages/listing")
+        original_url = (response.meta.get("redirect_urls") or [response.url])[0]
+        kind = self.removal_kind(response)
+        if kind:
+            external_id = response.meta.get("revisit") or self.id_from_url(original_url)
+            if not external_id:
+                return
+            self.crawler.stats.inc_value(f"wtm/removed/{kind}")
+            yield ListingItem(
+                site=self.site.name, external_id=external_id, url=original_url, status="removed",
+                removal_kind=kind, fetched_at=self.fetched_at(response), keyword=response.meta.get("keyword", ""),
+            )
+            return
+        if self._looks_like_login_wall(response):
+            self.crawler.stats.inc_value("wtm/errors/login_wall")
+            return
+        doc = self.document(response)
+        if doc is None:
+            self.crawler.stats.inc_value("wtm/errors/unreadable_page")
+            return
+        item = self.build_item(doc, response, response.meta.get("keyword", ""), url=original_url)
+        if item is not None:
+            yield item
+
+    def id_from_url(self, url: str) -> str:
+        if self.site.id_from_url is None:
+            return ""
+        match = self.site.id_from_url.search(url)
+        return match.group(1) if match else ""
+
+    def fetched_at(self, response: Response) -> datetime:
+        return http_date(response.headers.get(b"Date")) or datetime.now(timezone.utc)
+
+    def build_item(
+        self, node: Node, response: Response, keyword: str, url: str | None = None, from_results: bool = False
+    ) -> ListingItem | None:
+        fields = self.site.fields
+        values = {name: extract_text(node, selector) for name, selector in fields.items()}
+        item_url = url or response.url
+        if from_results or "url" in fields:
+            if values.get("url"):
+                item_url = urljoin(response.url, values["url"])
+        external_id = values.get("id") or self.id_from_url(item_url)
+        if not external_id or not values.get("title"):
+            self.crawler.stats.inc_value("wtm/items/incomplete")
+            return None
+        item = ListingItem(
+            site=self.site.name, external_id=external_id, url=item_url, keyword=keyword,
+            fetched_at=self.fetched_at(response), raw_body=response.body,
+            raw_encoding=getattr(response, "encoding", "") or "",
+        )
+        for name, attribute in ITEM_FIELDS.items():
+            if values.get(name):
+                setattr(item, attribute, values[name])
+        stats = self.crawler.stats
+        stats.inc_value("wtm/items/live")
+        for name, attribute in COVERAGE_FIELDS.items():
+            if getattr(item, attribute):
+                stats.inc_value(f"wtm/field/{name}")
+        return item
+
+
+def json_document(text: str) -> Any:
+    """Parse JSON, tolerating a JavaScript assignment around it (window.__DATA__ = {...};)."""
+    text = text.strip()
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    match = re.search(r"[\[{].*[\]}]", text, re.S)
+    if match is None:
+        raise ValueError("no JSON object found")
+    return json.loads(match.group(0))
