@@ -1,0 +1,160 @@
+"""``wtm sites check``: fetch one search page of a site and show what each selector of its
+definition extracts, then do the same for the first listing found. This is how an analyst
+repairs a site after a redesign: change a selector, check again, no crawl needed.
+"""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+import urllib.robotparser
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from monitor.config import Config
+from monitor.crawling.parsers import clean_location, http_date, parse_date, parse_price
+from monitor.crawling.sites import SiteConfig, sites_for_config
+from monitor.exceptions import CrawlError
+
+
+@dataclass
+class PageCheck:
+    url: str
+    status: int = 0
+    encoding: str = ""
+    error: str = ""
+    # selector name -> (selector text, values it extracted)
+    selectors: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
+    parsed: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class SiteCheck:
+    site: SiteConfig
+    keyword: str
+    search: PageCheck | None = None
+    listing: PageCheck | None = None
+
+    @property
+    def ok(self) -> bool:
+        pages = [p for p in (self.search, self.listing) if p is not None]
+        if not pages or any(p.error for p in pages) or self.listing is None:
+            return False
+        return bool(self.listing.selectors.get("title", ("", []))[1])
+
+
+def _fetch(url: str, config: Config, site: SiteConfig) -> tuple[Any, str]:
+    """A Scrapy response for ``url`` (so the spiders' own readers apply), or an error text."""
+    from scrapy.http import Headers
+    from scrapy.responsetypes import responsetypes
+
+    if config.obey_robots and site.politeness.get("obey_robots", True):
+        parts = urlsplit(url)
+        robots = urllib.robotparser.RobotFileParser(f"{parts.scheme}://{parts.netloc}/robots.txt")
+        try:
+            robots.read()
+        except (urllib.error.URLError, OSError):
+            pass
+        else:
+            if not robots.can_fetch(config.user_agent, url):
+                return None, "forbidden by robots.txt"
+    request = urllib.request.Request(url, headers={"User-Agent": config.user_agent})
+    try:
+        with urllib.request.urlopen(request, timeout=float(config.download_timeout)) as answer:
+            status, headers, body, final = answer.status, answer.headers, answer.read(), answer.geturl()
+    except urllib.error.HTTPError as exc:
+        status, headers, body, final = exc.code, exc.headers, exc.read(), url
+    except (urllib.error.URLError, OSError) as exc:
+        return None, f"cannot fetch: {exc}"
+    scrapy_headers = Headers({k: v for k, v in headers.items()})
+    cls = responsetypes.from_args(headers=scrapy_headers, url=final, body=body)
+    response = cls(url=final, status=status, headers=scrapy_headers, body=body)
+    if hasattr(response, "text") and "\ufffd" in response.text:
+        response = response.replace(encoding=site.charset)
+    return response, ""
+
+
+def _read(site: SiteConfig, response: Any, page: PageCheck) -> Any:
+    from monitor.spiders.archetypes import DOCUMENTS, UnreadablePage
+
+    page.status = response.status
+    page.encoding = getattr(response, "encoding", "") or ""
+    try:
+        return DOCUMENTS[site.platform](site, response)
+    except UnreadablePage as exc:
+        page.error = str(exc)
+        return None
+
+
+def check_site(config: Config, name: str, keyword: str | None = None) -> SiteCheck:
+    from monitor.spiders.base import extract_all, extract_text, select_nodes
+
+    site = sites_for_config(config, [name])[name]
+    rule = site.search if site.search is not None else site.category
+    if rule is None:
+        raise CrawlError(f"site {name!r} has neither search nor category pages")
+    keyword = keyword or "象牙"
+    urls = site.search_urls(keyword, config.sandbox_url) if site.search is not None else site.category_urls(config.sandbox_url)
+    result = SiteCheck(site=site, keyword=site.site_keyword(keyword))
+    result.search = PageCheck(url=urls[0])
+    response, error = _fetch(urls[0], config, site)
+    if response is None:
+        result.search.error = error
+        return result
+    doc = _read(site, response, result.search)
+    if doc is None:
+        return result
+    links: list[str] = []
+    first_item = None
+    for label, selector in (("results", rule.results), ("items", rule.items), ("next_page", rule.next_page)):
+        if selector is None:
+            continue
+        if label == "items":
+            nodes = select_nodes(doc, selector)
+            result.search.selectors[label] = (selector.source, [f"{len(nodes)} listings"])
+            first_item = nodes[0] if nodes else None
+        else:
+            values = extract_all(doc, selector)
+            result.search.selectors[label] = (selector.source, values)
+            if label == "results":
+                links = values
+    if first_item is not None:
+        node, listing_response = first_item, response
+        result.listing = PageCheck(url=response.url + "  (first listing on the result page)")
+        result.listing.status = response.status
+    elif links:
+        url = urljoin(response.url, links[0])
+        result.listing = PageCheck(url=url)
+        listing_response, error = _fetch(url, config, site)
+        if listing_response is None:
+            result.listing.error = error
+            return result
+        node = _read(site, listing_response, result.listing)
+        if node is None:
+            return result
+    else:
+        return result
+    values: dict[str, str] = {}
+    for field_name, selector in site.fields.items():
+        found = extract_all(node, selector)
+        result.listing.selectors[field_name] = (selector.source, found)
+        values[field_name] = extract_text(node, selector)
+    reference = (http_date(listing_response.headers.get(b"Date")) or datetime.now(timezone.utc)).astimezone(config.tz)
+    if "price" in values:
+        price = parse_price(values["price"], site.default_currency)
+        result.listing.parsed["price"] = (
+            f"{price.amount} {price.currency} = {price.cny} CNY" if price.amount is not None else f"no amount ({price.currency or '-'})"
+        )
+    if "posted" in values:
+        posted = parse_date(values["posted"], reference)
+        result.listing.parsed["posted"] = f"{posted:%Y-%m-%d %H:%M}" if posted else "not a date"
+    if "location" in values:
+        result.listing.parsed["location"] = clean_location(values["location"])
+    if "contact" in values or "description" in values:
+        from monitor.contacts import extract_contacts
+
+        text = " ".join(values.get(k, "") for k in ("contact", "title", "description"))
+        result.listing.parsed["contacts"] = ", ".join(f"{c.kind}:{c.value}" for c in extract_contacts(text)) or "none"
+    return result
