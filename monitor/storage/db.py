@@ -75,6 +75,12 @@ class Database:
             self.evidence_dir = None
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._checked = False
+        self._script_directory: Any = None
+
+    @classmethod
+    def from_config(cls, config: Any) -> Database:
+        """The configured database, keeping evidence in the data folder's ``evidence/``."""
+        return cls(config.db_url, evidence_dir=config.data_path / "evidence")
 
     def __repr__(self) -> str:
         return f"Database({make_url(self.url).render_as_string(hide_password=True)!r})"
@@ -98,6 +104,8 @@ class Database:
     # -- schema -------------------------------------------------------------------------
 
     def _alembic_config(self, connection: Any = None) -> Any:
+        if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+            logging.getLogger("alembic").setLevel(logging.WARNING)
         from alembic.config import Config as AlembicConfig
 
         cfg = AlembicConfig()
@@ -106,12 +114,19 @@ class Database:
         cfg.attributes["connection"] = connection
         return cfg
 
-    def head_revision(self) -> str | None:
-        from alembic.script import ScriptDirectory
+    def _scripts(self) -> Any:
+        if self._script_directory is None:
+            config = self._alembic_config()
+            from alembic.script import ScriptDirectory
 
-        return ScriptDirectory.from_config(self._alembic_config()).get_current_head()
+            self._script_directory = ScriptDirectory.from_config(config)
+        return self._script_directory
+
+    def head_revision(self) -> str | None:
+        return self._scripts().get_current_head()
 
     def current_revision(self) -> str | None:
+        self._alembic_config()
         from alembic.runtime.migration import MigrationContext
 
         try:
@@ -122,24 +137,36 @@ class Database:
 
     def upgrade(self, revision: str = "head") -> None:
         """Apply migrations up to ``revision``; creates the schema in an empty database."""
+        config = self._alembic_config()
         from alembic import command
 
-        with self.engine.begin() as conn:
-            command.upgrade(self._alembic_config(conn), revision)
+        from alembic.util.exc import CommandError
+
+        try:
+            with self.engine.begin() as conn:
+                config.attributes["connection"] = conn
+                command.upgrade(config, revision)
+        except CommandError as exc:
+            raise StorageError(f"cannot upgrade {self!r} to {revision!r}: {exc}") from None
         self._checked = False
 
     def downgrade(self, revision: str) -> None:
+        config = self._alembic_config()
         from alembic import command
 
-        with self.engine.begin() as conn:
-            command.downgrade(self._alembic_config(conn), revision)
+        from alembic.util.exc import CommandError
+
+        try:
+            with self.engine.begin() as conn:
+                config.attributes["connection"] = conn
+                command.downgrade(config, revision)
+        except CommandError as exc:
+            raise StorageError(f"cannot downgrade {self!r} to {revision!r}: {exc}") from None
         self._checked = False
 
     def status(self) -> dict[str, Any]:
         """Current and head revisions and the revisions still to apply."""
-        from alembic.script import ScriptDirectory
-
-        script = ScriptDirectory.from_config(self._alembic_config())
+        script = self._scripts()
         current = self.current_revision()
         head = script.get_current_head()
         pending = []
@@ -155,9 +182,7 @@ class Database:
         current = self.current_revision()
         head = self.head_revision()
         if current != head:
-            from alembic.script import ScriptDirectory
-
-            known = {s.revision for s in ScriptDirectory.from_config(self._alembic_config()).walk_revisions()}
+            known = {script.revision for script in self._scripts().walk_revisions()}
             if current is not None and current not in known:
                 raise SchemaOutdatedError(
                     f"database {self!r} is at revision {current}, newer than this version of wtm knows "

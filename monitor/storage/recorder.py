@@ -531,7 +531,7 @@ class CrawlRecorder:
             found.update(conn.execute(
                 select(Listing.external_id, Listing.id).where(
                     Listing.site_id == self.site_id, Listing.external_id.in_(chunk), Listing.removed_at.is_(None))
-            ).tuples())
+            ).tuples().all())
         if not found:
             return 0
         rows = [{"row_id": lid, "kind": removals[eid][:30]} for eid, lid in found.items()]

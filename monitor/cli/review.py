@@ -1,0 +1,59 @@
+"""``wtm review``: hand analysts a spreadsheet of flagged listings and read their verdicts back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from monitor.cli import State, pass_state
+from monitor.months import parse_month
+
+
+def _month(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    try:
+        parse_month(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    return value
+
+
+@click.group("review")
+def review_group() -> None:
+    """Export and import analysts' review decisions."""
+
+
+@review_group.command("export")
+@click.option("--month", required=True, callback=_month, metavar="YYYY-MM", help="Month of first sighting.")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="XLSX file to write (default: <data folder>/review/review-YYYY-MM.xlsx).")
+@pass_state
+def export(state: State, month: str, out_file: Path | None) -> None:
+    """Write the month's new flagged listings as XLSX with a decision column
+    (confirmed / rejected) for analysts to fill in."""
+    from monitor.storage import Database
+    from monitor.storage.review import export_review
+
+    db = Database.from_config(state.config)
+    db.check_current()
+    target = out_file or state.config.data_path / "review" / f"review-{month}.xlsx"
+    path, count = export_review(db, month, target)
+    click.echo(f"{count} listings to review: {path}")
+
+
+@review_group.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--reviewer", default="", help="Name recorded for rows whose reviewer cell is empty.")
+@pass_state
+def import_(state: State, file: Path, reviewer: str) -> None:
+    """Read decisions back from FILE; a file with any bad row changes nothing."""
+    from monitor.storage import Database
+    from monitor.storage.review import import_review
+
+    db = Database.from_config(state.config)
+    db.check_current()
+    counts = import_review(db, file, reviewer=reviewer)
+    click.echo(
+        f"{counts['recorded']} decisions recorded, {counts['unchanged']} unchanged, "
+        f"{counts['blank']} rows without a decision ({counts['rows']} rows read)"
+    )

@@ -1,0 +1,149 @@
+"""Takedown requests: what to report to a platform, recording that it was sent, outcomes.
+
+A month's takedown list for a site is its flagged listings still live at the end of the
+month and not rejected by an analyst. Outcomes are filled in by later crawls
+(``CrawlRecorder.mark_removed`` stamps the request's items) and read by
+``stats.takedown_outcomes``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import and_, insert, or_, select
+from sqlalchemy.orm import Session
+
+from monitor.exceptions import ConfigError, StorageError
+from monitor.spreadsheets import write_csv, write_xlsx
+from monitor.storage.db import Database
+from monitor.storage.models import Listing, ReviewDecision, Site, TakedownItem, TakedownRequest
+from monitor.storage.timeutil import check_month, naive
+
+TAKEDOWN_COLUMNS = ("url", "title", "species", "first_seen", "evidence_sha256", "site", "external_id", "listing_id")
+
+
+def safe_file_part(text: str) -> str:
+    """``text`` reduced to characters safe in a file name on every system."""
+    cleaned = re.sub(r"[^A-Za-z0-9_-]+", "_", text).strip("_-")
+    return cleaned[:60] or "site"
+
+
+def _site_id(s: Session, site: str) -> int:
+    site_id = s.execute(select(Site.id).where(Site.name == site)).scalar()
+    if site_id is None:
+        known = ", ".join(s.execute(select(Site.name).order_by(Site.name)).scalars().all()[:40]) or "none yet"
+        raise ConfigError(f"no site named {site!r} in the database (known: {known})")
+    return site_id
+
+
+def takedown_candidates(s: Session, site: str, month: str) -> list[dict[str, Any]]:
+    """Flagged listings of ``site`` seen by ``month``, not removed by then, not rejected on review."""
+    check_month(month)
+    site_id = _site_id(s, site)
+    rejected = (
+        select(ReviewDecision.listing_id)
+        .where(ReviewDecision.current.is_(True), ReviewDecision.decision == "rejected")
+    )
+    rows = s.execute(
+        select(Listing)
+        .where(
+            Listing.site_id == site_id,
+            Listing.flagged.is_(True),
+            Listing.first_seen_month <= month,
+            or_(Listing.removed_month.is_(None), Listing.removed_month > month),
+            Listing.id.not_in(rejected),
+        )
+        .order_by(Listing.first_seen, Listing.id)
+    ).scalars().all()
+    return [
+        {
+            "url": listing.url, "title": listing.title, "species": ", ".join(listing.species or []),
+            "first_seen": listing.first_seen.date().isoformat(), "evidence_sha256": listing.evidence_sha256 or "",
+            "site": site, "external_id": listing.external_id, "listing_id": listing.id,
+        }
+        for listing in rows
+    ]
+
+
+def export_takedown(db: Database, site: str, month: str, out_dir: Path) -> tuple[Path, Path, int]:
+    """Write the site's takedown list for ``month`` as CSV and XLSX; returns both paths and the count.
+
+    File names come from the sanitised site name and month only.
+    """
+    check_month(month)
+    with db.session() as s:
+        rows = takedown_candidates(s, site, month)
+    stem = f"takedown-{safe_file_part(site)}-{month}"
+    table = [[row[column] for column in TAKEDOWN_COLUMNS] for row in rows]
+    csv_path = write_csv(Path(out_dir) / f"{stem}.csv", TAKEDOWN_COLUMNS, table)
+    xlsx_path = write_xlsx(Path(out_dir) / f"{stem}.xlsx", TAKEDOWN_COLUMNS, table, title=f"takedown {month}")
+    return csv_path, xlsx_path, len(rows)
+
+
+def record_takedown_sent(
+    db: Database,
+    site: str,
+    month: str,
+    sent_at: datetime | None = None,
+    platform_contact: str = "",
+) -> tuple[int, list[str]]:
+    """Record that the site's takedown list for ``month`` went to the platform.
+
+    Returns the request id and the reported URLs. Listings already in a request for the
+    same month are not reported twice.
+    """
+    check_month(month)
+    sent = naive(sent_at or datetime.now())
+    with db.session() as s:
+        rows = takedown_candidates(s, site, month)
+        site_id = _site_id(s, site)
+        already = set(s.execute(
+            select(TakedownItem.listing_id)
+            .join(TakedownRequest, TakedownRequest.id == TakedownItem.request_id)
+            .where(and_(TakedownRequest.site_id == site_id, TakedownRequest.month == month))
+        ).scalars())
+        rows = [row for row in rows if row["listing_id"] not in already]
+        if not rows:
+            raise StorageError(f"site {site!r}, {month}: nothing to report (no flagged live listings not already reported)")
+        request_id = s.execute(
+            insert(TakedownRequest).values(site_id=site_id, month=month, sent_at=sent,
+                                           platform_contact=platform_contact[:200], created_at=datetime.now())
+            .returning(TakedownRequest.id)
+        ).scalar_one()
+        s.execute(insert(TakedownItem), [{"request_id": request_id, "listing_id": row["listing_id"]} for row in rows])
+    return request_id, [row["url"] for row in rows]
+
+
+def record_demo_takedowns(db: Database, month: str, sent_at: datetime | None = None) -> list[str]:
+    """File the month's takedown request for every site with something to report; the URLs."""
+    with db.session() as s:
+        sites = s.execute(
+            select(Site.name).where(Site.id.in_(
+                select(Listing.site_id).where(Listing.flagged.is_(True), Listing.first_seen_month <= month,
+                                              or_(Listing.removed_month.is_(None), Listing.removed_month > month))
+            )).order_by(Site.name)
+        ).scalars().all()
+    urls: list[str] = []
+    for site in sites:
+        try:
+            urls += record_takedown_sent(db, site, month, sent_at=sent_at, platform_contact="demo")[1]
+        except StorageError:
+            continue
+    return urls
+
+
+def takedown_history(s: Session, site: str | None = None) -> list[dict[str, Any]]:
+    """Every request with its counts of reported and removed listings, newest first."""
+    query = select(TakedownRequest, Site.name).join(Site, Site.id == TakedownRequest.site_id)
+    if site:
+        query = query.where(Site.name == site)
+    out = []
+    for request, name in s.execute(query.order_by(TakedownRequest.sent_at.desc(), TakedownRequest.id.desc())):
+        items = s.execute(select(TakedownItem.removed_at).where(TakedownItem.request_id == request.id)).scalars().all()
+        out.append({"id": request.id, "site": name, "month": request.month, "sent_at": request.sent_at,
+                    "platform_contact": request.platform_contact, "requested": len(items),
+                    "removed": sum(1 for r in items if r is not None)})
+    return out
