@@ -42,6 +42,8 @@ def build_context(source: Any, month: str, lang: str = "zh", *, now: datetime | 
 def _build(s: Any, month: str, lang: str, labels: Mapping[str, str], now: datetime | None) -> dict[str, Any]:
     from monitor.storage import stats
 
+    from . import queries
+
     previous_month = shift_month(month, -1)
     year_ago_month = shift_month(month, -12)
     data_months = sorted(stats.months_with_data(s))
@@ -54,6 +56,7 @@ def _build(s: Any, month: str, lang: str, labels: Mapping[str, str], now: dateti
     by_site_species = stats.new_flagged_by_site_species(s, month)
     reviews = stats.review_counts(s, month)
     trend_rows = stats.monthly_trend(s)
+    summary = stats.new_flagged_summary(s, month)
 
     total = sum(by_site.values())
     total_prev = sum(by_site_prev.values())
@@ -88,13 +91,24 @@ def _build(s: Any, month: str, lang: str, labels: Mapping[str, str], now: dateti
         for site in sorted(set(by_site) | set(by_site_prev), key=lambda k: (-by_site.get(k, 0), k))
     ]
 
-    takedowns = [_takedown_row(row) for row in stats.takedown_outcomes(s, month)]
-    takedown_totals = _takedown_totals(takedowns)
+    # A request's 30- and 60-day outcomes are known only a month or two after it was sent,
+    # so the report shows the requests of this month and of the two before it.
+    takedown_history = []
+    for request_month in (shift_month(month, -2), previous_month, month):
+        rows = [_takedown_row(row) for row in stats.takedown_outcomes(s, request_month)]
+        takedown_history.append({"month": request_month, "sites": rows, **_takedown_totals(rows)})
+    with_requests = [h for h in takedown_history if h["requested"]]
+    takedown_focus = with_requests[0] if with_requests else takedown_history[-1]
     removals = [_removal_row(row) for row in stats.removals(s, month)]
     health = [_health_row(row) for row in stats.crawl_health(s, month)]
+    not_crawled = queries.sites_not_crawled(s, month)
     terms = [_term_row(row, lang) for row in stats.term_hits(s, month)]
     dealers = [_dealer_row(row, lang) for row in stats.top_dealers(s, month, limit=DEALER_LIMIT)]
-    examples = [_example_row(row, lang) for row in stats.example_ads(s, month, limit=EXAMPLE_LIMIT)]
+    example_rows = stats.example_ads(s, month, limit=EXAMPLE_LIMIT)
+    contacts = queries.listing_contacts(s, [row["id"] for row in example_rows if "id" in row])
+    examples = [_example_row({**row, "contacts": row.get("contacts") or contacts.get(row.get("id"), [])}, lang)
+                for row in example_rows]
+    monthly_totals = queries.monthly_totals(s)
 
     return {
         "meta": {
@@ -115,23 +129,30 @@ def _build(s: Any, month: str, lang: str, labels: Mapping[str, str], now: dateti
             "change_previous_pct": _pct_change(total, total_prev) if has_prev else None,
             "change_year_ago": total - total_year_ago if total_year_ago is not None else None,
             "change_year_ago_pct": _pct_change(total, total_year_ago) if total_year_ago is not None else None,
+            "unique_ads": summary.get("unique_ads", total),
+            "reposts": summary.get("reposts", 0),
             "species_movers": _movers(species_rows, "species", lambda r: r["name"]),
             "site_movers": _movers(site_rows, "site", lambda r: r["site"]),
-            "takedown_requested": takedown_totals["requested"],
-            "takedown_removed_60": takedown_totals["removed_60"],
-            "takedown_removed_share": takedown_totals["share_60"],
+            "takedown_month": takedown_focus["month"],
+            "takedown_requested": takedown_focus["requested"],
+            "takedown_removed_60": takedown_focus["removed_60"],
+            "takedown_removed_share": takedown_focus["share_60"],
             "removed_this_month": sum(r["removed"] for r in removals),
             "uncrawled_sites": [
                 {"site": r["site"], "problems": r["problems"] or [r["finish_reason"] or labels["not_ok"]]}
                 for r in health if not r["healthy"]
+            ] + [
+                {"site": r["site"], "problems": [f"{labels['no_crawl_recorded']} ({labels['last_crawled']} {r['last_crawled_month']})"]}
+                for r in not_crawled
             ],
             "sites_crawled": len(health),
         },
-        "trend": _trend(trend_rows, first_month, month, species_keys, lang),
+        "trend": _trend(trend_rows, monthly_totals, first_month, month, species_keys, lang),
         "species": species_rows,
         "sites": site_rows,
-        "takedowns": takedowns,
-        "takedown_totals": takedown_totals,
+        "takedowns": takedown_focus["sites"],
+        "takedown_totals": {k: v for k, v in takedown_focus.items() if k != "sites"},
+        "takedown_history": [{k: v for k, v in h.items() if k != "sites"} for h in takedown_history],
         "removals": removals,
         "dealers": dealers,
         "terms": terms,
@@ -172,14 +193,15 @@ def _movers(rows: list[dict[str, Any]], key: str, name: Any) -> list[dict[str, A
     ]
 
 
-def _trend(rows: Iterable[tuple[str, str, int]], first: str, last: str, species: list[str], lang: str) -> dict[str, Any]:
+def _trend(rows: Iterable[tuple[str, str, int]], totals_by_month: Mapping[str, int], first: str, last: str,
+           species: list[str], lang: str) -> dict[str, Any]:
     months = months_between(first, last)
     index = {m: i for i, m in enumerate(months)}
     by_species = {sp: [0] * len(months) for sp in species}
     for m, sp, n in rows:
         if m in index:
             by_species.setdefault(sp, [0] * len(months))[index[m]] += int(n)
-    totals = [sum(series[i] for series in by_species.values()) for i in range(len(months))]
+    totals = [int(totals_by_month.get(m, 0)) for m in months]
     return {
         "months": months,
         "total": totals,
@@ -221,7 +243,7 @@ def _removal_row(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _health_row(row: Mapping[str, Any]) -> dict[str, Any]:
-    health = row.get("health") if isinstance(row.get("health"), Mapping) else row
+    health = row
     errors = health.get("errors") or {}
     coverage = health.get("coverage") or {}
     last_run = row.get("last_run") or row.get("finished_at") or row.get("last_run_at")
@@ -277,12 +299,13 @@ def _dealer_row(row: Mapping[str, Any], lang: str) -> dict[str, Any]:
     return {
         "dealer_id": row.get("dealer_id", row.get("id")),
         "contacts": [_contact_text(c) for c in row.get("contacts") or []],
-        "ads": int(row.get("ads", sum(by_species.values())) or 0),
+        "new_ads": int(row.get("new_ads", 0) or 0),
+        "ads": int(row.get("total_ads", row.get("ads", sum(by_species.values()))) or 0),
         "ads_by_species": {species_name(str(k), lang): int(v) for k, v in by_species.items()},
         "sites": sorted(str(x) for x in row.get("sites") or []),
         "months_active": len(months) if isinstance(months, (list, tuple, set)) else int(months or 0),
-        "first_seen": _when(row.get("first_seen")),
-        "last_seen": _when(row.get("last_seen")),
+        "first_month": min(months) if isinstance(months, (list, tuple, set)) and months else "",
+        "last_month": max(months) if isinstance(months, (list, tuple, set)) and months else "",
     }
 
 
@@ -318,6 +341,7 @@ def _example_row(row: Mapping[str, Any], lang: str) -> dict[str, Any]:
         "url": str(row.get("url", "") or ""),
         "evidence_sha256": str(row.get("evidence_sha256", "") or row.get("evidence", "") or ""),
         "species": [species_name(str(sp), lang) for sp in row.get("species") or []],
+        "review": str(row.get("review", "candidate") or "candidate"),
         "terms": sorted({str(m.get("term", "")) for m in matches if m.get("term")}),
         "spans": {f: _spans(matches, f) for f in ("title", "description")},
     }

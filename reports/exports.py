@@ -46,6 +46,7 @@ def tables(context: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
         "sites": [{**{k: v for k, v in r.items() if k != "by_species"},
                    "by_species": _pairs(r["by_species"])} for r in context["sites"]],
         "takedowns": list(context["takedowns"]),
+        "takedown_history": list(context["takedown_history"]),
         "removals": [{**{k: v for k, v in r.items() if k != "by_kind"}, "by_kind": _pairs(r["by_kind"])}
                      for r in context["removals"]],
         "dealers": [{**d, "contacts": ", ".join(d["contacts"]), "ads_by_species": _pairs(d["ads_by_species"]),
