@@ -141,10 +141,7 @@ class SiteSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for external_id, url in self.revisit:
-            yield scrapy.Request(
-                url, callback=self.parse_listing, errback=self.on_error, priority=-10,
-                meta=self._meta(revisit=external_id, handle_httpstatus_list=[404, 410]),
-            )
+            yield self.revisit_request(external_id, url)
         if self.site.crawl in ("search", "both"):
             for keyword in self.keywords:
                 for url in self.site.search_urls(keyword, self.sandbox_url):
@@ -184,9 +181,14 @@ class SiteSpider(scrapy.Spider):
 
     # -- result pages -------------------------------------------------------------------------
 
+    def _rule(self, response: Response) -> PageRule:
+        rule = self.site.search if response.meta["rule"] == "search" else self.site.category
+        assert rule is not None
+        return rule
+
     def parse_results(self, response: Response) -> Iterator[Any]:
         meta = response.meta
-        rule: PageRule = self.site.search if meta["rule"] == "search" else self.site.category  # type: ignore[assignment]
+        rule = self._rule(response)
         self.crawler.stats.inc_value("wtm/pages/results")
         if self._looks_like_login_wall(response):
             self.crawler.stats.inc_value("wtm/errors/login_wall")
@@ -198,18 +200,31 @@ class SiteSpider(scrapy.Spider):
         keyword = meta.get("keyword", "")
         found = 0
         if rule.items is not None:
+            fields = rule.item_fields or self.site.fields
             for node in select_nodes(doc, rule.items):
-                item = self.build_item(node, response, keyword, from_results=True)
-                if item is not None:
-                    found += 1
-                    yield item
+                values = {name: extract_text(node, selector) for name, selector in fields.items()}
+                link = urljoin(response.url, values["url"]) if values.get("url") else ""
+                external_id = values.get("id") or self.id_from_url(link)
+                if not external_id:
+                    self.crawler.stats.inc_value("wtm/items/incomplete")
+                    continue
+                found += 1
+                canonical = self.site.listing_url(external_id, self.sandbox_url) or link
+                if rule.follow:
+                    target = self.site.fetch_url(external_id, self.sandbox_url) or canonical
+                    yield self._listing_request(target, keyword, external_id, canonical, partial=values)
+                else:
+                    item = self.build_item(values, response, keyword, canonical, external_id)
+                    if item is not None:
+                        yield item
         if rule.results is not None:
             for link in extract_all(doc, rule.results):
                 found += 1
-                yield response.follow(
-                    link, callback=self.parse_listing, errback=self.on_error,
-                    meta=self._meta(keyword=keyword, handle_httpstatus_list=[404, 410]),
-                )
+                url = urljoin(response.url, link)
+                external_id = self.id_from_url(url)
+                canonical = (self.site.listing_url(external_id, self.sandbox_url) if external_id else None) or url
+                target = (self.site.fetch_url(external_id, self.sandbox_url) if external_id else None) or url
+                yield self._listing_request(target, keyword, external_id, canonical)
         page = meta.get("page", 1)
         limit = rule.max_pages
         if found and rule.next_page is not None and (limit is None or page < limit):
@@ -220,31 +235,35 @@ class SiteSpider(scrapy.Spider):
                     meta=self._meta(keyword=keyword, rule=meta["rule"], page=page + 1, template=meta.get("template", "")),
                 )
 
+    def _listing_request(
+        self, url: str, keyword: str, external_id: str, canonical: str, partial: dict[str, str] | None = None
+    ) -> scrapy.Request:
+        meta = self._meta(keyword=keyword, external_id=external_id, listing_url=canonical,
+                          handle_httpstatus_list=[404, 410])
+        if partial:
+            meta["partial"] = partial
+        return scrapy.Request(url, callback=self.parse_listing, errback=self.on_error, meta=meta)
+
     def _next_page_url(self, doc: Node, rule: PageRule, response: Response, page: int) -> str:
         value = extract_text(doc, rule.next_page)
         if not value or value.lower() in ("false", "none", "null", "0"):
             return ""
-        template = response.meta.get("template", "")
         if value.lower() == "true" or value.isdigit():
-            if not any("{page}" in t for t in rule.urls):
-                return ""
             wanted = page + 1 if value.lower() == "true" else int(value)
-            if wanted <= page:
+            if wanted <= page or not any("{page}" in t for t in rule.urls):
                 return ""
-            return self._page_url(response, wanted)
+            return self._page_url(response, rule, wanted)
         return urljoin(response.url, value)
 
-    def _page_url(self, response: Response, page: int) -> str:
-        """The result page ``page`` of the same query, from the rule's ``{page}`` template."""
-        rule: PageRule = self.site.search if response.meta["rule"] == "search" else self.site.category  # type: ignore[assignment]
-        base = self.base_url
+    def _page_url(self, response: Response, rule: PageRule, page: int) -> str:
+        """Result page ``page`` of the same query, from the rule's ``{page}`` template."""
         keyword = response.meta.get("keyword", "")
         encoded = self.site.encode_keyword(keyword) if keyword else ""
         first = response.meta.get("template", "")
         for template in rule.urls:
-            url = urljoin(base, template.replace("{keyword}", encoded).replace("{page}", "1"))
+            url = urljoin(self.base_url, template.replace("{keyword}", encoded).replace("{page}", "1"))
             if url == first or len(rule.urls) == 1:
-                return urljoin(base, template.replace("{keyword}", encoded).replace("{page}", str(page)))
+                return urljoin(self.base_url, template.replace("{keyword}", encoded).replace("{page}", str(page)))
         return ""
 
     # -- listing pages ------------------------------------------------------------------------
@@ -263,28 +282,46 @@ class SiteSpider(scrapy.Spider):
             return "deleted_page"
         return ""
 
+    def revisit_request(self, external_id: str, url: str) -> scrapy.Request:
+        target = self.site.fetch_url(external_id, self.sandbox_url) or url
+        request = self._listing_request(target, "", external_id, url)
+        request.meta["revisit"] = external_id
+        request.priority = -10
+        return request
+
     def parse_listing(self, response: Response) -> Iterator[ListingItem]:
         self.crawler.stats.inc_value("wtm/pages/listing")
-        original_url = (response.meta.get("redirect_urls") or [response.url])[0]
+        meta = response.meta
+        original_url = (meta.get("redirect_urls") or [response.url])[0]
+        canonical = meta.get("listing_url") or original_url
+        external_id = meta.get("external_id") or meta.get("revisit") or self.id_from_url(original_url)
+        keyword = meta.get("keyword", "")
         kind = self.removal_kind(response)
         if kind:
-            external_id = response.meta.get("revisit") or self.id_from_url(original_url)
             if not external_id:
                 return
             self.crawler.stats.inc_value(f"wtm/removed/{kind}")
             yield ListingItem(
-                site=self.site.name, external_id=external_id, url=original_url, status="removed",
-                removal_kind=kind, fetched_at=self.fetched_at(response), keyword=response.meta.get("keyword", ""),
+                site=self.site.name, external_id=external_id, url=canonical, status="removed",
+                removal_kind=kind, fetched_at=self.fetched_at(response), keyword=keyword,
             )
             return
+        partial = dict(meta.get("partial") or {})
+        doc = None
         if self._looks_like_login_wall(response):
             self.crawler.stats.inc_value("wtm/errors/login_wall")
+        else:
+            doc = self.document(response)
+            if doc is None:
+                self.crawler.stats.inc_value("wtm/errors/unreadable_page")
+        if doc is not None:
+            for name, selector in self.site.fields.items():
+                value = extract_text(doc, selector)
+                if value:
+                    partial[name] = value
+        elif not partial:
             return
-        doc = self.document(response)
-        if doc is None:
-            self.crawler.stats.inc_value("wtm/errors/unreadable_page")
-            return
-        item = self.build_item(doc, response, response.meta.get("keyword", ""), url=original_url)
+        item = self.build_item(partial, response, keyword, canonical, external_id)
         if item is not None:
             yield item
 
@@ -298,20 +335,14 @@ class SiteSpider(scrapy.Spider):
         return http_date(response.headers.get(b"Date")) or datetime.now(timezone.utc)
 
     def build_item(
-        self, node: Node, response: Response, keyword: str, url: str | None = None, from_results: bool = False
+        self, values: dict[str, str], response: Response, keyword: str, url: str, external_id: str
     ) -> ListingItem | None:
-        fields = self.site.fields
-        values = {name: extract_text(node, selector) for name, selector in fields.items()}
-        item_url = url or response.url
-        if from_results or "url" in fields:
-            if values.get("url"):
-                item_url = urljoin(response.url, values["url"])
-        external_id = values.get("id") or self.id_from_url(item_url)
+        external_id = values.get("id") or external_id
         if not external_id or not values.get("title"):
             self.crawler.stats.inc_value("wtm/items/incomplete")
             return None
         item = ListingItem(
-            site=self.site.name, external_id=external_id, url=item_url, keyword=keyword,
+            site=self.site.name, external_id=external_id, url=url, keyword=keyword,
             fetched_at=self.fetched_at(response), raw_body=response.body,
             raw_encoding=getattr(response, "encoding", "") or "",
         )

@@ -113,21 +113,34 @@ def check_site(config: Config, name: str, keyword: str | None = None) -> SiteChe
             continue
         if label == "items":
             nodes = select_nodes(doc, selector)
-            result.search.selectors[label] = (selector.source, [f"{len(nodes)} listings"])
+            result.search.selectors[label] = (selector.source, [f"{len(nodes)} listings"] if nodes else [])
             first_item = nodes[0] if nodes else None
+            for name, field_selector in rule.item_fields.items():
+                found = extract_all(first_item, field_selector) if first_item is not None else []
+                result.search.selectors[f"item {name}"] = (field_selector.source, found)
         else:
             values = extract_all(doc, selector)
             result.search.selectors[label] = (selector.source, values)
             if label == "results":
                 links = values
-    if first_item is not None:
+    target = ""
+    if first_item is not None and rule.item_fields:
+        link = extract_text(first_item, rule.item_fields["url"]) if "url" in rule.item_fields else ""
+        ident = extract_text(first_item, rule.item_fields["id"]) if "id" in rule.item_fields else ""
+        ident = ident or _id_from(site, urljoin(response.url, link) if link else "")
+        if rule.follow:
+            target = site.fetch_url(ident, config.sandbox_url) or site.listing_url(ident, config.sandbox_url) or urljoin(response.url, link)
+    elif links:
+        link = urljoin(response.url, links[0])
+        ident = _id_from(site, link)
+        target = (site.fetch_url(ident, config.sandbox_url) if ident else None) or link
+    if first_item is not None and not target:
         node, listing_response = first_item, response
         result.listing = PageCheck(url=response.url + "  (first listing on the result page)")
         result.listing.status = response.status
-    elif links:
-        url = urljoin(response.url, links[0])
-        result.listing = PageCheck(url=url)
-        listing_response, error = _fetch(url, config, site)
+    elif target:
+        result.listing = PageCheck(url=target)
+        listing_response, error = _fetch(target, config, site)
         if listing_response is None:
             result.listing.error = error
             return result
@@ -158,3 +171,10 @@ def check_site(config: Config, name: str, keyword: str | None = None) -> SiteChe
         text = " ".join(values.get(k, "") for k in ("contact", "title", "description"))
         result.listing.parsed["contacts"] = ", ".join(f"{c.kind}:{c.value}" for c in extract_contacts(text)) or "none"
     return result
+
+
+def _id_from(site: SiteConfig, url: str) -> str:
+    if site.id_from_url is None or not url:
+        return ""
+    match = site.id_from_url.search(url)
+    return match.group(1) if match else ""

@@ -82,7 +82,9 @@ class PageRule:
 
     urls: tuple[str, ...]  # templates relative to the base URL
     results: Selector | None  # links (HTML) or URLs (JSON) of listing pages to follow
-    items: Selector | None  # containers/objects holding a whole listing (no detail page needed)
+    items: Selector | None  # containers/objects, one per listing
+    item_fields: Mapping[str, Selector]  # read inside each container (default: listing.fields)
+    follow: bool  # also open each item's listing page for the fields the result page lacks
     next_page: Selector | None
     max_pages: int | None
 
@@ -102,6 +104,8 @@ class SiteConfig:
     category: PageRule | None
     fields: Mapping[str, Selector]
     id_from_url: re.Pattern[str] | None
+    listing_url_template: str | None  # canonical listing URL from its id ("item?id={id}")
+    fetch_url_template: str | None  # where a listing's data is read, when not its page (an API)
     embedded_json: Selector | None
     deleted_markers: tuple[str, ...]
     default_currency: str
@@ -138,6 +142,20 @@ class SiteConfig:
         """The keyword converted to the site's script and percent-encoded in its charset."""
         text = self.site_keyword(keyword)
         return quote(text.encode(self.charset, errors="xmlcharrefreplace"), safe="")
+
+    def listing_url(self, external_id: str, sandbox_url: str = "") -> str | None:
+        from urllib.parse import urljoin
+
+        if not self.listing_url_template:
+            return None
+        return urljoin(self.base_url(sandbox_url), self.listing_url_template.replace("{id}", quote(external_id, safe="")))
+
+    def fetch_url(self, external_id: str, sandbox_url: str = "") -> str | None:
+        from urllib.parse import urljoin
+
+        if not self.fetch_url_template:
+            return None
+        return urljoin(self.base_url(sandbox_url), self.fetch_url_template.replace("{id}", quote(external_id, safe="")))
 
     def search_urls(self, keyword: str, sandbox_url: str = "") -> list[str]:
         from urllib.parse import urljoin
@@ -214,9 +232,9 @@ class _Reader:
 _KNOWN_KEYS: dict[str, set[str]] = {
     "": {"name", "title", "platform", "base_url", "script", "traditional_variant", "charset", "crawl", "search",
          "category", "listing", "parsers", "politeness", "max_pages", "notes"},
-    "search": {"url", "urls", "results", "items", "next_page", "max_pages"},
-    "category": {"url", "urls", "results", "items", "next_page", "max_pages"},
-    "listing": {"fields", "id_from_url", "embedded_json", "deleted_text"},
+    "search": {"url", "urls", "results", "items", "item_fields", "follow", "next_page", "max_pages"},
+    "category": {"url", "urls", "results", "items", "item_fields", "follow", "next_page", "max_pages"},
+    "listing": {"fields", "id_from_url", "url", "fetch", "embedded_json", "deleted_text"},
     "parsers": {"currency"},
     "politeness": {"download_delay", "concurrency", "obey_robots", "autothrottle"},
 }
@@ -239,7 +257,21 @@ def _page_rule(reader: _Reader, key: str, platform: str) -> PageRule | None:
     if results is None and items is None:
         raise reader.fail(f"{key}.results", "is required (or give items, for sites whose result pages hold whole listings)")
     max_pages = reader.get(section, "max_pages", where, int)
-    return PageRule(tuple(urls), results, items, reader.selector(section, "next_page", where), max_pages)
+    item_fields = _fields(reader, section, "item_fields", where, required=False)
+    if item_fields and items is None:
+        raise reader.fail(f"{key}.item_fields", "needs items (the selector of one listing's container)")
+    follow = reader.get(section, "follow", where, bool, default=False)
+    return PageRule(tuple(urls), results, items, item_fields, follow, reader.selector(section, "next_page", where), max_pages)
+
+
+def _fields(reader: _Reader, section: Mapping[str, Any], key: str, where: str, required: bool) -> dict[str, Selector]:
+    raw = reader.get(section, key, where, dict, required=required, default={})
+    fields: dict[str, Selector] = {}
+    for name, value in raw.items():
+        if name not in FIELDS:
+            raise reader.fail(f"{where}{key}.{name}", f"unknown field; expected one of {', '.join(FIELDS)}")
+        fields[name] = reader.selector(raw, name, f"{where}{key}.", required=True)  # type: ignore[assignment]
+    return fields
 
 
 def load_site_file(path: Path | str) -> SiteConfig:
@@ -285,12 +317,7 @@ def load_site_file(path: Path | str) -> SiteConfig:
         raise reader.fail("category", f"is required when crawl is {crawl!r}")
 
     listing = reader.section("listing")
-    raw_fields = reader.get(listing, "fields", "listing.", dict, required=True)
-    fields: dict[str, Selector] = {}
-    for key, value in raw_fields.items():
-        if key not in FIELDS:
-            raise reader.fail(f"listing.fields.{key}", f"unknown field; expected one of {', '.join(FIELDS)}")
-        fields[key] = reader.selector(raw_fields, key, "listing.fields.", required=True)  # type: ignore[assignment]
+    fields = _fields(reader, listing, "fields", "listing.", required=True)
     if "title" not in fields:
         raise reader.fail("listing.fields.title", "is required")
     id_pattern = reader.get(listing, "id_from_url", "listing.", str)
@@ -304,6 +331,12 @@ def load_site_file(path: Path | str) -> SiteConfig:
             raise reader.fail("listing.id_from_url", "needs one (group) around the id")
     if id_regex is None and "id" not in fields:
         raise reader.fail("listing.id_from_url", "is required unless listing.fields.id is given")
+    templates = {}
+    for key in ("url", "fetch"):
+        value = reader.get(listing, key, "listing.", str)
+        if value is not None and "{id}" not in value:
+            raise reader.fail(f"listing.{key}", f"must contain {{id}}; got {value!r}")
+        templates[key] = value
     embedded = reader.selector(listing, "embedded_json", "listing.")
     if platform == "embedded_json" and embedded is None:
         raise reader.fail("listing.embedded_json", "is required for platform embedded_json (the <script> holding the data)")
@@ -325,6 +358,7 @@ def load_site_file(path: Path | str) -> SiteConfig:
     return SiteConfig(
         name=name, platform=platform, base_url_template=base_url, script=script, variant=variant,
         charset=charset, crawl=crawl, search=search, category=category, fields=fields, id_from_url=id_regex,
+        listing_url_template=templates["url"], fetch_url_template=templates["fetch"],
         embedded_json=embedded, deleted_markers=tuple(deleted), default_currency=currency,
         politeness=politeness, max_pages=max_pages, title=reader.get(data, "title", "", str, default=""),
         notes=reader.get(data, "notes", "", str, default=""), source_file=path, raw=data,
