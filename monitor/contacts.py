@@ -40,7 +40,7 @@ _NUMERALS = {
 }
 _NUMERALS = {k: v for k, v in _NUMERALS.items() if v}
 _NUMERAL_CLASS = "".join(_NUMERALS)
-_SEP = r"[ \t\-\.·_/~]"
+_SEP = r"[ \t\-\.·_/~()]"
 # A run of at least 7 digit-like characters (mixing digits and numerals), separators allowed.
 _NUMERAL_RUN = re.compile(rf"[0-9{_NUMERAL_CLASS}](?:{_SEP}?[0-9{_NUMERAL_CLASS}]){{6,}}")
 _DIGIT_RUN = re.compile(rf"(?<![0-9a-z])(?:\+?86{_SEP}?)?[0-9](?:{_SEP}?[0-9])+(?![0-9])")

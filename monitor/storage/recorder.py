@@ -442,7 +442,7 @@ class CrawlRecorder:
         for chunk in _chunks(lids):
             linked.update(conn.execute(
                 select(ListingContact.listing_id, ListingContact.contact_id).where(ListingContact.listing_id.in_(chunk))
-            ).tuples())
+            ).all())
         rows = []
         per_listing: dict[int, set[int]] = {}
         for lid, found in wanted.items():
@@ -516,7 +516,7 @@ class CrawlRecorder:
         lids = sorted({r["listing_id"] for r in rows})
         have: set[tuple[int, str]] = set()
         for chunk in _chunks(lids):
-            have.update(conn.execute(select(Evidence.listing_id, Evidence.sha256).where(Evidence.listing_id.in_(chunk))).tuples())
+            have.update(conn.execute(select(Evidence.listing_id, Evidence.sha256).where(Evidence.listing_id.in_(chunk))).all())
         rows = [r for r in rows if (r["listing_id"], r["sha256"]) not in have]
         if rows:
             conn.execute(insert(Evidence), rows)
@@ -531,7 +531,7 @@ class CrawlRecorder:
             found.update(conn.execute(
                 select(Listing.external_id, Listing.id).where(
                     Listing.site_id == self.site_id, Listing.external_id.in_(chunk), Listing.removed_at.is_(None))
-            ).tuples().all())
+            ).all())
         if not found:
             return 0
         rows = [{"row_id": lid, "kind": removals[eid][:30]} for eid, lid in found.items()]

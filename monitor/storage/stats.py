@@ -110,7 +110,7 @@ def removals(s: Session, month: str) -> list[dict[str, Any]]:
             or_(Listing.removed_month.is_(None), Listing.removed_month >= month),
         )
         .group_by(Listing.site_id)
-    ).tuples().all())
+    ).all())
     removed: dict[int, dict[str, int]] = defaultdict(dict)
     for site_id, kind, count in s.execute(
         select(Listing.site_id, Listing.removal_kind, func.count())
@@ -262,7 +262,7 @@ def example_ads(s: Session, month: str, limit: int = 30) -> list[dict[str, Any]]
         decisions = dict(s.execute(
             select(ReviewDecision.listing_id, ReviewDecision.decision)
             .where(ReviewDecision.listing_id.in_(ids), ReviewDecision.current.is_(True))
-        ).tuples().all())
+        ).all())
     return [
         {
             "id": listing.id, "site": site, "external_id": listing.external_id, "url": listing.url,
@@ -336,4 +336,4 @@ def months_with_data(s: Session) -> list[str]:
 
 
 def _site_names(s: Session) -> dict[int, str]:
-    return dict(s.execute(select(Site.id, Site.name)).tuples().all())
+    return dict(s.execute(select(Site.id, Site.name)).all())
