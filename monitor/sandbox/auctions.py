@@ -1,0 +1,124 @@
+"""Taiwan and Hong Kong auctions (露天 / Yahoo 拍賣 / Carousell style): Traditional Chinese,
+Big5 on one family, prices in NT$ / HK$, search that only matches Traditional text."""
+
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import unquote
+
+from monitor.sandbox.apps import Response, SiteApp, h
+from monitor.sandbox.urls import listing_url
+from monitor.sandbox.world import Listing
+
+SEARCH = [("/lutian/find", "q", "p"), ("/paimaitw/search.php", "kw", "page"), ("/qipaitw/search", "p", "b"),
+          ("/kaluohk/search/", "", "page"), ("/gangpaihk/search", "keyword", "page")]
+KALUO_SEARCH_RE = re.compile(r"^/kaluohk/search/([^/]+)/?$")
+
+
+def auction_date(item: Listing, variant: int, today) -> str:  # type: ignore[no-untyped-def]
+    d, t = item.posted, item.posted_time
+    if variant == 0:
+        return f"{d:%Y/%m/%d}"
+    if variant == 1:
+        return f"{d.isoformat()} {t}"
+    if variant == 2:
+        return f"{d.year}/{d.month}/{d.day} {t}"
+    if variant == 3:
+        days = (today - d).days
+        return "今日" if days <= 0 else f"{days}日前" if days < 7 else f"{d.year}年{d.month}月{d.day}日"
+    return f"{d:%d/%m/%Y}"
+
+
+class AuctionApp(SiteApp):
+    def route(self, month: str, path: str, query: str) -> Response | None:
+        v = self.spec.variant
+        action, qname, pname = SEARCH[v]
+        p = self.params(query)
+        if v == 3:
+            m = KALUO_SEARCH_RE.match(path)
+            if not m:
+                return None
+            return self.results(month, unquote(m.group(1), "utf-8", "replace"), self.int_param(p.get(pname), 1))
+        if path != action:
+            return None
+        if v == 2:
+            page = (self.int_param(p.get(pname), 1) - 1) // self.spec.page_size + 1
+        else:
+            page = self.int_param(p.get(pname), 1)
+        return self.results(month, p.get(qname, ""), page)
+
+    def page_url(self, keyword: str, page: int) -> str:
+        v = self.spec.variant
+        action, qname, pname = SEARCH[v]
+        if v == 3:
+            return f"/kaluohk/search/{self.quote(keyword)}?page={page}"
+        value = (page - 1) * self.spec.page_size + 1 if v == 2 else page
+        return f"{action}?{qname}={self.quote(keyword)}&{pname}={value}"
+
+    def home(self, month: str) -> Response:
+        action, qname, _ = SEARCH[self.spec.variant]
+        form = self.search_form(action, qname or "q", "搜尋")
+        return self.page(self.spec.label, f'<header class="site-header"><h1>{h(self.spec.label)}</h1>{form}</header>')
+
+    def results(self, month: str, keyword: str, page: int) -> Response:
+        items, has_next, total = self.search_page(month, keyword, page)
+        v = self.spec.variant
+        today = self.world.today(month)
+        rows = []
+        for x in items:
+            url, title, price = listing_url(self.spec, x.external_id), h(x.title), h(x.price_text)
+            if v == 0:
+                rows.append(f'<li class="rt-goods-list-item"><a class="rt-goods-list-item-name" href="{url}">{title}</a>'
+                            f'<div class="rt-goods-list-item-price">{price}</div><div class="rt-goods-list-item-seller">{h(x.seller_name)}</div></li>')
+            elif v == 1:
+                rows.append(f'<tr class="auction"><td class="name"><a href="{url}">{title}</a></td><td class="price">{price}</td>'
+                            f'<td class="place">{h(x.location)}</td></tr>')
+            elif v == 2:
+                rows.append(f'<li class="BaseGridItem"><a class="sc-item" href="{url}"><span class="sc-title">{title}</span>'
+                            f'<span class="sc-price">{price}</span></a></li>')
+            elif v == 3:
+                rows.append(f'<div data-testid="listing-card-{x.external_id}" class="lc"><a href="{url}"><p class="lc-title">{title}</p>'
+                            f'<p class="lc-price">{price}</p><p class="lc-time">{auction_date(x, v, today)}</p></a></div>')
+            else:
+                rows.append(f'<div class="lot-card" id="lot-{x.external_id}"><a class="lot-name" href="{url}">{title}</a>'
+                            f'<span class="lot-price">{price}</span><span class="lot-date">{auction_date(x, v, today)}</span></div>')
+        nxt = self.page_url(keyword, page + 1) if has_next else ""
+        link = [f'<a class="rt-pagination-next" href="{nxt}">下一頁</a>', f'<a href="{nxt}">下一頁</a>',
+                f'<a class="Pagination__next" href="{nxt}">下一頁 &gt;</a>', f'<a rel="next" href="{nxt}">下一頁</a>',
+                f'<a class="next-page" href="{nxt}">下一頁</a>'][v] if nxt else ""
+        wrap = ['<ul class="rt-goods-list">{}</ul>', '<table class="auction-list">{}</table>', '<ul class="sc-list">{}</ul>',
+                '<main class="search-results">{}</main>', '<section class="lots">{}</section>'][v]
+        body = f'<div class="result-total">共 {total} 筆結果</div>' + wrap.format("".join(rows)) + f'<nav class="paging">{link}</nav>'
+        return self.page(f"{keyword} 搜尋結果", body)
+
+    def detail(self, month: str, item: Listing) -> Response:
+        v = self.spec.variant
+        today = self.world.today(month)
+        title, desc, price = h(item.title), h(item.description), h(item.price_text)
+        fields = [("價格", item.price_text), ("所在地", item.location), ("賣家", item.seller_name),
+                  ("聯絡電話", item.contact_text), ("刊登時間", auction_date(item, v, today))]
+        head = ""
+        if v == 0:
+            rows = "".join(f"<tr><th>{k}</th><td>{h(val)}</td></tr>" for k, val in fields[1:])
+            body = (f'<h1 class="item-title">{title}</h1><div class="item-purchase-stack"><strong class="rt-text-price">{price}</strong></div>'
+                    f'<table class="item-info">{rows}</table><div class="item-description">{desc}</div>')
+        elif v == 1:
+            dl = "".join(f"<dt>{k}</dt><dd>{h(val)}</dd>" for k, val in fields)
+            body = f'<div class="auction-main"><h2 class="a-title">{title}</h2><dl class="a-info">{dl}</dl><div class="a-desc">{desc}</div></div>'
+        elif v == 2:
+            lis = "".join(f'<li><span class="k">{k}</span><span class="v">{h(val)}</span></li>' for k, val in fields)
+            body = f'<div class="item-page"><h1 class="title">{title}</h1><ul class="itemInfo">{lis}</ul><div class="itemDesc">{desc}</div></div>'
+        elif v == 3:
+            ld = {"@context": "https://schema.org", "@type": "Product", "sku": item.external_id, "name": item.title,
+                  "description": item.description,
+                  "offers": {"@type": "Offer", "price": item.price_amount, "priceCurrency": item.currency}}
+            ld_text = json.dumps(ld, ensure_ascii=False).replace("</", "<\\/")
+            head = f'<script type="application/ld+json">{ld_text}</script>'
+            body = (f'<div class="listing"><h1 class="l-title">{title}</h1><h2 class="l-price">{price}</h2>'
+                    f'<p class="l-meta"><span class="l-loc">{h(item.location)}</span> · <span class="l-time">{h(fields[4][1])}</span></p>'
+                    f'<div class="l-desc">{desc}</div><div class="l-seller">{h(item.seller_name)} <span class="l-phone">{h(item.contact_text)}</span></div></div>')
+        else:
+            rows = "".join(f'<tr><td class="lbl">{k}</td><td class="val">{h(val)}</td></tr>' for k, val in fields)
+            body = f'<div class="lot-detail"><h1 class="lot-title">{title}</h1><table class="lot-info">{rows}</table><div class="lot-desc">{desc}</div></div>'
+        return self.page(item.title, body, head=head)

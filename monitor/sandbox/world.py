@@ -1,0 +1,326 @@
+"""The simulated world: every listing of every site over a calendar of months.
+
+The world is built once from a seed (same seed, same world, same bytes on the wire). A
+listing lives from the month it is posted until it expires, the platform removes it or a
+takedown request makes the platform remove it; the truth of a month is read off that.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import threading
+from calendar import monthrange
+from dataclasses import dataclass, field
+from datetime import date
+
+from monitor.sandbox import generator as G
+from monitor.sandbox import phrases as P
+from monitor.sandbox.sites import CNY_PER, FAULT_SHARE, SITES, SITES_BY_NAME, SandboxSite
+
+FIRST_MONTH = "2024-01"
+N_MONTHS = 24
+PREHISTORY = 6          # months simulated before the first served month, so it starts full
+NEW_PER_MONTH = 750
+N_DEALERS = 170
+N_SHOPS = 320
+
+
+def month_index(month: str) -> int:
+    year, mon = month.split("-")
+    return int(year) * 12 + int(mon) - 1
+
+
+def month_name(index: int) -> str:
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def last_day(month: str) -> date:
+    idx = month_index(month)
+    year, mon = idx // 12, idx % 12 + 1
+    return date(year, mon, monthrange(year, mon)[1])
+
+
+def hash01(*parts: object) -> float:
+    """A uniform number in [0, 1) fixed by its parts: faults and takedowns use it."""
+    digest = hashlib.blake2b("\x1f".join(map(str, parts)).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
+
+
+@dataclass
+class Listing:
+    site: str
+    external_id: str
+    posted: date
+    posted_time: str
+    posted_idx: int
+    end_idx: int                 # first month it is no longer live (natural end)
+    end_reason: str              # "expired" | "platform"
+    kind: str                    # "illegal" | "lookalike" | "ordinary"
+    species: list[str]
+    tricks: list[str]
+    title: str
+    description: str
+    price_text: str
+    price_amount: float | None
+    price_high: float | None
+    currency: str
+    location: str
+    seller: Seller
+    contact_text: str            # what the site's contact/phone field shows
+    contacts: list[dict[str, str]]
+    replies: list[tuple[str, str]] = field(default_factory=list)
+    min_order: str = ""
+    repost_of: str = ""
+    takedown_idx: int | None = None
+    takedown_requested: str = ""
+    search_text: str = ""
+    seller_name: str = ""
+
+    @property
+    def removed_idx(self) -> int:
+        return self.end_idx if self.takedown_idx is None else min(self.end_idx, self.takedown_idx)
+
+    @property
+    def price_cny(self) -> float | None:
+        if self.price_amount is None:
+            return None
+        return round(self.price_amount * CNY_PER[self.currency], 2)
+
+    def live_in(self, idx: int) -> bool:
+        return self.posted_idx <= idx < self.removed_idx
+
+
+Seller = G.Seller
+
+
+class Sandbox:
+    """The deterministic world of 30 marketplaces (see SITES.md for how each one looks)."""
+
+    def __init__(self, seed: int = 20120101, first_month: str = FIRST_MONTH, n_months: int = N_MONTHS) -> None:
+        self.seed = seed
+        start = month_index(first_month)
+        self.months: list[str] = [month_name(start + i) for i in range(n_months)]
+        self.sites: list[SandboxSite] = list(SITES)
+        self._start = start
+        self._lock = threading.Lock()
+        self.version = 0  # bumped by takedowns so servers drop cached pages
+        self.listings: dict[str, list[Listing]] = {s.name: [] for s in SITES}
+        self._by_id: dict[tuple[str, str], Listing] = {}
+        self._search_cache: dict[tuple[str, str, int, int], list[str]] = {}
+        self._generate()
+
+    # -- public API -------------------------------------------------------------------
+    def site(self, name: str) -> SandboxSite:
+        return SITES_BY_NAME[name]
+
+    def listing(self, site: str, external_id: str) -> Listing | None:
+        return self._by_id.get((site, external_id))
+
+    def check_month(self, month: str) -> int:
+        if month not in self.months:
+            raise ValueError(f"month {month!r} is outside the simulated calendar {self.months[0]}..{self.months[-1]}")
+        return month_index(month)
+
+    def today(self, month: str) -> date:
+        return last_day(month)
+
+    def month_listings(self, site: str, month: str) -> list[Listing]:
+        """Listings live in the month or removed during it (newest first)."""
+        idx = self.check_month(month)
+        return [x for x in reversed(self.listings[site]) if x.posted_idx <= idx <= x.removed_idx]
+
+    def search(self, site: str, keyword: str, month: str) -> list[str]:
+        """External ids the site's search returns for ``keyword`` in ``month``, in page order.
+
+        Sites search their own text as written: a Traditional site finds nothing for a
+        Simplified-only keyword. An empty keyword lists everything (the browse page).
+        """
+        idx = self.check_month(month)
+        key = (site, keyword, idx, self.version)
+        cached = self._search_cache.get(key)
+        if cached is not None:
+            return cached
+        spec = SITES_BY_NAME[site]
+        stale = "stale_index" in spec.faults
+        needle = keyword.strip().lower()
+        result = []
+        for item in reversed(self.listings[site]):
+            if item.posted_idx > idx:
+                continue
+            removed = item.removed_idx
+            if not (removed > idx or (stale and removed == idx)):
+                continue
+            if needle and needle not in item.search_text:
+                continue
+            result.append(item.external_id)
+        if len(self._search_cache) > 50000:
+            self._search_cache.clear()
+        self._search_cache[key] = result
+        return result
+
+    def is_live(self, item: Listing, month: str) -> bool:
+        return item.live_in(month_index(month))
+
+    def login_walled(self, item: Listing) -> bool:
+        spec = SITES_BY_NAME[item.site]
+        return "login_wall" in spec.faults and hash01(self.seed, "login", item.site, item.external_id) < FAULT_SHARE["login_wall"]
+
+    def request_takedown(self, urls: list[str], month: str) -> dict[str, str | None]:
+        """Ask the platforms to remove these listings; returns url -> month it will vanish (or None).
+
+        Each site carries out its own share of requests (``takedown_rate``), one or two
+        months later, decided by a hash of seed, site and id so the outcome never depends
+        on the order or grouping of requests.
+        """
+        idx = self.check_month(month)
+        outcome: dict[str, str | None] = {}
+        with self._lock:
+            for url in urls:
+                item = self.listing_by_url(url)
+                if item is None or not item.live_in(idx):
+                    outcome[url] = None
+                    continue
+                rate = SITES_BY_NAME[item.site].takedown_rate
+                if not item.takedown_requested:
+                    item.takedown_requested = month
+                if hash01(self.seed, "takedown", item.site, item.external_id) >= rate:
+                    outcome[url] = None
+                    continue
+                delay = 1 if hash01(self.seed, "delay", item.site, item.external_id) < 0.6 else 2
+                when = idx + delay
+                if item.takedown_idx is None or when < item.takedown_idx:
+                    item.takedown_idx = when
+                outcome[url] = month_name(min(item.removed_idx, when))
+            self.version += 1
+            self._search_cache.clear()
+        return outcome
+
+    def listing_by_url(self, url: str) -> Listing | None:
+        from monitor.sandbox.urls import parse_listing_url
+
+        found = parse_listing_url(url)
+        if found is None:
+            return None
+        return self._by_id.get(found)
+
+    def truth(self, month: str) -> list[dict]:
+        """Every listing live in ``month`` or removed during it, with what a crawl should find."""
+        from monitor.sandbox.urls import api_url, listing_url
+
+        idx = self.check_month(month)
+        rows = []
+        for spec in self.sites:
+            for item in self.listings[spec.name]:
+                if item.posted_idx > idx or item.removed_idx < idx:
+                    continue
+                removed = item.removed_idx == idx
+                reason = ""
+                if removed:
+                    reason = "takedown" if item.takedown_idx == item.removed_idx else item.end_reason
+                rows.append({
+                    "site": item.site, "external_id": item.external_id,
+                    "url": listing_url(spec, item.external_id), "api_url": api_url(spec, item.external_id),
+                    "title": item.title, "description": item.description,
+                    "price_text": item.price_text, "price_amount": item.price_amount,
+                    "price_cny": item.price_cny, "currency": item.currency,
+                    "location": item.location, "seller": item.seller_name,
+                    "contact_text": item.contact_text, "contacts": item.contacts,
+                    "posted_date": item.posted.isoformat(), "posted_time": item.posted_time,
+                    "dealer_id": item.seller.seller_id,
+                    "illegal": item.kind == "illegal", "species": item.species, "kind": item.kind,
+                    "tricks": item.tricks, "script": spec.script, "archetype": spec.archetype,
+                    "state": "removed" if removed else "live",
+                    "removed_month": month_name(item.removed_idx) if removed else None,
+                    "removal_kind": spec.removal if removed else None,
+                    "removal_reason": reason or None,
+                    "in_search": (not removed) or "stale_index" in spec.faults,
+                    "login_wall": self.login_walled(item),
+                    "repost_of": item.repost_of or None,
+                    "takedown_requested": item.takedown_requested or None,
+                    "first_month": month_name(item.posted_idx),
+                })
+        return rows
+
+    # -- generation --------------------------------------------------------------------
+    def _generate(self) -> None:
+        from monitor.sandbox.compose import compose_listing
+
+        rng = random.Random(self.seed)
+        dealers = self._make_dealers(rng)
+        shops = [G.make_seller(rng, f"S{i:04d}", rng.choice(["cn"] * 8 + ["tw", "hk"]), dealer=False)
+                 for i in range(N_SHOPS)]
+        shops_by_region: dict[str, list[Seller]] = {"cn": [], "tw": [], "hk": []}
+        for shop in shops:
+            shops_by_region[shop.region].append(shop)
+        next_id = {s.name: 10_000 + int(hash01(self.seed, s.name) * 80_000) * 10 for s in SITES}
+        weights = [s.weight for s in SITES]
+        person_no = 0
+        species_keys, species_w = list(P.SPECIES_SHARE), list(P.SPECIES_SHARE.values())
+        first, last = self._start - PREHISTORY, self._start + len(self.months)
+        reposts: dict[int, list[Listing]] = {}
+        for idx in range(first, last):
+            progress = (idx - first) / max(1, last - first - 1)
+            p_illegal = 0.13 - 0.08 * progress
+            n_new = int(NEW_PER_MONTH * rng.uniform(0.82, 1.18))
+            jobs = [(s, None) for s in rng.choices(SITES, weights, k=n_new)]
+            jobs += [(SITES_BY_NAME[x.site], x) for x in reposts.pop(idx, [])]
+            jobs.sort(key=lambda j: rng.random())
+            for spec, original in jobs:
+                if original is not None:
+                    kind = "repost"
+                else:
+                    r = rng.random()
+                    kind = ("illegal" if r < p_illegal * spec.illegal_bias
+                            else "lookalike" if r < p_illegal * spec.illegal_bias + 0.05 else "ordinary")
+                species = ""
+                if kind == "illegal":
+                    species = rng.choices(species_keys, species_w)[0]
+                if kind in ("illegal", "repost"):
+                    seller = original.seller if original else self._dealer_for(rng, dealers, spec, species)
+                elif rng.random() < 0.55:
+                    pool = shops_by_region["cn" if spec.region == "cn" else spec.region]
+                    seller = rng.choice(pool)
+                else:
+                    person_no += 1
+                    seller = G.make_seller(rng, f"P{person_no:05d}", spec.region, dealer=False)
+                next_id[spec.name] += rng.randint(3, 97)
+                item = compose_listing(rng, spec, str(next_id[spec.name]), idx, kind, seller, original, progress,
+                                       species)
+                self.listings[spec.name].append(item)
+                self._by_id[(spec.name, item.external_id)] = item
+                if item.kind == "illegal" and original is None and rng.random() < 0.18:
+                    reposts.setdefault(item.end_idx + rng.randint(0, 1), []).append(item)
+        for items in self.listings.values():
+            items.sort(key=lambda x: (x.posted, x.posted_time, int(x.external_id)))
+
+    def _make_dealers(self, rng: random.Random) -> list[Seller]:
+        dealers = []
+        species_keys = list(P.SPECIES_SHARE)
+        species_w = list(P.SPECIES_SHARE.values())
+        for i in range(N_DEALERS):
+            region = rng.choices(["cn", "tw", "hk"], [0.72, 0.16, 0.12])[0]
+            dealer = G.make_seller(rng, f"D{i:04d}", region, dealer=True)
+            first = rng.choices(species_keys, species_w)[0]
+            dealer.species = (first,) if rng.random() < 0.7 else (first, rng.choices(species_keys, species_w)[0])
+            same = [s.name for s in SITES if (s.region == region) or (region == "cn" and s.region == "cn")]
+            if region == "hk" and rng.random() < 0.5:
+                same += [s.name for s in SITES if s.archetype == "forum"]
+            bias = [SITES_BY_NAME[n].illegal_bias for n in same]
+            dealer.sites = sorted(set(rng.choices(same, bias, k=rng.randint(1, 4))))
+            dealer.tricks = tuple(rng.sample(G.TRICKS, 2))
+            dealers.append(dealer)
+        return dealers
+
+    def _dealer_for(self, rng: random.Random, dealers: list[Seller], spec: SandboxSite, species: str) -> Seller:
+        on_site = [d for d in dealers if spec.name in d.sites]
+        specialists = [d for d in on_site if species in d.species]
+        if specialists and rng.random() < 0.85:
+            return rng.choice(specialists)
+        if on_site and rng.random() < 0.9:
+            return rng.choice(on_site)
+        region_ok = [d for d in dealers if d.region == spec.region] or dealers
+        dealer = rng.choice(region_ok)
+        if spec.name not in dealer.sites:
+            dealer.sites.append(spec.name)
+        return dealer
