@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, Iterable, Mapping
 
-from jinja2 import Environment, PackageLoader
+from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from . import charts
@@ -94,7 +94,7 @@ FILTERS: dict[str, Callable[..., Any]] = {
 
 def environment() -> Environment:
     """The template environment: package templates, autoescape on everywhere."""
-    env = Environment(loader=PackageLoader("monitor.reports", "templates"), autoescape=True,
+    env = Environment(loader=PackageLoader("monitor.reports", "templates"), autoescape=True, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True)
     env.filters.update(FILTERS)
     return env

@@ -231,3 +231,10 @@ def test_cli_refuses_an_outdated_database(tmp_path: Path, capsys: pytest.Capture
     assert exit_info.value.code == EXIT_DB_OUTDATED
     assert "wtm db upgrade" in capsys.readouterr().err
     assert not (empty / "reports").exists()
+
+
+def test_label_keys_do_not_shadow_dict_methods() -> None:
+    from monitor.reports.labels import WORDS
+
+    assert set(WORDS["zh"]) == set(WORDS["en"])
+    assert not set(WORDS["zh"]) & set(dir(dict)), "templates read t.<key>; a dict method would win"
