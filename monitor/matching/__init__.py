@@ -1,0 +1,11 @@
+"""Lexicon loading, normalisation and matching of listings against the species lexicon.
+
+Knows nothing of Scrapy or SQL: give it text, get a verdict with evidence.
+"""
+
+from __future__ import annotations
+
+from monitor.matching.lexicon import Lexicon, SearchKeyword, Term
+from monitor.matching.matcher import Match, Matcher, MatchResult
+
+__all__ = ["Lexicon", "Match", "Matcher", "MatchResult", "SearchKeyword", "Term"]

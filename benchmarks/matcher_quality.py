@@ -1,0 +1,103 @@
+"""Precision, recall and species accuracy of the matcher on a labelled JSON Lines file.
+
+    .venv/bin/python benchmarks/matcher_quality.py [FILE.jsonl] [--errors] [--keywords DIR]
+
+FILE defaults to tests/data/listings_dev.jsonl. Each line needs id, title, description, label
+("illegal"/"benign"), species (list) and tricks (list); see tests/data/LABELING.md.
+Prints P/R/F1 of `illegal`, species accuracy on true positives, recall per trick, the
+false-positive rate on lookalike/substitute listings and results by script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT = ROOT / "tests" / "data" / "listings_dev.jsonl"
+
+
+def evaluate(rows: list[dict], predictions: dict[str, tuple[bool, list[str]]]) -> dict:
+    tp = fp = fn = species_ok = 0
+    by_trick: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    by_script: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for row in rows:
+        gold = row["label"] == "illegal"
+        flagged, species = predictions[row["id"]]
+        tp += gold and flagged
+        fp += flagged and not gold
+        fn += gold and not flagged
+        if gold and flagged and set(species) == set(row["species"]):
+            species_ok += 1
+        for trick in row.get("tricks", []):
+            cell = by_trick[(row["label"], trick)]
+            cell[0] += gold == flagged
+            cell[1] += 1
+        cell = by_script[row.get("script", "?")]
+        cell[0] += gold == flagged
+        cell[1] += 1
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * p * r / (p + r) if p + r else 0.0
+    return {"tp": tp, "fp": fp, "fn": fn, "precision": p, "recall": r, "f1": f1,
+            "species_ok": species_ok, "species_accuracy": species_ok / tp if tp else 0.0,
+            "by_trick": dict(by_trick), "by_script": dict(by_script)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("file", nargs="?", default=str(DEFAULT))
+    parser.add_argument("--errors", action="store_true", help="list every wrong listing")
+    parser.add_argument("--keywords", default=None, help="lexicon folder (default: shipped)")
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(ROOT))
+    from monitor.matching import Lexicon, Matcher
+
+    rows = [json.loads(line) for line in Path(args.file).read_text(encoding="utf-8").splitlines() if line.strip()]
+    started = time.perf_counter()
+    matcher = Matcher(Lexicon.load(args.keywords))
+    loaded = time.perf_counter() - started
+    predictions = {}
+    results = {}
+    for row in rows:
+        result = matcher.match({"title": row.get("title", ""), "description": row.get("description", "")})
+        predictions[row["id"]] = (result.flagged, result.species)
+        results[row["id"]] = result
+    m = evaluate(rows, predictions)
+    print(f"file: {args.file} ({len(rows)} listings); lexicon {matcher.lexicon.version}; matcher built in {loaded:.2f} s")
+    print(f"illegal: P={m['precision']:.3f} R={m['recall']:.3f} F1={m['f1']:.3f} "
+          f"(tp={m['tp']} fp={m['fp']} fn={m['fn']})")
+    print(f"species accuracy on true positives: {m['species_ok']}/{m['tp']} = {m['species_accuracy']:.3f}")
+    print("recall per trick (illegal listings labelled right):")
+    for (label, trick), (right, total) in sorted(m["by_trick"].items()):
+        if label == "illegal":
+            print(f"  {trick:12s} {right:3d}/{total:3d} = {right / total:.3f}")
+    print("false-positive rate on benign subsets:")
+    for (label, trick), (right, total) in sorted(m["by_trick"].items()):
+        if label == "benign":
+            print(f"  {trick:12s} {total - right:3d}/{total:3d} flagged = {(total - right) / total:.3f}")
+    print("by script (labelled right):")
+    for script, (right, total) in sorted(m["by_script"].items()):
+        print(f"  {script:12s} {right:3d}/{total:3d} = {right / total:.3f}")
+    if args.errors:
+        print("errors:")
+        for row in rows:
+            flagged, species = predictions[row["id"]]
+            gold = row["label"] == "illegal"
+            if gold != flagged or (gold and set(species) != set(row["species"])):
+                r = results[row["id"]]
+                print(f"  {row['id']} gold={row['label']}/{row['species']} got={flagged}/{species} "
+                      f"{row['tricks']} | {row['title']} | {row['description'][:80]}")
+                for match in r.matches:
+                    print(f"      + {match.species} {match.term} [{match.text}] {match.trick}")
+                for match, reason in r.rejected:
+                    print(f"      - {match.species} {match.term} [{match.text}] {reason}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,383 @@
+"""The lexicon: species terms, search keywords, exclusions and context words, read from YAML.
+
+The data lives in ``keywords/`` (installed as ``monitor.keywords``) so analysts can change it
+without touching code. Files are validated at load; every error names file, line and field.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from monitor.exceptions import KeywordFileError
+
+SPECIES_KEYS: tuple[str, ...] = (
+    "ivory", "rhino_horn", "hawksbill", "hornbill", "tiger", "saiga", "pangolin", "leopard",
+)
+TERM_KINDS = ("name", "product", "code_word")
+TRICKS = ("plain", "code_word", "pinyin_mix", "separator", "homophone", "traditional", "legal_cover")
+SHARED_FILES = ("context.yaml", "regional.yaml", "homophones.yaml")
+
+
+@dataclass(frozen=True)
+class Term:
+    """One lexicon entry. ``strong`` terms flag on their own; weak ones need context."""
+
+    term: str
+    species: str
+    kind: str
+    strong: bool
+    source: str = ""
+    trick: str = ""
+    homophones: bool = True
+    pinyin: bool = True
+    origin: str = ""  # "file:line", for error messages and `wtm keywords list`
+
+
+@dataclass(frozen=True)
+class SearchKeyword:
+    """A keyword a spider sends to a site's search (Simplified; spiders convert per site)."""
+
+    term: str
+    species: str
+
+
+@dataclass
+class SpeciesEntry:
+    key: str
+    label: str
+    terms: list[Term]
+    search_keywords: list[SearchKeyword]
+    context: list[str]
+    innocent_context: list[str]
+    veto: list[str]
+    exclusions: list[str]
+    cover_terms: list[str]
+    cover_giveaways: list[str]
+    cover_honest: list[str]
+    path: str
+
+
+@dataclass
+class SharedContext:
+    product: list[str] = field(default_factory=list)
+    innocent: list[str] = field(default_factory=list)
+    near_innocent: list[str] = field(default_factory=list)
+    near_innocent_window: int = 6
+    near_innocent_exceptions: list[str] = field(default_factory=list)
+    negation_before: list[str] = field(default_factory=list)
+    negation_before_exceptions: list[str] = field(default_factory=list)
+    negation_after: list[str] = field(default_factory=list)
+    giveaways: list[str] = field(default_factory=list)
+    regional: dict[str, str] = field(default_factory=dict)
+    homophone_max_swaps: int = 1
+    homophone_max_word_frequency: int = 20
+    homophone_min_term_length: int = 2
+    homophone_classes: list[list[str]] = field(default_factory=list)
+
+
+# --- YAML with line numbers -------------------------------------------------------------
+
+
+@dataclass
+class _Node:
+    value: Any
+    line: int
+
+
+def _plain(node: yaml.Node, path: str, loader: yaml.SafeLoader) -> _Node:
+    line = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        out: dict[str, _Node] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            if not isinstance(key, str):
+                raise KeywordFileError(f"{path}:{key_node.start_mark.line + 1}: keys must be strings")
+            if key in out:
+                raise KeywordFileError(f"{path}:{key_node.start_mark.line + 1}: {key}: duplicate key")
+            out[key] = _plain(value_node, path, loader)
+        return _Node(out, line)
+    if isinstance(node, yaml.SequenceNode):
+        return _Node([_plain(item, path, loader) for item in node.value], line)
+    return _Node(loader.construct_object(node), line)
+
+
+def _read_yaml(path: Path, shown: str) -> _Node:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise KeywordFileError(f"{shown}: cannot read: {exc}") from None
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark is not None else ""
+        raise KeywordFileError(f"{shown}{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    if root is None:
+        raise KeywordFileError(f"{shown}:1: file is empty")
+    node = _plain(root, shown, yaml.SafeLoader(""))
+    if not isinstance(node.value, dict):
+        raise KeywordFileError(f"{shown}:{node.line}: the top level must be a mapping")
+    return node
+
+
+class _Fields:
+    """Typed access to one mapping node, raising errors that name file, line and field."""
+
+    def __init__(self, node: _Node, shown: str, where: str = "") -> None:
+        self.node, self.shown, self.where = node, shown, where
+        self.map: dict[str, _Node] = node.value
+
+    def fail(self, name: str, message: str, line: int | None = None) -> KeywordFileError:
+        at = line if line is not None else self.node.line
+        return KeywordFileError(f"{self.shown}:{at}: {self.where}{name}: {message}")
+
+    def check_keys(self, allowed: set[str]) -> None:
+        for key, value in self.map.items():
+            if key not in allowed:
+                raise self.fail(key, f"unknown field (allowed: {', '.join(sorted(allowed))})", value.line)
+
+    def text(self, name: str, required: bool = True, default: str = "") -> str:
+        item = self.map.get(name)
+        if item is None or item.value is None:
+            if required:
+                raise self.fail(name, "missing required field")
+            return default
+        if not isinstance(item.value, (str, int)) or isinstance(item.value, bool):
+            raise self.fail(name, f"expected text, got {type(item.value).__name__}", item.line)
+        value = str(item.value).strip()
+        if required and not value:
+            raise self.fail(name, "must not be empty", item.line)
+        return value
+
+    def flag(self, name: str, default: bool) -> bool:
+        item = self.map.get(name)
+        if item is None:
+            return default
+        if not isinstance(item.value, bool):
+            raise self.fail(name, "expected true or false", item.line)
+        return item.value
+
+    def integer(self, name: str, default: int) -> int:
+        item = self.map.get(name)
+        if item is None:
+            return default
+        if not isinstance(item.value, int) or isinstance(item.value, bool) or item.value < 0:
+            raise self.fail(name, "expected a non-negative whole number", item.line)
+        return item.value
+
+    def words(self, name: str, required: bool = False) -> list[str]:
+        item = self.map.get(name)
+        if item is None or item.value is None:
+            if required:
+                raise self.fail(name, "missing required field")
+            return []
+        if not isinstance(item.value, list):
+            raise self.fail(name, "expected a list of words", item.line)
+        out = []
+        for index, entry in enumerate(item.value):
+            if not isinstance(entry.value, str) or not entry.value.strip():
+                raise self.fail(f"{name}[{index}]", "expected a non-empty word", entry.line)
+            out.append(entry.value.strip())
+        return out
+
+    def mapping(self, name: str) -> "_Fields | None":
+        item = self.map.get(name)
+        if item is None or item.value is None:
+            return None
+        if not isinstance(item.value, dict):
+            raise self.fail(name, "expected a mapping", item.line)
+        return _Fields(item, self.shown, f"{self.where}{name}.")
+
+
+def _parse_term(node: _Node, species: str, shown: str, index: int) -> Term:
+    where = f"terms[{index}]."
+    if not isinstance(node.value, dict):
+        raise KeywordFileError(f"{shown}:{node.line}: terms[{index}]: expected a mapping with term and kind")
+    f = _Fields(node, shown, where)
+    f.check_keys({"term", "kind", "strength", "source", "trick", "homophones", "pinyin", "note"})
+    term = f.text("term")
+    kind = f.text("kind")
+    if kind not in TERM_KINDS:
+        raise f.fail("kind", f"must be one of {', '.join(TERM_KINDS)}, got {kind!r}", f.map["kind"].line)
+    strength = f.text("strength", required=False, default="")
+    if strength not in ("", "strong", "weak"):
+        raise f.fail("strength", f"must be strong or weak, got {strength!r}", f.map["strength"].line)
+    source = f.text("source", required=False)
+    if kind == "code_word" and not source:
+        raise f.fail("source", "every code word needs a source or reason")
+    trick = f.text("trick", required=False)
+    if trick and trick not in TRICKS:
+        raise f.fail("trick", f"must be one of {', '.join(TRICKS)}", f.map["trick"].line)
+    strong = strength == "strong" if strength else kind != "code_word"
+    return Term(
+        term=term, species=species, kind=kind, strong=strong, source=source, trick=trick,
+        homophones=f.flag("homophones", kind == "name"), pinyin=f.flag("pinyin", True),
+        origin=f"{shown}:{node.line}",
+    )
+
+
+def _parse_species(path: Path, shown: str) -> SpeciesEntry:
+    root = _Fields(_read_yaml(path, shown), shown)
+    root.check_keys({"species", "label", "terms", "search_keywords", "context", "innocent_context",
+                     "veto", "exclusions", "covers"})
+    key = root.text("species")
+    if key not in SPECIES_KEYS:
+        raise root.fail("species", f"unknown species key {key!r} (expected one of {', '.join(SPECIES_KEYS)})",
+                        root.map["species"].line)
+    terms_node = root.map.get("terms")
+    if terms_node is None or not isinstance(terms_node.value, list) or not terms_node.value:
+        raise root.fail("terms", "expected a non-empty list of terms",
+                        terms_node.line if terms_node else None)
+    terms = [_parse_term(n, key, shown, i) for i, n in enumerate(terms_node.value)]
+    seen: dict[str, int] = {}
+    for index, term in enumerate(terms):
+        if term.term in seen:
+            raise KeywordFileError(f"{term.origin}: terms[{index}].term: duplicate of terms[{seen[term.term]}] ({term.term})")
+        seen[term.term] = index
+    cover_terms: list[str] = []
+    cover_giveaways: list[str] = []
+    cover_honest: list[str] = []
+    covers = root.mapping("covers")
+    if covers is not None:
+        covers.check_keys({"terms", "giveaways", "honest"})
+        cover_terms = covers.words("terms", required=True)
+        cover_giveaways = covers.words("giveaways")
+        cover_honest = covers.words("honest")
+    return SpeciesEntry(
+        key=key,
+        label=root.text("label", required=False, default=key),
+        terms=terms,
+        search_keywords=[SearchKeyword(w, key) for w in root.words("search_keywords", required=True)],
+        context=root.words("context"),
+        innocent_context=root.words("innocent_context"),
+        veto=root.words("veto"),
+        exclusions=root.words("exclusions"),
+        cover_terms=cover_terms,
+        cover_giveaways=cover_giveaways,
+        cover_honest=cover_honest,
+        path=shown,
+    )
+
+
+def _parse_shared(directory: Path, shown_dir: str) -> SharedContext:
+    shared = SharedContext()
+    path = directory / "context.yaml"
+    if path.exists():
+        shown = f"{shown_dir}/context.yaml"
+        f = _Fields(_read_yaml(path, shown), shown)
+        f.check_keys({"product", "innocent", "near_innocent", "negation_before",
+                      "negation_before_exceptions", "negation_after", "giveaways"})
+        shared.product = f.words("product")
+        shared.innocent = f.words("innocent")
+        near = f.mapping("near_innocent")
+        if near is not None:
+            near.check_keys({"window", "words", "exceptions"})
+            shared.near_innocent_window = near.integer("window", 6)
+            shared.near_innocent = near.words("words")
+            shared.near_innocent_exceptions = near.words("exceptions")
+        shared.negation_before = f.words("negation_before")
+        shared.negation_before_exceptions = f.words("negation_before_exceptions")
+        shared.negation_after = f.words("negation_after")
+        shared.giveaways = f.words("giveaways")
+    path = directory / "regional.yaml"
+    if path.exists():
+        shown = f"{shown_dir}/regional.yaml"
+        f = _Fields(_read_yaml(path, shown), shown)
+        f.check_keys({"vocabulary"})
+        vocab = f.mapping("vocabulary")
+        if vocab is not None:
+            for word, target in vocab.map.items():
+                if not isinstance(target.value, str) or not target.value.strip():
+                    raise vocab.fail(word, "expected the mainland word to replace it with", target.line)
+                shared.regional[word] = target.value.strip()
+    path = directory / "homophones.yaml"
+    if path.exists():
+        shown = f"{shown_dir}/homophones.yaml"
+        f = _Fields(_read_yaml(path, shown), shown)
+        f.check_keys({"generate", "extra_classes"})
+        gen = f.mapping("generate")
+        if gen is not None:
+            gen.check_keys({"max_swaps", "max_word_frequency", "min_term_length"})
+            shared.homophone_max_swaps = gen.integer("max_swaps", 1)
+            shared.homophone_max_word_frequency = gen.integer("max_word_frequency", 20)
+            shared.homophone_min_term_length = gen.integer("min_term_length", 2)
+        classes = f.map.get("extra_classes")
+        if classes is not None:
+            if not isinstance(classes.value, list):
+                raise f.fail("extra_classes", "expected a list of character lists", classes.line)
+            for index, group in enumerate(classes.value):
+                chars = group.value
+                if not isinstance(chars, list) or not all(
+                    isinstance(c.value, str) and len(c.value) == 1 for c in chars
+                ):
+                    raise f.fail(f"extra_classes[{index}]", "expected a list of single characters", group.line)
+                shared.homophone_classes.append([c.value for c in chars])
+    return shared
+
+
+class Lexicon:
+    """Every species file plus the shared context, with a content-hash version."""
+
+    def __init__(self, species: dict[str, SpeciesEntry], shared: SharedContext, version: str, source: str) -> None:
+        self._species = species
+        self.shared = shared
+        self.version = version
+        self.source = source
+
+    @classmethod
+    def load(cls, directory: Path | str | None = None) -> "Lexicon":
+        """Read and validate a lexicon folder (default: the shipped ``monitor.keywords`` data)."""
+        if directory is None:
+            base = Path(str(resources.files("monitor.keywords")))
+        else:
+            base = Path(directory)
+        if not base.is_dir():
+            raise KeywordFileError(f"{base}: lexicon folder does not exist")
+        shown_dir = str(base)
+        files = sorted(p for p in base.glob("*.yaml") if p.name not in SHARED_FILES)
+        digest = hashlib.sha256()
+        for path in sorted(base.glob("*.yaml")):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        species: dict[str, SpeciesEntry] = {}
+        for path in files:
+            entry = _parse_species(path, f"{shown_dir}/{path.name}")
+            if entry.key in species:
+                raise KeywordFileError(
+                    f"{entry.path}:1: species: {entry.key} is already defined in {species[entry.key].path}"
+                )
+            species[entry.key] = entry
+        missing = [k for k in SPECIES_KEYS if k not in species]
+        if missing:
+            raise KeywordFileError(f"{shown_dir}: no lexicon file for species: {', '.join(missing)}")
+        shared = _parse_shared(base, shown_dir)
+        return cls(species, shared, digest.hexdigest()[:16], shown_dir)
+
+    @property
+    def species(self) -> list[str]:
+        return [k for k in SPECIES_KEYS if k in self._species]
+
+    def entry(self, species: str) -> SpeciesEntry:
+        return self._species[species]
+
+    def terms(self, species: str | None = None) -> list[Term]:
+        keys = [species] if species else self.species
+        return [t for k in keys for t in self._species[k].terms]
+
+    def search_keywords(self, species: str | None = None) -> list[SearchKeyword]:
+        if species is not None and species not in self._species:
+            raise KeyError(f"unknown species {species!r}")
+        keys = [species] if species else self.species
+        seen: set[tuple[str, str]] = set()
+        out = []
+        for k in keys:
+            for kw in self._species[k].search_keywords:
+                if (kw.term, kw.species) not in seen:
+                    seen.add((kw.term, kw.species))
+                    out.append(kw)
+        return out

@@ -1,0 +1,181 @@
+"""The matcher: finds species terms in a listing, however written, and decides whether it flags.
+
+Per listing: a fast normalisation of all text and one Aho-Corasick pass over every term spelling
+(plain, Traditional, pinyin, initials, homophones). Most listings stop there. The few with a
+candidate are normalised again with an offset map, scanned for exclusions and context words,
+checked with jieba (so 象牙塔 or 虎皮鹦鹉 stay whole words), and judged by ``verdict.decide``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import ahocorasick
+
+from monitor.matching.lexicon import Lexicon
+from monitor.matching.normalise import SEPARATOR_CHARS, Normalised, Normaliser
+from monitor.matching.patterns import Spelling, load_patterns
+from monitor.matching.segmenter import Segmenter
+from monitor.matching.segmenter import cache_dir as default_cache_dir
+from monitor.matching.verdict import Hit, ListingEvidence, decide
+
+NON_TEXT_FIELDS = frozenset({"id", "url", "site", "external_id", "price", "price_text", "label",
+                             "species", "tricks", "note", "script", "keyword", "contact_text", "seller"})
+
+
+@dataclass(frozen=True)
+class Match:
+    term: str
+    species: str
+    kind: str
+    field: str
+    start: int
+    end: int
+    text: str
+    trick: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class MatchResult:
+    flagged: bool
+    species: list[str]
+    score: float
+    matches: list[Match]
+    rejected: list[tuple[Match, str]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "flagged": self.flagged,
+            "species": list(self.species),
+            "score": self.score,
+            "matches": [m.to_dict() for m in self.matches],
+        }
+
+
+class Matcher:
+    """Build once per process (jieba dictionary, pattern automata); then call ``match``."""
+
+    def __init__(self, lexicon: Lexicon, cache_dir: Path | None = None) -> None:
+        self.lexicon = lexicon
+        shared = lexicon.shared
+        folder = cache_dir or default_cache_dir()
+        self.normaliser = Normaliser(shared.regional)
+        words = [t.term for t in lexicon.terms()]
+        words += [w for k in lexicon.species for w in lexicon.entry(k).exclusions]
+        self._segmenter = Segmenter(folder, lexicon.version, [self.normaliser.word(w) for w in words])
+        patterns = load_patterns(lexicon, self.normaliser.word, self._is_common_word, folder)
+        self._terms = ahocorasick.Automaton()
+        for key, entries in patterns.terms.items():
+            self._terms.add_word(key, (key, tuple(entries)))
+        self._terms.make_automaton()
+        self._context = ahocorasick.Automaton()
+        for key, entries in patterns.context.items():
+            self._context.add_word(key, (key, tuple(entries)))
+        self._context.make_automaton()
+        self.pattern_count = len(patterns.terms)
+        self.near_window = shared.near_innocent_window
+        self._lexicon_words = patterns.lexicon_words
+        self._segmenter.add_words(patterns.user_words)
+        owners: dict[str, set[str]] = {}
+        for t in lexicon.terms():
+            owners.setdefault(t.term, set()).add(t.species)
+        self._shared_terms = frozenset(term for term, species in owners.items() if len(species) > 1)
+
+    def _is_common_word(self, word: str) -> bool:
+        return self._segmenter.stock_frequency(word) > self.lexicon.shared.homophone_max_word_frequency
+
+    def normalise(self, text: str) -> str:
+        return self.normaliser.fast(text)
+
+    def tokens(self, text: str) -> list[str]:
+        return [w for w, _, _ in self._segmenter.tokenize(self.normaliser.fast(text))]
+
+    # -- matching --------------------------------------------------------------------------
+
+    def match(self, listing: Mapping[str, Any], fields: list[str] | None = None) -> MatchResult:
+        """Flag one listing. ``listing`` maps field names to text; ids, URLs, prices are skipped."""
+        names = fields or [k for k, v in listing.items() if isinstance(v, str) and k not in NON_TEXT_FIELDS]
+        texts = [(n, listing.get(n)) for n in names]
+        texts = [(n, t) for n, t in texts if isinstance(t, str) and t]
+        if not texts:
+            return MatchResult(False, [], 0.0, [])
+        joined = self.normaliser.fast("\n".join(t for _, t in texts))
+        for _ in self._terms.iter(joined):
+            break
+        else:
+            return MatchResult(False, [], 0.0, [])
+        title_field = "title" if any(n == "title" for n, _ in texts) else texts[0][0]
+        evidence = ListingEvidence(title_field=title_field)
+        for name, text in texts:
+            self._scan_field(name, text, evidence)
+        return decide(evidence, self.near_window, self._shared_terms)
+
+    def _scan_field(self, name: str, text: str, evidence: ListingEvidence) -> None:
+        norm = self.normaliser.with_offsets(text)
+        s = norm.text
+        field_ev = evidence.field(name, norm)
+        for end, (key, entries) in self._terms.iter(s):
+            start = end + 1 - len(key)
+            for kind, payload in entries:
+                if kind == "term":
+                    spelling: Spelling = payload
+                    if spelling.latin_start and start > 0 and s[start - 1].isascii() and s[start - 1].isalnum():
+                        continue
+                    if spelling.latin_end and end + 1 < len(s) and s[end + 1].isascii() and s[end + 1].isalnum():
+                        continue
+                    field_ev.hits.append(Hit(
+                        term=spelling.term, spelling_trick=spelling.trick, strong=spelling.strong,
+                        start=start, end=end + 1, field=name,
+                    ))
+                elif kind == "cover":
+                    field_ev.covers.append((payload, start, end + 1))
+                else:
+                    field_ev.exclusions.append((payload, start, end + 1))
+        if not field_ev.hits and not field_ev.covers:
+            return
+        for end, (key, entries) in self._context.iter(s):
+            start = end + 1 - len(key)
+            for kind, payload in entries:
+                field_ev.context.append((kind, payload, start, end + 1))
+        for hit in field_ev.hits:
+            hit.absorbed = self._absorbed(s, hit.start, hit.end)
+            o_start, o_end = norm.span(hit.start, hit.end)
+            hit.original = (o_start, o_end, text[o_start:o_end])
+            hit.trick = self._trick(hit, norm, text)
+
+    def _absorbed(self, s: str, start: int, end: int) -> bool:
+        """True when jieba reads the hit as part of a longer ordinary word (象牙塔, 虎皮鹦鹉)."""
+        lo, hi = max(0, start - 8), min(len(s), end + 8)
+        window = s[lo:hi]
+        for word, w_start, w_end in self._segmenter.tokenize(window):
+            w_start += lo
+            w_end += lo
+            if w_start <= start and end <= w_end and (w_end - w_start) > (end - start):
+                return word not in self._lexicon_words and self._segmenter.stock_frequency(word) > 0
+            if w_start >= end:
+                break
+        return False
+
+    def _trick(self, hit: Hit, norm: Normalised, original: str) -> str:
+        raw = hit.original[2]
+        tricks: list[str] = []
+        if hit.term.kind == "code_word":
+            tricks.append(hit.term.trick or "code_word")
+        if hit.spelling_trick in ("pinyin", "pinyin_mix"):
+            tricks.append("pinyin_mix")
+        elif hit.spelling_trick == "homophone":
+            tricks.append("homophone")
+        translated = raw.translate(self.normaliser._table)
+        if len(translated) != len(raw) or SEPARATOR_CHARS.search(translated):
+            tricks.append("separator")
+        stripped = SEPARATOR_CHARS.sub("", translated)
+        if self.normaliser.simplify(stripped) != stripped or (
+            hit.spelling_trick == "" and stripped != norm.text[hit.start:hit.end]
+        ):
+            tricks.append("traditional")
+        return "+".join(dict.fromkeys(tricks)) or "plain"

@@ -1,0 +1,128 @@
+"""Compiling the lexicon into search patterns: every spelling of every term, plus context words.
+
+Compiling runs pypinyin over the lexicon once; the result is cached on disk under the lexicon's
+content hash, so later processes only unpickle it (Matcher construction stays well under 2 s).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from monitor.matching.lexicon import Lexicon, Term
+
+_FORMAT = 4
+
+
+@dataclass(frozen=True)
+class Spelling:
+    term: Term
+    trick: str          # "", "pinyin_mix", "pinyin", "homophone"
+    strong: bool
+    latin_start: bool
+    latin_end: bool
+
+
+@dataclass
+class Patterns:
+    terms: dict[str, list[tuple[str, Any]]] = field(default_factory=dict)
+    context: dict[str, list[tuple[str, Any]]] = field(default_factory=dict)
+    user_words: dict[str, int] = field(default_factory=dict)   # for jieba's dictionary
+    lexicon_words: set[str] = field(default_factory=set)       # terms and exclusions
+
+
+def _code_hash() -> str:
+    here = Path(__file__).parent
+    digest = hashlib.sha256(str(_FORMAT).encode())
+    for name in ("patterns.py", "variants.py", "normalise.py", "lexicon.py"):
+        digest.update((here / name).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def compile_patterns(
+    lexicon: Lexicon, normalise: Callable[[str], str], is_common_word: Callable[[str], bool]
+) -> Patterns:
+    from monitor.matching.variants import homophone_variants, pinyin_variants
+
+    shared = lexicon.shared
+    out = Patterns()
+
+    def add(table: dict[str, list[tuple[str, Any]]], word: str, entry: tuple[str, Any]) -> None:
+        key = normalise(word)
+        if key and entry not in table.setdefault(key, []):
+            table[key].append(entry)
+
+    real_terms = {normalise(t.term) for t in lexicon.terms()}
+    out.lexicon_words |= real_terms
+    names: dict[str, list[str]] = {}
+    for t in lexicon.terms():
+        if t.kind == "name":
+            names.setdefault(t.species, []).append(normalise(t.term))
+    for t in lexicon.terms():
+        base = normalise(t.term)
+        add(out.terms, t.term, ("term", Spelling(t, "", t.strong, base[:1].isascii(), base[-1:].isascii())))
+        out.user_words[base] = 3000
+        if t.pinyin:
+            for v in pinyin_variants(base, initials_alone=t.kind == "name" or len(base) >= 3):
+                add(out.terms, v.text, ("term", Spelling(t, v.trick, False, v.text[:1].isascii(), v.text[-1:].isascii())))
+        contains_name = t.kind != "name" and any(n in base for n in names.get(t.species, []))
+        if t.homophones and not contains_name and len(base) >= shared.homophone_min_term_length:
+            for v in homophone_variants(base, shared.homophone_classes, is_common_word):
+                if v.text not in real_terms:
+                    add(out.terms, v.text, ("term", Spelling(t, "homophone", False, False, False)))
+    for key in lexicon.species:
+        entry = lexicon.entry(key)
+        for word in entry.cover_terms:
+            add(out.terms, word, ("cover", key))
+            out.user_words.setdefault(normalise(word), 3000)
+        for word in entry.exclusions:
+            add(out.terms, word, ("exclusion", key))
+            out.user_words[normalise(word)] = 6000
+            out.lexicon_words.add(normalise(word))
+    for kind, words in (
+        ("product", shared.product), ("innocent", shared.innocent), ("near", shared.near_innocent),
+        ("near_exception", shared.near_innocent_exceptions), ("negation_before", shared.negation_before),
+        ("negation_exception", shared.negation_before_exceptions), ("negation_after", shared.negation_after),
+        ("giveaway", shared.giveaways),
+    ):
+        for word in words:
+            add(out.context, word, (kind, None))
+    for key in lexicon.species:
+        entry = lexicon.entry(key)
+        for kind, words in (("context", entry.context), ("species_innocent", entry.innocent_context),
+                            ("veto", entry.veto), ("cover_giveaway", entry.cover_giveaways),
+                            ("cover_honest", entry.cover_honest)):
+            for word in words:
+                add(out.context, word, (kind, key))
+    return out
+
+
+def load_patterns(
+    lexicon: Lexicon,
+    normalise: Callable[[str], str],
+    is_common_word: Callable[[str], bool],
+    cache_dir: Path | None,
+) -> Patterns:
+    """Compiled patterns from the cache when the lexicon and this code are unchanged."""
+    path = cache_dir / f"patterns-{lexicon.version}-{_code_hash()}.pickle" if cache_dir else None
+    if path is not None and path.exists():
+        try:
+            with path.open("rb") as f:
+                cached = pickle.load(f)
+            if isinstance(cached, Patterns):
+                return cached
+        except Exception:  # a damaged cache is rebuilt, never trusted
+            pass
+    patterns = compile_patterns(lexicon, normalise, is_common_word)
+    if path is not None:
+        try:
+            tmp = path.with_suffix(".tmp")
+            with tmp.open("wb") as f:
+                pickle.dump(patterns, f, protocol=pickle.HIGHEST_PROTOCOL)
+            tmp.replace(path)
+        except OSError:
+            pass
+    return patterns

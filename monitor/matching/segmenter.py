@@ -1,0 +1,87 @@
+"""jieba, set up for the matcher: a private tokenizer, a per-user cache, a trimmed dictionary.
+
+jieba's stock dictionary (350,000 words) takes about a second to load. The matcher only asks
+jieba whether a hit sits inside a longer ordinary word (象牙塔, 虎皮鹦鹉), and such a word always
+shares two adjacent characters with a lexicon word, so only those stock words are loaded
+(the trimmed dictionary is cached per lexicon version).
+The cache lives in the user's cache folder, never a shared /tmp file (jieba issue #274).
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import tempfile
+from pathlib import Path
+from typing import Any, Iterable
+
+
+def cache_dir() -> Path:
+    candidate = Path.home() / ".cache" / "wildlife-trade-monitor"
+    try:
+        candidate.mkdir(parents=True, exist_ok=True)
+        probe = candidate / ".probe"
+        probe.write_text("", encoding="utf-8")
+        probe.unlink()
+        return candidate
+    except OSError:
+        return Path(tempfile.mkdtemp(prefix="wtm-cache-"))
+
+
+def _trimmed_dictionary(folder: Path, version: str, pairs: set[str]) -> Path:
+    import jieba
+
+    path = folder / f"jieba-dict-{version}.txt"
+    if path.exists():
+        return path
+    source = Path(jieba.__file__).parent / jieba.DEFAULT_DICT_NAME
+    kept = []
+    with source.open(encoding="utf-8") as f:
+        for line in f:
+            word = line.split(" ", 1)[0]
+            if any(word[i:i + 2] in pairs for i in range(len(word) - 1)):
+                kept.append(line)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text("".join(kept), encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+class Segmenter:
+    def __init__(self, folder: Path, version: str, words: Iterable[str]) -> None:
+        import jieba
+
+        logging.getLogger("jieba").setLevel(logging.WARNING)
+        jieba.setLogLevel(logging.WARNING)
+        pairs = {w[i:i + 2] for w in words for i in range(len(w) - 1)}
+        try:
+            dictionary = _trimmed_dictionary(folder, version, pairs)
+            self.tokenizer: Any = jieba.Tokenizer(str(dictionary))
+            self.tokenizer.cache_file = f"jieba-{version}.cache"
+        except OSError:
+            self.tokenizer = jieba.Tokenizer()
+            self.tokenizer.cache_file = "jieba-wtm.cache"
+        self.tokenizer.tmp_dir = str(folder)
+        was_enabled = gc.isenabled()
+        gc.disable()  # jieba unmarshals ~100k small objects; collecting meanwhile only costs time
+        try:
+            self.tokenizer.initialize()
+        finally:
+            if was_enabled:
+                gc.enable()
+        self._user: set[str] = set()
+
+    def stock_frequency(self, word: str) -> int:
+        if word in self._user:
+            return 0
+        return self.tokenizer.FREQ.get(word, 0) or 0
+
+    def add_words(self, words: dict[str, int]) -> None:
+        for word, freq in words.items():
+            stock = self.stock_frequency(word)
+            if stock == 0:
+                self._user.add(word)
+            self.tokenizer.add_word(word, max(freq, stock))
+
+    def tokenize(self, text: str) -> list[tuple[str, int, int]]:
+        return list(self.tokenizer.tokenize(text, HMM=False))

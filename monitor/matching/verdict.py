@@ -1,0 +1,301 @@
+"""Deciding whether a listing's hits add up to an offer of a protected species.
+
+The rules, in the order an analyst would apply them:
+
+1. A hit inside an innocent compound (象牙白, 虎皮青椒) or inside a longer ordinary jieba word is
+   not evidence; a hit right after a negation or substitution marker (不是犀角, 可代羚羊角,
+   拒绝象牙) is not evidence either.
+2. A hit next to a depiction or imitation word (毛绒, 图录, 仿, 树脂) is not evidence, and a
+   species' veto words (玳瑁猫, 金鱼, 空酒瓶) clear the whole listing for that species.
+3. Strong hits (names and product terms as written, in Traditional script or split by
+   separators) flag on their own.
+4. Weak hits (code words, homophones, pinyin and initials) flag only with product or species
+   context and with no innocent context (clothing, food, other materials) in the listing.
+5. A legal cover (mammoth ivory, buffalo horn, resin in the title) protects the listing unless
+   the seller gives it away (过审, 实为, 纯白无皮...): then it flags, trick ``legal_cover``.
+   A giveaway also lets weak and imitation-framed hits count (仿玳瑁手镯（其实是真的）).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from monitor.matching.lexicon import Term
+    from monitor.matching.matcher import MatchResult
+    from monitor.matching.normalise import Normalised
+
+STRONG_SCORE = 0.9
+WEAK_SCORE = 0.6
+COVER_SCORE = 0.75
+
+
+@dataclass
+class Hit:
+    term: "Term"
+    spelling_trick: str
+    strong: bool
+    start: int
+    end: int
+    field: str
+    absorbed: bool = False
+    original: tuple[int, int, str] = (0, 0, "")
+    trick: str = "plain"
+    reason: str = ""
+
+
+@dataclass
+class FieldEvidence:
+    name: str
+    norm: "Normalised"
+    hits: list[Hit] = field(default_factory=list)
+    covers: list[tuple[str, int, int]] = field(default_factory=list)
+    exclusions: list[tuple[str, int, int]] = field(default_factory=list)
+    context: list[tuple[str, Any, int, int]] = field(default_factory=list)
+
+
+@dataclass
+class ListingEvidence:
+    title_field: str
+    fields: list[FieldEvidence] = field(default_factory=list)
+
+    def field(self, name: str, norm: "Normalised") -> FieldEvidence:
+        ev = FieldEvidence(name, norm)
+        self.fields.append(ev)
+        return ev
+
+
+def _removed_between(norm: "Normalised", a: int, b: int) -> bool:
+    """True when separators were stripped between normalised positions a and b."""
+    if b - a < 2:
+        return False
+    return norm.origin[b - 1] - norm.origin[a] != b - 1 - a
+
+
+def _inside_exclusion(hit: Hit, fe: FieldEvidence) -> bool:
+    for _, start, end in fe.exclusions:
+        if start <= hit.start and hit.end <= end and (end - start) > (hit.end - hit.start):
+            extra_left = _removed_between(fe.norm, start, hit.start + 1) if start < hit.start else False
+            extra_right = _removed_between(fe.norm, hit.end - 1, end) if end > hit.end else False
+            if not (extra_left or extra_right):
+                return True
+    return False
+
+
+def _spans(fe: FieldEvidence, kind: str) -> list[tuple[Any, int, int]]:
+    return [(p, s, e) for k, p, s, e in fe.context if k == kind]
+
+
+def _negated_at(fe: FieldEvidence, start: int) -> bool:
+    """A negation marker ending at most 2 characters (0 for one-character markers) before ``start``."""
+    exceptions = _spans(fe, "negation_exception")
+    for _, n_start, n_end in _spans(fe, "negation_before"):
+        gap = start - n_end
+        limit = 0 if n_end - n_start == 1 else 2
+        if 0 <= gap <= limit:
+            if any(x_start <= n_start and n_end <= x_end and x_end - x_start > n_end - n_start
+                   for _, x_start, x_end in exceptions):
+                continue
+            return True
+    return False
+
+
+def _negated_after(fe: FieldEvidence, end: int) -> bool:
+    return any(0 <= n_start - end <= 2 for _, n_start, _ in _spans(fe, "negation_after"))
+
+
+def _near_innocent(hit: Hit, fe: FieldEvidence, window: int) -> bool:
+    exceptions = _spans(fe, "near_exception")
+    for _, c_start, c_end in _spans(fe, "near"):
+        if c_end <= hit.start - window or c_start >= hit.end + window:
+            continue
+        if hit.start <= c_start < hit.end:
+            continue
+        if any(x_start <= c_start and c_end <= x_end for _, x_start, x_end in exceptions):
+            continue
+        if _negated_at(fe, c_start):
+            continue
+        return True
+    return False
+
+
+def _listing_words(ev: ListingEvidence, kind: str) -> set[Any]:
+    found: set[Any] = set()
+    for fe in ev.fields:
+        for k, payload, start, _ in fe.context:
+            if k == kind and not _negated_at(fe, start):
+                found.add(payload)
+    return found
+
+
+def _count_words(ev: ListingEvidence, kind: str) -> dict[Any, int]:
+    """Distinct words of one kind per payload (species), ignoring negated ones."""
+    seen: dict[Any, set[str]] = {}
+    for fe in ev.fields:
+        for k, payload, start, end in fe.context:
+            if k == kind and not _negated_at(fe, start):
+                seen.setdefault(payload, set()).add(fe.norm.text[start:end])
+    return {payload: len(words) for payload, words in seen.items()}
+
+
+def _resolve_species(accepted: dict[str, list[Hit]], shared_terms: set[str], with_context: set[str]) -> None:
+    """Drop species that only ambiguous evidence supports when others have firmer evidence.
+
+    A term listed for several species (一红二黑三白) counts for all of them only when nothing
+    more specific is present; a species supported by code words alone (非洲料, 甲片) gives way
+    to one named outright or in disguise, and among code-word-only species those with species
+    context (竹丝纹, 凉血) win.
+    """
+    def only(sp: str, test: Any) -> bool:
+        return all(test(h) for h in accepted[sp])
+
+    if len(accepted) < 2:
+        return
+    shared_only = {sp for sp in accepted if accepted[sp] and only(sp, lambda h: h.term.term in shared_terms)}
+    if shared_only and len(shared_only) < len(accepted):
+        for sp in shared_only:
+            del accepted[sp]
+    code_only = {sp for sp in accepted if accepted[sp] and only(sp, lambda h: h.term.kind == "code_word")}
+    if code_only and len(code_only) < len(accepted):
+        for sp in code_only:
+            del accepted[sp]
+        return
+    if len(code_only) > 1:
+        contextual = code_only & with_context
+        if contextual:
+            for sp in code_only - contextual:
+                del accepted[sp]
+
+
+def _has(ev: ListingEvidence, kind: str) -> bool:
+    return any(k == kind for fe in ev.fields for k, *_ in fe.context)
+
+
+def decide(ev: ListingEvidence, window: int, shared_terms: set[str] | frozenset[str] = frozenset()) -> "MatchResult":
+    from monitor.matching.matcher import Match, MatchResult
+
+    giveaway = _has(ev, "giveaway")
+    product = _has(ev, "product")
+    innocent = _has(ev, "innocent")
+    species_context = _listing_words(ev, "context")
+    species_innocent = _listing_words(ev, "species_innocent")
+    vetoed = _listing_words(ev, "veto")
+
+    cover_honest = _count_words(ev, "cover_honest")
+    cover_species: set[str] = set()
+    covered_hits: set[int] = set()
+    for fe in ev.fields:
+        for species, start, end in fe.covers:
+            same = [h for h in fe.hits if h.term.species == species]
+            if any(h.start <= start and end <= h.end for h in same):
+                continue  # 牛角 inside 犀牛角 is the real name, not a cover
+            if fe.name == ev.title_field and not _negated_at(fe, start):
+                cover_species.add(species)
+            for hit in same:
+                if hit.start < end and start < hit.end:
+                    covered_hits.add(id(hit))
+    cover_owner: dict[str, set[str]] = {}
+    for fe in ev.fields:
+        for species, start, end in fe.covers:
+            cover_owner.setdefault(fe.norm.text[start:end], set()).add(species)
+    specific_cover = {next(iter(owners)) for owners in cover_owner.values() if len(owners) == 1}
+    giveaway_count = _count_words(ev, "giveaway").get(None, 0)
+
+    def cover_given_away(sp: str) -> bool:
+        told = giveaway_count + _count_words(ev, "cover_giveaway").get(sp, 0)
+        return told > 0 and told > cover_honest.get(sp, 0)
+
+    # drop hits contained in a longer hit, then classify the rest
+    live: list[tuple[FieldEvidence, Hit]] = []
+    for fe in ev.fields:
+        for hit in fe.hits:
+            if any(o is not hit and o.start <= hit.start and hit.end <= o.end and (o.end - o.start) > (hit.end - hit.start)
+                   for o in fe.hits):
+                continue
+            live.append((fe, hit))
+
+    accepted: dict[str, list[Hit]] = {}
+    cover_matches: list[Any] = []
+    rejected: list[Hit] = []
+    scores: dict[str, float] = {}
+    evidence_by_species: dict[str, list[Hit]] = {}
+    for fe, hit in live:
+        sp = hit.term.species
+        if _inside_exclusion(hit, fe):
+            hit.reason = "inside an innocent compound"
+        elif _negated_at(fe, hit.start) or _negated_after(fe, hit.end):
+            hit.reason = "negated or named as a substitute"
+        elif id(hit) in covered_hits:
+            hit.reason = "part of a legal-cover name"
+            evidence_by_species.setdefault(sp, []).append(hit)
+        else:
+            evidence_by_species.setdefault(sp, []).append(hit)
+            near = _near_innocent(hit, fe, window)
+            strong = hit.strong and not hit.absorbed
+            if sp in vetoed and not giveaway:
+                hit.reason = "listing is about something else (veto word)"
+            elif near and not giveaway:
+                hit.reason = "next to a depiction or imitation word"
+            elif sp in cover_species and not cover_given_away(sp):
+                hit.reason = "legal substitute named in the title"
+            elif strong:
+                accepted.setdefault(sp, []).append(hit)
+                scores[sp] = max(scores.get(sp, 0.0), STRONG_SCORE)
+                continue
+            elif giveaway or ((product or sp in species_context) and not innocent and sp not in species_innocent):
+                accepted.setdefault(sp, []).append(hit)
+                scores[sp] = max(scores.get(sp, 0.0), WEAK_SCORE + (0.1 if sp in species_context else 0.0))
+                continue
+            else:
+                hit.reason = "weak evidence without product context" if not (innocent or sp in species_innocent) \
+                    else "weak evidence in an innocent context"
+        rejected.append(hit)
+
+    # legal cover given away: the cover's species flags even without a clean hit
+    for sp in sorted(cover_species | {h.term.species for h in rejected if id(h) in covered_hits}):
+        if sp in accepted or not cover_given_away(sp):
+            continue
+        if sp in specific_cover or evidence_by_species.get(sp):
+            hits = evidence_by_species.get(sp, [])
+            for hit in hits:
+                hit.trick = "+".join(dict.fromkeys((hit.trick.replace("plain", "") + "+legal_cover").strip("+").split("+")))
+                if hit in rejected:
+                    rejected.remove(hit)
+            accepted[sp] = hits
+            scores[sp] = max(scores.get(sp, 0.0), COVER_SCORE)
+            if not hits:
+                cover_matches.extend(_cover_matches(ev, sp))
+
+    _resolve_species(accepted, set(shared_terms), species_context)
+    scores = {sp: v for sp, v in scores.items() if sp in accepted}
+
+    def to_match(hit: Hit) -> Match:
+        o_start, o_end, raw = hit.original
+        return Match(hit.term.term, hit.term.species, hit.term.kind, hit.field, o_start, o_end, raw, hit.trick)
+
+    species = [sp for sp in _ORDER if sp in accepted]
+    matches = [to_match(h) for sp in species for h in accepted[sp]] + cover_matches
+    matches.sort(key=lambda m: (m.field != ev.title_field, m.field, m.start))
+    if species:
+        top = max(scores.values())
+        score = round(min(1.0, top + 0.05 * (sum(len(accepted[s]) for s in species) - 1)), 3)
+    else:
+        score = round(min(0.4, 0.1 * len(rejected)), 3)
+    return MatchResult(bool(species), species, score, matches, [(to_match(h), h.reason) for h in rejected])
+
+
+def _cover_matches(ev: ListingEvidence, species: str) -> list[Any]:
+    from monitor.matching.matcher import Match
+
+    out = []
+    for fe in ev.fields:
+        for sp, start, end in fe.covers:
+            if sp == species:
+                o_start, o_end = fe.norm.span(start, end)
+                out.append(Match(fe.norm.text[start:end], sp, "cover", fe.name, o_start, o_end,
+                                 fe.norm.original[o_start:o_end], "legal_cover"))
+    return out
+
+
+_ORDER = ("ivory", "rhino_horn", "hawksbill", "hornbill", "tiger", "saiga", "pangolin", "leopard")
