@@ -43,7 +43,7 @@ def export(state: State, month: str, out_file: Path | None) -> None:
 
 @review_group.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--reviewer", default="", help="Name recorded for rows whose reviewer cell is empty.")
+@click.option("--reviewer", default="", help="Who decided (default: the file's reviewer column).")
 @pass_state
 def import_(state: State, file: Path, reviewer: str) -> None:
     """Read decisions back from FILE; a file with any bad row changes nothing."""

@@ -81,7 +81,8 @@ def import_review(
 ) -> dict[str, int]:
     """Apply the decisions in an exported review file; see the module docstring.
 
-    Rows with an empty decision are skipped. ``reviewer`` is used for rows without one.
+    Rows with an empty decision are skipped. ``reviewer``, when given, is recorded for
+    every changed decision; otherwise the file's reviewer column is.
     Returns counts: rows, recorded, unchanged, blank.
     """
     path = Path(path)
@@ -133,7 +134,7 @@ def import_review(
             if decision and decision not in DECISIONS:
                 errors.append(f"row {number}: decision {decision!r} is not one of {', '.join(DECISIONS)} (or empty)")
                 continue
-            wanted.append((number, listing_id, decision, _text(row.get("reviewer")) or reviewer,
+            wanted.append((number, listing_id, decision, reviewer or _text(row.get("reviewer")),
                            _text(row.get("note"))))
         if errors:
             shown = errors[:MAX_REPORTED_ERRORS]
