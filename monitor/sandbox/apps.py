@@ -83,6 +83,15 @@ class SiteApp:
     def detail(self, month: str, item: Listing) -> Response:
         raise NotImplementedError
 
+    def page_url(self, keyword: str, page: int) -> str:
+        """The site's search URL for ``keyword`` (page numbers start at 1), as its pager writes it."""
+        raise NotImplementedError
+
+    def search_url(self, keyword: str, page: int = 1) -> str:
+        """Origin-relative search URL (the pager's relative links resolved)."""
+        url = self.page_url(keyword, page)
+        return url if url.startswith("/") else self.prefix + url
+
     def home(self, month: str) -> Response:
         raise NotImplementedError
 

@@ -69,6 +69,13 @@ class C2CApp(SiteApp):
                             "application/javascript; charset=utf-8")
         return None
 
+    def page_url(self, keyword: str, page: int) -> str:
+        """First-page URL for API sites (later pages follow the cursor); page N for the others."""
+        q = self.quote(keyword)
+        return [f"/xianzhi/api/search?q={q}", f"/zhuanshou/search?keyword={q}&page={page}",
+                f"/erhuoquan/api/v1/search?kw={q}", f"/paipaitao/s/{q}?page={page}",
+                f"/huishouwa/api/search?query={q}"][self.spec.variant]
+
     # -- JSON API sites (variants 0, 2, 4) ----------------------------------------------
     def card(self, x: Listing, month: str) -> dict:
         v = self.spec.variant

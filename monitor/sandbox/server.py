@@ -194,6 +194,7 @@ class SandboxServer:
 def _handler_for(server: SandboxServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out at once, no 40 ms delayed-ACK stalls
         server_version = "sandbox/1.0"
         sys_version = ""
 
