@@ -76,6 +76,7 @@ class SharedContext:
     giveaways: list[str] = field(default_factory=list)
     regional: dict[str, str] = field(default_factory=dict)
     homophone_max_swaps: int = 1
+    homophone_max_swaps_short: int = 2
     homophone_max_word_frequency: int = 20
     homophone_min_term_length: int = 2
     homophone_classes: list[list[str]] = field(default_factory=list)
@@ -303,8 +304,9 @@ def _parse_shared(directory: Path, shown_dir: str) -> SharedContext:
         f.check_keys({"generate", "extra_classes"})
         gen = f.mapping("generate")
         if gen is not None:
-            gen.check_keys({"max_swaps", "max_word_frequency", "min_term_length"})
+            gen.check_keys({"max_swaps", "max_swaps_two_characters", "max_word_frequency", "min_term_length"})
             shared.homophone_max_swaps = gen.integer("max_swaps", 1)
+            shared.homophone_max_swaps_short = gen.integer("max_swaps_two_characters", 2)
             shared.homophone_max_word_frequency = gen.integer("max_word_frequency", 20)
             shared.homophone_min_term_length = gen.integer("min_term_length", 2)
         classes = f.map.get("extra_classes")

@@ -17,9 +17,9 @@ import ahocorasick
 from monitor.matching.lexicon import Lexicon
 from monitor.matching.normalise import SEPARATOR_CHARS, Normalised, Normaliser
 from monitor.matching.patterns import Spelling, load_patterns
-from monitor.matching.segmenter import Segmenter
+from monitor.matching.segmenter import Segmenter, stock_frequencies
 from monitor.matching.segmenter import cache_dir as default_cache_dir
-from monitor.matching.verdict import Hit, ListingEvidence, decide
+from monitor.matching.verdict import FieldEvidence, Hit, ListingEvidence, decide
 
 NON_TEXT_FIELDS = frozenset({"id", "url", "site", "external_id", "price", "price_text", "label",
                              "species", "tricks", "note", "script", "keyword", "contact_text", "seller"})
@@ -86,8 +86,13 @@ class Matcher:
             owners.setdefault(t.term, set()).add(t.species)
         self._shared_terms = frozenset(term for term, species in owners.items() if len(species) > 1)
 
+    _full_frequencies: dict[str, int] | None = None
+
     def _is_common_word(self, word: str) -> bool:
-        return self._segmenter.stock_frequency(word) > self.lexicon.shared.homophone_max_word_frequency
+        """Is ``word`` an ordinary word in jieba's full dictionary (only asked while compiling)?"""
+        if Matcher._full_frequencies is None:
+            Matcher._full_frequencies = stock_frequencies()
+        return Matcher._full_frequencies.get(word, 0) > self.lexicon.shared.homophone_max_word_frequency
 
     def normalise(self, text: str) -> str:
         return self.normaliser.fast(text)
@@ -113,6 +118,10 @@ class Matcher:
         evidence = ListingEvidence(title_field=title_field)
         for name, text in texts:
             self._scan_field(name, text, evidence)
+        if not any(fe.hits or fe.covers for fe in evidence.fields):
+            return MatchResult(False, [], 0.0, [])
+        for fe in evidence.fields:
+            self._scan_context(fe)
         return decide(evidence, self.near_window, self._shared_terms)
 
     def _scan_field(self, name: str, text: str, evidence: ListingEvidence) -> None:
@@ -136,17 +145,17 @@ class Matcher:
                     field_ev.covers.append((payload, start, end + 1))
                 else:
                     field_ev.exclusions.append((payload, start, end + 1))
-        if not field_ev.hits and not field_ev.covers:
-            return
-        for end, (key, entries) in self._context.iter(s):
-            start = end + 1 - len(key)
-            for kind, payload in entries:
-                field_ev.context.append((kind, payload, start, end + 1))
         for hit in field_ev.hits:
             hit.absorbed = self._absorbed(s, hit.start, hit.end)
             o_start, o_end = norm.span(hit.start, hit.end)
             hit.original = (o_start, o_end, text[o_start:o_end])
             hit.trick = self._trick(hit, norm, text)
+
+    def _scan_context(self, field_ev: FieldEvidence) -> None:
+        for end, (key, entries) in self._context.iter(field_ev.norm.text):
+            start = end + 1 - len(key)
+            for kind, payload in entries:
+                field_ev.context.append((kind, payload, start, end + 1))
 
     def _absorbed(self, s: str, start: int, end: int) -> bool:
         """True when jieba reads the hit as part of a longer ordinary word (象牙塔, 虎皮鹦鹉)."""

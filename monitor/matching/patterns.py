@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from monitor.matching.lexicon import Lexicon, Term
 
-_FORMAT = 4
+_FORMAT = 5
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,8 @@ def compile_patterns(
                 add(out.terms, v.text, ("term", Spelling(t, v.trick, False, v.text[:1].isascii(), v.text[-1:].isascii())))
         contains_name = t.kind != "name" and any(n in base for n in names.get(t.species, []))
         if t.homophones and not contains_name and len(base) >= shared.homophone_min_term_length:
-            for v in homophone_variants(base, shared.homophone_classes, is_common_word):
+            swaps = shared.homophone_max_swaps_short if len(base) == 2 else shared.homophone_max_swaps
+            for v in homophone_variants(base, shared.homophone_classes, is_common_word, swaps):
                 if v.text not in real_terms:
                     add(out.terms, v.text, ("term", Spelling(t, "homophone", False, False, False)))
     for key in lexicon.species:

@@ -28,6 +28,20 @@ def cache_dir() -> Path:
         return Path(tempfile.mkdtemp(prefix="wtm-cache-"))
 
 
+def stock_frequencies() -> dict[str, int]:
+    """jieba's whole stock dictionary as word -> frequency (slow; used only when compiling)."""
+    import jieba
+
+    freqs: dict[str, int] = {}
+    source = Path(jieba.__file__).parent / jieba.DEFAULT_DICT_NAME
+    with source.open(encoding="utf-8") as f:
+        for line in f:
+            parts = line.split(" ")
+            if len(parts) >= 2 and parts[1].isdigit():
+                freqs[parts[0]] = int(parts[1])
+    return freqs
+
+
 def _trimmed_dictionary(folder: Path, version: str, pairs: set[str]) -> Path:
     import jieba
 

@@ -90,8 +90,9 @@ def homophone_variants(
     term: str,
     extra_classes: Iterable[Iterable[str]] = (),
     is_common_word: Callable[[str], bool] = lambda w: False,
+    max_swaps: int = 1,
 ) -> list[Variant]:
-    """One character swapped for a same-sound common character (tones ignored)."""
+    """Up to ``max_swaps`` characters swapped for same-sound common characters (tones ignored)."""
     if not all(_is_cjk(c) for c in term):
         return []
     index = same_sound_index()
@@ -101,14 +102,17 @@ def homophone_variants(
         members = set(group)
         for ch in members:
             classes.setdefault(ch, set()).update(members)
+    options = [sorted((set(index.get(readings[i], ())) | classes.get(ch, set()) | {ch})) for i, ch in enumerate(term)]
     out: list[Variant] = []
     seen = {term}
-    for i, ch in enumerate(term):
-        swaps = set(index.get(readings[i], ())) | classes.get(ch, set())
-        for other in sorted(swaps):
-            if other == ch:
+    for positions in itertools.chain.from_iterable(
+        itertools.combinations(range(len(term)), k) for k in range(1, max_swaps + 1)
+    ):
+        pools = [options[i] if i in positions else [ch] for i, ch in enumerate(term)]
+        for combo in itertools.product(*pools):
+            if any(combo[i] == term[i] for i in positions):
                 continue
-            text = term[:i] + other + term[i + 1:]
+            text = "".join(combo)
             if text in seen or is_common_word(text):
                 continue
             seen.add(text)
