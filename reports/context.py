@@ -139,7 +139,7 @@ def _build(s: Any, month: str, lang: str, labels: Mapping[str, str], now: dateti
             "takedown_removed_share": takedown_focus["share_60"],
             "removed_this_month": sum(r["removed"] for r in removals),
             "uncrawled_sites": [
-                {"site": r["site"], "problems": r["problems"] or [r["finish_reason"] or labels["not_ok"]]}
+                {"site": r["site"], "problems": r["problems"] or [_unhealthy_reason(r, labels)]}
                 for r in health if not r["healthy"]
             ] + [
                 {"site": r["site"], "problems": [f"{labels['no_crawl_recorded']} ({labels['last_crawled']} {r['last_crawled_month']})"]}
@@ -160,6 +160,15 @@ def _build(s: Any, month: str, lang: str, labels: Mapping[str, str], now: dateti
         "examples": examples,
         "health": health,
     }
+
+
+def _unhealthy_reason(row: Mapping[str, Any], labels: Mapping[str, str]) -> str:
+    """What to say of an unhealthy site whose crawl listed no problem."""
+    if row["finish_reason"] and row["finish_reason"] != "finished":
+        return row["finish_reason"]
+    if row["error_total"]:
+        return ", ".join(f"{kind} {n}" for kind, n in row["errors"].items())
+    return labels["not_ok"]
 
 
 def _species_order(*sources: Any) -> list[str]:

@@ -62,6 +62,14 @@ def percent(value: float | None, digits: int = 1) -> str:
     return f"{value * 100:.{digits}f}%"
 
 
+def signed_percent(value: float | None, digits: int = 1) -> str:
+    """A change as a percentage with its sign (the same minus sign as ``signed``)."""
+    if value is None:
+        return "—"
+    text = f"{abs(value) * 100:.{digits}f}%"
+    return f"+{text}" if value > 0 else (f"−{text}" if value < 0 else text)
+
+
 def signed(value: int | float | None) -> str:
     if value is None:
         return "—"
@@ -87,6 +95,7 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "link": link,
     "percent": percent,
     "signed": signed,
+    "signed_percent": signed_percent,
     "number": number,
     "trend_class": trend_class,
 }
