@@ -42,6 +42,7 @@ def _converter(config: str):  # type: ignore[no-untyped-def]
     return opencc.OpenCC(config)
 
 
+@lru_cache(maxsize=20000)
 def to_traditional(text: str, region: str) -> str:
     """Simplified -> Traditional with the region's wording (塑料 -> 塑膠 as sellers write it)."""
     text = _converter("s2hk" if region == "hk" else "s2tw").convert(text)
@@ -50,10 +51,10 @@ def to_traditional(text: str, region: str) -> str:
 
 def make_phone(rng: random.Random, region: str) -> str:
     if region == "tw":
-        return "09" + "".join(rng.choice("0123456789") for _ in range(8))
+        return f"09{rng.randrange(10**8):08d}"
     if region == "hk":
-        return rng.choice("569") + "".join(rng.choice("0123456789") for _ in range(7))
-    return rng.choice(["13", "15", "18", "17", "19"]) + "".join(rng.choice("0123456789") for _ in range(9))
+        return f"{rng.choice('569')}{rng.randrange(10**7):07d}"
+    return f"{rng.choice(['13', '15', '18', '17', '19'])}{rng.randrange(10**9):09d}"
 
 
 def make_seller(rng: random.Random, seller_id: str, region: str, dealer: bool) -> Seller:

@@ -108,6 +108,7 @@ class Sandbox:
         self.listings: dict[str, list[Listing]] = {s.name: [] for s in SITES}
         self._by_id: dict[tuple[str, str], Listing] = {}
         self._search_cache: dict[tuple[str, str, int, int], list[str]] = {}
+        self._truth_cache: dict[tuple[int, int], list[dict]] = {}
         self._generate()
 
     # -- public API -------------------------------------------------------------------
@@ -194,6 +195,7 @@ class Sandbox:
                 outcome[url] = month_name(min(item.removed_idx, when))
             self.version += 1
             self._search_cache.clear()
+            self._truth_cache.clear()
         return outcome
 
     def listing_by_url(self, url: str) -> Listing | None:
@@ -206,9 +208,17 @@ class Sandbox:
 
     def truth(self, month: str) -> list[dict]:
         """Every listing live in ``month`` or removed during it, with what a crawl should find."""
+        idx = self.check_month(month)
+        key = (idx, self.version)
+        rows = self._truth_cache.get(key)
+        if rows is None:
+            rows = self._truth_rows(idx)
+            self._truth_cache[key] = rows
+        return [dict(row) for row in rows]
+
+    def _truth_rows(self, idx: int) -> list[dict]:
         from monitor.sandbox.urls import api_url, listing_url
 
-        idx = self.check_month(month)
         rows = []
         for spec in self.sites:
             for item in self.listings[spec.name]:

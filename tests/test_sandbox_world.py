@@ -1,0 +1,171 @@
+"""The simulated world without HTTP: calendar, content mix, dealers, truth, search, takedowns."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from datetime import date
+
+import pytest
+
+from monitor.sandbox import SITES, Sandbox
+from monitor.sandbox.generator import TRICKS
+from monitor.sandbox.urls import listing_url, parse_listing_url
+
+
+@pytest.fixture(scope="module")
+def world() -> Sandbox:
+    return Sandbox()
+
+
+def small(seed: int = 7, n_months: int = 5) -> Sandbox:
+    return Sandbox(seed=seed, first_month="2024-01", n_months=n_months)
+
+
+def test_calendar_spans_24_months(world: Sandbox) -> None:
+    assert len(world.months) >= 24
+    assert world.months[0] == "2024-01" and world.months[-1] == "2025-12"
+    assert world.today("2024-02") == date(2024, 2, 29)
+    with pytest.raises(ValueError, match="outside the simulated calendar"):
+        world.truth("2030-01")
+
+
+def test_thirty_sites_six_archetypes(world: Sandbox) -> None:
+    assert len(world.sites) == 30
+    assert Counter(s.archetype for s in world.sites) == {a: 5 for a in ("classifieds", "collectibles", "c2c", "b2b", "forum", "auction")}
+    charsets = {s.name: s.charset for s in world.sites}
+    assert all(charsets[s.name] == "gbk" for s in world.sites if s.archetype == "collectibles")
+    assert {charsets["lutian"], charsets["paimaitw"]} == {"big5"}
+    assert all(s.script == "traditional" for s in world.sites if s.archetype == "auction")
+
+
+def test_monthly_volume_and_mix(world: Sandbox) -> None:
+    for month in ("2024-01", "2024-09", "2025-06"):
+        rows = world.truth(month)
+        live = [r for r in rows if r["state"] == "live"]
+        new = [r for r in rows if r["first_month"] == month]
+        assert 2500 <= len(live) <= 3800, (month, len(live))
+        assert 550 <= len(new) <= 950, (month, len(new))
+        kinds = Counter(r["kind"] for r in live)
+        assert 0.02 < kinds["lookalike"] / len(live) < 0.09
+        assert 0.03 < kinds["illegal"] / len(live) < 0.16
+
+
+def test_species_shares_follow_the_published_monitoring(world: Sandbox) -> None:
+    species: Counter[str] = Counter()
+    for month in world.months[::2]:
+        for row in world.truth(month):
+            if row["illegal"] and row["first_month"] == month:
+                species.update(row["species"])
+    total = sum(species.values())
+    assert 0.5 < species["ivory"] / total < 0.7
+    assert 0.1 < species["rhino_horn"] / total < 0.26
+    assert species.most_common(2)[1][0] == "rhino_horn"
+    assert set(species) == {"ivory", "rhino_horn", "hawksbill", "hornbill", "tiger", "saiga", "pangolin", "leopard"}
+
+
+def test_flagged_ads_fall_over_time(world: Sandbox) -> None:
+    def new_illegal(month: str) -> int:
+        return sum(1 for r in world.truth(month) if r["illegal"] and r["first_month"] == month)
+
+    first = sum(new_illegal(m) for m in world.months[:6])
+    last = sum(new_illegal(m) for m in world.months[-6:])
+    assert last < first * 0.7
+
+
+def test_every_trick_and_lookalike_appears(world: Sandbox) -> None:
+    rows = [r for m in world.months[:12:2] for r in world.truth(m) if r["first_month"] == m]
+    tricks = Counter(t for r in rows if r["illegal"] for t in r["tricks"])
+    assert set(TRICKS) <= set(tricks)
+    text = " ".join(r["title"] + r["description"] for r in rows if r["kind"] == "lookalike")
+    for word in ("象牙白", "豹纹", "玳瑁色", "象牙果", "虎皮青椒", "穿山甲"):
+        assert word in text
+    illegal_text = " ".join(r["title"] + r["description"] for r in rows if r["illegal"])
+    for word in ("白塑料", "象ya", "象芽", "带帽", "鶴頂紅", "XJ", "猛犸"):
+        assert word in illegal_text, word
+    assert re.search(r"象[ */-]牙", illegal_text)
+
+
+def test_dealers_recur_across_sites_with_varied_contacts(world: Sandbox) -> None:
+    sites: dict[str, set[str]] = defaultdict(set)
+    written: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for month in world.months[::3]:
+        for row in world.truth(month):
+            if not row["dealer_id"].startswith("D"):
+                continue
+            sites[row["dealer_id"]].add(row["site"])
+            for contact in row["contacts"]:
+                written[(contact["kind"], contact["value"])].add(contact["written"])
+    assert sum(1 for s in sites.values() if len(s) >= 2) >= 30
+    assert any(len(forms) >= 3 for forms in written.values())
+    variants = {c["variant"] for m in world.months[:3] for r in world.truth(m) for c in r["contacts"]}
+    assert {"spaced", "dashed", "missing_digit", "chinese_numerals", "upper_case"} <= variants
+
+
+def test_truth_rows_are_complete(world: Sandbox) -> None:
+    rows = world.truth("2025-06")
+    for row in rows[:: max(1, len(rows) // 300)]:
+        assert parse_listing_url(row["url"]) == (row["site"], row["external_id"])
+        assert row["posted_date"] <= "2025-06-30"
+        assert row["state"] in ("live", "removed")
+        assert (row["state"] == "removed") == (row["removed_month"] == "2025-06")
+        assert row["illegal"] == bool(row["species"]) == (row["kind"] == "illegal")
+        if row["price_cny"] is not None:
+            assert row["price_cny"] > 0 and row["currency"] in ("CNY", "TWD", "HKD")
+        for contact in row["contacts"]:
+            assert contact["kind"] in ("phone", "wechat", "qq") and contact["value"]
+    removed = [r for r in rows if r["state"] == "removed"]
+    assert {r["removal_kind"] for r in removed} == {"http_404", "http_410", "deleted_page", "redirect_home"}
+
+
+def test_search_is_substring_of_the_text_as_written(world: Sandbox) -> None:
+    month = "2025-06"
+    rows = world.truth(month)
+    for site in ("tongcheng", "huaxiacang", "lutian", "linlitie"):
+        stale = site == "linlitie"
+        expected = {r["external_id"] for r in rows if r["site"] == site and "象" in (r["title"] + " " + r["description"]).lower()
+                    and (r["state"] == "live" or stale)}
+        assert set(world.search(site, "象", month)) == expected
+    # Traditional sites only match Traditional text.
+    trad = [r for r in rows if r["site"] == "lutian" and "鐲" in r["title"]]
+    assert trad and world.search("lutian", "手镯", month) == []
+    assert world.search("lutian", "手鐲", month)
+
+
+def test_takedowns_are_delayed_site_dependent_and_order_free() -> None:
+    a, b = small(), small()
+    month = "2024-03"
+    urls = [r["url"] for r in a.truth(month) if r["illegal"] and r["state"] == "live"]
+    assert len(urls) > 100
+    together = a.request_takedown(urls, month)
+    one_by_one: dict[str, str | None] = {}
+    for url in reversed(urls):
+        one_by_one.update(b.request_takedown(["http://127.0.0.1:1" + url], month))
+    assert together == {u: one_by_one["http://127.0.0.1:1" + u] for u in urls}
+    assert set(together.values()) <= {None, "2024-04", "2024-05"}
+    live_next = {r["url"] for r in a.truth("2024-03") if r["state"] == "live"}
+    assert set(urls) <= live_next  # nothing vanishes in the month of the request
+    gone = [u for u, when in together.items() if when]
+    after = {r["url"]: r for r in a.truth("2024-05")}
+    assert all(u not in after or after[u]["state"] == "removed" for u in gone)
+    by_rate: dict[bool, list[bool]] = defaultdict(list)
+    for url, when in together.items():
+        site = parse_listing_url(url)[0]
+        rate = a.site(site).takedown_rate
+        if rate >= 0.7 or rate <= 0.4:
+            by_rate[rate >= 0.7].append(when is not None)
+    assert sum(by_rate[True]) / len(by_rate[True]) > sum(by_rate[False]) / len(by_rate[False]) + 0.2
+    reasons = Counter(r["removal_reason"] for m in ("2024-04", "2024-05") for r in a.truth(m) if r["state"] == "removed")
+    assert reasons["takedown"] > 0
+
+
+def test_same_seed_same_world_other_seed_other_world() -> None:
+    first, again, other = small(7, 4), small(7, 4), small(8, 4)
+    assert first.truth("2024-04") == again.truth("2024-04")
+    assert first.truth("2024-04") != other.truth("2024-04")
+
+
+def test_listing_urls_round_trip() -> None:
+    for spec in SITES:
+        assert parse_listing_url(listing_url(spec, "12345")) == (spec.name, "12345")
+    assert parse_listing_url("/nosuchsite/item/1") is None
