@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, AsyncIterator, Iterable, Iterator
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import scrapy
 from scrapy.http import Response
@@ -28,7 +28,6 @@ ITEM_FIELDS = {
     "seller": "seller", "contact": "contact_text", "posted": "posted_text",
 }
 COVERAGE_FIELDS = {"price": "price_text", "date": "posted_text", "contact": "contact_text", "location": "location"}
-_LOGIN_WORDS = ("请登录", "請登錄", "請登入", "登录后查看", "登入後查看", "login required", "please log in")
 
 
 @dataclass
@@ -171,13 +170,9 @@ class SiteSpider(scrapy.Spider):
         return Node(scrapy.Selector(response))
 
     def _looks_like_login_wall(self, response: Response) -> bool:
+        """Sent to a login page (or refused): the listing is hidden, not gone."""
         path = urlsplit(response.url).path.lower()
-        if "login" in path or "signin" in path or "passport" in path:
-            return True
-        if response.status in (401, 403):
-            return True
-        text = getattr(response, "text", "")[:4000]
-        return any(word in text for word in _LOGIN_WORDS) and "<form" in text.lower()
+        return response.status in (401, 403) or any(word in path for word in ("login", "signin", "passport"))
 
     # -- result pages -------------------------------------------------------------------------
 
@@ -248,6 +243,10 @@ class SiteSpider(scrapy.Spider):
         value = extract_text(doc, rule.next_page)
         if not value or value.lower() in ("false", "none", "null", "0"):
             return ""
+        if rule.next_url:
+            keyword = response.meta.get("keyword", "")
+            encoded = self.site.encode_keyword(keyword) if keyword else ""
+            return urljoin(self.base_url, rule.next_url.replace("{keyword}", encoded).replace("{next}", quote(value, safe="")))
         if value.lower() == "true" or value.isdigit():
             wanted = page + 1 if value.lower() == "true" else int(value)
             if wanted <= page or not any("{page}" in t for t in rule.urls):

@@ -161,7 +161,7 @@ def check_site(config: Config, name: str, keyword: str | None = None) -> SiteChe
             f"{price.amount} {price.currency} = {price.cny} CNY" if price.amount is not None else f"no amount ({price.currency or '-'})"
         )
     if "posted" in values:
-        posted = parse_date(values["posted"], reference)
+        posted = parse_date(values["posted"], reference, site.date_format)
         result.listing.parsed["posted"] = f"{posted:%Y-%m-%d %H:%M}" if posted else "not a date"
     if "location" in values:
         result.listing.parsed["location"] = clean_location(values["location"])

@@ -94,17 +94,27 @@ def http_date(value: bytes | str | None) -> datetime | None:
     return parsed.astimezone(timezone.utc)
 
 
-def parse_date(text: str, reference: datetime) -> datetime | None:
+def parse_date(text: str, reference: datetime, date_format: str | None = None) -> datetime | None:
     """Read an absolute or relative posting date against ``reference`` (the server's now).
 
     Returns a naive datetime in the reference's own frame; None when nothing date-like is
     there. A date without a year takes the reference's year, or the year before when that
-    would put it in the future.
+    would put it in the future. ``date_format`` (strptime) is tried first, for sites whose
+    dates are ambiguous (DD/MM/YYYY); epoch seconds or milliseconds (APIs) are understood.
     """
     raw = unicodedata.normalize("NFKC", text or "").strip()
     if not raw:
         return None
     ref = reference.replace(tzinfo=None)
+    if date_format:
+        try:
+            return datetime.strptime(raw, date_format)
+        except ValueError:
+            pass
+    if raw.isdigit() and len(raw) in (10, 13):
+        seconds = int(raw) / (1000 if len(raw) == 13 else 1)
+        moment = datetime.fromtimestamp(seconds, tz=reference.tzinfo or timezone.utc)
+        return moment.replace(tzinfo=None)
     for word, days in _REL_DAYS.items():
         if word in raw:
             day = ref - timedelta(days=days)
@@ -136,7 +146,7 @@ def parse_date(text: str, reference: datetime) -> datetime | None:
 
 
 _LOCATION_LABELS = re.compile(
-    r"^\s*(?:所在地|所在地区|所在地區|发货地|發貨地|地区|地區|地点|地點|位置|城市|location|loc)\s*[:：]?\s*",
+    r"^\s*(?:IP属地|IP屬地|所在地|所在地区|所在地區|发货地|發貨地|地区|地區|地点|地點|位置|城市|location|loc)\s*[:：]?\s*",
     re.IGNORECASE,
 )
 

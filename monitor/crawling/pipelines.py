@@ -67,7 +67,7 @@ class NormalisePipeline:
         price = parse_price(item.price_text, site.default_currency if site is not None else "CNY")
         item.price_amount, item.price_currency, item.price_cny = price.amount, price.currency, price.cny
         reference = (item.fetched_at or datetime.now(timezone.utc)).astimezone(self.tz)
-        item.posted_at = parse_date(item.posted_text, reference)
+        item.posted_at = parse_date(item.posted_text, reference, site.date_format if site is not None else None)
         item.location = clean_location(item.location)
         return item
 
@@ -75,22 +75,27 @@ class NormalisePipeline:
 class ContactsPipeline:
     """Sellers' phone numbers, WeChat and QQ ids, from the contact field and the ad text."""
 
-    def __init__(self) -> None:
+    def __init__(self, crawler: Any) -> None:
         from monitor.contacts import extract_contacts
 
+        self.crawler = crawler
         self.extract = extract_contacts
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> "ContactsPipeline":
-        return cls()
+        return cls(crawler)
 
     def process_item(self, item: ListingItem) -> ListingItem:
         if item.status != "live":
             return item
         text = "\n".join(t for t in (item.contact_text, item.title, item.description) if t)
         seen: dict[tuple[str, str], None] = {}
-        for contact in self.extract(text):
-            seen[(contact.kind, contact.value)] = None
+        try:
+            for contact in self.extract(text):
+                seen[(contact.kind, contact.value)] = None
+        except Exception:  # hostile text must not cost us the listing itself
+            logger.exception("contact extraction failed on %s", item.url)
+            self.crawler.stats.inc_value("wtm/errors/contact_extraction")
         item.contacts = list(seen)
         return item
 

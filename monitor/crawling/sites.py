@@ -86,6 +86,7 @@ class PageRule:
     item_fields: Mapping[str, Selector]  # read inside each container (default: listing.fields)
     follow: bool  # also open each item's listing page for the fields the result page lacks
     next_page: Selector | None
+    next_url: str | None  # template for cursor paging: {next} is what next_page selected
     max_pages: int | None
 
 
@@ -109,6 +110,7 @@ class SiteConfig:
     embedded_json: Selector | None
     deleted_markers: tuple[str, ...]
     default_currency: str
+    date_format: str | None
     politeness: Mapping[str, Any]
     max_pages: int | None
     title: str = ""
@@ -232,10 +234,10 @@ class _Reader:
 _KNOWN_KEYS: dict[str, set[str]] = {
     "": {"name", "title", "platform", "base_url", "script", "traditional_variant", "charset", "crawl", "search",
          "category", "listing", "parsers", "politeness", "max_pages", "notes"},
-    "search": {"url", "urls", "results", "items", "item_fields", "follow", "next_page", "max_pages"},
-    "category": {"url", "urls", "results", "items", "item_fields", "follow", "next_page", "max_pages"},
+    "search": {"url", "urls", "results", "items", "item_fields", "follow", "next_page", "next_url", "max_pages"},
+    "category": {"url", "urls", "results", "items", "item_fields", "follow", "next_page", "next_url", "max_pages"},
     "listing": {"fields", "id_from_url", "url", "fetch", "embedded_json", "deleted_text"},
-    "parsers": {"currency"},
+    "parsers": {"currency", "date_format"},
     "politeness": {"download_delay", "concurrency", "obey_robots", "autothrottle"},
 }
 
@@ -261,7 +263,13 @@ def _page_rule(reader: _Reader, key: str, platform: str) -> PageRule | None:
     if item_fields and items is None:
         raise reader.fail(f"{key}.item_fields", "needs items (the selector of one listing's container)")
     follow = reader.get(section, "follow", where, bool, default=False)
-    return PageRule(tuple(urls), results, items, item_fields, follow, reader.selector(section, "next_page", where), max_pages)
+    next_url = reader.get(section, "next_url", where, str)
+    if next_url is not None and "{next}" not in next_url:
+        raise reader.fail(f"{key}.next_url", "must contain {next} (where the next_page value goes)")
+    next_page = reader.selector(section, "next_page", where)
+    if next_url is not None and next_page is None:
+        raise reader.fail(f"{key}.next_page", "is required with next_url")
+    return PageRule(tuple(urls), results, items, item_fields, follow, next_page, next_url, max_pages)
 
 
 def _fields(reader: _Reader, section: Mapping[str, Any], key: str, where: str, required: bool) -> dict[str, Selector]:
@@ -350,6 +358,9 @@ def load_site_file(path: Path | str) -> SiteConfig:
 
     if currency not in CNY_RATES:
         raise reader.fail("parsers.currency", f"unknown currency {currency!r}; known: {', '.join(CNY_RATES)}")
+    date_format = reader.get(parsers, "date_format", "parsers.", str)
+    if date_format is not None and "%" not in date_format:
+        raise reader.fail("parsers.date_format", f"expected a strptime format such as %d/%m/%Y; got {date_format!r}")
     politeness = dict(reader.section("politeness"))
     for key, kind in (("download_delay", float), ("concurrency", int), ("obey_robots", bool), ("autothrottle", bool)):
         if key in politeness:
@@ -359,7 +370,7 @@ def load_site_file(path: Path | str) -> SiteConfig:
         name=name, platform=platform, base_url_template=base_url, script=script, variant=variant,
         charset=charset, crawl=crawl, search=search, category=category, fields=fields, id_from_url=id_regex,
         listing_url_template=templates["url"], fetch_url_template=templates["fetch"],
-        embedded_json=embedded, deleted_markers=tuple(deleted), default_currency=currency,
+        embedded_json=embedded, deleted_markers=tuple(deleted), default_currency=currency, date_format=date_format,
         politeness=politeness, max_pages=max_pages, title=reader.get(data, "title", "", str, default=""),
         notes=reader.get(data, "notes", "", str, default=""), source_file=path, raw=data,
     )
