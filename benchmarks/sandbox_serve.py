@@ -44,11 +44,22 @@ def page_paths(month: str) -> list[str]:
     return paths
 
 
-def fetch(args: tuple[str, list[str], float]) -> int:
-    origin, paths, seconds = args
+def first_search_pages() -> list[str]:
+    """One browse (empty keyword) search URL per site: each site generates its listings on first use."""
+    from monitor.sandbox import Sandbox
+    from monitor.sandbox.server import APPS
+
+    world = Sandbox()
+    return [APPS[spec.archetype](world, spec).search_url("", 1) for spec in world.sites]
+
+
+def fetch(args: tuple[str, list[str], float, float]) -> tuple[int, float]:
+    origin, paths, seconds, start_at = args
     parts = urlsplit(origin)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
-    deadline = time.monotonic() + seconds
+    time.sleep(max(0.0, start_at - time.time()))  # all clients start together, pool start-up excluded
+    began = time.monotonic()
+    deadline = began + seconds
     done = 0
     first = True
     while first or time.monotonic() < deadline:
@@ -64,15 +75,15 @@ def fetch(args: tuple[str, list[str], float]) -> int:
             if done % 50 == 0 and time.monotonic() >= deadline:
                 break
     conn.close()
-    return done
+    return done, time.monotonic() - began
 
 
 def run(origin: str, paths: list[str], clients: int, seconds: float) -> float:
     shares = [paths[i::clients] for i in range(clients)]
-    started = time.monotonic()
     with multiprocessing.Pool(clients) as pool:
-        counts = pool.map(fetch, [(origin, share, seconds) for share in shares])
-    return sum(counts) / (time.monotonic() - started)
+        start_at = time.time() + 1.0
+        results = pool.map(fetch, [(origin, share, seconds, start_at) for share in shares])
+    return sum(count for count, _ in results) / max(elapsed for _, elapsed in results)
 
 
 def main() -> None:
@@ -91,8 +102,13 @@ def main() -> None:
         conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
         conn.request("GET", "/tongcheng/")
         conn.getresponse().read()
+        first = time.monotonic() - started
+        for path in first_search_pages():
+            conn.request("GET", path)
+            conn.getresponse().read()
         ready = time.monotonic() - started
-        print(f"start-up: {ready:.2f} s until the first page answered ({origin})")
+        print(f"start-up: {first:.2f} s until the first page answered, {ready:.2f} s until all 30 sites "
+              f"answered a search page ({origin})")
 
         paths = page_paths(args.month)
         one_pass = run(origin, paths, args.clients, 0.0)

@@ -13,7 +13,7 @@ from monitor.sandbox.world import Listing
 
 SEARCH = [("/lutian/find", "q", "p"), ("/paimaitw/search.php", "kw", "page"), ("/qipaitw/search", "p", "b"),
           ("/kaluohk/search/", "", "page"), ("/gangpaihk/search", "keyword", "page")]
-KALUO_SEARCH_RE = re.compile(r"^/kaluohk/search/([^/]+)/?$")
+KALUO_SEARCH_RE = re.compile(r"^/kaluohk/search/([^/]*)/?$")
 
 
 def auction_date(item: Listing, variant: int, today) -> str:  # type: ignore[no-untyped-def]

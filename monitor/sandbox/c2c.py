@@ -15,7 +15,7 @@ from monitor.sandbox.urls import api_url, listing_url
 from monitor.sandbox.world import Listing
 
 CST = timezone(timedelta(hours=8))
-PAIPAI_SEARCH_RE = re.compile(r"^/paipaitao/s/([^/]+)$")
+PAIPAI_SEARCH_RE = re.compile(r"^/paipaitao/s/([^/]*)$")
 ERHUO_ITEM_RE = re.compile(r"^/erhuoquan/api/v1/items/(\d+)$")
 XIANZHI_ITEM_RE = re.compile(r"^/xianzhi/api/item/(\d+)$")
 

@@ -9,7 +9,7 @@ from monitor.sandbox.apps import Response, SiteApp, h, relative_date
 from monitor.sandbox.urls import listing_url
 from monitor.sandbox.world import Listing
 
-PATH_SEARCH_RE = re.compile(r"^/baixingjie/search/([^/]+)/(?:p(\d+)/)?$")
+PATH_SEARCH_RE = re.compile(r"^/baixingjie/search/([^/]*)/(?:p(\d+)/)?$")
 
 
 class ClassifiedsApp(SiteApp):

@@ -105,17 +105,26 @@ class Sandbox:
         self._start = start
         self._lock = threading.Lock()
         self.version = 0  # bumped by takedowns so servers drop cached pages
-        self.listings: dict[str, list[Listing]] = {s.name: [] for s in SITES}
+        self._listings: dict[str, list[Listing]] = {}
         self._by_id: dict[tuple[str, str], Listing] = {}
+        self._gen_lock = threading.Lock()
         self._search_cache: dict[tuple[str, str, int, int], list[str]] = {}
         self._truth_cache: dict[tuple[int, int], list[dict]] = {}
-        self._generate()
+        rng = random.Random(self.seed)
+        self._dealers = self._make_dealers(rng)
+        self._shops_by_region: dict[str, list[Seller]] = {"cn": [], "tw": [], "hk": []}
+        for i in range(N_SHOPS):
+            shop = G.make_seller(rng, f"S{i:04d}", rng.choice(["cn"] * 8 + ["tw", "hk"]), dealer=False)
+            self._shops_by_region[shop.region].append(shop)
 
     # -- public API -------------------------------------------------------------------
     def site(self, name: str) -> SandboxSite:
         return SITES_BY_NAME[name]
 
     def listing(self, site: str, external_id: str) -> Listing | None:
+        if site not in SITES_BY_NAME:
+            return None
+        self.site_listings(site)
         return self._by_id.get((site, external_id))
 
     def check_month(self, month: str) -> int:
@@ -129,7 +138,7 @@ class Sandbox:
     def month_listings(self, site: str, month: str) -> list[Listing]:
         """Listings live in the month or removed during it (newest first)."""
         idx = self.check_month(month)
-        return [x for x in reversed(self.listings[site]) if x.posted_idx <= idx <= x.removed_idx]
+        return [x for x in reversed(self.site_listings(site)) if x.posted_idx <= idx <= x.removed_idx]
 
     def search(self, site: str, keyword: str, month: str) -> list[str]:
         """External ids the site's search returns for ``keyword`` in ``month``, in page order.
@@ -146,7 +155,7 @@ class Sandbox:
         stale = "stale_index" in spec.faults
         needle = keyword.strip().lower()
         result = []
-        for item in reversed(self.listings[site]):
+        for item in reversed(self.site_listings(site)):
             if item.posted_idx > idx:
                 continue
             removed = item.removed_idx
@@ -204,7 +213,7 @@ class Sandbox:
         found = parse_listing_url(url)
         if found is None:
             return None
-        return self._by_id.get(found)
+        return self.listing(*found)
 
     def truth(self, month: str) -> list[dict]:
         """Every listing live in ``month`` or removed during it, with what a crawl should find."""
@@ -221,7 +230,7 @@ class Sandbox:
 
         rows = []
         for spec in self.sites:
-            for item in self.listings[spec.name]:
+            for item in self.site_listings(spec.name):
                 if item.posted_idx > idx or item.removed_idx < idx:
                     continue
                 removed = item.removed_idx == idx
@@ -253,56 +262,66 @@ class Sandbox:
         return rows
 
     # -- generation --------------------------------------------------------------------
-    def _generate(self) -> None:
+    def site_listings(self, site: str) -> list[Listing]:
+        """All listings a site ever has, oldest first; a site is generated on first use.
+
+        Each site draws from its own random stream, so the order in which sites are first
+        asked for never changes what they contain.
+        """
+        items = self._listings.get(site)
+        if items is None:
+            with self._gen_lock:
+                items = self._listings.get(site)
+                if items is None:
+                    items = self._generate_site(SITES_BY_NAME[site])
+                    self._by_id.update(((site, x.external_id), x) for x in items)
+                    self._listings[site] = items
+        return items
+
+    def _generate_site(self, spec: SandboxSite) -> list[Listing]:
         from monitor.sandbox.compose import compose_listing
 
-        rng = random.Random(self.seed)
-        dealers = self._make_dealers(rng)
-        shops = [G.make_seller(rng, f"S{i:04d}", rng.choice(["cn"] * 8 + ["tw", "hk"]), dealer=False)
-                 for i in range(N_SHOPS)]
-        shops_by_region: dict[str, list[Seller]] = {"cn": [], "tw": [], "hk": []}
-        for shop in shops:
-            shops_by_region[shop.region].append(shop)
-        next_id = {s.name: 10_000 + int(hash01(self.seed, s.name) * 80_000) * 10 for s in SITES}
-        weights = [s.weight for s in SITES]
-        person_no = 0
+        rng = random.Random(f"{self.seed}:{spec.name}")
+        share = spec.weight / sum(s.weight for s in SITES)
+        site_no = SITES.index(spec)
+        next_id = 10_000 + int(hash01(self.seed, spec.name) * 80_000) * 10
         species_keys, species_w = list(P.SPECIES_SHARE), list(P.SPECIES_SHARE.values())
         first, last = self._start - PREHISTORY, self._start + len(self.months)
         reposts: dict[int, list[Listing]] = {}
+        items: list[Listing] = []
+        person_no = 0
         for idx in range(first, last):
             progress = (idx - first) / max(1, last - first - 1)
-            p_illegal = 0.13 - 0.08 * progress
-            n_new = int(NEW_PER_MONTH * rng.uniform(0.82, 1.18))
-            jobs = [(s, None) for s in rng.choices(SITES, weights, k=n_new)]
-            jobs += [(SITES_BY_NAME[x.site], x) for x in reposts.pop(idx, [])]
-            jobs.sort(key=lambda j: rng.random())
-            for spec, original in jobs:
+            p_illegal = (0.13 - 0.08 * progress) * spec.illegal_bias
+            month_factor = 0.82 + 0.36 * hash01(self.seed, "month", idx)
+            n_new = int(round(NEW_PER_MONTH * share * month_factor * rng.uniform(0.85, 1.15)))
+            jobs: list[Listing | None] = [None] * n_new + reposts.pop(idx, [])
+            rng.shuffle(jobs)
+            for original in jobs:
+                species = ""
                 if original is not None:
                     kind = "repost"
                 else:
                     r = rng.random()
-                    kind = ("illegal" if r < p_illegal * spec.illegal_bias
-                            else "lookalike" if r < p_illegal * spec.illegal_bias + 0.05 else "ordinary")
-                species = ""
+                    kind = "illegal" if r < p_illegal else "lookalike" if r < p_illegal + 0.05 else "ordinary"
                 if kind == "illegal":
                     species = rng.choices(species_keys, species_w)[0]
-                if kind in ("illegal", "repost"):
-                    seller = original.seller if original else self._dealer_for(rng, dealers, spec, species)
+                if original is not None:
+                    seller = original.seller
+                elif kind == "illegal":
+                    seller = self._dealer_for(rng, spec, species)
                 elif rng.random() < 0.55:
-                    pool = shops_by_region["cn" if spec.region == "cn" else spec.region]
-                    seller = rng.choice(pool)
+                    seller = rng.choice(self._shops_by_region[spec.region])
                 else:
                     person_no += 1
-                    seller = G.make_seller(rng, f"P{person_no:05d}", spec.region, dealer=False)
-                next_id[spec.name] += rng.randint(3, 97)
-                item = compose_listing(rng, spec, str(next_id[spec.name]), idx, kind, seller, original, progress,
-                                       species)
-                self.listings[spec.name].append(item)
-                self._by_id[(spec.name, item.external_id)] = item
+                    seller = G.make_seller(rng, f"P{site_no:02d}{person_no:04d}", spec.region, dealer=False)
+                next_id += rng.randint(3, 97)
+                item = compose_listing(rng, spec, str(next_id), idx, kind, seller, original, progress, species)
+                items.append(item)
                 if item.kind == "illegal" and original is None and rng.random() < 0.18:
                     reposts.setdefault(item.end_idx + rng.randint(0, 1), []).append(item)
-        for items in self.listings.values():
-            items.sort(key=lambda x: (x.posted, x.posted_time, int(x.external_id)))
+        items.sort(key=lambda x: (x.posted, x.posted_time, int(x.external_id)))
+        return items
 
     def _make_dealers(self, rng: random.Random) -> list[Seller]:
         dealers = []
@@ -322,15 +341,12 @@ class Sandbox:
             dealers.append(dealer)
         return dealers
 
-    def _dealer_for(self, rng: random.Random, dealers: list[Seller], spec: SandboxSite, species: str) -> Seller:
+    def _dealer_for(self, rng: random.Random, spec: SandboxSite, species: str) -> Seller:
+        dealers = self._dealers
         on_site = [d for d in dealers if spec.name in d.sites]
         specialists = [d for d in on_site if species in d.species]
         if specialists and rng.random() < 0.85:
             return rng.choice(specialists)
         if on_site and rng.random() < 0.9:
             return rng.choice(on_site)
-        region_ok = [d for d in dealers if d.region == spec.region] or dealers
-        dealer = rng.choice(region_ok)
-        if spec.name not in dealer.sites:
-            dealer.sites.append(spec.name)
-        return dealer
+        return rng.choice([d for d in dealers if d.region == spec.region] or dealers)
