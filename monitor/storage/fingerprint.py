@@ -6,7 +6,8 @@ folded (NFKC, lower case, Traditional to Simplified, punctuation and spaces drop
 hashed over character trigrams; two ads whose fingerprints differ in at most
 ``NEAR_BITS`` bits are the same ad. Storing the four 16-bit bands separately lets the
 database find candidates by exact index lookups (pigeonhole: within 3 bits, one band
-is equal).
+is equal). Bands are stored for flagged listings only: re-posts are linked among the ads
+the report counts, and the band indexes stay small.
 """
 
 from __future__ import annotations

@@ -77,7 +77,7 @@ class SiteCrawl(Base):
     items: Mapped[int] = mapped_column(Integer, default=0)
     new_listings: Mapped[int] = mapped_column(Integer, default=0)
     removed_listings: Mapped[int] = mapped_column(Integer, default=0)
-    health: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    health: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
     site: Mapped[Site] = relationship()
 
@@ -182,7 +182,7 @@ class Observation(Base):
     observed_at: Mapped[datetime] = mapped_column(DateTime)
     status: Mapped[str] = mapped_column(String(10))
     price_cny: Mapped[float | None] = mapped_column(Float)
-    changes: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    changes: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
 
 class Match(Base):

@@ -317,7 +317,7 @@ class CrawlRecorder:
                     "site_id": self.site_id, "external_id": external_id, **fields,
                     "first_seen": at, "first_seen_month": self.month, "last_seen": at,
                     "flagged": add.flagged, "species": add.species, "score": add.score,
-                    "lexicon_version": add.lexicon_version, **_fp_columns(fp),
+                    "lexicon_version": add.lexicon_version, **_fp_columns(fp, add.flagged),
                 }
                 new_rows.append(row)
                 rematch[external_id] = add
@@ -341,11 +341,12 @@ class CrawlRecorder:
             fp = old["fingerprint"]
             if any(name in changes for name in _TEXT_FIELDS):
                 fp = simhash(listing_text(values["title"], values["description"]))
+            if add.flagged and (verdict_changed or any(name in changes for name in _TEXT_FIELDS)):
                 refingerprint[external_id] = old["id"]
             updates.append({
                 "row_id": old["id"], **values, "last_seen": max(at, old["last_seen"]),
                 "flagged": add.flagged, "species": add.species, "score": add.score,
-                "lexicon_version": add.lexicon_version, **_fp_columns(fp),
+                "lexicon_version": add.lexicon_version, **_fp_columns(fp, add.flagged),
                 "removed_at": None, "removed_month": None, "removal_kind": None,
             })
             if verdict_changed or any(name in changes for name in _TEXT_FIELDS):
@@ -370,7 +371,8 @@ class CrawlRecorder:
             ])
         self._write_matches(conn, rematch, listing_ids)
         self._write_contacts(conn, batch, listing_ids)
-        self._link_reposts(conn, [listing_ids[r["external_id"]] for r in new_rows] + list(refingerprint.values()))
+        self._link_reposts(conn, [listing_ids[r["external_id"]] for r in new_rows if r["flagged"]]
+                           + list(refingerprint.values()))
         self._write_evidence(conn, batch, listing_ids)
         removed = self._write_removals(conn, batch.removals)
         return len(new_rows), removed
@@ -456,7 +458,8 @@ class CrawlRecorder:
         assign_dealers(conn, per_listing, new_phones, self.observed_at)
 
     def _link_reposts(self, conn: Connection, listing_ids: list[int]) -> None:
-        """Point listings at the earliest listing whose fingerprint is within NEAR_BITS bits."""
+        """Point flagged listings at the earliest flagged listing whose fingerprint is within
+        NEAR_BITS bits (candidates found through the band indexes)."""
         if not listing_ids:
             return
         mine: dict[int, int] = {}
@@ -571,9 +574,11 @@ def _item_fields(item: ListingItem) -> dict[str, Any]:
     }
 
 
-def _fp_columns(fp: int | None) -> dict[str, Any]:
-    if fp is None:
-        return {"fingerprint": None, "fp_band0": None, "fp_band1": None, "fp_band2": None, "fp_band3": None}
+def _fp_columns(fp: int | None, flagged: bool) -> dict[str, Any]:
+    """The fingerprint, and its bands only for flagged listings: re-posts are linked among
+    flagged ads (what the report counts), which keeps the band indexes small."""
+    if fp is None or not flagged:
+        return {"fingerprint": fp, "fp_band0": None, "fp_band1": None, "fp_band2": None, "fp_band3": None}
     b = bands(fp)
     return {"fingerprint": fp, "fp_band0": b[0], "fp_band1": b[1], "fp_band2": b[2], "fp_band3": b[3]}
 

@@ -181,25 +181,25 @@ def top_dealers(s: Session, month: str, limit: int = 20) -> list[dict[str, Any]]
         return []
     ids = [dealer_id for dealer_id, _ in top]
     names = _site_names(s)
-    listings = s.execute(
-        select(Listing.id, Listing.dealer_id, Listing.site_id, Listing.first_seen_month)
-        .where(Listing.dealer_id.in_(ids), Listing.flagged.is_(True))
-    ).all()
-    listing_dealer = {lid: did for lid, did, _, _ in listings}
     sites: dict[int, set[str]] = defaultdict(set)
     months: dict[int, set[str]] = defaultdict(set)
     totals: Counter = Counter()
-    for lid, did, site_id, first_month in listings:
+    for did, site_id, first_month, count in s.execute(
+        select(Listing.dealer_id, Listing.site_id, Listing.first_seen_month, func.count())
+        .where(Listing.dealer_id.in_(ids), Listing.flagged.is_(True))
+        .group_by(Listing.dealer_id, Listing.site_id, Listing.first_seen_month)
+    ):
         sites[did].add(names[site_id])
         months[did].add(first_month)
-        totals[did] += 1
+        totals[did] += count
     by_species: dict[int, Counter] = defaultdict(Counter)
-    lids = list(listing_dealer)
-    for start in range(0, len(lids), 500):
-        for lid, species in s.execute(
-            select(ListingSpecies.listing_id, ListingSpecies.species).where(ListingSpecies.listing_id.in_(lids[start:start + 500]))
-        ):
-            by_species[listing_dealer[lid]][species] += 1
+    for did, species, count in s.execute(
+        select(Listing.dealer_id, ListingSpecies.species, func.count())
+        .join(ListingSpecies, ListingSpecies.listing_id == Listing.id)
+        .where(Listing.dealer_id.in_(ids))
+        .group_by(Listing.dealer_id, ListingSpecies.species)
+    ):
+        by_species[did][species] = count
     contacts: dict[int, list[dict[str, str]]] = defaultdict(list)
     for did, kind, value in s.execute(
         select(Contact.dealer_id, Contact.kind, Contact.value).where(Contact.dealer_id.in_(ids)).order_by(Contact.kind, Contact.value)
