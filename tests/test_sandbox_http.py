@@ -410,3 +410,16 @@ def test_takedown_endpoint_removes_listings_later() -> None:
         assert client.get(target).status == 200  # still live in the month of the request
         srv.set_month(when)
         assert client.raw(target).status != 200 or spec.removal == "deleted_page"
+
+
+def test_edited_price_shows_from_the_edit_month(server: SandboxServer, client: Client) -> None:
+    from monitor.sandbox.world import month_name
+
+    row = next(r for r in server.world.truth(MONTH) if r["edited"] and r["archetype"] == "classifieds"
+               and r["state"] == "live" and r["price_text"] != "面议")
+    item = server.world.listing(row["site"], row["external_id"])
+    before = month_name(item.edit_idx - 1)
+    assert item.price_text != row["price_text"]
+    assert row["price_text"] in client.get(row["url"]).body.decode()  # type: ignore[attr-defined]
+    server.set_month(before)
+    assert item.price_text in client.get(row["url"]).body.decode()  # type: ignore[attr-defined]

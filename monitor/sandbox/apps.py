@@ -72,7 +72,7 @@ class SiteApp:
         return None
 
     def detail_or_removed(self, month: str, external_id: str, api: bool = False) -> Response:
-        item = self.world.listing(self.spec.name, external_id)
+        item = self.world.listing(self.spec.name, external_id, month)
         idx = month_index(month)
         if item is None or item.posted_idx > idx:
             return self.not_found(api)
@@ -151,7 +151,7 @@ class SiteApp:
         if "duplicates" in self.spec.faults and page > 1 and chosen:
             chosen = ids[max(0, start - 2):start] + chosen
         has_next = start + size < len(ids) or "endless_pages" in self.spec.faults
-        items = [self.world.listing(self.spec.name, i) for i in chosen]
+        items = [self.world.listing(self.spec.name, i, month) for i in chosen]
         return [x for x in items if x is not None], has_next, len(ids)
 
     @staticmethod

@@ -102,7 +102,7 @@ class C2CApp(SiteApp):
             except ValueError:
                 return self.json({"error": "bad cursor"}, 400)
         chosen = ids[start:start + size]
-        items = [self.card(self.world.listing(self.spec.name, i), month) for i in chosen]
+        items = [self.card(self.world.listing(self.spec.name, i, month), month) for i in chosen]
         more = start + size < len(ids)
         if v == 0:
             nxt = f"c_{start + size:x}" if more else None
@@ -135,7 +135,7 @@ class C2CApp(SiteApp):
     def detail_or_removed(self, month: str, external_id: str, api: bool = False) -> Response:
         from monitor.sandbox.world import month_index
 
-        item = self.world.listing(self.spec.name, external_id)
+        item = self.world.listing(self.spec.name, external_id, month)
         if item is None or item.posted_idx > month_index(month):
             return self.not_found(api)
         if not item.live_in(month_index(month)):

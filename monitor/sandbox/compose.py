@@ -132,12 +132,17 @@ def compose_listing(rng: random.Random, spec: SandboxSite, external_id: str, idx
         lifetime, end_reason = rng.choice((1, 1, 2)), "platform"
     else:
         lifetime = rng.choices(range(1, 9), LIFETIME_W)[0]
+    edit_idx, edit_price = None, None
+    if lifetime >= 2 and amount and spec.archetype != "forum" and rng.random() < 0.12:
+        edit_idx = idx + rng.randint(1, lifetime - 1)
+        edit_price = G.price_text(rng, spec, int(amount * rng.choice((0.8, 0.85, 0.9))))
     item = Listing(
         site=spec.name, external_id=external_id, posted=posted, posted_time=posted_time, posted_idx=idx,
         end_idx=idx + lifetime, end_reason=end_reason, kind=kind, species=species, tricks=tricks,
         title=title, description=desc, price_text=price_text, price_amount=price_amount, price_high=price_high,
         currency=spec.currency, location=location, seller=seller, contact_text=field_text, contacts=contacts,
         replies=replies, min_order=min_order, repost_of=original.external_id if original else "",
+        edit_idx=edit_idx, edit_price=edit_price,
     )
     item.seller_name = name
     item.search_text = f"{title} {desc}".lower()

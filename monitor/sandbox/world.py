@@ -7,6 +7,7 @@ takedown request makes the platform remove it; the truth of a month is read off 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import random
 import threading
@@ -76,6 +77,15 @@ class Listing:
     takedown_requested: str = ""
     search_text: str = ""
     seller_name: str = ""
+    edit_idx: int | None = None  # from this month on the seller has cut the price
+    edit_price: tuple[str, float | None, float | None] | None = None
+
+    def at(self, idx: int) -> "Listing":
+        """The listing as shown in month ``idx`` (after any price edit)."""
+        if self.edit_idx is None or idx < self.edit_idx or self.edit_price is None:
+            return self
+        text, amount, high = self.edit_price
+        return dataclasses.replace(self, price_text=text, price_amount=amount, price_high=high)
 
     @property
     def removed_idx(self) -> int:
@@ -121,11 +131,15 @@ class Sandbox:
     def site(self, name: str) -> SandboxSite:
         return SITES_BY_NAME[name]
 
-    def listing(self, site: str, external_id: str) -> Listing | None:
+    def listing(self, site: str, external_id: str, month: str | None = None) -> Listing | None:
+        """A listing by id; with ``month``, as it reads that month (edited price)."""
         if site not in SITES_BY_NAME:
             return None
         self.site_listings(site)
-        return self._by_id.get((site, external_id))
+        item = self._by_id.get((site, external_id))
+        if item is not None and month is not None:
+            item = item.at(month_index(month))
+        return item
 
     def check_month(self, month: str) -> int:
         if month not in self.months:
@@ -138,7 +152,7 @@ class Sandbox:
     def month_listings(self, site: str, month: str) -> list[Listing]:
         """Listings live in the month or removed during it (newest first)."""
         idx = self.check_month(month)
-        return [x for x in reversed(self.site_listings(site)) if x.posted_idx <= idx <= x.removed_idx]
+        return [x.at(idx) for x in reversed(self.site_listings(site)) if x.posted_idx <= idx <= x.removed_idx]
 
     def search(self, site: str, keyword: str, month: str) -> list[str]:
         """External ids the site's search returns for ``keyword`` in ``month``, in page order.
@@ -233,6 +247,8 @@ class Sandbox:
             for item in self.site_listings(spec.name):
                 if item.posted_idx > idx or item.removed_idx < idx:
                     continue
+                edited = item.edit_idx is not None and idx >= item.edit_idx
+                item = item.at(idx)
                 removed = item.removed_idx == idx
                 reason = ""
                 if removed:
@@ -258,6 +274,7 @@ class Sandbox:
                     "repost_of": item.repost_of or None,
                     "takedown_requested": item.takedown_requested or None,
                     "first_month": month_name(item.posted_idx),
+                    "edited": edited,
                 })
         return rows
 
