@@ -217,6 +217,8 @@ def time_queries(db: Database, month: str) -> list[tuple[str, float, float]]:
         ("crawl_health", lambda s: stats.crawl_health(s, month)),
         ("review_counts", lambda s: stats.review_counts(s, month)),
         ("months_with_data", lambda s: stats.months_with_data(s)),
+        ("monthly_totals", lambda s: stats.monthly_totals(s)),
+        ("sites_not_crawled", lambda s: stats.sites_not_crawled(s, month)),
         ("listings_to_revisit", None),
     ]
     results = []

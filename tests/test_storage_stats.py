@@ -78,6 +78,7 @@ def test_new_flagged_counts(db: Database) -> None:
         assert stats.monthly_trend(s) == [
             (MAY, "ivory", 2), (MAY, "pangolin", 1), (MAY, "tiger", 1), (JUNE, "ivory", 1), (JUNE, "rhino_horn", 1)]
         assert stats.months_with_data(s) == [MAY, JUNE]
+        assert stats.monthly_totals(s) == {MAY: 3, JUNE: 2}
 
 
 def test_removals(db: Database) -> None:
@@ -121,6 +122,9 @@ def test_example_ads(db: Database) -> None:
         assert ads[0]["matches"] == [hit("象牙", "ivory")]
         assert ads[0]["review"] == "confirmed" and ads[1]["review"] == "candidate"
         assert ads[0]["site"] == "alpha" and ads[0]["species"] == ["ivory"]
+        assert ads[0]["contacts"] == [{"kind": "phone", "value": "13812345678"},
+                                      {"kind": "wechat", "value": "13812345678"}]
+        assert ads[1]["contacts"] == []
         assert len(stats.example_ads(s, JUNE, limit=1)) == 1
 
 
@@ -131,6 +135,15 @@ def test_crawl_health(db: Database) -> None:
     assert rows[0]["healthy"] is True and rows[0]["coverage"]["date"] == 0.5 and rows[0]["pages"] == 4
     assert rows[1]["problems"] == ["no dates found"]
     assert rows[0]["last_run"] == at(JUNE) and rows[0]["status"] == "finished"
+
+
+def test_sites_not_crawled(db: Database) -> None:
+    run = db.start_run("site", at("2025-07"), "2025-07")
+    with CrawlRecorder(db, run_id=run, site="alpha", observed_at=at("2025-07")) as rec:
+        rec.finish(HEALTH)
+    with db.session() as s:
+        assert stats.sites_not_crawled(s, "2025-07") == [{"site": "beta", "last_crawled_month": JUNE}]
+        assert stats.sites_not_crawled(s, JUNE) == []
 
 
 def test_review_counts(db: Database) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from monitor.storage.models import (
     Contact,
     Listing,
+    ListingContact,
     ListingSpecies,
     Match,
     ReviewDecision,
@@ -31,7 +32,9 @@ from monitor.storage.timeutil import check_month, previous_month
 __all__ = [
     "crawl_health",
     "example_ads",
+    "listing_contacts",
     "months_with_data",
+    "monthly_totals",
     "monthly_trend",
     "new_flagged_by_site",
     "new_flagged_by_site_species",
@@ -39,6 +42,7 @@ __all__ = [
     "new_flagged_summary",
     "removals",
     "review_counts",
+    "sites_not_crawled",
     "takedown_outcomes",
     "term_hits",
     "top_dealers",
@@ -97,6 +101,18 @@ def monthly_trend(s: Session) -> list[tuple[str, str, int]]:
         .order_by(ListingSpecies.first_seen_month, ListingSpecies.species)
     )
     return [(month, species, count) for month, species, count in rows]
+
+
+def monthly_totals(s: Session) -> dict[str, int]:
+    """month -> new flagged listings first seen in it, each listing once (the species rows
+    count a two-species listing twice)."""
+    rows = s.execute(
+        select(Listing.first_seen_month, func.count())
+        .where(Listing.flagged.is_(True))
+        .group_by(Listing.first_seen_month)
+        .order_by(Listing.first_seen_month)
+    )
+    return {month: count for month, count in rows}
 
 
 def removals(s: Session, month: str) -> list[dict[str, Any]]:
@@ -253,6 +269,7 @@ def example_ads(s: Session, month: str, limit: int = 30) -> list[dict[str, Any]]
     ids = [listing.id for listing, _ in rows]
     matches: dict[int, list[dict[str, Any]]] = defaultdict(list)
     decisions: dict[int, str] = {}
+    contacts = listing_contacts(s, ids)
     if ids:
         for m in s.scalars(select(Match).where(Match.listing_id.in_(ids)).order_by(Match.listing_id, Match.field, Match.start_offset)):
             matches[m.listing_id].append({
@@ -273,9 +290,25 @@ def example_ads(s: Session, month: str, limit: int = 30) -> list[dict[str, Any]]
             "species": list(listing.species or []), "score": listing.score, "dealer_id": listing.dealer_id,
             "repost_of": listing.repost_of, "evidence_sha256": listing.evidence_sha256,
             "review": decisions.get(listing.id, "candidate"), "matches": matches[listing.id],
+            "contacts": contacts.get(listing.id, []),
         }
         for listing, site in rows
     ]
+
+
+def listing_contacts(s: Session, listing_ids: list[int]) -> dict[int, list[dict[str, str]]]:
+    """listing id -> its contacts as ``{"kind", "value"}`` (for the few listings shown)."""
+    ids = list(listing_ids)
+    out: dict[int, list[dict[str, str]]] = {i: [] for i in ids}
+    for start in range(0, len(ids), 500):
+        for listing_id, kind, value in s.execute(
+            select(ListingContact.listing_id, Contact.kind, Contact.value)
+            .join(Contact, Contact.id == ListingContact.contact_id)
+            .where(ListingContact.listing_id.in_(ids[start:start + 500]))
+            .order_by(ListingContact.listing_id, Contact.kind, Contact.value)
+        ):
+            out[listing_id].append({"kind": kind, "value": value})
+    return out
 
 
 def crawl_health(s: Session, month: str) -> list[dict[str, Any]]:
@@ -333,6 +366,21 @@ def months_with_data(s: Session) -> list[str]:
         select(SiteCrawl.month.label("month")).distinct(),
     )
     return sorted(m for (m,) in s.execute(query) if m)
+
+
+def sites_not_crawled(s: Session, month: str) -> list[dict[str, Any]]:
+    """Sites crawled before ``month`` with no crawl (finished or failed) in it: a coverage gap."""
+    check_month(month)
+    crawled_before = select(SiteCrawl.site_id).where(SiteCrawl.month < month).distinct()
+    crawled_now = select(SiteCrawl.site_id).where(SiteCrawl.month == month, SiteCrawl.status != "refused")
+    rows = s.execute(
+        select(Site.name, func.max(SiteCrawl.month))
+        .join(SiteCrawl, SiteCrawl.site_id == Site.id)
+        .where(Site.id.in_(crawled_before), Site.id.not_in(crawled_now), SiteCrawl.month < month)
+        .group_by(Site.name)
+        .order_by(Site.name)
+    )
+    return [{"site": name, "last_crawled_month": last} for name, last in rows]
 
 
 def _site_names(s: Session) -> dict[int, str]:
