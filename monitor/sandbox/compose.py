@@ -92,7 +92,9 @@ def compose_listing(rng: random.Random, spec: SandboxSite, external_id: str, idx
     elif kind == "ordinary":
         title, desc, low, high = rng.choice(_ordinary_bank(spec))
         if rng.random() < 0.5:
-            desc += rng.choice(["成色{}成新。", "尺寸约{}cm。", "用了{}个月。", "库存{}件。"]).format(rng.randint(5, 9))
+            extras = (["库存{}千件。", "{}天内发货。", "支持{}件混批。"] if spec.archetype == "b2b"
+                      else ["成色{}成新。", "尺寸约{}cm。", "用了{}个月。", "{}号前有效。"])
+            desc += rng.choice(extras).format(rng.randint(5, 9))
         tricks = []
     dealer = kind == "illegal"
     field_text, sentences, contacts = _contacts(rng, spec, seller, dealer)

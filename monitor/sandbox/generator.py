@@ -77,10 +77,10 @@ def make_seller(rng: random.Random, seller_id: str, region: str, dealer: bool) -
 
 def write_phone(rng: random.Random, phone: str, free_text: bool) -> tuple[str, str]:
     """The phone as a seller writes it, and the name of the variant."""
-    choices = ["plain", "spaced", "dashed", "missing_digit"]
+    choices = {"plain": 0.36, "spaced": 0.26, "dashed": 0.26, "missing_digit": 0.08}
     if free_text:
-        choices += ["chinese_numerals", "fullwidth", "spaced"]
-    variant = rng.choice(choices)
+        choices.update({"chinese_numerals": 0.2, "fullwidth": 0.08})
+    variant = rng.choices(list(choices), list(choices.values()))[0]
     if variant == "spaced":
         written = f"{phone[:3]} {phone[3:7]} {phone[7:]}" if len(phone) == 11 else f"{phone[:4]} {phone[4:]}"
     elif variant == "dashed":
@@ -153,6 +153,8 @@ def illegal_text(rng: random.Random, species: str, trick: str) -> tuple[str, str
     product, low, high = rng.choice(P.SPECIES_PRODUCTS[species])
     adj = rng.choice(P.ADJECTIVES)
     title = f"{adj}{form}{product}"
+    if rng.random() < 0.25:
+        title = rng.choice(["【出】", "转让 ", "出 ", "特价 ", "【精品】"]) + title
     if rng.random() < 0.4:
         title += rng.choice([" 包邮", " 保真", " 可议价", " 实物拍摄", " 低价转"])
     desc = rng.choice(P.ILLEGAL_DESC).format(form=form, product=product, detail=rng.choice(P.ILLEGAL_DETAIL))

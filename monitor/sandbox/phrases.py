@@ -100,6 +100,10 @@ SPECIES_PRODUCTS: dict[str, list[tuple[str, int, int]]] = {
 ADJECTIVES = ["老", "精品", "包浆", "清仓", "收藏级", "传世", "精雕", "原装", "一手货源", "低价", "自用", "实拍"]
 
 ILLEGAL_DESC = [
+    "{form}{product}一件，{detail}，尺寸和重量可以私聊问。",
+    "刚到一批{form}{product}，{detail}。老客户优先，新客户先付定金。",
+    "出{form}{product}，自己收藏多年，{detail}，有意者联系。",
+    "{form}{product}，老料新工，{detail}，支持各种检测。",
     "{form}{product}，纹理清晰，包浆自然，{detail}。",
     "家里老人留下的{form}{product}，一直放在柜子里，现在转让。{detail}。",
     "货源稳定，{form}{product}大量有货，{detail}，量大从优。",
@@ -109,6 +113,7 @@ ILLEGAL_DESC = [
 ILLEGAL_DETAIL = [
     "有细密网格纹", "灯下透光有血丝", "手感温润压手", "老料开片", "顺丰包邮",
     "可视频看货", "懂的来，不懂勿扰", "只走熟人", "发货隐蔽包装", "保真，可以上手",
+    "油性足，颜色正", "边角料也有", "可定制雕刻", "包老包真", "平台上不方便细说",
 ]
 ILLEGAL_NOTES = {
     "code_word": ["懂行的都知道是什么料", "行内叫法，懂的私聊"],
