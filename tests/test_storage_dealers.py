@@ -137,3 +137,36 @@ def test_reposts_are_linked_to_the_first_ad(db: Database) -> None:
 
     with db.session() as s:
         assert stats.new_flagged_summary(s, "2025-07") == {"listings": 3, "unique_ads": 1, "reposts": 2}
+
+
+def test_concurrent_crawls_of_two_sites_sharing_contacts(db: Database) -> None:
+    """Two sites recorded at once (as the parallel crawl does) add the same new contacts."""
+    import threading
+
+    run = db.start_run("monthly", at("2025-06"), "2025-06")
+    errors: list[BaseException] = []
+    shared = [f"微信 shared_{n:03d} 电话 139{n:08d}" for n in range(40)]
+
+    def crawl(site: str) -> None:
+        try:
+            with CrawlRecorder(db, run_id=run, site=site, observed_at=at("2025-06"), batch_size=10) as rec:
+                for n, contact in enumerate(shared * 2):
+                    rec.add(item(f"{site}-{n}", site=site, contact_text=contact), flagged=True, species=["ivory"])
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=crawl, args=(site,)) for site in ("alpha", "beta", "gamma")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    from monitor.storage.models import Contact
+
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Listing)) == 240
+        assert s.scalar(select(func.count()).select_from(Contact)) == 80
+    dealers = dealer_of(db)
+    for n in range(40):
+        assert len({dealers[(site, f"{site}-{k}")] for site in ("alpha", "beta", "gamma") for k in (n, n + 40)}) == 1
+    assert dealer_count(db) == 40

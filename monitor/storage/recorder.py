@@ -14,6 +14,7 @@ import hashlib
 import logging
 import os
 import socket
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from monitor.contacts import extract_contacts, normalize_contact
 from monitor.exceptions import CrawlLockedError, StorageError
@@ -49,6 +50,7 @@ log = logging.getLogger(__name__)
 
 LOCK_STALE_AFTER = timedelta(minutes=10)
 HEARTBEAT_EVERY = timedelta(seconds=60)
+RETRIES = 4
 _TRACKED = ("url", "title", "description", "price_text", "price_cny", "price_amount", "price_currency",
             "location", "seller", "posted_at")
 _TEXT_FIELDS = ("title", "description")
@@ -84,11 +86,19 @@ def _chunks(values: list, size: int = _CHUNK):
         yield values[start:start + size]
 
 
-def ensure_site(conn: Connection, name: str) -> int:
-    site_id = conn.execute(select(Site.id).where(Site.name == name)).scalar()
-    if site_id is None:
-        site_id = conn.execute(insert(Site).values(name=name).returning(Site.id)).scalar_one()
-    return site_id
+def ensure_site(db: Database, name: str) -> int:
+    """The site's id, adding the site on first sight (safe against a concurrent first sight)."""
+    for _ in range(2):
+        with db.engine.begin() as conn:
+            site_id = conn.execute(select(Site.id).where(Site.name == name)).scalar()
+            if site_id is not None:
+                return site_id
+        try:
+            with db.engine.begin() as conn:
+                return conn.execute(insert(Site).values(name=name).returning(Site.id)).scalar_one()
+        except IntegrityError:
+            continue
+    raise StorageError(f"cannot add site {name!r}")
 
 
 class CrawlRecorder:
@@ -116,8 +126,8 @@ class CrawlRecorder:
         self._closed = False
         self._last_heartbeat = _now()
         self.stats = {"items": 0, "new": 0, "removed": 0, "batches": 0}
+        self.site_id = ensure_site(db, site)
         with db.engine.begin() as conn:
-            self.site_id = ensure_site(conn, site)
             known_run = conn.execute(select(CrawlRun.id, CrawlRun.month).where(CrawlRun.id == run_id)).first()
         if known_run is None:
             raise StorageError(f"no crawl run {run_id} in {db!r}; call db.start_run() first")
@@ -223,24 +233,49 @@ class CrawlRecorder:
         self._maybe_flush()
 
     def flush(self) -> None:
-        """Write the buffered batch in one transaction (nothing of it on failure)."""
+        """Write the buffered batch in one transaction (nothing of it on failure).
+
+        A conflict with a concurrent crawl of another site (both adding the same new
+        contact, or merging the same dealers) is retried. If the batch still cannot be
+        written it is dropped, so later batches are not blocked by it, and the error raised.
+        """
         if not len(self._batch):
             return
         batch = self._batch
-        with self.db.engine.begin() as conn:
-            self._heartbeat(conn)
-            new, removed = self._write(conn, batch)
-            conn.execute(
-                update(SiteCrawl)
-                .where(SiteCrawl.id == self.site_crawl_id)
-                .values(items=SiteCrawl.items + len(batch.adds), new_listings=SiteCrawl.new_listings + new,
-                        removed_listings=SiteCrawl.removed_listings + removed)
-            )
+        for attempt in range(1, RETRIES + 1):
+            try:
+                with self.db.engine.begin() as conn:
+                    self._heartbeat(conn)
+                    new, removed = self._write(conn, batch)
+                    conn.execute(
+                        update(SiteCrawl)
+                        .where(SiteCrawl.id == self.site_crawl_id)
+                        .values(items=SiteCrawl.items + len(batch.adds), new_listings=SiteCrawl.new_listings + new,
+                                removed_listings=SiteCrawl.removed_listings + removed)
+                    )
+                break
+            except (IntegrityError, OperationalError) as exc:
+                if attempt < RETRIES:
+                    log.warning("site %s: batch conflicted with another writer (%s); retrying", self.site,
+                                type(exc.orig).__name__)
+                    time.sleep(0.1 * attempt)
+                    continue
+                self._drop(batch, exc)
+                raise StorageError(f"site {self.site!r}: could not write a batch of {len(batch)} rows: {exc.orig}") from exc
+            except BaseException as exc:
+                self._drop(batch, exc)
+                raise
         self._batch = _Batch()
         self.stats["items"] += len(batch.adds)
         self.stats["new"] += new
         self.stats["removed"] += removed
         self.stats["batches"] += 1
+
+    def _drop(self, batch: _Batch, exc: BaseException) -> None:
+        log.error("site %s: dropped a batch of %d listings after %s", self.site, len(batch), type(exc).__name__)
+        self.stats["dropped"] = self.stats.get("dropped", 0) + len(batch)
+        if self._batch is batch:
+            self._batch = _Batch()
 
     def finish(self, health: dict | None = None) -> None:
         """Flush, store the per-site health figures and release the lock."""
