@@ -16,7 +16,7 @@ import ahocorasick
 
 from monitor.matching.lexicon import Lexicon
 from monitor.matching.normalise import SEPARATOR_CHARS, Normalised, Normaliser
-from monitor.matching.patterns import Spelling, load_patterns
+from monitor.matching.patterns import Spelling, homophone_candidates, load_patterns
 from monitor.matching.segmenter import Segmenter, stock_frequencies
 from monitor.matching.segmenter import cache_dir as default_cache_dir
 from monitor.matching.verdict import FieldEvidence, Hit, ListingEvidence, decide
@@ -69,10 +69,23 @@ class Matcher:
         words += [w for k in lexicon.species for w in lexicon.entry(k).exclusions]
         self._segmenter = Segmenter(folder, lexicon.version, [self.normaliser.word(w) for w in words])
         patterns = load_patterns(lexicon, self.normaliser.word, self._is_common_word, folder)
+        # Aho-Corasick nodes search their children linearly, so thousands of homophone first
+        # characters at the root would slow every scan 5x. Spellings that start with a
+        # swapped character are searched backwards instead, from their unchanged last one.
+        anchors = {t.term[0] for t in lexicon.terms()} | {c for g in shared.homophone_classes for c in g}
         self._terms = ahocorasick.Automaton()
+        self._reversed = ahocorasick.Automaton()
         for key, entries in patterns.terms.items():
-            self._terms.add_word(key, (key, tuple(entries)))
+            if key[0] in anchors or key[0].isascii() or all(kind != "term" for kind, _ in entries):
+                self._terms.add_word(key, (key, tuple(entries)))
+            else:
+                self._reversed.add_word(key[::-1], (key, tuple(entries)))
         self._terms.make_automaton()
+        if len(self._reversed):
+            self._reversed.make_automaton()
+        else:
+            self._reversed.add_word("\0", ("\0", ()))
+            self._reversed.make_automaton()
         self._context = ahocorasick.Automaton()
         for key, entries in patterns.context.items():
             self._context.add_word(key, (key, tuple(entries)))
@@ -86,13 +99,14 @@ class Matcher:
             owners.setdefault(t.term, set()).add(t.species)
         self._shared_terms = frozenset(term for term, species in owners.items() if len(species) > 1)
 
-    _full_frequencies: dict[str, int] | None = None
+    _frequencies: dict[str, int] | None = None
 
     def _is_common_word(self, word: str) -> bool:
         """Is ``word`` an ordinary word in jieba's full dictionary (only asked while compiling)?"""
-        if Matcher._full_frequencies is None:
-            Matcher._full_frequencies = stock_frequencies()
-        return Matcher._full_frequencies.get(word, 0) > self.lexicon.shared.homophone_max_word_frequency
+        if self._frequencies is None:
+            wanted = homophone_candidates(self.lexicon, self.normaliser.word)
+            self._frequencies = stock_frequencies(wanted)
+        return self._frequencies.get(word, 0) > self.lexicon.shared.homophone_max_word_frequency
 
     def normalise(self, text: str) -> str:
         return self.normaliser.fast(text)
@@ -109,10 +123,8 @@ class Matcher:
         texts = [(n, t) for n, t in texts if isinstance(t, str) and t]
         if not texts:
             return MatchResult(False, [], 0.0, [])
-        joined = self.normaliser.fast("\n".join(t for _, t in texts))
-        for _ in self._terms.iter(joined):
-            break
-        else:
+        joined = self.normaliser.prefilter("\n".join(t for _, t in texts))
+        if next(self._terms.iter(joined), None) is None and next(self._reversed.iter(joined[::-1]), None) is None:
             return MatchResult(False, [], 0.0, [])
         title_field = "title" if any(n == "title" for n, _ in texts) else texts[0][0]
         evidence = ListingEvidence(title_field=title_field)
@@ -122,14 +134,13 @@ class Matcher:
             return MatchResult(False, [], 0.0, [])
         for fe in evidence.fields:
             self._scan_context(fe)
-        return decide(evidence, self.near_window, self._shared_terms)
+        return decide(evidence, self.near_window, self._shared_terms, self.absorbed)
 
     def _scan_field(self, name: str, text: str, evidence: ListingEvidence) -> None:
         norm = self.normaliser.with_offsets(text)
         s = norm.text
         field_ev = evidence.field(name, norm)
-        for end, (key, entries) in self._terms.iter(s):
-            start = end + 1 - len(key)
+        for end, start, entries in self._spellings(s):
             for kind, payload in entries:
                 if kind == "term":
                     spelling: Spelling = payload
@@ -146,10 +157,18 @@ class Matcher:
                 else:
                     field_ev.exclusions.append((payload, start, end + 1))
         for hit in field_ev.hits:
-            hit.absorbed = self._absorbed(s, hit.start, hit.end)
             o_start, o_end = norm.span(hit.start, hit.end)
             hit.original = (o_start, o_end, text[o_start:o_end])
             hit.trick = self._trick(hit, norm, text)
+
+    def _spellings(self, s: str) -> list[tuple[int, int, tuple[tuple[str, Any], ...]]]:
+        """(last index, start, entries) of every spelling found in ``s``, either direction."""
+        found = [(end, end + 1 - len(key), entries) for end, (key, entries) in self._terms.iter(s)]
+        last = len(s) - 1
+        for r_end, (key, entries) in self._reversed.iter(s[::-1]):
+            start = last - r_end
+            found.append((start + len(key) - 1, start, entries))
+        return found
 
     def _scan_context(self, field_ev: FieldEvidence) -> None:
         for end, (key, entries) in self._context.iter(field_ev.norm.text):
@@ -157,7 +176,7 @@ class Matcher:
             for kind, payload in entries:
                 field_ev.context.append((kind, payload, start, end + 1))
 
-    def _absorbed(self, s: str, start: int, end: int) -> bool:
+    def absorbed(self, s: str, start: int, end: int) -> bool:
         """True when jieba reads the hit as part of a longer ordinary word (象牙塔, 虎皮鹦鹉)."""
         lo, hi = max(0, start - 8), min(len(s), end + 8)
         window = s[lo:hi]

@@ -34,7 +34,40 @@ _SEP = (
     r"\u2600-\u27bf\U0001f300-\U0001faff"
 )
 SEPARATOR_CHARS = re.compile(f"[{_SEP}]")
-_SEPARATOR_RUN = re.compile(f"(?<=[{_CJK}a-z])[{_SEP}]{{1,3}}(?=[{_CJK}])|(?<=[{_CJK}])[{_SEP}]{{1,3}}(?=[a-z])")
+_SEPARATOR_RUN = re.compile(f"[{_SEP}]{{1,3}}")
+_SEPARATOR_ANY = re.compile(f"[{_SEP}]+")
+_INVISIBLE = re.compile(f"[{INVISIBLE}]")
+_ASCII_LOWER = frozenset("abcdefghijklmnopqrstuvwxyz")
+
+
+def _is_cjk(ch: str) -> bool:
+    return ("\u4e00" <= ch <= "\u9fff") or ("\u3400" <= ch <= "\u4dbf") or ("\uf900" <= ch <= "\ufaff")
+
+
+def separator_spans(s: str) -> list[tuple[int, int]]:
+    """Runs of separators wedged between two Chinese characters, or between Chinese and pinyin."""
+    spans = []
+    end = len(s)
+    for m in _SEPARATOR_RUN.finditer(s):
+        a, b = m.span()
+        if a == 0 or b >= end:
+            continue
+        left, right = s[a - 1], s[b]
+        if (_is_cjk(left) and (_is_cjk(right) or right in _ASCII_LOWER)) or (left in _ASCII_LOWER and _is_cjk(right)):
+            spans.append((a, b))
+    return spans
+
+
+def strip_separators(s: str) -> str:
+    spans = separator_spans(s)
+    if not spans:
+        return s
+    out, pos = [], 0
+    for a, b in spans:
+        out.append(s[pos:a])
+        pos = b
+    out.append(s[pos:])
+    return "".join(out)
 
 
 @lru_cache(maxsize=1)
@@ -48,7 +81,7 @@ def translate_table() -> dict[int, str | None]:
             if 0xD800 <= cp < 0xE000:
                 continue
             out = unicodedata.normalize("NFKC", ch).lower()
-            if out != ch:
+            if out != ch and not (out.isascii() and not out.isalnum() and not SEPARATOR_CHARS.fullmatch(out)):
                 table[cp] = out
     # CJK compatibility ideographs and Kangxi radicals are in the ranges above or below
     for cp in range(0xF900, 0xFB00):
@@ -73,9 +106,43 @@ class Normalised:
         return self.origin[start], self.origin[end - 1] + 1
 
 
+def _char_class(codepoints: list[int]) -> re.Pattern[str]:
+    """A regex character class written as ranges (a list of single characters is very slow)."""
+    parts, run = [], []
+    for cp in sorted(set(codepoints)):
+        if run and cp == run[-1] + 1:
+            run.append(cp)
+            continue
+        if run:
+            parts.append((run[0], run[-1]))
+        run = [cp]
+    if run:
+        parts.append((run[0], run[-1]))
+    body = "".join(re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in parts)
+    return re.compile(f"[{body}]")
+
+
+@lru_cache(maxsize=1)
+def _needs_translation() -> re.Pattern[str]:
+    return _char_class(list(translate_table()))
+
+
+@lru_cache(maxsize=1)
+def _traditional_chars() -> re.Pattern[str]:
+    """Characters OpenCC changes on their own: a listing without any needs no conversion."""
+    converter = opencc.OpenCC("tw2sp")
+    chars = [chr(c) for c in list(range(0x3400, 0xA000)) + list(range(0xF900, 0xFB00))]
+    converted = converter.convert("\n".join(chars)).split("\n")
+    changed = [a for a, b in zip(chars, converted) if a != b] if len(converted) == len(chars) else chars
+    return _char_class([ord(c) for c in changed])
+
+
 class Normaliser:
     def __init__(self, regional: dict[str, str] | None = None) -> None:
         self._table = translate_table()
+        self._needs_table = _needs_translation()
+        self._traditional = _traditional_chars()
+        self._special = re.compile(self._needs_table.pattern[:-1] + self._traditional.pattern[1:])
         self._converter = opencc.OpenCC("tw2sp")
         self._regional = sorted((regional or {}).items(), key=lambda kv: -len(kv[0]))
 
@@ -84,21 +151,38 @@ class Normaliser:
         return self._converter.convert(text)
 
     def fast(self, text: str) -> str:
-        """The normalised text without an offset map (pre-filter path)."""
-        s = self._converter.convert(text.translate(self._table))
+        """The normalised text without an offset map (what ``with_offsets`` gives, faster)."""
+        s = text.translate(self._table) if self._needs_table.search(text) else text
+        if self._traditional.search(s):
+            s = self._converter.convert(s)
         for word, target in self._regional:
             if word in s:
                 s = s.replace(word, target)
-        return _SEPARATOR_RUN.sub("", s)
+        return strip_separators(s)
 
     def word(self, text: str) -> str:
         """Normalise a lexicon word the way listing text is normalised."""
         return self.fast(text)
 
+    def prefilter(self, text: str) -> str:
+        """A looser, quicker form for the pre-filter: every separator removed, wherever it is.
+
+        It can only add candidates (象 牙白 -> 象牙白), never lose one that ``fast`` finds,
+        and the candidates are checked again on the exact form.
+        """
+        if self._special.search(text):
+            text = text.translate(self._table)
+            if self._traditional.search(text):
+                text = self._converter.convert(text)
+        for word, target in self._regional:
+            if word in text:
+                text = text.replace(word, target)
+        return _SEPARATOR_ANY.sub("", text)
+
     def with_offsets(self, text: str) -> Normalised:
         table = self._table
-        s = text.translate(table)
-        if len(s) == len(text) and not any(ord(c) in table and table[ord(c)] is None for c in text):
+        s = text.translate(table) if self._needs_table.search(text) else text
+        if len(s) == len(text) and not _INVISIBLE.search(text):
             origin = list(range(len(text)))
         else:
             parts: list[str] = []
@@ -110,7 +194,7 @@ class Normaliser:
                 parts.append(out)
                 origin.extend([i] * len(out))
             s = "".join(parts)
-        converted = self._converter.convert(s)
+        converted = self._converter.convert(s) if self._traditional.search(s) else s
         if len(converted) != len(s):
             pieces = [self._converter.convert(ch) for ch in s]
             new_origin: list[int] = []
@@ -134,12 +218,13 @@ class Normaliser:
             out.append(s[pos:])
             new_origin.extend(origin[pos:])
             s, origin = "".join(out), new_origin
-        if _SEPARATOR_RUN.search(s):
+        spans = separator_spans(s)
+        if spans:
             out, new_origin, pos = [], [], 0
-            for m in _SEPARATOR_RUN.finditer(s):
-                out.append(s[pos:m.start()])
-                new_origin.extend(origin[pos:m.start()])
-                pos = m.end()
+            for a, b in spans:
+                out.append(s[pos:a])
+                new_origin.extend(origin[pos:a])
+                pos = b
             out.append(s[pos:])
             new_origin.extend(origin[pos:])
             s, origin = "".join(out), new_origin

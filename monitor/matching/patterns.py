@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from monitor.matching.lexicon import Lexicon, Term
 
-_FORMAT = 5
+_FORMAT = 6
 
 
 @dataclass(frozen=True)
@@ -98,6 +98,20 @@ def compile_patterns(
                             ("cover_honest", entry.cover_honest)):
             for word in words:
                 add(out.context, word, (kind, key))
+    return out
+
+
+def homophone_candidates(lexicon: Lexicon, normalise: Callable[[str], str]) -> set[str]:
+    """Every homophone spelling before the common-word filter (to look up their frequencies)."""
+    from monitor.matching.variants import homophone_variants
+
+    shared = lexicon.shared
+    out: set[str] = set()
+    for t in lexicon.terms():
+        base = normalise(t.term)
+        if t.homophones and len(base) >= shared.homophone_min_term_length:
+            swaps = shared.homophone_max_swaps_short if len(base) == 2 else shared.homophone_max_swaps
+            out.update(v.text for v in homophone_variants(base, shared.homophone_classes, max_swaps=swaps))
     return out
 
 

@@ -28,33 +28,38 @@ def cache_dir() -> Path:
         return Path(tempfile.mkdtemp(prefix="wtm-cache-"))
 
 
-def stock_frequencies() -> dict[str, int]:
-    """jieba's whole stock dictionary as word -> frequency (slow; used only when compiling)."""
+def stock_frequencies(wanted: set[str]) -> dict[str, int]:
+    """Frequencies in jieba's full stock dictionary of the ``wanted`` words (used when compiling)."""
     import jieba
 
     freqs: dict[str, int] = {}
     source = Path(jieba.__file__).parent / jieba.DEFAULT_DICT_NAME
     with source.open(encoding="utf-8") as f:
         for line in f:
-            parts = line.split(" ")
-            if len(parts) >= 2 and parts[1].isdigit():
-                freqs[parts[0]] = int(parts[1])
+            word, _, rest = line.partition(" ")
+            if word in wanted:
+                count = rest.split(" ", 1)[0]
+                freqs[word] = int(count) if count.strip().isdigit() else 0
     return freqs
 
 
 def _trimmed_dictionary(folder: Path, version: str, pairs: set[str]) -> Path:
+    import ahocorasick
     import jieba
 
     path = folder / f"jieba-dict-{version}.txt"
     if path.exists():
         return path
-    source = Path(jieba.__file__).parent / jieba.DEFAULT_DICT_NAME
+    text = (Path(jieba.__file__).parent / jieba.DEFAULT_DICT_NAME).read_text(encoding="utf-8")
+    finder = ahocorasick.Automaton()
+    for pair in pairs:
+        finder.add_word(pair, pair)
+    finder.make_automaton()
+    starts = {text.rfind("\n", 0, end) + 1 for end, _ in finder.iter(text)}
     kept = []
-    with source.open(encoding="utf-8") as f:
-        for line in f:
-            word = line.split(" ", 1)[0]
-            if any(word[i:i + 2] in pairs for i in range(len(word) - 1)):
-                kept.append(line)
+    for start in sorted(starts):
+        stop = text.find("\n", start)
+        kept.append(text[start:] if stop < 0 else text[start:stop + 1])
     tmp = path.with_suffix(".tmp")
     tmp.write_text("".join(kept), encoding="utf-8")
     tmp.replace(path)
@@ -69,6 +74,7 @@ class Segmenter:
         jieba.setLogLevel(logging.WARNING)
         pairs = {w[i:i + 2] for w in words for i in range(len(w) - 1)}
         try:
+            folder.mkdir(parents=True, exist_ok=True)
             dictionary = _trimmed_dictionary(folder, version, pairs)
             self.tokenizer: Any = jieba.Tokenizer(str(dictionary))
             self.tokenizer.cache_file = f"jieba-{version}.cache"

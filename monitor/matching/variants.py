@@ -92,7 +92,8 @@ def homophone_variants(
     is_common_word: Callable[[str], bool] = lambda w: False,
     max_swaps: int = 1,
 ) -> list[Variant]:
-    """Up to ``max_swaps`` characters swapped for same-sound common characters (tones ignored)."""
+    """Same-sound swaps: one character from pypinyin's readings (tones ignored), or up to
+    ``max_swaps`` characters from the curated ``extra_classes`` (玳瑁 -> 代帽)."""
     if not all(_is_cjk(c) for c in term):
         return []
     index = same_sound_index()
@@ -103,12 +104,14 @@ def homophone_variants(
         for ch in members:
             classes.setdefault(ch, set()).update(members)
     options = [sorted((set(index.get(readings[i], ())) | classes.get(ch, set()) | {ch})) for i, ch in enumerate(term)]
+    curated = [sorted(classes.get(ch, set()) | {ch}) for ch in term]
     out: list[Variant] = []
     seen = {term}
     for positions in itertools.chain.from_iterable(
         itertools.combinations(range(len(term)), k) for k in range(1, max_swaps + 1)
     ):
-        pools = [options[i] if i in positions else [ch] for i, ch in enumerate(term)]
+        source = options if len(positions) == 1 else curated
+        pools = [source[i] if i in positions else [ch] for i, ch in enumerate(term)]
         for combo in itertools.product(*pools):
             if any(combo[i] == term[i] for i in positions):
                 continue

@@ -19,7 +19,7 @@ The rules, in the order an analyst would apply them:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:
     from monitor.matching.lexicon import Term
@@ -39,7 +39,6 @@ class Hit:
     start: int
     end: int
     field: str
-    absorbed: bool = False
     original: tuple[int, int, str] = (0, 0, "")
     trick: str = "plain"
     reason: str = ""
@@ -53,6 +52,7 @@ class FieldEvidence:
     covers: list[tuple[str, int, int]] = field(default_factory=list)
     exclusions: list[tuple[str, int, int]] = field(default_factory=list)
     context: list[tuple[str, Any, int, int]] = field(default_factory=list)
+    by_kind: dict[str, list[tuple[Any, int, int]]] | None = None
 
 
 @dataclass
@@ -84,7 +84,11 @@ def _inside_exclusion(hit: Hit, fe: FieldEvidence) -> bool:
 
 
 def _spans(fe: FieldEvidence, kind: str) -> list[tuple[Any, int, int]]:
-    return [(p, s, e) for k, p, s, e in fe.context if k == kind]
+    if fe.by_kind is None:
+        fe.by_kind = {}
+        for k, p, s, e in fe.context:
+            fe.by_kind.setdefault(k, []).append((p, s, e))
+    return fe.by_kind.get(kind, [])
 
 
 def _negated_at(fe: FieldEvidence, start: int) -> bool:
@@ -172,7 +176,12 @@ def _has(ev: ListingEvidence, kind: str) -> bool:
     return any(k == kind for fe in ev.fields for k, *_ in fe.context)
 
 
-def decide(ev: ListingEvidence, window: int, shared_terms: set[str] | frozenset[str] = frozenset()) -> "MatchResult":
+def decide(
+    ev: ListingEvidence,
+    window: int,
+    shared_terms: set[str] | frozenset[str] = frozenset(),
+    absorbed: Callable[[str, int, int], bool] = lambda s, a, b: False,
+) -> "MatchResult":
     from monitor.matching.matcher import Match, MatchResult
 
     giveaway = _has(ev, "giveaway")
@@ -232,14 +241,13 @@ def decide(ev: ListingEvidence, window: int, shared_terms: set[str] | frozenset[
         else:
             evidence_by_species.setdefault(sp, []).append(hit)
             near = _near_innocent(hit, fe, window)
-            strong = hit.strong and not hit.absorbed
             if sp in vetoed and not giveaway:
                 hit.reason = "listing is about something else (veto word)"
             elif near and not giveaway:
                 hit.reason = "next to a depiction or imitation word"
             elif sp in cover_species and not cover_given_away(sp):
                 hit.reason = "legal substitute named in the title"
-            elif strong:
+            elif hit.strong and not absorbed(fe.norm.text, hit.start, hit.end):
                 accepted.setdefault(sp, []).append(hit)
                 scores[sp] = max(scores.get(sp, 0.0), STRONG_SCORE)
                 continue

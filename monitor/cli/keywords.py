@@ -1,0 +1,98 @@
+"""``wtm keywords``: list the lexicon, explain how one text is matched, validate a lexicon folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from monitor.cli import State, pass_state
+from monitor.matching import Lexicon, Matcher
+
+
+def lexicon_folder(state: State) -> Path | None:
+    """The configured replacement lexicon folder, or None for the shipped one."""
+    folder = state.config.keywords_dir
+    return Path(folder).expanduser() if folder else None
+
+
+def load_matcher(state: State) -> Matcher:
+    return Matcher(Lexicon.load(lexicon_folder(state)))
+
+
+@click.group("keywords")
+def keywords_group() -> None:
+    """Inspect and check the lexicon."""
+
+
+@keywords_group.command("list")
+@click.option("--species", "species", metavar="KEY", help="Only this species group (ivory, rhino_horn, ...).")
+@pass_state
+def list_command(state: State, species: str | None) -> None:
+    """Print terms (with kind and strength), search keywords and exclusions."""
+    lexicon = Lexicon.load(lexicon_folder(state))
+    keys = lexicon.species
+    if species:
+        if species not in keys:
+            raise click.BadParameter(f"unknown species {species!r}; choose from {', '.join(keys)}",
+                                     param_hint="--species")
+        keys = [species]
+    click.echo(f"lexicon {lexicon.version} ({lexicon.source})")
+    for key in keys:
+        entry = lexicon.entry(key)
+        click.echo(f"\n{key}: {entry.label}")
+        click.echo("  terms:")
+        for term in entry.terms:
+            strength = "strong" if term.strong else "weak"
+            source = f"  [{term.source}]" if term.source else ""
+            click.echo(f"    {term.term:10} {term.kind:9} {strength:6}{source}")
+        click.echo(f"  search keywords ({len(entry.search_keywords)}): "
+                   + " ".join(k.term for k in entry.search_keywords))
+        if entry.exclusions:
+            click.echo("  exclusions: " + " ".join(entry.exclusions))
+        if entry.cover_terms:
+            click.echo("  legal covers: " + " ".join(entry.cover_terms))
+    if not species:
+        click.echo(f"\n{len(lexicon.search_keywords())} search keywords in all")
+
+
+@keywords_group.command("test")
+@click.argument("text")
+@click.option("--description", default="", help="Description text to match together with TEXT as the title.")
+@pass_state
+def test_command(state: State, text: str, description: str) -> None:
+    """Explain how TEXT (a title) is matched: normalised form, tokens, matches, verdict."""
+    matcher = load_matcher(state)
+    listing = {"title": text, "description": description}
+    result = matcher.match(listing)
+    for name, value in listing.items():
+        if not value:
+            continue
+        click.echo(f"{name}:")
+        click.echo(f"  normalised: {matcher.normalise(value)}")
+        click.echo(f"  tokens:     {' / '.join(matcher.tokens(value))}")
+    click.echo("matches:")
+    if not result.matches and not result.rejected:
+        click.echo("  (none)")
+    for m in result.matches:
+        click.echo(f"  + {m.species:10} {m.term:8} {m.kind:9} {m.field}[{m.start}:{m.end}] {m.text!r} trick={m.trick}")
+    for m, reason in result.rejected:
+        click.echo(f"  - {m.species:10} {m.term:8} {m.kind:9} {m.field}[{m.start}:{m.end}] {m.text!r} ({reason})")
+    verdict = f"FLAGGED {', '.join(result.species)}" if result.flagged else "not flagged"
+    click.echo(f"verdict: {verdict} (score {result.score})")
+
+
+@keywords_group.command("check")
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@pass_state
+def check_command(state: State, directory: Path | None) -> None:
+    """Validate a lexicon folder (default: the configured or shipped one) and compile it.
+
+    A bad file stops with KeywordFileError naming file, line and field (exit status 2).
+    """
+    lexicon = Lexicon.load(directory if directory is not None else lexicon_folder(state))
+    matcher = Matcher(lexicon)
+    terms = len(lexicon.terms())
+    click.echo(f"OK {lexicon.source}: {len(lexicon.species)} species, {terms} terms, "
+               f"{len(lexicon.search_keywords())} search keywords, {matcher.pattern_count} spellings, "
+               f"version {lexicon.version}")
