@@ -66,21 +66,10 @@ class ListingEvidence:
         return ev
 
 
-def _removed_between(norm: "Normalised", a: int, b: int) -> bool:
-    """True when separators were stripped between normalised positions a and b."""
-    if b - a < 2:
-        return False
-    return norm.origin[b - 1] - norm.origin[a] != b - 1 - a
-
-
 def _inside_exclusion(hit: Hit, fe: FieldEvidence) -> bool:
-    for _, start, end in fe.exclusions:
-        if start <= hit.start and hit.end <= end and (end - start) > (hit.end - hit.start):
-            extra_left = _removed_between(fe.norm, start, hit.start + 1) if start < hit.start else False
-            extra_right = _removed_between(fe.norm, hit.end - 1, end) if end > hit.end else False
-            if not (extra_left or extra_right):
-                return True
-    return False
+    """Inside an innocent compound, even one split by a space (象牙 色, 三白 瓜)."""
+    return any(start <= hit.start and hit.end <= end and (end - start) > (hit.end - hit.start)
+               for _, start, end in fe.exclusions)
 
 
 def _spans(fe: FieldEvidence, kind: str) -> list[tuple[Any, int, int]]:
@@ -186,7 +175,7 @@ def decide(
 
     giveaway = _has(ev, "giveaway")
     product = _has(ev, "product")
-    innocent = _has(ev, "innocent")
+    innocent = bool(_listing_words(ev, "innocent"))
     species_context = _listing_words(ev, "context")
     species_innocent = _listing_words(ev, "species_innocent")
     vetoed = _listing_words(ev, "veto")
@@ -247,6 +236,8 @@ def decide(
                 hit.reason = "next to a depiction or imitation word"
             elif sp in cover_species and not cover_given_away(sp):
                 hit.reason = "legal substitute named in the title"
+            elif innocent and not (product or sp in species_context):
+                hit.reason = "innocent context (clothing, food, other materials) and no product words"
             elif hit.strong and not absorbed(fe.norm.text, hit.start, hit.end):
                 accepted.setdefault(sp, []).append(hit)
                 scores[sp] = max(scores.get(sp, 0.0), STRONG_SCORE)
