@@ -1,0 +1,392 @@
+"""Writing one batch of a site's crawl: listings, observations, matches, contacts,
+dealers, re-post links, evidence and removals, all inside the caller's transaction.
+
+Core ``executemany`` statements keep this fast (see benchmarks/storage.py); the caller
+(``CrawlRecorder``) owns the transaction, the lock and the retries.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import logging
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
+
+from monitor.contacts import extract_contacts, normalize_contact
+from monitor.items import ListingItem
+from monitor.storage.dealers import assign_dealers
+from monitor.storage.fingerprint import NEAR_BITS, bands, distance, listing_text, simhash
+from monitor.storage.models import (
+    Contact,
+    Evidence,
+    Listing,
+    ListingContact,
+    ListingSpecies,
+    Match,
+    Observation,
+    TakedownItem,
+)
+from monitor.storage.timeutil import naive
+
+log = logging.getLogger(__name__)
+
+_TRACKED = ("url", "title", "description", "price_text", "price_cny", "price_amount", "price_currency",
+            "location", "seller", "posted_at")
+_TEXT_FIELDS = ("title", "description")
+_CHUNK = 500
+
+
+@dataclass
+class PendingListing:
+    item: ListingItem
+    matches: list[dict] | None
+    lexicon_version: str
+    flagged: bool
+    species: list[str]
+    score: float
+    evidence: bytes | None
+
+
+@dataclass
+class Batch:
+    adds: dict[str, PendingListing] = field(default_factory=dict)
+    removals: dict[str, str] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.adds) + len(self.removals)
+
+
+def _chunks(values: list, size: int = _CHUNK):
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+@dataclass
+class BatchWriter:
+    """Writes batches for one site's crawl observed at ``observed_at`` (month ``month``)."""
+
+    site: str
+    site_id: int
+    site_crawl_id: int
+    observed_at: datetime
+    month: str
+    evidence_dir: Path | None
+
+    def write(self, conn: Connection, batch: Batch) -> tuple[int, int]:
+        at = self.observed_at
+        existing: dict[str, Any] = {}
+        ids = list(batch.adds)
+        for chunk in _chunks(ids):
+            rows = conn.execute(
+                select(Listing.__table__).where(Listing.site_id == self.site_id, Listing.external_id.in_(chunk))
+            ).mappings()
+            for row in rows:
+                existing[row["external_id"]] = row
+
+        new_rows: list[dict] = []
+        updates: list[dict] = []
+        rematch: dict[str, PendingListing] = {}
+        refingerprint: dict[str, int] = {}
+        observations: dict[str, dict] = {}
+        for external_id, add in batch.adds.items():
+            item = add.item
+            fields = _item_fields(item)
+            old = existing.get(external_id)
+            if old is None:
+                fp = simhash(listing_text(item.title, item.description))
+                row = {
+                    "site_id": self.site_id, "external_id": external_id, **fields,
+                    "first_seen": at, "first_seen_month": self.month, "last_seen": at,
+                    "flagged": add.flagged, "species": add.species, "score": add.score,
+                    "lexicon_version": add.lexicon_version, **_fp_columns(fp, add.flagged),
+                }
+                new_rows.append(row)
+                rematch[external_id] = add
+                observations[external_id] = {"status": "live", "price_cny": fields["price_cny"], "changes": None}
+                continue
+            changes: dict[str, list] = {}
+            values = {name: old[name] for name in _TRACKED}
+            for name in _TRACKED:
+                value = fields[name]
+                if value in (None, ""):
+                    continue
+                if value != old[name]:
+                    changes[name] = [_jsonable(old[name]), _jsonable(value)]
+                    values[name] = value
+            verdict_changed = (add.flagged != old["flagged"] or add.species != list(old["species"] or [])
+                               or add.lexicon_version != old["lexicon_version"])
+            if verdict_changed:
+                changes["flagged"] = [old["flagged"], add.flagged]
+            if old["removed_at"] is not None:
+                changes["reinstated"] = [_jsonable(old["removed_at"]), None]
+            fp = old["fingerprint"]
+            if any(name in changes for name in _TEXT_FIELDS):
+                fp = simhash(listing_text(values["title"], values["description"]))
+            if add.flagged and (verdict_changed or any(name in changes for name in _TEXT_FIELDS)):
+                refingerprint[external_id] = old["id"]
+            updates.append({
+                "row_id": old["id"], **values, "last_seen": max(at, old["last_seen"]),
+                "flagged": add.flagged, "species": add.species, "score": add.score,
+                "lexicon_version": add.lexicon_version, **_fp_columns(fp, add.flagged),
+                "removed_at": None, "removed_month": None, "removal_kind": None,
+            })
+            if verdict_changed or any(name in changes for name in _TEXT_FIELDS):
+                rematch[external_id] = add
+            observations[external_id] = {"status": "live", "price_cny": values["price_cny"], "changes": changes or None}
+
+        listing_ids: dict[str, int] = {eid: row["id"] for eid, row in existing.items()}
+        if new_rows:
+            result = conn.execute(
+                insert(Listing).returning(Listing.id, Listing.external_id, sort_by_parameter_order=True), new_rows
+            )
+            for row_id, external_id in result:
+                listing_ids[external_id] = row_id
+        if updates:
+            columns = {name: bindparam(name) for name in updates[0] if name != "row_id"}
+            conn.execute(update(Listing).where(Listing.id == bindparam("row_id")).values(**columns), updates)
+
+        if observations:
+            conn.execute(insert(Observation), [
+                {"listing_id": listing_ids[eid], "site_crawl_id": self.site_crawl_id, "observed_at": at, **obs}
+                for eid, obs in observations.items()
+            ])
+        self._write_matches(conn, rematch, listing_ids)
+        self._write_contacts(conn, batch, listing_ids)
+        self._link_reposts(conn, [listing_ids[r["external_id"]] for r in new_rows if r["flagged"]]
+                           + list(refingerprint.values()))
+        self._write_evidence(conn, batch, listing_ids)
+        removed = self._write_removals(conn, batch.removals)
+        return len(new_rows), removed
+
+    def _write_matches(self, conn: Connection, rematch: dict[str, PendingListing], listing_ids: dict[str, int]) -> None:
+        if not rematch:
+            return
+        ids = [listing_ids[eid] for eid in rematch]
+        with_matches = [listing_ids[eid] for eid, add in rematch.items() if add.matches is not None]
+        for chunk in _chunks(with_matches):
+            conn.execute(delete(Match).where(Match.listing_id.in_(chunk)))
+        for chunk in _chunks(ids):
+            conn.execute(delete(ListingSpecies).where(ListingSpecies.listing_id.in_(chunk)))
+        match_rows: list[dict] = []
+        species_rows: list[dict] = []
+        for eid, add in rematch.items():
+            lid = listing_ids[eid]
+            for m in add.matches or []:
+                match_rows.append({
+                    "listing_id": lid, "species": str(m.get("species", "")), "term": str(m.get("term", ""))[:100],
+                    "kind": str(m.get("kind", "") or ""), "field": str(m.get("field", "") or ""),
+                    "start_offset": int(m.get("start", 0) or 0), "end_offset": int(m.get("end", 0) or 0),
+                    "text": str(m.get("text", "") or "")[:200], "trick": str(m.get("trick", "") or ""),
+                    "score": float(m.get("score", add.score) or 0.0), "lexicon_version": add.lexicon_version,
+                })
+            if add.flagged:
+                first_month = self.month
+                for species in sorted(set(add.species)):
+                    species_rows.append({"listing_id": lid, "species": species, "site_id": self.site_id,
+                                         "first_seen_month": first_month})
+        if match_rows:
+            conn.execute(insert(Match), match_rows)
+        if species_rows:
+            months = dict(conn.execute(
+                select(Listing.id, Listing.first_seen_month).where(Listing.id.in_({r["listing_id"] for r in species_rows}))
+            ).all())
+            for row in species_rows:
+                row["first_seen_month"] = months[row["listing_id"]]
+            conn.execute(insert(ListingSpecies), species_rows)
+
+    def _write_contacts(self, conn: Connection, batch: Batch, listing_ids: dict[str, int]) -> None:
+        wanted: dict[int, dict[tuple[str, str], str]] = {}
+        for eid, add in batch.adds.items():
+            found = _contacts_of(add.item)
+            if found:
+                wanted[listing_ids[eid]] = found
+        if not wanted:
+            return
+        keys = sorted({key for found in wanted.values() for key in found})
+        contact_ids: dict[tuple[str, str], int] = {}
+        for chunk in _chunks(keys):
+            for kind in {k for k, _ in chunk}:
+                values = [v for k, v in chunk if k == kind]
+                for cid, value in conn.execute(select(Contact.id, Contact.value).where(Contact.kind == kind, Contact.value.in_(values))):
+                    contact_ids[(kind, value)] = cid
+        missing = [key for key in keys if key not in contact_ids]
+        new_phones: dict[int, str] = {}
+        if missing:
+            result = conn.execute(
+                insert(Contact).returning(Contact.id, Contact.kind, Contact.value, sort_by_parameter_order=True),
+                [{"kind": k, "value": v, "first_seen": self.observed_at} for k, v in missing],
+            )
+            for cid, kind, value in result:
+                contact_ids[(kind, value)] = cid
+                if kind == "phone":
+                    new_phones[cid] = value
+        linked: set[tuple[int, int]] = set()
+        lids = sorted(wanted)
+        for chunk in _chunks(lids):
+            linked.update(conn.execute(
+                select(ListingContact.listing_id, ListingContact.contact_id).where(ListingContact.listing_id.in_(chunk))
+            ).all())
+        rows = []
+        per_listing: dict[int, set[int]] = {}
+        for lid, found in wanted.items():
+            for key, raw in found.items():
+                cid = contact_ids[key]
+                per_listing.setdefault(lid, set()).add(cid)
+                if (lid, cid) not in linked:
+                    rows.append({"listing_id": lid, "contact_id": cid, "raw": raw[:200]})
+        if rows:
+            conn.execute(insert(ListingContact), rows)
+        assign_dealers(conn, per_listing, new_phones, self.observed_at)
+
+    def _link_reposts(self, conn: Connection, listing_ids: list[int]) -> None:
+        """Point flagged listings at the earliest flagged listing whose fingerprint is within
+        NEAR_BITS bits (candidates found through the band indexes)."""
+        if not listing_ids:
+            return
+        mine: dict[int, int] = {}
+        for chunk in _chunks(listing_ids):
+            for lid, fp in conn.execute(select(Listing.id, Listing.fingerprint).where(Listing.id.in_(chunk), Listing.fingerprint.is_not(None))):
+                mine[lid] = fp
+        if not mine:
+            return
+        band_values = [set() for _ in range(4)]
+        for fp in mine.values():
+            for i, b in enumerate(bands(fp)):
+                band_values[i].add(b)
+        columns = (Listing.fp_band0, Listing.fp_band1, Listing.fp_band2, Listing.fp_band3)
+        candidates: dict[int, tuple[int, int | None]] = {}
+        for column, values in zip(columns, band_values):
+            for chunk in _chunks(sorted(values)):
+                for lid, fp, root in conn.execute(
+                    select(Listing.id, Listing.fingerprint, Listing.repost_of).where(column.in_(chunk))
+                ):
+                    candidates[lid] = (fp, root)
+        links = []
+        for lid, fp in mine.items():
+            best: int | None = None
+            for other, (ofp, root) in candidates.items():
+                if other >= lid or distance(fp, ofp) > NEAR_BITS:
+                    continue
+                origin = root or other
+                if best is None or origin < best:
+                    best = origin
+            if best is not None:
+                links.append({"row_id": lid, "origin": best})
+        if links:
+            conn.execute(update(Listing).where(Listing.id == bindparam("row_id")).values(repost_of=bindparam("origin")), links)
+
+    def _write_evidence(self, conn: Connection, batch: Batch, listing_ids: dict[str, int]) -> None:
+        saved = [(eid, add) for eid, add in batch.adds.items() if add.evidence]
+        if not saved:
+            return
+        if self.evidence_dir is None:
+            log.warning("site %s: no evidence folder configured; %d pages not kept", self.site, len(saved))
+            return
+        rows, latest = [], []
+        known: set[tuple[int, str]] = set()
+        hashes = {}
+        for eid, add in saved:
+            body = add.evidence or b""
+            digest = hashlib.sha256(body).hexdigest()
+            hashes[eid] = digest
+            path = write_evidence_file(self.evidence_dir, digest, body)
+            lid = listing_ids[eid]
+            if (lid, digest) in known:
+                continue
+            known.add((lid, digest))
+            rows.append({"listing_id": lid, "sha256": digest, "path": path, "url": add.item.url,
+                         "fetched_at": naive(add.item.fetched_at or self.observed_at), "size": len(body)})
+            latest.append({"row_id": lid, "digest": digest})
+        lids = sorted({r["listing_id"] for r in rows})
+        have: set[tuple[int, str]] = set()
+        for chunk in _chunks(lids):
+            have.update(conn.execute(select(Evidence.listing_id, Evidence.sha256).where(Evidence.listing_id.in_(chunk))).all())
+        rows = [r for r in rows if (r["listing_id"], r["sha256"]) not in have]
+        if rows:
+            conn.execute(insert(Evidence), rows)
+        conn.execute(update(Listing).where(Listing.id == bindparam("row_id")).values(evidence_sha256=bindparam("digest")), latest)
+
+    def _write_removals(self, conn: Connection, removals: dict[str, str]) -> int:
+        if not removals:
+            return 0
+        at = self.observed_at
+        found: dict[str, int] = {}
+        for chunk in _chunks(list(removals)):
+            found.update(conn.execute(
+                select(Listing.external_id, Listing.id).where(
+                    Listing.site_id == self.site_id, Listing.external_id.in_(chunk), Listing.removed_at.is_(None))
+            ).all())
+        if not found:
+            return 0
+        rows = [{"row_id": lid, "kind": removals[eid][:30]} for eid, lid in found.items()]
+        conn.execute(
+            update(Listing).where(Listing.id == bindparam("row_id"))
+            .values(removed_at=at, removed_month=self.month, removal_kind=bindparam("kind")), rows)
+        conn.execute(insert(Observation), [
+            {"listing_id": lid, "site_crawl_id": self.site_crawl_id, "observed_at": at, "status": "removed",
+             "price_cny": None, "changes": {"removal_kind": [None, removals[eid]]}}
+            for eid, lid in found.items()
+        ])
+        conn.execute(
+            update(TakedownItem)
+            .where(TakedownItem.listing_id == bindparam("row_id"), TakedownItem.removed_at.is_(None))
+            .values(removed_at=at, removal_kind=bindparam("kind")), rows)
+        return len(found)
+
+
+def write_evidence_file(folder: Path, digest: str, body: bytes) -> str:
+    """Store ``body`` gzip-compressed at ``<digest[:2]>/<digest>.html.gz``; returns that relative path."""
+    relative = f"{digest[:2]}/{digest}.html.gz"
+    target = folder / relative
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_suffix(f".tmp{os.getpid()}")
+        temporary.write_bytes(gzip.compress(body, mtime=0))
+        os.replace(temporary, target)
+    return relative
+
+
+def _item_fields(item: ListingItem) -> dict[str, Any]:
+    return {
+        "url": item.url or "", "title": item.title or "", "description": item.description or "",
+        "price_text": (item.price_text or "")[:200], "price_cny": item.price_cny, "price_amount": item.price_amount,
+        "price_currency": (item.price_currency or "")[:10], "location": (item.location or "")[:200],
+        "seller": (item.seller or "")[:200], "posted_at": naive(item.posted_at) if item.posted_at else None,
+    }
+
+
+def _fp_columns(fp: int | None, flagged: bool) -> dict[str, Any]:
+    """The fingerprint, and its bands only for flagged listings: re-posts are linked among
+    flagged ads (what the report counts), which keeps the band indexes small."""
+    if fp is None or not flagged:
+        return {"fingerprint": fp, "fp_band0": None, "fp_band1": None, "fp_band2": None, "fp_band3": None}
+    b = bands(fp)
+    return {"fingerprint": fp, "fp_band0": b[0], "fp_band1": b[1], "fp_band2": b[2], "fp_band3": b[3]}
+
+
+def _contacts_of(item: ListingItem) -> dict[tuple[str, str], str]:
+    """(kind, value) -> raw text, from the pipeline's contacts or else the listing's text."""
+    found: dict[tuple[str, str], str] = {}
+    for pair in item.contacts or []:
+        kind, raw = pair[0], pair[1]
+        try:
+            value = normalize_contact(kind, raw)
+        except ValueError:
+            continue
+        if value:
+            found.setdefault((kind, value[:100]), raw)
+    if not found:
+        text = "\n".join(part for part in (item.contact_text, item.title, item.description) if part)
+        for contact in extract_contacts(text):
+            found.setdefault((contact.kind, contact.value[:100]), contact.raw)
+    return found
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
