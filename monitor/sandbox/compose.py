@@ -44,7 +44,7 @@ def _contacts(rng: random.Random, spec: SandboxSite, seller: Seller, dealer: boo
     want_wechat = seller.wechat and (rng.random() < (0.75 if dealer else 0.25) or (free and not seller.qq))
     if want_wechat:
         written, variant = G.write_wechat(rng, seller.wechat)
-        sep = rng.choice(["：", ":", " ", ""])
+        sep = rng.choices(["：", ":", " ", ""], [0.4, 0.25, 0.25, 0.1])[0]
         sentences.append(f"{rng.choice(P.CONTACT_INTROS_WECHAT)}{sep}{written}")
         truth.append({"kind": "wechat", "value": seller.wechat.lower(), "written": written, "variant": variant,
                       "where": "description"})

@@ -29,7 +29,7 @@ from monitor.sandbox.world import Sandbox, hash01
 HOST = "127.0.0.1"  # the sandbox never listens anywhere else
 APPS = {"classifieds": ClassifiedsApp, "collectibles": CollectiblesApp, "c2c": C2CApp,
         "b2b": B2BApp, "forum": ForumApp, "auction": AuctionApp}
-CACHE_LIMIT = 60_000
+CACHE_LIMIT = 30_000
 
 
 class _LoopbackHTTPServer(ThreadingHTTPServer):
