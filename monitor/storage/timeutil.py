@@ -6,38 +6,26 @@ zone), so the stored month is the month the analyst sees.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from monitor.exceptions import ConfigError
+from monitor.months import month_of, parse_month, shift_month
 
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+__all__ = ["check_month", "month_of", "naive", "previous_month"]
 
 
 def naive(moment: datetime) -> datetime:
     return moment.replace(tzinfo=None) if moment.tzinfo is not None else moment
 
 
-def month_of(moment: datetime) -> str:
-    return f"{moment.year:04d}-{moment.month:02d}"
-
-
 def check_month(month: str) -> str:
-    """``month`` if it is "YYYY-MM", else an error naming it."""
-    if not isinstance(month, str) or not _MONTH.match(month):
-        raise ConfigError(f"not a month: {month!r} (expected YYYY-MM)")
+    """``month`` if it is "YYYY-MM", else a ConfigError naming it."""
+    try:
+        parse_month(month if isinstance(month, str) and month == month.strip() else repr(month))
+    except ValueError as exc:
+        raise ConfigError(f"not a month: {exc}") from None
     return month
 
 
 def previous_month(month: str) -> str:
-    year, mon = int(month[:4]), int(month[5:7])
-    return f"{year - 1:04d}-12" if mon == 1 else f"{year:04d}-{mon - 1:02d}"
-
-
-def next_month(month: str) -> str:
-    year, mon = int(month[:4]), int(month[5:7])
-    return f"{year + 1:04d}-01" if mon == 12 else f"{year:04d}-{mon + 1:02d}"
-
-
-def month_start(month: str) -> datetime:
-    return datetime(int(month[:4]), int(month[5:7]), 1)
+    return shift_month(month, -1)
