@@ -1,0 +1,117 @@
+"""The lexicon files: shape, scale, and errors that name file, line and field."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from monitor.exceptions import KeywordFileError
+from monitor.matching import Lexicon, Matcher
+from monitor.matching.lexicon import SPECIES_KEYS
+
+
+@pytest.fixture()
+def lexicon_copy(tmp_path: Path) -> Path:
+    shipped = Path(Lexicon.load().source)
+    target = tmp_path / "lexicon"
+    target.mkdir()
+    for path in shipped.glob("*.yaml"):
+        shutil.copy(path, target / path.name)
+    return target
+
+
+def test_shipped_lexicon_has_every_species_and_professional_scale() -> None:
+    lexicon = Lexicon.load()
+    assert lexicon.species == list(SPECIES_KEYS)
+    keywords = lexicon.search_keywords()
+    assert len(keywords) >= 112
+    assert len(lexicon.search_keywords("ivory")) >= 35
+    assert all(k.species in SPECIES_KEYS and k.term for k in keywords)
+    for key in SPECIES_KEYS:
+        assert lexicon.search_keywords(key), key
+
+
+def test_every_code_word_has_a_source() -> None:
+    for term in Lexicon.load().terms():
+        if term.kind == "code_word":
+            assert term.source, term
+
+
+def test_version_is_a_content_hash(lexicon_copy: Path) -> None:
+    before = Lexicon.load(lexicon_copy).version
+    assert Lexicon.load(lexicon_copy).version == before
+    path = lexicon_copy / "leopard.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+    assert Lexicon.load(lexicon_copy).version != before
+
+
+def _replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_bad_kind_names_file_line_and_field(lexicon_copy: Path) -> None:
+    path = lexicon_copy / "tiger.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    line_no = next(i for i, line in enumerate(lines, 1) if "{term: 虎骨, kind: name}" in line)
+    _replace(path, "{term: 虎骨, kind: name}", "{term: 虎骨, kind: bone}")
+    with pytest.raises(KeywordFileError) as err:
+        Lexicon.load(lexicon_copy)
+    message = str(err.value)
+    assert "tiger.yaml" in message and f":{line_no}:" in message and ".kind" in message and "bone" in message
+
+
+def test_code_word_without_source_is_rejected(lexicon_copy: Path) -> None:
+    path = lexicon_copy / "pangolin.yaml"
+    _replace(path, '    source: "TCM alias of pangolin scale, domain.md S22"\n', "", )
+    with pytest.raises(KeywordFileError, match=r"pangolin\.yaml:\d+: terms\[\d+\]\.source"):
+        Lexicon.load(lexicon_copy)
+
+
+def test_broken_yaml_names_the_line(lexicon_copy: Path) -> None:
+    (lexicon_copy / "saiga.yaml").write_text("species: saiga\nterms: [\n  {term: 羚羊角\n", encoding="utf-8")
+    with pytest.raises(KeywordFileError, match=r"saiga\.yaml:\d+: not valid YAML"):
+        Lexicon.load(lexicon_copy)
+
+
+def test_unknown_field_and_species_are_rejected(lexicon_copy: Path) -> None:
+    _replace(lexicon_copy / "hornbill.yaml", "search_keywords:", "search_keywordz:")
+    with pytest.raises(KeywordFileError, match=r"hornbill\.yaml:\d+: search_keywordz: unknown field"):
+        Lexicon.load(lexicon_copy)
+
+
+def test_unknown_species_key(lexicon_copy: Path) -> None:
+    _replace(lexicon_copy / "leopard.yaml", "species: leopard", "species: lion")
+    with pytest.raises(KeywordFileError, match=r"leopard\.yaml:\d+: species: unknown species key 'lion'"):
+        Lexicon.load(lexicon_copy)
+
+
+def test_missing_species_file(lexicon_copy: Path) -> None:
+    (lexicon_copy / "pangolin.yaml").unlink()
+    with pytest.raises(KeywordFileError, match="no lexicon file for species: pangolin"):
+        Lexicon.load(lexicon_copy)
+
+
+def test_bad_shared_file_names_field(lexicon_copy: Path) -> None:
+    _replace(lexicon_copy / "context.yaml", "  window: 6", "  window: wide")
+    with pytest.raises(KeywordFileError, match=r"context\.yaml:\d+: near_innocent\.window"):
+        Lexicon.load(lexicon_copy)
+
+
+def test_duplicate_term_is_rejected(lexicon_copy: Path) -> None:
+    _replace(lexicon_copy / "leopard.yaml", "  - {term: 豹骨, kind: name}\n",
+             "  - {term: 豹骨, kind: name}\n  - {term: 豹骨, kind: product}\n")
+    with pytest.raises(KeywordFileError, match=r"leopard\.yaml:\d+: terms\[\d+\]\.term: duplicate"):
+        Lexicon.load(lexicon_copy)
+
+
+def test_edited_lexicon_changes_matching(lexicon_copy: Path, tmp_path: Path) -> None:
+    listing = {"title": "麒麟竭 原料", "description": "50克"}
+    assert not Matcher(Lexicon.load(lexicon_copy), cache_dir=tmp_path / "cache").match(listing).flagged
+    _replace(lexicon_copy / "pangolin.yaml", "  - {term: 穿山甲, kind: name}\n",
+             "  - {term: 穿山甲, kind: name}\n  - {term: 麒麟竭, kind: product}\n")
+    edited = Matcher(Lexicon.load(lexicon_copy), cache_dir=tmp_path / "cache")
+    assert edited.match(listing).species == ["pangolin"]
