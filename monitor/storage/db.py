@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator
 
-from sqlalchemy import Engine, create_engine, event, select, update
+from sqlalchemy import Engine, create_engine, event, select, true, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
@@ -218,7 +218,7 @@ class Database:
             .order_by(Listing.id)
         )
         if flagged_only:
-            query = query.where(Listing.flagged.is_(True))
+            query = query.where(Listing.flagged == true())
         try:
             with self.engine.connect() as conn:
                 return [(row[0], row[1]) for row in conn.execute(query)]

@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, true, update
 
 from monitor.exceptions import InputFileError
 from monitor.spreadsheets import read_table, write_xlsx
@@ -34,13 +34,13 @@ def review_rows(db: Database, month: str) -> list[dict[str, Any]]:
         rows = s.execute(
             select(Listing, Site.name)
             .join(Site, Site.id == Listing.site_id)
-            .where(Listing.first_seen_month == month, Listing.flagged.is_(True))
+            .where(Listing.first_seen_month == month, Listing.flagged == true())
             .order_by(Site.name, Listing.id)
         ).all()
         current = {
             d.listing_id: d for d in s.scalars(
                 select(ReviewDecision).where(
-                    ReviewDecision.current.is_(True),
+                    ReviewDecision.current == true(),
                     ReviewDecision.listing_id.in_(select(Listing.id).where(Listing.first_seen_month == month)),
                 )
             )
@@ -144,7 +144,7 @@ def import_review(
             )
         current = {
             d.listing_id: d for d in s.scalars(
-                select(ReviewDecision).where(ReviewDecision.current.is_(True), ReviewDecision.listing_id.in_(list(seen)))
+                select(ReviewDecision).where(ReviewDecision.current == true(), ReviewDecision.listing_id.in_(list(seen)))
             )
         } if seen else {}
         counts = {"rows": len(rows), "recorded": 0, "unchanged": 0, "blank": 0}

@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, union
+from sqlalchemy import and_, func, or_, select, true, union
 from sqlalchemy.orm import Session
 
 from monitor.storage.models import (
@@ -64,7 +64,7 @@ def new_flagged_by_site(s: Session, month: str) -> dict[str, int]:
     check_month(month)
     counts = s.execute(
         select(Listing.site_id, func.count())
-        .where(Listing.first_seen_month == month, Listing.flagged.is_(True))
+        .where(Listing.first_seen_month == month, Listing.flagged == true())
         .group_by(Listing.site_id)
     ).all()
     names = _site_names(s)
@@ -88,7 +88,7 @@ def new_flagged_summary(s: Session, month: str) -> dict[str, int]:
     check_month(month)
     total, reposts = s.execute(
         select(func.count(), func.count(Listing.repost_of))
-        .where(Listing.first_seen_month == month, Listing.flagged.is_(True))
+        .where(Listing.first_seen_month == month, Listing.flagged == true())
     ).one()
     return {"listings": total, "unique_ads": total - reposts, "reposts": reposts}
 
@@ -108,7 +108,7 @@ def monthly_totals(s: Session) -> dict[str, int]:
     count a two-species listing twice)."""
     rows = s.execute(
         select(Listing.first_seen_month, func.count())
-        .where(Listing.flagged.is_(True))
+        .where(Listing.flagged == true())
         .group_by(Listing.first_seen_month)
         .order_by(Listing.first_seen_month)
     )
@@ -121,7 +121,7 @@ def removals(s: Session, month: str) -> list[dict[str, Any]]:
     live = dict(s.execute(
         select(Listing.site_id, func.count())
         .where(
-            Listing.flagged.is_(True),
+            Listing.flagged == true(),
             Listing.first_seen_month < month,
             or_(Listing.removed_month.is_(None), Listing.removed_month >= month),
         )
@@ -130,7 +130,7 @@ def removals(s: Session, month: str) -> list[dict[str, Any]]:
     removed: dict[int, dict[str, int]] = defaultdict(dict)
     for site_id, kind, count in s.execute(
         select(Listing.site_id, Listing.removal_kind, func.count())
-        .where(Listing.flagged.is_(True), Listing.removed_month == month)
+        .where(Listing.flagged == true(), Listing.removed_month == month)
         .group_by(Listing.site_id, Listing.removal_kind)
     ):
         removed[site_id][kind or "unknown"] = count
@@ -188,7 +188,7 @@ def top_dealers(s: Session, month: str, limit: int = 20) -> list[dict[str, Any]]
     check_month(month)
     top = s.execute(
         select(Listing.dealer_id, func.count().label("n"))
-        .where(Listing.first_seen_month == month, Listing.flagged.is_(True), Listing.dealer_id.is_not(None))
+        .where(Listing.first_seen_month == month, Listing.flagged == true(), Listing.dealer_id.is_not(None))
         .group_by(Listing.dealer_id)
         .order_by(func.count().desc(), Listing.dealer_id)
         .limit(limit)
@@ -202,7 +202,7 @@ def top_dealers(s: Session, month: str, limit: int = 20) -> list[dict[str, Any]]
     totals: Counter = Counter()
     for did, site_id, first_month, count in s.execute(
         select(Listing.dealer_id, Listing.site_id, Listing.first_seen_month, func.count())
-        .where(Listing.dealer_id.in_(ids), Listing.flagged.is_(True))
+        .where(Listing.dealer_id.in_(ids), Listing.flagged == true())
         .group_by(Listing.dealer_id, Listing.site_id, Listing.first_seen_month)
     ):
         sites[did].add(names[site_id])
@@ -242,7 +242,7 @@ def term_hits(s: Session, month: str) -> list[dict[str, Any]]:
     rows = s.execute(
         select(Match.term, Match.species, Match.kind, Listing.first_seen_month, func.count())
         .join(Listing, Listing.id == Match.listing_id)
-        .where(Listing.first_seen_month.in_([month, last]), Listing.flagged.is_(True))
+        .where(Listing.first_seen_month.in_([month, last]), Listing.flagged == true())
         .group_by(Match.term, Match.species, Match.kind, Listing.first_seen_month)
     ).all()
     hits: dict[tuple[str, str, str], dict[str, int]] = defaultdict(lambda: {"this": 0, "last": 0})
@@ -262,7 +262,7 @@ def example_ads(s: Session, month: str, limit: int = 30) -> list[dict[str, Any]]
     rows = s.execute(
         select(Listing, Site.name)
         .join(Site, Site.id == Listing.site_id)
-        .where(Listing.first_seen_month == month, Listing.flagged.is_(True))
+        .where(Listing.first_seen_month == month, Listing.flagged == true())
         .order_by(Listing.score.desc(), Listing.id)
         .limit(limit)
     ).all()
@@ -278,7 +278,7 @@ def example_ads(s: Session, month: str, limit: int = 30) -> list[dict[str, Any]]
             })
         decisions = dict(s.execute(
             select(ReviewDecision.listing_id, ReviewDecision.decision)
-            .where(ReviewDecision.listing_id.in_(ids), ReviewDecision.current.is_(True))
+            .where(ReviewDecision.listing_id.in_(ids), ReviewDecision.current == true())
         ).all())
     return [
         {
@@ -347,7 +347,7 @@ def review_counts(s: Session, month: str) -> dict[str, dict[str, int]]:
     rows = s.execute(
         select(ListingSpecies.species, ReviewDecision.decision, func.count())
         .select_from(ListingSpecies)
-        .outerjoin(ReviewDecision, and_(ReviewDecision.listing_id == ListingSpecies.listing_id, ReviewDecision.current.is_(True)))
+        .outerjoin(ReviewDecision, and_(ReviewDecision.listing_id == ListingSpecies.listing_id, ReviewDecision.current == true()))
         .where(ListingSpecies.first_seen_month == month)
         .group_by(ListingSpecies.species, ReviewDecision.decision)
     ).all()

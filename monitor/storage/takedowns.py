@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select
+from sqlalchemy import and_, insert, or_, select, true
 from sqlalchemy.orm import Session
 
 from monitor.exceptions import ConfigError, StorageError
@@ -45,13 +45,13 @@ def takedown_candidates(s: Session, site: str, month: str) -> list[dict[str, Any
     site_id = _site_id(s, site)
     rejected = (
         select(ReviewDecision.listing_id)
-        .where(ReviewDecision.current.is_(True), ReviewDecision.decision == "rejected")
+        .where(ReviewDecision.current == true(), ReviewDecision.decision == "rejected")
     )
     rows = s.execute(
         select(Listing)
         .where(
             Listing.site_id == site_id,
-            Listing.flagged.is_(True),
+            Listing.flagged == true(),
             Listing.first_seen_month <= month,
             or_(Listing.removed_month.is_(None), Listing.removed_month > month),
             Listing.id.not_in(rejected),
@@ -122,7 +122,7 @@ def record_demo_takedowns(db: Database, month: str, sent_at: datetime | None = N
     with db.session() as s:
         sites = s.execute(
             select(Site.name).where(Site.id.in_(
-                select(Listing.site_id).where(Listing.flagged.is_(True), Listing.first_seen_month <= month,
+                select(Listing.site_id).where(Listing.flagged == true(), Listing.first_seen_month <= month,
                                               or_(Listing.removed_month.is_(None), Listing.removed_month > month))
             )).order_by(Site.name)
         ).scalars().all()
