@@ -149,6 +149,8 @@ class Database:
                 command.upgrade(config, revision)
         except CommandError as exc:
             raise StorageError(f"cannot upgrade {self!r} to {revision!r}: {exc}") from None
+        except OperationalError as exc:
+            raise StorageError(f"cannot upgrade {self!r}: {exc.orig}") from None
         self._checked = False
 
     def downgrade(self, revision: str) -> None:
@@ -163,6 +165,8 @@ class Database:
                 command.downgrade(config, revision)
         except CommandError as exc:
             raise StorageError(f"cannot downgrade {self!r} to {revision!r}: {exc}") from None
+        except OperationalError as exc:
+            raise StorageError(f"cannot downgrade {self!r}: {exc.orig}") from None
         self._checked = False
 
     def status(self) -> dict[str, Any]:
