@@ -122,6 +122,7 @@ class Sandbox:
         self._truth_cache: dict[tuple[int, int], list[dict]] = {}
         rng = random.Random(self.seed)
         self._dealers = self._make_dealers(rng)
+        self._dealers_on = {s.name: [d for d in self._dealers if s.name in d.sites] for s in SITES}
         self._shops_by_region: dict[str, list[Seller]] = {"cn": [], "tw": [], "hk": []}
         for i in range(N_SHOPS):
             shop = G.make_seller(rng, f"S{i:04d}", rng.choice(["cn"] * 8 + ["tw", "hk"]), dealer=False)
@@ -164,7 +165,7 @@ class Sandbox:
         key = (site, keyword, idx, self.version)
         cached = self._search_cache.get(key)
         if cached is not None:
-            return cached
+            return list(cached)
         spec = SITES_BY_NAME[site]
         stale = "stale_index" in spec.faults
         needle = keyword.strip().lower()
@@ -181,7 +182,7 @@ class Sandbox:
         if len(self._search_cache) > 50000:
             self._search_cache.clear()
         self._search_cache[key] = result
-        return result
+        return list(result)
 
     def is_live(self, item: Listing, month: str) -> bool:
         return item.live_in(month_index(month))
@@ -360,7 +361,7 @@ class Sandbox:
 
     def _dealer_for(self, rng: random.Random, spec: SandboxSite, species: str) -> Seller:
         dealers = self._dealers
-        on_site = [d for d in dealers if spec.name in d.sites]
+        on_site = self._dealers_on[spec.name]
         specialists = [d for d in on_site if species in d.species]
         if specialists and rng.random() < 0.85:
             return rng.choice(specialists)
