@@ -246,3 +246,19 @@ def test_unknown_run_is_an_error(db: Database) -> None:
 def test_bad_url_names_itself() -> None:
     with pytest.raises(StorageError, match="nonsense"):
         Database("nonsense")
+
+
+def test_aware_times_keep_their_wall_clock_and_month(db: Database) -> None:
+    from zoneinfo import ZoneInfo
+
+    end_of_june = datetime(2025, 6, 30, 23, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    run = db.start_run("monthly", end_of_june, None)
+    with CrawlRecorder(db, run_id=run, site="huaxia", observed_at=end_of_june) as rec:
+        rec.add(item("1", posted_at=datetime(2025, 6, 29, 8, 0, tzinfo=ZoneInfo("Asia/Shanghai"))))
+    row = listing(db, "1")
+    assert (row.first_seen, row.first_seen_month) == (datetime(2025, 6, 30, 23, 0), "2025-06")
+    assert row.posted_at == datetime(2025, 6, 29, 8, 0)
+    with db.session() as s:
+        from monitor.storage.models import CrawlRun
+
+        assert s.scalar(select(CrawlRun.month)) == "2025-06"
