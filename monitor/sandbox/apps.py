@@ -78,10 +78,14 @@ class SiteApp:
             return self.not_found(api)
         if not item.live_in(idx):
             return self.removed(api)
-        return self.detail(month, item)
+        return self.api_detail(month, item) if api else self.detail(month, item)
 
     def detail(self, month: str, item: Listing) -> Response:
         raise NotImplementedError
+
+    def api_detail(self, month: str, item: Listing) -> Response:
+        """The listing as JSON, on sites with an item API."""
+        return self.not_found(api=True)
 
     def page_url(self, keyword: str, page: int) -> str:
         """The site's search URL for ``keyword`` (page numbers start at 1), as its pager writes it."""

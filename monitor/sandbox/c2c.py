@@ -40,7 +40,7 @@ class C2CApp(SiteApp):
                 return self.api_page(month, p.get("q", ""), p.get("cursor", ""))
             m = XIANZHI_ITEM_RE.match(path)
             if m:
-                return self.api_detail(month, m.group(1))
+                return self.api_item(month, m.group(1))
             if path == "/xianzhi/search":
                 return self.shell("search", {"q": p.get("q", "")})
         elif v == 1:
@@ -54,7 +54,7 @@ class C2CApp(SiteApp):
                 return self.api_page(month, p.get("kw", ""), p.get("after", ""))
             m = ERHUO_ITEM_RE.match(path)
             if m:
-                return self.api_detail(month, m.group(1))
+                return self.api_item(month, m.group(1))
         elif v == 3:
             m = PAIPAI_SEARCH_RE.match(path)
             if m:
@@ -63,7 +63,7 @@ class C2CApp(SiteApp):
             if path == "/huishouwa/api/search":
                 return self.api_page(month, p.get("query", ""), p.get("cursor", ""))
             if path == "/huishouwa/api/detail":
-                return self.api_detail(month, p.get("id", ""))
+                return self.api_item(month, p.get("id", ""))
         if path == f"/{name}/static/app.js":
             return Response(200, b"/* app bundle: renders data fetched from the JSON API */\n",
                             "application/javascript; charset=utf-8")
@@ -123,35 +123,25 @@ class C2CApp(SiteApp):
             card.update({"content": x.description, "seller_name": x.seller_name})
         return card
 
-    def api_detail(self, month: str, external_id: str) -> Response:
+    def api_item(self, month: str, external_id: str) -> Response:
         if not external_id.isdigit():
             return self.not_found(api=True)
-        response = self.detail_or_removed(month, external_id, api=True)
-        return response
+        return self.detail_or_removed(month, external_id, api=True)
+
+    def api_detail(self, month: str, item: Listing) -> Response:
+        data = self.full(item, month)
+        if self.spec.variant == 0:
+            return self.json({"ok": True, "data": data})
+        if self.spec.variant == 2:
+            return self.json({"code": 0, "data": data})
+        return self.json({"item": data})
 
     def detail(self, month: str, item: Listing) -> Response:
-        raise AssertionError("routed through detail_or_removed")
-
-    def detail_or_removed(self, month: str, external_id: str, api: bool = False) -> Response:
-        from monitor.sandbox.world import month_index
-
-        item = self.world.listing(self.spec.name, external_id, month)
-        if item is None or item.posted_idx > month_index(month):
-            return self.not_found(api)
-        if not item.live_in(month_index(month)):
-            return self.removed(api)
-        v = self.spec.variant
-        if v in (0, 2, 4):
-            if api:
-                data = self.full(item, month)
-                if v == 0:
-                    return self.json({"ok": True, "data": data})
-                if v == 2:
-                    return self.json({"code": 0, "data": data})
-                return self.json({"item": data})
+        if self.spec.variant in (0, 2, 4):
             return self.shell("item", {"id": item.external_id, "api": api_url(self.spec, item.external_id)})
         if self.world.login_walled(item):
-            return Response(302, b"", "text/html", [("Location", f"/{self.spec.name}/login?redirect={listing_url(self.spec, item.external_id)}")])
+            target = f"/{self.spec.name}/login?redirect={listing_url(self.spec, item.external_id)}"
+            return Response(302, b"", "text/html", [("Location", target)])
         return self.embedded_detail(month, item)
 
     def shell(self, page: str, data: dict) -> Response:
