@@ -180,6 +180,10 @@ def test_admin_state_month_and_truth(server: SandboxServer, client: Client) -> N
     assert client.get("/tongcheng/").getheader("Date") == "Thu, 29 Feb 2024 12:00:00 GMT"
     bad = client.raw("/__admin__/month", "POST", b"month=1999-01")
     assert bad.status == 400
+    as_json = client.raw("/__admin__/month", "POST", b'{"month": "2024-03"}', {"Content-Type": "application/json"})
+    assert json.loads(as_json.body)["today"] == "2024-03-31"  # type: ignore[attr-defined]
+    sites = json.loads(client.get("/__admin__/sites").body)  # type: ignore[attr-defined]
+    assert len(sites) == 30 and {"name", "archetype", "charset", "faults", "removal"} <= set(sites[0])
     truth = json.loads(client.get("/__admin__/truth?month=2024-02").body)  # type: ignore[attr-defined]
     assert len(truth) == len(server.world.truth("2024-02"))
 

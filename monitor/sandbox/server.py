@@ -186,9 +186,17 @@ class SandboxServer:
             if path == "/__admin__/state":
                 return answer(self.state())
             if path == "/__admin__/month" and method == "POST":
-                form = parse_qs(body.decode("utf-8", "replace"))
-                self.set_month(form.get("month", [""])[0])
+                text = body.decode("utf-8", "replace")
+                month = json.loads(text).get("month", "") if text.lstrip().startswith("{") else \
+                    parse_qs(text).get("month", [""])[0]
+                self.set_month(month)
                 return answer(self.state())
+            if path == "/__admin__/sites":
+                return answer([{"name": s.name, "label": s.label, "archetype": s.archetype, "charset": s.charset,
+                                "declared_charset": s.declared_charset, "script": s.script, "region": s.region,
+                                "currency": s.currency, "removal": s.removal, "faults": list(s.faults),
+                                "takedown_rate": s.takedown_rate, "page_size": s.page_size}
+                               for s in self.world.sites])
             if path == "/__admin__/takedowns" and method == "POST":
                 data = json.loads(body or b"{}")
                 outcome = self.world.request_takedown(list(data.get("urls", [])), data.get("month") or self.month)
