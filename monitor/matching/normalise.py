@@ -55,6 +55,8 @@ def separator_spans(s: str) -> list[tuple[int, int]]:
         left, right = s[a - 1], s[b]
         if (_is_cjk(left) and (_is_cjk(right) or right in _ASCII_LOWER)) or (left in _ASCII_LOWER and _is_cjk(right)):
             spans.append((a, b))
+        elif left in _ASCII_LOWER and right in _ASCII_LOWER and not m.group().isspace() and " " not in m.group():
+            spans.append((a, b))  # xiang-ya, hu.gu (spaced pinyin has spellings of its own)
     return spans
 
 

@@ -242,7 +242,7 @@ def decide(
                 accepted.setdefault(sp, []).append(hit)
                 scores[sp] = max(scores.get(sp, 0.0), STRONG_SCORE)
                 continue
-            elif giveaway or ((product or sp in species_context) and not innocent and sp not in species_innocent):
+            elif (giveaway or product or sp in species_context) and not innocent and sp not in species_innocent:
                 accepted.setdefault(sp, []).append(hit)
                 scores[sp] = max(scores.get(sp, 0.0), WEAK_SCORE + (0.1 if sp in species_context else 0.0))
                 continue
