@@ -350,6 +350,7 @@ def _example_row(row: Mapping[str, Any], lang: str) -> dict[str, Any]:
         "url": str(row.get("url", "") or ""),
         "evidence_sha256": str(row.get("evidence_sha256", "") or row.get("evidence", "") or ""),
         "species": [species_name(str(sp), lang) for sp in row.get("species") or []],
+        "species_keys": [str(sp) for sp in row.get("species") or []],
         "review": str(row.get("review", "candidate") or "candidate"),
         "terms": sorted({str(m.get("term", "")) for m in matches if m.get("term")}),
         "spans": {f: _spans(matches, f) for f in ("title", "description")},

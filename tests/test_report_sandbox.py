@@ -1,0 +1,126 @@
+"""The report of a real crawl: three simulated marketplaces over three months, checked against
+the sandbox's truth.
+
+Scrapy crawls the sandbox over HTTP, the pipelines match and store into SQLite, takedown
+requests are filed and told to the sandbox, and the report is built from the database alone.
+Its figures are then checked against ``Sandbox.truth``: every ad it counts exists on that site
+in that month and was new then, its species agree with the truth for real ads, removals and
+their kinds are exactly the ones the sandbox carried out, takedown requests are the ones
+filed. (How many illegal ads the matcher misses is the matcher's own test's business.)
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import lxml.html
+import pytest
+
+from monitor.config import load_config
+from monitor.months import month_end
+from monitor.reports import build_context, render_html
+
+SITES = ["guwanjie", "xianzhi", "maoyitong"]  # Simplified sites: collectibles, C2C, B2B
+SEED = 20120101
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def crawled(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    from monitor.crawling import run_crawl
+    from monitor.matching import Lexicon
+    from monitor.sandbox import Sandbox, SandboxServer
+    from monitor.storage import Database
+    from monitor.storage.takedowns import record_demo_takedowns
+
+    folder = tmp_path_factory.mktemp("report-sandbox")
+    world = Sandbox(seed=SEED)
+    months = world.months[-3:]
+    filed: dict[str, Counter] = {}
+    with SandboxServer(world, port=0, month=months[0]) as server:
+        config = load_config(None, {"data_dir": str(folder), "sandbox_url": server.url, "sites": SITES,
+                                    "download_delay": 0.0, "autothrottle": False, "concurrency_per_site": 4})
+        db = Database(config.db_url)
+        db.upgrade()
+        for month in months:
+            server.set_month(month)
+            as_of = month_end(month, config.tz)
+            summary = run_crawl(config, as_of=as_of, progress=False, polite=False)
+            assert not summary.failed_sites, summary.failed_sites
+            urls = record_demo_takedowns(db, month, sent_at=as_of)
+            world.request_takedown([url[len(server.url):] for url in urls], month)
+            filed[month] = Counter(url[len(server.url):].split("/")[1] for url in urls)
+        contexts = {month: build_context(db, month, "zh") for month in months}
+        db.dispose()
+    keywords = list(dict.fromkeys(k.term for k in Lexicon.load().search_keywords()))
+    return {"world": world, "months": months, "contexts": contexts, "filed": filed, "keywords": keywords}
+
+
+def test_counts_are_new_ads_that_exist_in_the_truth(crawled: dict) -> None:
+    world, months, keywords = crawled["world"], crawled["months"], crawled["keywords"]
+    seen: set[tuple[str, str]] = set()
+    flagged_total = 0
+    for month in months:
+        context = crawled["contexts"][month]
+        truth = {(r["site"], r["external_id"]): r for r in world.truth(month) if r["site"] in SITES}
+        found = {(site, eid) for site in SITES for kw in keywords for eid in world.search(site, kw, month)}
+        examples = context["examples"]
+        total = context["key_points"]["total"]
+        assert total < 30, "every counted ad is listed among the examples at this size"
+        assert len(examples) == total
+        by_site = {r["site"]: r["count"] for r in context["sites"] if r["count"]}
+        assert by_site == dict(Counter(e["site"] for e in examples))
+        by_species = {r["species"]: r["count"] for r in context["species"] if r["count"]}
+        assert by_species == dict(Counter(sp for e in examples for sp in e["species_keys"]))
+        illegal = 0
+        for ad in examples:
+            key = (ad["site"], ad["external_id"])
+            assert key in truth, f"{month}: {key} is not on the site this month"
+            assert key in found, f"{month}: {key} is not reachable by the searched keywords"
+            assert key not in seen, f"{month}: {key} was already found in an earlier month"
+            if truth[key]["illegal"]:
+                illegal += 1
+                assert set(ad["species_keys"]) & set(truth[key]["species"]), (key, ad["species_keys"])
+        assert illegal >= 0.8 * len(examples), f"{month}: {illegal} of {len(examples)} flagged ads are real"
+        seen |= found
+        flagged_total += total
+    assert flagged_total >= 5, "the crawl found too little to test anything"
+    last = crawled["contexts"][months[-1]]
+    assert last["trend"]["months"] == months
+    assert last["trend"]["total"] == [crawled["contexts"][m]["key_points"]["total"] for m in months]
+
+
+def test_removals_are_the_ones_the_sandbox_made(crawled: dict) -> None:
+    world, months = crawled["world"], crawled["months"]
+    flagged: dict[tuple[str, str], str] = {}
+    removed_any = 0
+    for month in months:
+        context = crawled["contexts"][month]
+        truth = {(r["site"], r["external_id"]): r for r in world.truth(month) if r["site"] in SITES}
+        expected: dict[str, Counter] = {}
+        for key, first in flagged.items():
+            row = truth.get(key)
+            if row is not None and row["removed_month"] == month:
+                expected.setdefault(key[0], Counter())[row["removal_kind"]] += 1
+        got = {r["site"]: Counter(r["by_kind"]) for r in context["removals"] if r["removed"]}
+        assert got == expected, month
+        removed_any += sum(sum(c.values()) for c in got.values())
+        flagged.update({(e["site"], e["external_id"]): month for e in context["examples"]})
+    assert removed_any > 0, "no removal happened, so nothing was checked"
+
+
+def test_takedown_requests_and_page(crawled: dict) -> None:
+    months = crawled["months"]
+    for month in months:
+        history = {h["month"]: h for h in crawled["contexts"][month]["takedown_history"]}
+        assert history[month]["requested"] == sum(crawled["filed"][month].values())
+    first = crawled["contexts"][months[-1]]
+    assert first["key_points"]["takedown_month"] == months[0]
+    assert {r["site"]: r["requested"] for r in first["takedowns"]} == dict(crawled["filed"][months[0]])
+    assert first["takedown_totals"]["removed_60"] > 0
+    tree = lxml.html.fromstring(render_html(first))
+    assert len(tree.xpath("//figure//*[local-name()='svg']")) == 2
+    shown_sites = {th.text for th in tree.xpath('//section[@id="health"]//tbody/tr/th')}
+    assert shown_sites == set(SITES)
