@@ -207,6 +207,8 @@ def test_search_pagination_and_detail_match_the_world(server: SandboxServer, cli
     response = client.get(path)
     assert response.status == 200
     text = body_text(server, site, response)
+    for contact in row["contacts"]:
+        assert contact["written"] in text, contact  # every contact in the truth is on the page as written
     if response.getheader("Content-Type").startswith("application/json"):
         assert row["title"] in text and row["description"] in text
     else:
