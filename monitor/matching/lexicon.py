@@ -66,7 +66,9 @@ class SpeciesEntry:
 @dataclass
 class SharedContext:
     product: list[str] = field(default_factory=list)
+    units: list[str] = field(default_factory=list)
     innocent: list[str] = field(default_factory=list)
+    innocent_near: list[str] = field(default_factory=list)
     near_innocent: list[str] = field(default_factory=list)
     near_innocent_window: int = 6
     near_innocent_exceptions: list[str] = field(default_factory=list)
@@ -272,10 +274,12 @@ def _parse_shared(directory: Path, shown_dir: str) -> SharedContext:
     if path.exists():
         shown = f"{shown_dir}/context.yaml"
         f = _Fields(_read_yaml(path, shown), shown)
-        f.check_keys({"product", "innocent", "near_innocent", "negation_before",
+        f.check_keys({"product", "units", "innocent", "innocent_near", "near_innocent", "negation_before",
                       "negation_before_exceptions", "negation_after", "giveaways"})
         shared.product = f.words("product")
+        shared.units = f.words("units")
         shared.innocent = f.words("innocent")
+        shared.innocent_near = f.words("innocent_near")
         near = f.mapping("near_innocent")
         if near is not None:
             near.check_keys({"window", "words", "exceptions"})

@@ -10,7 +10,8 @@ The rules, in the order an analyst would apply them:
 3. Strong hits (names and product terms as written, in Traditional script or split by
    separators) flag on their own.
 4. Weak hits (code words, homophones, pinyin and initials) flag only with product or species
-   context and with no innocent context (clothing, food, other materials) in the listing.
+   context and with no innocent word (clothing, food, other materials) within a few characters;
+   strong hits with innocent words in the listing and no product word at all do not flag.
 5. A legal cover (mammoth ivory, buffalo horn, resin in the title) protects the listing unless
    the seller gives it away (过审, 实为, 纯白无皮...): then it flags, trick ``legal_cover``.
    A giveaway also lets weak and imitation-framed hits count (仿玳瑁手镯（其实是真的）).
@@ -113,6 +114,20 @@ def _near_innocent(hit: Hit, fe: FieldEvidence, window: int) -> bool:
     return False
 
 
+WEAK_WINDOW = 8
+
+
+def _innocent_near(hit: Hit, fe: FieldEvidence, species: str) -> bool:
+    """Innocent words (clothing, other materials...) qualifying a weak hit: 和田玉白料, 带帽卫衣."""
+    for kind in ("innocent_near", "species_innocent"):
+        for payload, start, end in _spans(fe, kind):
+            if kind == "species_innocent" and payload != species:
+                continue
+            if end > hit.start - WEAK_WINDOW and start < hit.end + WEAK_WINDOW and not _negated_at(fe, start):
+                return True
+    return False
+
+
 def _listing_words(ev: ListingEvidence, kind: str) -> set[Any]:
     found: set[Any] = set()
     for fe in ev.fields:
@@ -161,6 +176,20 @@ def _resolve_species(accepted: dict[str, list[Hit]], shared_terms: set[str], wit
                 del accepted[sp]
 
 
+_NUMERALS = frozenset("0123456789一二三四五六七八九十百千半几两")
+
+
+def _has_unit(ev: ListingEvidence) -> bool:
+    """A unit right after a number (50克, 半斤, 10 mm)."""
+    for fe in ev.fields:
+        text = fe.norm.text
+        for _, start, _ in _spans(fe, "unit"):
+            before = text[:start].rstrip()
+            if before and before[-1] in _NUMERALS:
+                return True
+    return False
+
+
 def _has(ev: ListingEvidence, kind: str) -> bool:
     return any(k == kind for fe in ev.fields for k, *_ in fe.context)
 
@@ -174,10 +203,9 @@ def decide(
     from monitor.matching.matcher import Match, MatchResult
 
     giveaway = _has(ev, "giveaway")
-    product = _has(ev, "product")
+    product = _has(ev, "product") or _has_unit(ev)
     innocent = bool(_listing_words(ev, "innocent"))
     species_context = _listing_words(ev, "context")
-    species_innocent = _listing_words(ev, "species_innocent")
     vetoed = _listing_words(ev, "veto")
 
     cover_honest = _count_words(ev, "cover_honest")
@@ -242,12 +270,12 @@ def decide(
                 accepted.setdefault(sp, []).append(hit)
                 scores[sp] = max(scores.get(sp, 0.0), STRONG_SCORE)
                 continue
-            elif (giveaway or product or sp in species_context) and not innocent and sp not in species_innocent:
+            elif (giveaway or product or sp in species_context) and not innocent and not _innocent_near(hit, fe, sp):
                 accepted.setdefault(sp, []).append(hit)
                 scores[sp] = max(scores.get(sp, 0.0), WEAK_SCORE + (0.1 if sp in species_context else 0.0))
                 continue
             else:
-                hit.reason = "weak evidence without product context" if not (innocent or sp in species_innocent) \
+                hit.reason = "weak evidence without product context" if not (innocent or _innocent_near(hit, fe, sp)) \
                     else "weak evidence in an innocent context"
         rejected.append(hit)
 
