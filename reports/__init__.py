@@ -74,6 +74,8 @@ def render_report(config: Any, month: str | None = None, out: Path | None = None
     finally:
         db.dispose()
     target = Path(out) if out is not None else report_path(config.data_path, month, fmt)
+    if out is not None and fmt != "csv" and target.is_dir():
+        target = target / report_path(target, month, fmt).name  # --out DIR: the usual name inside it
     if fmt == "html":
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(target.name + ".part")

@@ -208,6 +208,9 @@ def test_render_report_default_path_and_month(data_dir: Path, db: Database) -> N
     assert "2025-03" in path.read_text(encoding="utf-8")
     xlsx = render_report(config, "2025-02", fmt="xlsx")
     assert xlsx.name == "report-2025-02.xlsx" and xlsx.exists()
+    folder = data_dir / "elsewhere"
+    folder.mkdir()
+    assert render_report(config, "2025-02", folder, fmt="json") == folder / "report-2025-02.json"
 
 
 def test_cli_writes_and_prints_the_path(data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
@@ -238,3 +241,23 @@ def test_label_keys_do_not_shadow_dict_methods() -> None:
 
     assert set(WORDS["zh"]) == set(WORDS["en"])
     assert not set(WORDS["zh"]) & set(dir(dict)), "templates read t.<key>; a dict method would win"
+
+
+@pytest.mark.postgres
+def test_same_figures_on_postgresql(tmp_path: Path, context: dict) -> None:
+    from storage_db import postgres_schema_url
+
+    urls = postgres_schema_url()
+    url = next(urls)
+    try:
+        db = Database(url, evidence_dir=tmp_path / "evidence")
+        db.upgrade()
+        fx.fill(db)
+        on_postgres = build_context(db, MONTH, "zh", now=datetime(2025, 4, 1, 8, 0))
+        db.dispose()
+    finally:
+        urls.close()
+    for section in ("key_points", "species", "sites", "trend", "removals", "takedown_history", "terms", "health"):
+        assert on_postgres[section] == context[section], section
+    strip = [{k: v for k, v in e.items() if k != "evidence_sha256"} for e in on_postgres["examples"]]
+    assert strip == [{k: v for k, v in e.items() if k != "evidence_sha256"} for e in context["examples"]]
