@@ -4,6 +4,7 @@ dates and lifetime."""
 from __future__ import annotations
 
 import random
+from itertools import accumulate
 from calendar import monthrange
 from datetime import date
 
@@ -13,7 +14,9 @@ from monitor.sandbox.sites import SandboxSite
 from monitor.sandbox.world import Listing, Seller
 
 SUBSTITUTE_WORDS = ("猛犸", "象牙果", "水牛角", "牦牛角", "骆驼骨", "树脂")
-LIFETIME_W = (0.12, 0.18, 0.18, 0.15, 0.12, 0.10, 0.08, 0.07)
+LIFETIME_CUM = list(accumulate((0.12, 0.18, 0.18, 0.15, 0.12, 0.10, 0.08, 0.07)))
+SEPARATORS, SEPARATOR_CUM = ["：", ":", " ", ""], list(accumulate((0.4, 0.25, 0.25, 0.1)))
+SPECIES, SPECIES_CUM = list(P.SPECIES_SHARE), list(accumulate(P.SPECIES_SHARE.values()))
 FREE_TEXT_ARCHETYPES = ("forum", "c2c")
 
 
@@ -44,7 +47,7 @@ def _contacts(rng: random.Random, spec: SandboxSite, seller: Seller, dealer: boo
     want_wechat = seller.wechat and (rng.random() < (0.75 if dealer else 0.25) or (free and not seller.qq))
     if want_wechat:
         written, variant = G.write_wechat(rng, seller.wechat)
-        sep = rng.choices(["：", ":", " ", ""], [0.4, 0.25, 0.25, 0.1])[0]
+        sep = rng.choices(SEPARATORS, cum_weights=SEPARATOR_CUM)[0]
         sentences.append(f"{rng.choice(P.CONTACT_INTROS_WECHAT)}{sep}{written}")
         truth.append({"kind": "wechat", "value": seller.wechat.lower(), "written": written, "variant": variant,
                       "where": "description"})
@@ -76,7 +79,7 @@ def compose_listing(rng: random.Random, spec: SandboxSite, external_id: str, idx
     else:
         traditional_done = False
     if kind == "illegal" and original is None:
-        sp = species_hint or rng.choices(list(P.SPECIES_SHARE), list(P.SPECIES_SHARE.values()))[0]
+        sp = species_hint or rng.choices(SPECIES, cum_weights=SPECIES_CUM)[0]
         trick = G.pick_trick(rng, seller.tricks)
         if trick == "legal_cover" and sp not in ("ivory", "rhino_horn"):
             trick = "code_word"
@@ -133,7 +136,7 @@ def compose_listing(rng: random.Random, spec: SandboxSite, external_id: str, idx
     if dealer and rng.random() < 0.2 + 0.5 * progress:
         lifetime, end_reason = rng.choice((1, 1, 2)), "platform"
     else:
-        lifetime = rng.choices(range(1, 9), LIFETIME_W)[0]
+        lifetime = rng.choices(range(1, 9), cum_weights=LIFETIME_CUM)[0]
     edit_idx, edit_price = None, None
     if lifetime >= 2 and amount and spec.archetype != "forum" and rng.random() < 0.12:
         edit_idx = idx + rng.randint(1, lifetime - 1)

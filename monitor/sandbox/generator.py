@@ -7,6 +7,7 @@ decides when it lives and dies.
 from __future__ import annotations
 
 import random
+from itertools import accumulate
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -15,7 +16,12 @@ from monitor.sandbox.sites import CNY_PER, SandboxSite
 
 TRICKS = ("plain", "code_word", "pinyin_mix", "separator", "homophone", "traditional", "legal_cover")
 TRICK_WEIGHTS = (0.26, 0.2, 0.1, 0.11, 0.1, 0.11, 0.12)
+TRICK_CUM = list(accumulate(TRICK_WEIGHTS))
 FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+_FIELD = {"plain": 0.36, "spaced": 0.26, "dashed": 0.26, "missing_digit": 0.08}
+_FREE = {**_FIELD, "chinese_numerals": 0.2, "fullwidth": 0.08}
+PHONE_VARIANTS_FIELD = (list(_FIELD), list(accumulate(_FIELD.values())))
+PHONE_VARIANTS_FREE = (list(_FREE), list(accumulate(_FREE.values())))
 
 
 @dataclass
@@ -77,10 +83,8 @@ def make_seller(rng: random.Random, seller_id: str, region: str, dealer: bool) -
 
 def write_phone(rng: random.Random, phone: str, free_text: bool) -> tuple[str, str]:
     """The phone as a seller writes it, and the name of the variant."""
-    choices = {"plain": 0.36, "spaced": 0.26, "dashed": 0.26, "missing_digit": 0.08}
-    if free_text:
-        choices.update({"chinese_numerals": 0.2, "fullwidth": 0.08})
-    variant = rng.choices(list(choices), list(choices.values()))[0]
+    names, cum = PHONE_VARIANTS_FREE if free_text else PHONE_VARIANTS_FIELD
+    variant = rng.choices(names, cum_weights=cum)[0]
     if variant == "spaced":
         written = f"{phone[:3]} {phone[3:7]} {phone[7:]}" if len(phone) == 11 else f"{phone[:4]} {phone[4:]}"
     elif variant == "dashed":
@@ -166,4 +170,4 @@ def illegal_text(rng: random.Random, species: str, trick: str) -> tuple[str, str
 def pick_trick(rng: random.Random, preferred: tuple[str, ...]) -> str:
     if preferred and rng.random() < 0.6:
         return rng.choice(preferred)
-    return rng.choices(TRICKS, TRICK_WEIGHTS)[0]
+    return rng.choices(TRICKS, cum_weights=TRICK_CUM)[0]

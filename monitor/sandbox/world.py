@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import random
 import threading
+from itertools import accumulate
 from calendar import monthrange
 from dataclasses import dataclass, field
 from datetime import date
@@ -303,7 +304,7 @@ class Sandbox:
         share = spec.weight / sum(s.weight for s in SITES)
         site_no = SITES.index(spec)
         next_id = 10_000 + int(hash01(self.seed, spec.name) * 80_000) * 10
-        species_keys, species_w = list(P.SPECIES_SHARE), list(P.SPECIES_SHARE.values())
+        species_keys, species_cum = list(P.SPECIES_SHARE), list(accumulate(P.SPECIES_SHARE.values()))
         first, last = self._start - PREHISTORY, self._start + len(self.months)
         reposts: dict[int, list[Listing]] = {}
         items: list[Listing] = []
@@ -323,7 +324,7 @@ class Sandbox:
                     r = rng.random()
                     kind = "illegal" if r < p_illegal else "lookalike" if r < p_illegal + 0.05 else "ordinary"
                 if kind == "illegal":
-                    species = rng.choices(species_keys, species_w)[0]
+                    species = rng.choices(species_keys, cum_weights=species_cum)[0]
                 if original is not None:
                     seller = original.seller
                 elif kind == "illegal":
