@@ -111,6 +111,7 @@ def test_truth_rows_are_complete(world: Sandbox) -> None:
         assert row["state"] in ("live", "removed")
         assert (row["state"] == "removed") == (row["removed_month"] == "2025-06")
         assert row["illegal"] == bool(row["species"]) == (row["kind"] == "illegal")
+        assert bool(row["lookalike_of"]) == (row["kind"] == "lookalike")
         if row["price_cny"] is not None:
             assert row["price_cny"] > 0 and row["currency"] in ("CNY", "TWD", "HKD")
         for contact in row["contacts"]:

@@ -70,6 +70,7 @@ def compose_listing(rng: random.Random, spec: SandboxSite, external_id: str, idx
     posted_time = f"{rng.randint(7, 23):02d}:{rng.randint(0, 59):02d}"
     species: list[str] = []
     tricks: list[str] = []
+    resembles: list[str] = []
     if kind == "repost" and original is not None:
         kind = "illegal"
         title, desc = original.title, original.description.split("。")[0] + "。"
@@ -90,7 +91,7 @@ def compose_listing(rng: random.Random, spec: SandboxSite, external_id: str, idx
         if spec.archetype == "b2b":
             title += rng.choice([" 厂家直销", " 批发", " 工艺品"])
     elif kind == "lookalike":
-        title, desc, _hint, low, high = rng.choice(P.LOOKALIKES)
+        title, desc, resembles, low, high = rng.choice(P.LOOKALIKES)
         tricks = ["substitute" if any(w in title for w in SUBSTITUTE_WORDS) else "lookalike"]
     elif kind == "ordinary":
         title, desc, low, high = rng.choice(_ordinary_bank(spec))
@@ -147,7 +148,7 @@ def compose_listing(rng: random.Random, spec: SandboxSite, external_id: str, idx
         title=title, description=desc, price_text=price_text, price_amount=price_amount, price_high=price_high,
         currency=spec.currency, location=location, seller=seller, contact_text=field_text, contacts=contacts,
         replies=replies, min_order=min_order, repost_of=original.external_id if original else "",
-        edit_idx=edit_idx, edit_price=edit_price,
+        edit_idx=edit_idx, edit_price=edit_price, resembles=list(resembles),
     )
     item.seller_name = name
     item.search_text = f"{title} {desc}".lower()

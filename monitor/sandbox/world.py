@@ -78,6 +78,7 @@ class Listing:
     takedown_requested: str = ""
     search_text: str = ""
     seller_name: str = ""
+    resembles: list[str] = field(default_factory=list)  # lookalikes: the species they could be taken for
     edit_idx: int | None = None  # from this month on the seller has cut the price
     edit_price: tuple[str, float | None, float | None] | None = None
 
@@ -277,6 +278,7 @@ class Sandbox:
                     "takedown_requested": item.takedown_requested or None,
                     "first_month": month_name(item.posted_idx),
                     "edited": edited,
+                    "lookalike_of": item.resembles,
                 })
         return rows
 
