@@ -3,6 +3,8 @@ ad, replies, contacts written inside free text."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from monitor.sandbox.apps import Response, SiteApp, h
 from monitor.sandbox.urls import listing_url
 from monitor.sandbox.world import Listing
@@ -12,10 +14,11 @@ SEARCH = [("/wenwanba/f/search", "qw", "pn"), ("/shoucangluntan/search.php", "sr
           ("/laowanjia/forum/search", "kw", "page")]
 
 
-def post_date(item: Listing, variant: int) -> str:
+def post_date(item: Listing, variant: int, today: date) -> str:
     d, t = item.posted, item.posted_time
+    this_year = f"{d:%m-%d} {t}" if d.year == today.year else f"{d.isoformat()} {t}"
     return [f"{d.isoformat()} {t}", f"{d.year}-{d.month}-{d.day} {t}", d.isoformat(),
-            f"{d:%m-%d} {t}", f"{d.isoformat()}T{t}"][variant]
+            this_year, f"{d.isoformat()}T{t}"][variant]
 
 
 class ForumApp(SiteApp):
@@ -41,9 +44,10 @@ class ForumApp(SiteApp):
     def results(self, month: str, keyword: str, page: int) -> Response:
         items, has_next, total = self.search_page(month, keyword, page)
         v = self.spec.variant
+        today = self.world.today(month)
         rows = []
         for x in items:
-            url, title, snippet, when = self.href(x), h(x.title), h(x.description[:40]), post_date(x, v)
+            url, title, snippet, when = self.href(x), h(x.title), h(x.description[:40]), post_date(x, v, today)
             if v == 0:
                 rows.append(f'<div class="s_post"><span class="p_title"><a class="bluelink" href="{url}">{title}</a></span>'
                             f'<div class="p_content">{snippet}</div><font class="p_date">{when}</font></div>')
@@ -68,9 +72,9 @@ class ForumApp(SiteApp):
         body = f'<div class="search-sum">共有 {total} 个相关帖子</div>' + wrap.format("".join(rows)) + f'<div class="pg">{link}</div>'
         return self.page(f"搜索 {keyword}", body)
 
-    def posts(self, item: Listing) -> list[tuple[str, str, str]]:
+    def posts(self, item: Listing, today: date) -> list[tuple[str, str, str]]:
         """(author, text, date) of the first post and the replies."""
-        when = post_date(item, self.spec.variant)
+        when = post_date(item, self.spec.variant, today)
         return [(item.seller_name, item.description, when)] + [(u, t, when) for u, t in item.replies]
 
     def detail(self, month: str, item: Listing) -> Response:
@@ -78,7 +82,7 @@ class ForumApp(SiteApp):
         title = h(item.title)
         locked = self.world.login_walled(item)
         blocks = []
-        for n, (author, text, when) in enumerate(self.posts(item), start=1):
+        for n, (author, text, when) in enumerate(self.posts(item, self.world.today(month)), start=1):
             content = h(text)
             if locked and n == 1:
                 content = '<div class="locked">本帖内容需要登录后才能查看，<a href="/diaosuquan/login">登录</a></div>'
