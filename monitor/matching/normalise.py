@@ -126,17 +126,27 @@ def _char_class(codepoints: list[int]) -> re.Pattern[str]:
 
 @lru_cache(maxsize=1)
 def _needs_translation() -> re.Pattern[str]:
-    return _char_class(list(translate_table()))
+    """Characters of the BMP that the translate table changes (astral ones: _ASTRAL_SPECIAL)."""
+    return _char_class([cp for cp in translate_table() if cp < 0x10000])
+
+
+# Character classes that mix BMP and astral code points lose sre's bitmap and are searched range
+# by range (40 us per listing instead of 2), so the astral part is checked on its own.
+_ASTRAL_SPECIAL = re.compile("[\U0001d400-\U0001d7ff\U0001f100-\U0001f1ff]")
 
 
 @lru_cache(maxsize=1)
-def _traditional_chars() -> re.Pattern[str]:
+def _traditional_list() -> tuple[str, ...]:
     """Characters OpenCC changes on their own: a listing without any needs no conversion."""
     converter = opencc.OpenCC("tw2sp")
     chars = [chr(c) for c in list(range(0x3400, 0xA000)) + list(range(0xF900, 0xFB00))]
     converted = converter.convert("\n".join(chars)).split("\n")
-    changed = [a for a, b in zip(chars, converted) if a != b] if len(converted) == len(chars) else chars
-    return _char_class([ord(c) for c in changed])
+    return tuple(a for a, b in zip(chars, converted) if a != b) if len(converted) == len(chars) else tuple(chars)
+
+
+@lru_cache(maxsize=1)
+def _traditional_chars() -> re.Pattern[str]:
+    return _char_class([ord(c) for c in _traditional_list()])
 
 
 class Normaliser:
@@ -144,9 +154,13 @@ class Normaliser:
         self._table = translate_table()
         self._needs_table = _needs_translation()
         self._traditional = _traditional_chars()
-        self._special = re.compile(self._needs_table.pattern[:-1] + self._traditional.pattern[1:])
+        bmp = [cp for cp in translate_table() if cp < 0x10000]
+        self._special = _char_class(bmp + [ord(c) for c in _traditional_list()])
         self._converter = opencc.OpenCC("tw2sp")
         self._regional = sorted((regional or {}).items(), key=lambda kv: -len(kv[0]))
+
+    def _needs(self, text: str) -> bool:
+        return bool(self._needs_table.search(text) or _ASTRAL_SPECIAL.search(text))
 
     def simplify(self, text: str) -> str:
         """Traditional -> Simplified (with Taiwan phrases), for lexicon words and display."""
@@ -154,7 +168,7 @@ class Normaliser:
 
     def fast(self, text: str) -> str:
         """The normalised text without an offset map (what ``with_offsets`` gives, faster)."""
-        s = text.translate(self._table) if self._needs_table.search(text) else text
+        s = text.translate(self._table) if self._needs(text) else text
         if self._traditional.search(s):
             s = self._converter.convert(s)
         for word, target in self._regional:
@@ -172,7 +186,7 @@ class Normaliser:
         It can only add candidates (象 牙白 -> 象牙白), never lose one that ``fast`` finds,
         and the candidates are checked again on the exact form.
         """
-        if self._special.search(text):
+        if self._special.search(text) or _ASTRAL_SPECIAL.search(text):
             text = text.translate(self._table)
             if self._traditional.search(text):
                 text = self._converter.convert(text)
@@ -183,7 +197,7 @@ class Normaliser:
 
     def with_offsets(self, text: str) -> Normalised:
         table = self._table
-        s = text.translate(table) if self._needs_table.search(text) else text
+        s = text.translate(table) if self._needs(text) else text
         if len(s) == len(text) and not _INVISIBLE.search(text):
             origin = list(range(len(text)))
         else:
