@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from monitor.config import load_config
-from monitor.months import months_between, shift_month
+from monitor.months import months_between
 from monitor.reports import build_context, render_html, render_report
 from monitor.storage import Database
 

@@ -12,6 +12,7 @@ from typing import Any, Iterable, Mapping
 
 from monitor.months import months_between, parse_month, shift_month
 
+from . import rows
 from .labels import SPECIES_NAMES, species_name, words
 
 # How many rows the tables keep; the exports carry the same rows.
@@ -21,8 +22,6 @@ MOVER_LIMIT = 3
 # A term "rises" when it gained at least this many hits and at least half again last month's.
 RISING_MIN_GAIN = 3
 RISING_FACTOR = 1.5
-
-EXAMPLE_FIELDS = ("title", "description", "price_text", "location", "seller", "posted")
 
 
 def build_context(source: Any, month: str, lang: str = "zh", *, now: datetime | None = None) -> dict[str, Any]:
@@ -72,7 +71,7 @@ def _build(s: Any, month: str, lang: str, labels: Mapping[str, str], now: dateti
             "count": by_species.get(sp, 0),
             "previous": by_species_prev.get(sp, 0),
             "change": by_species.get(sp, 0) - by_species_prev.get(sp, 0),
-            "share": _share(by_species.get(sp, 0), total),
+            "share": rows.share(by_species.get(sp, 0), total),
             "confirmed": reviews.get(sp, {}).get("confirmed", 0),
             "candidate": reviews.get(sp, {}).get("candidate", 0),
             "rejected": reviews.get(sp, {}).get("rejected", 0),
@@ -85,7 +84,7 @@ def _build(s: Any, month: str, lang: str, labels: Mapping[str, str], now: dateti
             "count": by_site.get(site, 0),
             "previous": by_site_prev.get(site, 0),
             "change": by_site.get(site, 0) - by_site_prev.get(site, 0),
-            "share": _share(by_site.get(site, 0), total),
+            "share": rows.share(by_site.get(site, 0), total),
             "by_species": {sp: n for (st, sp), n in sorted(by_site_species.items()) if st == site and n},
         }
         for site in sorted(set(by_site) | set(by_site_prev), key=lambda k: (-by_site.get(k, 0), k))
@@ -95,19 +94,18 @@ def _build(s: Any, month: str, lang: str, labels: Mapping[str, str], now: dateti
     # so the report shows the requests of this month and of the two before it.
     takedown_history = []
     for request_month in (shift_month(month, -2), previous_month, month):
-        rows = [_takedown_row(row) for row in stats.takedown_outcomes(s, request_month)]
-        takedown_history.append({"month": request_month, "sites": rows, **_takedown_totals(rows)})
+        site_outcomes = [rows.takedown_row(row) for row in stats.takedown_outcomes(s, request_month)]
+        takedown_history.append({"month": request_month, "sites": site_outcomes, **rows.takedown_totals(site_outcomes)})
     with_requests = [h for h in takedown_history if h["requested"]]
     takedown_focus = with_requests[0] if with_requests else takedown_history[-1]
-    removals = [_removal_row(row) for row in stats.removals(s, month)]
-    health = [_health_row(row) for row in stats.crawl_health(s, month)]
+    removals = [rows.removal_row(row) for row in stats.removals(s, month)]
+    health = [rows.health_row(row) for row in stats.crawl_health(s, month)]
     not_crawled = queries.sites_not_crawled(s, month)
-    terms = [_term_row(row, lang) for row in stats.term_hits(s, month)]
-    dealers = [_dealer_row(row, lang) for row in stats.top_dealers(s, month, limit=DEALER_LIMIT)]
-    example_rows = stats.example_ads(s, month, limit=EXAMPLE_LIMIT)
-    contacts = queries.listing_contacts(s, [row["id"] for row in example_rows if "id" in row])
-    examples = [_example_row({**row, "contacts": row.get("contacts") or contacts.get(row.get("id"), [])}, lang)
-                for row in example_rows]
+    terms = [rows.term_row(row, lang) for row in stats.term_hits(s, month)]
+    dealers = [rows.dealer_row(row, lang) for row in stats.top_dealers(s, month, limit=DEALER_LIMIT)]
+    example_ads = stats.example_ads(s, month, limit=EXAMPLE_LIMIT)
+    contacts = queries.listing_contacts(s, [row["id"] for row in example_ads])
+    examples = [rows.example_row(row, contacts[row["id"]], lang) for row in example_ads]
     monthly_totals = queries.monthly_totals(s)
 
     return {
@@ -183,18 +181,14 @@ def _species_order(*sources: Any) -> list[str]:
     return [sp for sp in known] + sorted(seen - set(known))
 
 
-def _share(part: int | float, whole: int | float) -> float | None:
-    return round(part / whole, 4) if whole else None
-
-
 def _pct_change(now: int, before: int | None) -> float | None:
     if not before:
         return None
     return round((now - before) / before, 4)
 
 
-def _movers(rows: list[dict[str, Any]], key: str, name: Any) -> list[dict[str, Any]]:
-    moved = [r for r in rows if r["change"]]
+def _movers(table: list[dict[str, Any]], key: str, name: Any) -> list[dict[str, Any]]:
+    moved = [r for r in table if r["change"]]
     moved.sort(key=lambda r: (-abs(r["change"]), r[key]))
     return [
         {key: r[key], "name": name(r), "count": r["count"], "previous": r["previous"], "change": r["change"]}
@@ -202,12 +196,12 @@ def _movers(rows: list[dict[str, Any]], key: str, name: Any) -> list[dict[str, A
     ]
 
 
-def _trend(rows: Iterable[tuple[str, str, int]], totals_by_month: Mapping[str, int], first: str, last: str,
+def _trend(species_counts: Iterable[tuple[str, str, int]], totals_by_month: Mapping[str, int], first: str, last: str,
            species: list[str], lang: str) -> dict[str, Any]:
     months = months_between(first, last)
     index = {m: i for i, m in enumerate(months)}
     by_species = {sp: [0] * len(months) for sp in species}
-    for m, sp, n in rows:
+    for m, sp, n in species_counts:
         if m in index:
             by_species.setdefault(sp, [0] * len(months))[index[m]] += int(n)
     totals = [int(totals_by_month.get(m, 0)) for m in months]
@@ -219,163 +213,8 @@ def _trend(rows: Iterable[tuple[str, str, int]], totals_by_month: Mapping[str, i
     }
 
 
-def _takedown_row(row: Mapping[str, Any]) -> dict[str, Any]:
-    requested = int(row.get("requested", 0) or 0)
-    r30 = int(row.get("removed_30", row.get("removed_30d", 0)) or 0)
-    r60 = int(row.get("removed_60", row.get("removed_60d", 0)) or 0)
-    return {
-        "site": str(row.get("site", "")),
-        "requested": requested,
-        "removed_30": r30,
-        "removed_60": r60,
-        "share_30": _share(r30, requested),
-        "share_60": _share(r60, requested),
-    }
-
-
-def _takedown_totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    requested = sum(r["requested"] for r in rows)
-    r30 = sum(r["removed_30"] for r in rows)
-    r60 = sum(r["removed_60"] for r in rows)
-    return {"requested": requested, "removed_30": r30, "removed_60": r60,
-            "share_30": _share(r30, requested), "share_60": _share(r60, requested)}
-
-
-def _removal_row(row: Mapping[str, Any]) -> dict[str, Any]:
-    by_kind = row.get("by_kind") or row.get("kinds") or {}
-    return {
-        "site": str(row.get("site", "")),
-        "live_at_start": int(row.get("live_at_start", row.get("flagged_live_at_start", 0)) or 0),
-        "removed": int(row.get("removed", row.get("removed_in_month", 0)) or 0),
-        "by_kind": {str(k): int(v) for k, v in sorted(by_kind.items())},
-    }
-
-
-def _health_row(row: Mapping[str, Any]) -> dict[str, Any]:
-    health = row
-    errors = health.get("errors") or {}
-    coverage = health.get("coverage") or {}
-    last_run = row.get("last_run") or row.get("finished_at") or row.get("last_run_at")
-    return {
-        "site": str(row.get("site", "")),
-        "pages": int(health.get("pages", 0) or 0),
-        "items": int(health.get("items", 0) or 0),
-        "errors": {str(k): int(v) for k, v in sorted(errors.items())},
-        "error_total": sum(int(v) for v in errors.values()),
-        "coverage": {k: float(coverage.get(k) or 0.0) for k in ("price", "date", "contact", "location")},
-        "finish_reason": str(health.get("finish_reason", "") or ""),
-        "duration_s": float(health.get("duration_s", 0.0) or 0.0),
-        "healthy": bool(health.get("healthy", False)),
-        "problems": [str(p) for p in health.get("problems") or []],
-        "last_run": _when(last_run),
-    }
-
-
-def _term_row(row: Mapping[str, Any], lang: str) -> dict[str, Any]:
-    hits = int(row.get("hits", row.get("hits_this_month", 0)) or 0)
-    previous = int(row.get("hits_previous", row.get("hits_last_month", row.get("previous", 0))) or 0)
-    species = str(row.get("species", ""))
-    return {
-        "term": str(row.get("term", "")),
-        "species": species,
-        "species_name": species_name(species, lang),
-        "kind": str(row.get("kind", "")),
-        "hits": hits,
-        "previous": previous,
-        "change": hits - previous,
-    }
-
-
 def _rising(terms: list[dict[str, Any]]) -> list[dict[str, Any]]:
     rising = [t for t in terms
               if t["change"] >= RISING_MIN_GAIN and t["hits"] >= RISING_FACTOR * max(t["previous"], 1)]
     rising.sort(key=lambda t: (-t["change"], t["term"]))
     return rising[:10]
-
-
-def _contact_text(contact: Any) -> str:
-    if isinstance(contact, Mapping):
-        kind, value = contact.get("kind", ""), contact.get("value", "")
-        return f"{kind}: {value}" if kind else str(value)
-    if isinstance(contact, (list, tuple)) and len(contact) == 2:
-        return f"{contact[0]}: {contact[1]}"
-    return str(contact)
-
-
-def _dealer_row(row: Mapping[str, Any], lang: str) -> dict[str, Any]:
-    by_species = row.get("ads_by_species") or row.get("by_species") or {}
-    months = row.get("months_active")
-    return {
-        "dealer_id": row.get("dealer_id", row.get("id")),
-        "contacts": [_contact_text(c) for c in row.get("contacts") or []],
-        "new_ads": int(row.get("new_ads", 0) or 0),
-        "ads": int(row.get("total_ads", row.get("ads", sum(by_species.values()))) or 0),
-        "ads_by_species": {species_name(str(k), lang): int(v) for k, v in by_species.items()},
-        "sites": sorted(str(x) for x in row.get("sites") or []),
-        "months_active": len(months) if isinstance(months, (list, tuple, set)) else int(months or 0),
-        "first_month": min(months) if isinstance(months, (list, tuple, set)) and months else "",
-        "last_month": max(months) if isinstance(months, (list, tuple, set)) and months else "",
-    }
-
-
-def _spans(matches: Iterable[Mapping[str, Any]], field: str) -> list[list[int]]:
-    spans = []
-    for m in matches:
-        if m.get("field") == field:
-            try:
-                spans.append([int(m["start"]), int(m["end"])])
-            except (KeyError, TypeError, ValueError):
-                continue
-    return sorted(spans)
-
-
-def _example_row(row: Mapping[str, Any], lang: str) -> dict[str, Any]:
-    matches = list(row.get("matches") or [])
-    contacts = row.get("contacts") or []
-    phones = [c for c in contacts if _contact_kind(c) in ("phone", "landline")]
-    others = [c for c in contacts if _contact_kind(c) not in ("phone", "landline")]
-    return {
-        "site": str(row.get("site", "")),
-        "external_id": str(row.get("external_id", "")),
-        "title": str(row.get("title", "") or ""),
-        "description": str(row.get("description", "") or ""),
-        "price_text": str(row.get("price_text", "") or ""),
-        "price_cny": row.get("price_cny"),
-        "location": str(row.get("location", "") or ""),
-        "seller": str(row.get("seller", "") or ""),
-        "phones": [_contact_value(c) for c in phones],
-        "other_contacts": [_contact_text(c) for c in others],
-        "posted": _when(row.get("posted_at")) or str(row.get("posted_text", "") or ""),
-        "first_seen": _when(row.get("first_seen")),
-        "url": str(row.get("url", "") or ""),
-        "evidence_sha256": str(row.get("evidence_sha256", "") or row.get("evidence", "") or ""),
-        "species": [species_name(str(sp), lang) for sp in row.get("species") or []],
-        "species_keys": [str(sp) for sp in row.get("species") or []],
-        "review": str(row.get("review", "candidate") or "candidate"),
-        "terms": sorted({str(m.get("term", "")) for m in matches if m.get("term")}),
-        "spans": {f: _spans(matches, f) for f in ("title", "description")},
-    }
-
-
-def _contact_kind(contact: Any) -> str:
-    if isinstance(contact, Mapping):
-        return str(contact.get("kind", ""))
-    if isinstance(contact, (list, tuple)) and len(contact) == 2:
-        return str(contact[0])
-    return ""
-
-
-def _contact_value(contact: Any) -> str:
-    if isinstance(contact, Mapping):
-        return str(contact.get("value", ""))
-    if isinstance(contact, (list, tuple)) and len(contact) == 2:
-        return str(contact[1])
-    return str(contact)
-
-
-def _when(value: Any) -> str:
-    if value is None or value == "":
-        return ""
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M") if (value.hour or value.minute) else value.strftime("%Y-%m-%d")
-    return str(value)

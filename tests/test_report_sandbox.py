@@ -12,7 +12,6 @@ filed. (How many illegal ads the matcher misses is the matcher's own test's busi
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 import lxml.html
 import pytest

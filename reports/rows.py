@@ -1,0 +1,123 @@
+"""One stats row in, one report row out: the shapes the templates and exports read.
+
+Each function takes a row exactly as ``monitor.storage.stats`` returns it and gives plain
+JSON-able values (dates as text, species with display names beside their keys), so the
+templates stay free of logic and the exports write the same numbers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Iterable, Mapping
+
+from .labels import species_name
+
+PHONE_KINDS = ("phone", "landline")
+HIGHLIGHTED_FIELDS = ("title", "description")
+
+
+def share(part: int | float, whole: int | float) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def when(value: Any) -> str:
+    """A stored time as the report prints it (the date alone at midnight)."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M") if (value.hour or value.minute) else value.strftime("%Y-%m-%d")
+    return str(value)
+
+
+def takedown_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    requested, r30, r60 = row["requested"], row["removed_30d"], row["removed_60d"]
+    return {"site": row["site"], "requested": requested, "removed_30": r30, "removed_60": r60,
+            "share_30": share(r30, requested), "share_60": share(r60, requested)}
+
+
+def takedown_totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    requested = sum(r["requested"] for r in rows)
+    r30 = sum(r["removed_30"] for r in rows)
+    r60 = sum(r["removed_60"] for r in rows)
+    return {"requested": requested, "removed_30": r30, "removed_60": r60,
+            "share_30": share(r30, requested), "share_60": share(r60, requested)}
+
+
+def removal_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {"site": row["site"], "live_at_start": row["live_at_start"], "removed": row["removed"],
+            "by_kind": dict(sorted(row["by_kind"].items()))}
+
+
+def health_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A site's crawl health; missing figures (a crawl that died early) read as zero."""
+    errors = row.get("errors") or {}
+    coverage = row.get("coverage") or {}
+    return {
+        "site": row["site"],
+        "pages": int(row.get("pages") or 0),
+        "items": int(row.get("items") or 0),
+        "errors": {str(k): int(v) for k, v in sorted(errors.items())},
+        "error_total": sum(int(v) for v in errors.values()),
+        "coverage": {k: float(coverage.get(k) or 0.0) for k in ("price", "date", "contact", "location")},
+        "finish_reason": str(row.get("finish_reason") or ""),
+        "duration_s": float(row.get("duration_s") or 0.0),
+        "healthy": bool(row.get("healthy", False)),
+        "problems": [str(p) for p in row.get("problems") or []],
+        "last_run": when(row.get("last_run")),
+    }
+
+
+def term_row(row: Mapping[str, Any], lang: str) -> dict[str, Any]:
+    hits, previous = row["hits"], row["hits_last_month"]
+    return {"term": row["term"], "species": row["species"], "species_name": species_name(row["species"], lang),
+            "kind": row["kind"], "hits": hits, "previous": previous, "change": hits - previous}
+
+
+def contact_text(contact: Mapping[str, str]) -> str:
+    return f"{contact['kind']}: {contact['value']}"
+
+
+def dealer_row(row: Mapping[str, Any], lang: str) -> dict[str, Any]:
+    months = list(row["months_active"])
+    return {
+        "dealer_id": row["dealer_id"],
+        "contacts": [contact_text(c) for c in row["contacts"]],
+        "new_ads": row["new_ads"],
+        "ads": row["total_ads"],
+        "ads_by_species": {species_name(k, lang): v for k, v in row["ads_by_species"].items()},
+        "sites": sorted(row["sites"]),
+        "months_active": len(months),
+        "first_month": min(months, default=""),
+        "last_month": max(months, default=""),
+    }
+
+
+def spans(matches: Iterable[Mapping[str, Any]], field: str) -> list[list[int]]:
+    """The ``[start, end)`` offsets of the matches in ``field`` (offsets into the stored text)."""
+    return sorted([int(m["start"]), int(m["end"])] for m in matches if m.get("field") == field)
+
+
+def example_row(row: Mapping[str, Any], contacts: list[Mapping[str, str]], lang: str) -> dict[str, Any]:
+    """A flagged ad in the published column layout, with what is needed to highlight its terms."""
+    matches = row["matches"]
+    return {
+        "site": row["site"],
+        "external_id": row["external_id"],
+        "title": row["title"] or "",
+        "description": row["description"] or "",
+        "price_text": row["price_text"] or "",
+        "price_cny": row["price_cny"],
+        "location": row["location"] or "",
+        "seller": row["seller"] or "",
+        "phones": [c["value"] for c in contacts if c["kind"] in PHONE_KINDS],
+        "other_contacts": [contact_text(c) for c in contacts if c["kind"] not in PHONE_KINDS],
+        "posted": when(row["posted_at"]),
+        "first_seen": when(row["first_seen"]),
+        "url": row["url"] or "",
+        "evidence_sha256": row["evidence_sha256"] or "",
+        "species": [species_name(sp, lang) for sp in row["species"]],
+        "species_keys": list(row["species"]),
+        "review": row["review"],
+        "terms": sorted({m["term"] for m in matches if m.get("term")}),
+        "spans": {f: spans(matches, f) for f in HIGHLIGHTED_FIELDS},
+    }
