@@ -55,13 +55,17 @@ _PHONE_CUE = re.compile(r"(?:电话|手机|tel|联系|致电|call|phone|热线|�
 
 def _normalise(text: str) -> tuple[str, list[int]]:
     """NFKC + lower case + Chinese numerals as digits, with a map back to ``text`` offsets."""
-    chars: list[str] = []
-    origin: list[int] = []
-    for index, char in enumerate(text):
-        for folded in unicodedata.normalize("NFKC", char).lower():
-            chars.append(folded)
-            origin.append(index)
-    folded_text = "".join(chars)
+    folded_text = text.lower()
+    if unicodedata.is_normalized("NFKC", text) and len(folded_text) == len(text):
+        origin = list(range(len(text)))
+    else:
+        chars: list[str] = []
+        origin = []
+        for index, char in enumerate(text):
+            for folded in unicodedata.normalize("NFKC", char).lower():
+                chars.append(folded)
+                origin.append(index)
+        folded_text = "".join(chars)
     out = list(folded_text)
     for run in _NUMERAL_RUN.finditer(folded_text):
         digits = sum(1 for c in run.group() if c.isdigit() or c in _NUMERALS)

@@ -99,7 +99,7 @@ class BatchWriter:
             fields = _item_fields(item)
             old = existing.get(external_id)
             if old is None:
-                fp = simhash(listing_text(item.title, item.description))
+                fp = simhash(listing_text(item.title, item.description)) if add.flagged else None
                 row = {
                     "site_id": self.site_id, "external_id": external_id, **fields,
                     "first_seen": at, "first_seen_month": self.month, "last_seen": at,
@@ -125,9 +125,12 @@ class BatchWriter:
                 changes["flagged"] = [old["flagged"], add.flagged]
             if old["removed_at"] is not None:
                 changes["reinstated"] = [_jsonable(old["removed_at"]), None]
+            text_changed = any(name in changes for name in _TEXT_FIELDS)
             fp = old["fingerprint"]
-            if any(name in changes for name in _TEXT_FIELDS):
+            if add.flagged and (text_changed or fp is None):
                 fp = simhash(listing_text(values["title"], values["description"]))
+            elif text_changed:
+                fp = None
             if add.flagged and (verdict_changed or any(name in changes for name in _TEXT_FIELDS)):
                 refingerprint[external_id] = old["id"]
             updates.append({
@@ -362,8 +365,8 @@ def _item_fields(item: ListingItem) -> dict[str, Any]:
 
 
 def _fp_columns(fp: int | None, flagged: bool) -> dict[str, Any]:
-    """The fingerprint, and its bands only for flagged listings: re-posts are linked among
-    flagged ads (what the report counts), which keeps the band indexes small."""
+    """Fingerprint and bands, for flagged listings only: re-posts are linked among the ads
+    the report counts, which keeps the band indexes small and the crawl fast."""
     if fp is None or not flagged:
         return {"fingerprint": fp, "fp_band0": None, "fp_band1": None, "fp_band2": None, "fp_band3": None}
     b = bands(fp)

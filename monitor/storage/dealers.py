@@ -54,7 +54,7 @@ def _chunks(values: list, size: int = _CHUNK) -> Iterable[list]:
 
 def fuzzy_phone_matches(conn: Connection, phones: dict[int, str]) -> list[tuple[int, int]]:
     """Pairs (contact id, stored contact id) where one number is the other minus one digit."""
-    pairs: list[tuple[int, int]] = []
+    wanted: dict[str, set[int]] = defaultdict(set)
     for contact_id, value in phones.items():
         if len(value) == 11:
             candidates = phone_deletions(value)
@@ -62,10 +62,14 @@ def fuzzy_phone_matches(conn: Connection, phones: dict[int, str]) -> list[tuple[
             candidates = phone_insertions(value)
         else:
             continue
-        rows = conn.execute(
-            select(Contact.id).where(Contact.kind == "phone", Contact.value.in_(sorted(candidates)))
-        )
-        pairs.extend((contact_id, other) for (other,) in rows if other != contact_id)
+        for candidate in candidates:
+            wanted[candidate].add(contact_id)
+    pairs: list[tuple[int, int]] = []
+    for chunk in _chunks(sorted(wanted)):
+        for other, value in conn.execute(
+            select(Contact.id, Contact.value).where(Contact.kind == "phone", Contact.value.in_(chunk))
+        ):
+            pairs.extend((contact_id, other) for contact_id in wanted[value] if contact_id != other)
     return pairs
 
 
@@ -100,7 +104,10 @@ def assign_dealers(
     for node, did in dealer_of.items():
         if did is not None:
             uf.union(node, ("d", did))
-    for group in uf.groups():
+    groups = uf.groups()
+    fresh = [group for group in groups if not any(node[0] == "d" for node in group)]
+    new_ids = iter(_new_dealers(conn, len(fresh), now))
+    for group in groups:
         existing = {node[1] for node in group if node[0] == "d"}
         group = [node for node in group if node[0] != "d"]
         if existing:
@@ -108,7 +115,7 @@ def assign_dealers(
             for old in existing - {target}:
                 target_of[old] = target  # type: ignore[index]
         else:
-            target = conn.execute(insert(Dealer).values(created_at=now).returning(Dealer.id)).scalar_one()
+            target = next(new_ids)
         for node in group:
             if dealer_of.get(node) != target:
                 (contact_updates if node[0] == "c" else listing_updates).append({"node_id": node[1], "dealer": target})
@@ -129,6 +136,14 @@ def assign_dealers(
         conn.execute(delete(Dealer).where(Dealer.id.in_(sorted(target_of))))
 
 
+def _new_dealers(conn: Connection, count: int, now: datetime) -> list[int]:
+    if not count:
+        return []
+    result = conn.execute(insert(Dealer).returning(Dealer.id, sort_by_parameter_order=True),
+                          [{"created_at": now} for _ in range(count)])
+    return [row[0] for row in result]
+
+
 def recompute_dealers(conn: Connection, now: datetime) -> int:
     """Rebuild every cluster from listing_contacts and the fuzzy phone rule; returns the count."""
     uf = _UnionFind()
@@ -146,8 +161,8 @@ def recompute_dealers(conn: Connection, now: datetime) -> int:
     count = 0
     contact_rows: list[dict] = []
     listing_rows: list[dict] = []
-    for group in uf.groups():
-        dealer_id = conn.execute(insert(Dealer).values(created_at=now).returning(Dealer.id)).scalar_one()
+    groups = uf.groups()
+    for group, dealer_id in zip(groups, _new_dealers(conn, len(groups), now)):
         count += 1
         for kind, node_id in group:
             (contact_rows if kind == "c" else listing_rows).append({"node_id": node_id, "dealer": dealer_id})
