@@ -261,3 +261,14 @@ def test_same_figures_on_postgresql(tmp_path: Path, context: dict) -> None:
         assert on_postgres[section] == context[section], section
     strip = [{k: v for k, v in e.items() if k != "evidence_sha256"} for e in on_postgres["examples"]]
     assert strip == [{k: v for k, v in e.items() if k != "evidence_sha256"} for e in context["examples"]]
+
+
+def test_empty_database_renders_and_says_so(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    db.upgrade()
+    context = build_context(db, MONTH, "en")
+    db.dispose()
+    assert context["key_points"]["total"] == 0 and context["key_points"]["previous"] is None
+    tree = lxml.html.fromstring(render_html(context))
+    assert "No crawl was recorded this month." in tree.text_content()
+    assert len(tree.xpath("//figure//*[local-name()='svg']")) == 2
