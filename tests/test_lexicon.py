@@ -115,3 +115,22 @@ def test_edited_lexicon_changes_matching(lexicon_copy: Path, tmp_path: Path) -> 
              "  - {term: 穿山甲, kind: name}\n  - {term: 麒麟竭, kind: product}\n")
     edited = Matcher(Lexicon.load(lexicon_copy), cache_dir=tmp_path / "cache")
     assert edited.match(listing).species == ["pangolin"]
+
+
+def test_matcher_caches_in_the_given_folder_not_shared_tmp(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    matcher = Matcher(Lexicon.load(), cache_dir=cache)
+    names = sorted(p.name for p in cache.iterdir())
+    assert any(n.startswith("jieba-") and n.endswith(".cache") for n in names), names
+    assert any(n.startswith("patterns-") for n in names), names
+    assert matcher.tokens("象牙塔") == ["象牙塔"]
+    again = Matcher(Lexicon.load(), cache_dir=cache)  # from the cache
+    assert again.match({"title": "象 牙 手镯"}).species == ["ivory"]
+
+
+def test_damaged_pattern_cache_is_rebuilt(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    Matcher(Lexicon.load(), cache_dir=cache)
+    for path in cache.glob("patterns-*"):
+        path.write_bytes(b"not a pickle")
+    assert Matcher(Lexicon.load(), cache_dir=cache).match({"title": "犀角杯"}).species == ["rhino_horn"]
