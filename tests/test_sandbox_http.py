@@ -358,7 +358,6 @@ def test_endless_pagination_and_duplicates(server: SandboxServer, client: Client
 
 def test_stale_index_lists_ads_already_gone(server: SandboxServer, client: Client) -> None:
     for site in ("linlitie", "huishouwa"):
-        spec = server.world.site(site)
         gone = [r for r in server.world.truth(MONTH) if r["site"] == site and r["state"] == "removed"]
         assert gone and all(r["in_search"] for r in gone)
         listed = server.world.search(site, "", MONTH)

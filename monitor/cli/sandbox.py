@@ -4,22 +4,26 @@ from __future__ import annotations
 
 import json
 import time
+from typing import TYPE_CHECKING
 
 import click
 
 from monitor.cli import State, pass_state
 from monitor.exceptions import InputFileError
 
+if TYPE_CHECKING:
+    from monitor.sandbox import Sandbox
+
 DEFAULT_SEED = 20120101
 
 
-def _world(seed: int):  # type: ignore[no-untyped-def]
+def _world(seed: int) -> Sandbox:
     from monitor.sandbox import Sandbox
 
     return Sandbox(seed=seed)
 
 
-def _check_month(world, month: str | None) -> None:  # type: ignore[no-untyped-def]
+def _check_month(world: Sandbox, month: str | None) -> None:
     if month is not None and month not in world.months:
         raise click.BadParameter(f"{month!r} is not a simulated month ({world.months[0]}..{world.months[-1]})",
                                  param_hint="--month")

@@ -7,7 +7,6 @@ the server only calls ``handle(month, path, query)``.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from html import escape
@@ -169,5 +168,3 @@ class SiteApp:
         return (f'<form class="search" action="{action}" method="get"><input type="text" name="{name}">'
                 f'<button type="submit">{button}</button></form>')
 
-
-SLUG_RE = re.compile(r"[^0-9A-Za-z\u4e00-\u9fff]+")

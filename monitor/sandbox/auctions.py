@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 from urllib.parse import unquote
 
 from monitor.sandbox.apps import Response, SiteApp, h
@@ -16,7 +17,7 @@ SEARCH = [("/lutian/find", "q", "p"), ("/paimaitw/search.php", "kw", "page"), ("
 KALUO_SEARCH_RE = re.compile(r"^/kaluohk/search/([^/]*)/?$")
 
 
-def auction_date(item: Listing, variant: int, today) -> str:  # type: ignore[no-untyped-def]
+def auction_date(item: Listing, variant: int, today: date) -> str:
     d, t = item.posted, item.posted_time
     if variant == 0:
         return f"{d:%Y/%m/%d}"

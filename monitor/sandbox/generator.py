@@ -10,6 +10,7 @@ import random
 from itertools import accumulate
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 from monitor.sandbox import phrases as P
 from monitor.sandbox.sites import CNY_PER, SandboxSite
@@ -42,7 +43,7 @@ class Seller:
 
 
 @lru_cache(maxsize=4)
-def _converter(config: str):  # type: ignore[no-untyped-def]
+def _converter(config: str) -> Any:
     import opencc
 
     return opencc.OpenCC(config)
