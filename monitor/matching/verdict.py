@@ -73,6 +73,19 @@ def _inside_exclusion(hit: Hit, fe: FieldEvidence) -> bool:
                for _, start, end in fe.exclusions)
 
 
+def _in_work_title(hit: Hit, fe: FieldEvidence) -> bool:
+    """Inside 《...》: the name of a book, film or artwork (《走出象牙塔》, 《中国象牙雕刻》)."""
+    text = fe.norm.text
+    opened = max(text.rfind("《", 0, hit.start), text.rfind("〈", 0, hit.start))
+    if opened < 0:
+        return False
+    closed = max(text.rfind("》", opened, hit.start), text.rfind("〉", opened, hit.start))
+    if closed >= 0:
+        return False
+    end = min((i for i in (text.find("》", hit.end), text.find("〉", hit.end)) if i >= 0), default=-1)
+    return end >= 0 and end - opened <= 30
+
+
 def _spans(fe: FieldEvidence, kind: str) -> list[tuple[Any, int, int]]:
     if fe.by_kind is None:
         fe.by_kind = {}
@@ -258,7 +271,9 @@ def decide(
         else:
             evidence_by_species.setdefault(sp, []).append(hit)
             near = _near_innocent(hit, fe, window)
-            if sp in vetoed and not giveaway:
+            if _in_work_title(hit, fe) and not giveaway:
+                hit.reason = "inside the title of a book or work (《...》)"
+            elif sp in vetoed and not giveaway:
                 hit.reason = "listing is about something else (veto word)"
             elif near and not giveaway:
                 hit.reason = "next to a depiction or imitation word"
