@@ -49,7 +49,7 @@ def hash01(*parts: object) -> float:
     return int.from_bytes(digest, "big") / 2**64
 
 
-@dataclass
+@dataclass(slots=True)
 class Listing:
     site: str
     external_id: str
