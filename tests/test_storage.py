@@ -262,3 +262,17 @@ def test_aware_times_keep_their_wall_clock_and_month(db: Database) -> None:
         from monitor.storage.models import CrawlRun
 
         assert s.scalar(select(CrawlRun.month)) == "2025-06"
+
+
+def test_overlong_values_are_stored_safely(db: Database) -> None:
+    long_id = "x" * 500
+    run = db.start_run("monthly", at("2025-06"), "2025-06")
+    with CrawlRecorder(db, run_id=run, site="huaxia", observed_at=at("2025-06")) as rec:
+        rec.add(item(long_id), matches=[{**ivory(), "species": "s" * 80, "kind": "k" * 80, "trick": "t" * 80}],
+                lexicon_version="v" * 100, flagged=True, species=["s" * 80])
+    ((stored, _),) = db.listings_to_revisit("huaxia")
+    assert len(stored) <= 200 and stored.startswith("x" * 150)
+    run = db.start_run("site", at("2025-07"), "2025-07")
+    with CrawlRecorder(db, run_id=run, site="huaxia", observed_at=at("2025-07")) as rec:
+        rec.mark_removed(long_id, "http_404")
+    assert db.listings_to_revisit("huaxia") == []

@@ -182,15 +182,15 @@ class BatchWriter:
             lid = listing_ids[eid]
             for m in add.matches or []:
                 match_rows.append({
-                    "listing_id": lid, "species": str(m.get("species", "")), "term": str(m.get("term", ""))[:100],
-                    "kind": str(m.get("kind", "") or ""), "field": str(m.get("field", "") or ""),
+                    "listing_id": lid, "species": str(m.get("species", ""))[:30], "term": str(m.get("term", ""))[:100],
+                    "kind": str(m.get("kind", "") or "")[:30], "field": str(m.get("field", "") or "")[:30],
                     "start_offset": int(m.get("start", 0) or 0), "end_offset": int(m.get("end", 0) or 0),
-                    "text": str(m.get("text", "") or "")[:200], "trick": str(m.get("trick", "") or ""),
-                    "score": float(m.get("score", add.score) or 0.0), "lexicon_version": add.lexicon_version,
+                    "text": str(m.get("text", "") or "")[:200], "trick": str(m.get("trick", "") or "")[:30],
+                    "score": float(m.get("score", add.score) or 0.0), "lexicon_version": add.lexicon_version[:64],
                 })
             if add.flagged:
                 first_month = self.month
-                for species in sorted(set(add.species)):
+                for species in sorted({str(name)[:30] for name in add.species}):
                     species_rows.append({"listing_id": lid, "species": species, "site_id": self.site_id,
                                          "first_seen_month": first_month})
         if match_rows:

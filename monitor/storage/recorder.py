@@ -9,6 +9,7 @@ process goes stale and can be taken over.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import socket
@@ -32,10 +33,19 @@ log = logging.getLogger(__name__)
 LOCK_STALE_AFTER = timedelta(minutes=10)
 HEARTBEAT_EVERY = timedelta(seconds=60)
 RETRIES = 4
+MAX_EXTERNAL_ID = 200
 
 
 def _now() -> datetime:
     return datetime.now()
+
+
+def storable_id(external_id: str) -> str:
+    """The external id as stored: ids longer than the column keep a prefix and a digest."""
+    external_id = str(external_id)
+    if len(external_id) <= MAX_EXTERNAL_ID:
+        return external_id
+    return external_id[:150] + "#" + hashlib.sha256(external_id.encode()).hexdigest()[:32]
 
 
 def ensure_site(db: Database, name: str) -> int:
@@ -174,14 +184,16 @@ class CrawlRecorder:
         if item.status == "removed":
             self.mark_removed(item.external_id, item.removal_kind or "removed")
             return
-        self._batch.removals.pop(item.external_id, None)
-        self._batch.adds[item.external_id] = PendingListing(item, matches, lexicon_version, bool(flagged),
-                                                  list(species or []), float(score or 0.0), evidence)
+        external_id = storable_id(item.external_id)
+        self._batch.removals.pop(external_id, None)
+        self._batch.adds[external_id] = PendingListing(item, matches, (lexicon_version or "")[:64], bool(flagged),
+                                                       list(species or []), float(score or 0.0), evidence)
         self._maybe_flush()
 
     def mark_removed(self, external_id: str, kind: str) -> None:
         """A revisit found the listing gone (at ``observed_at``); ``kind`` says how."""
         self._check_open()
+        external_id = storable_id(external_id)
         self._batch.adds.pop(external_id, None)
         self._batch.removals[external_id] = kind or "removed"
         self._maybe_flush()
