@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from monitor.cli import main
-from monitor.sandbox import SITES, Sandbox
+from monitor.sandbox import SITES, Sandbox, SandboxServer
 from monitor.sandbox.server import APPS
 
 
@@ -43,6 +43,17 @@ def test_serve_starts_every_site_on_loopback_within_five_seconds() -> None:
             assert b"/" in response.read()
             assert response.status == 200, spec.name
         assert time.monotonic() - began < 5.0
+        # Another process (another string-hash seed) serves byte-identical pages for the same seed.
+        paths = ["/huaxiacang/search.php?keyword=&page=2", "/lutian/find?q=&p=1", "/xianzhi/api/search?q="]
+        remote = []
+        for path in paths:
+            conn.request("GET", path)
+            remote.append(conn.getresponse().read())
+        with SandboxServer(Sandbox(seed=11), month="2025-03") as local:
+            here = http.client.HTTPConnection("127.0.0.1", local.port, timeout=10)
+            for path, body in zip(paths, remote):
+                here.request("GET", path)
+                assert here.getresponse().read() == body, path
     finally:
         process.terminate()
         process.wait(5)
