@@ -7,6 +7,7 @@ content hash, so later processes only unpickle it (Matcher construction stays we
 from __future__ import annotations
 
 import hashlib
+import os
 import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -135,10 +136,21 @@ def load_patterns(
     patterns = compile_patterns(lexicon, normalise, is_common_word)
     if path is not None:
         try:
-            tmp = path.with_suffix(".tmp")
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
             with tmp.open("wb") as f:
                 pickle.dump(patterns, f, protocol=pickle.HIGHEST_PROTOCOL)
             tmp.replace(path)
+            _prune(cache_dir, keep=path)
         except OSError:
             pass
     return patterns
+
+
+def _prune(folder: Path, keep: Path, versions: int = 6) -> None:
+    """Drop compiled caches of all but the most recent lexicon versions."""
+    old = sorted(folder.glob("patterns-*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)[versions:]
+    for path in old:
+        if path != keep:
+            version = path.name.split("-")[1]
+            for stale in [path, *folder.glob(f"jieba-*{version}*")]:
+                stale.unlink(missing_ok=True)

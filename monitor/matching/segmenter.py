@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import tempfile
 from pathlib import Path
 from typing import Any, Iterable
@@ -60,7 +61,7 @@ def _trimmed_dictionary(folder: Path, version: str, pairs: set[str]) -> Path:
     for start in sorted(starts):
         stop = text.find("\n", start)
         kept.append(text[start:] if stop < 0 else text[start:stop + 1])
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text("".join(kept), encoding="utf-8")
     tmp.replace(path)
     return path
