@@ -283,9 +283,15 @@ class CrawlRecorder:
         if self._closed:
             raise StorageError(f"recorder for site {self.site!r} is already finished")
 
+    def heartbeat(self) -> None:
+        """Keep the site's lock fresh; adds and flushes do this, call it during long quiet spells
+        (a lock without a heartbeat for LOCK_STALE_AFTER can be taken over)."""
+        self._check_open()
+        with self.db.engine.begin() as conn:
+            self._heartbeat(conn)
+
     def _maybe_flush(self) -> None:
         if len(self._batch) >= self.batch_size:
             self.flush()
         elif _now() - self._last_heartbeat > HEARTBEAT_EVERY:
-            with self.db.engine.begin() as conn:
-                self._heartbeat(conn)
+            self.heartbeat()
