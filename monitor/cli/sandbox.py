@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from typing import TYPE_CHECKING
 
@@ -55,6 +56,7 @@ def serve_command(state: State, port: int, month: str | None, seed: int) -> None
                    f"(seed {seed}, ready in {time.monotonic() - started:.1f} s). Ctrl-C stops it.")
         click.echo(f"Admin: {server.url}/__admin__/state  robots: {server.url}/robots.txt")
     click.echo(server.url, err=state.quiet)
+    threading.Thread(target=world.warm, name="sandbox-warm", daemon=True).start()
     try:
         server.serve_forever()
     except KeyboardInterrupt:
