@@ -27,6 +27,8 @@ NON_TEXT_FIELDS = frozenset({"id", "url", "site", "external_id", "price", "price
 
 @dataclass(frozen=True)
 class Match:
+    """One piece of evidence: ``start``/``end`` index the ORIGINAL text of ``field``."""
+
     term: str
     species: str
     kind: str
@@ -42,6 +44,9 @@ class Match:
 
 @dataclass
 class MatchResult:
+    """The verdict on one listing; ``rejected`` (hits that did not count, with the reason) is for
+    explaining results (`wtm keywords test`) and is left out of ``to_dict``."""
+
     flagged: bool
     species: list[str]
     score: float

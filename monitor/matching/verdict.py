@@ -213,6 +213,7 @@ def decide(
     shared_terms: set[str] | frozenset[str] = frozenset(),
     absorbed: Callable[[str, int, int], bool] = lambda s, a, b: False,
 ) -> "MatchResult":
+    """Apply the rules in this module's docstring to one listing's evidence."""
     from monitor.matching.matcher import Match, MatchResult
 
     giveaway = _has(ev, "giveaway")
@@ -317,7 +318,7 @@ def decide(
         return Match(hit.term.term, hit.term.species, hit.term.kind, hit.field, o_start, o_end, raw, hit.trick)
 
     species = [sp for sp in _ORDER if sp in accepted]
-    matches = [to_match(h) for sp in species for h in accepted[sp]] + cover_matches
+    matches = [to_match(h) for sp in species for h in accepted[sp]] + [m for m in cover_matches if m.species in accepted]
     matches.sort(key=lambda m: (m.field != ev.title_field, m.field, m.start))
     if species:
         top = max(scores.values())
