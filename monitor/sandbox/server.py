@@ -7,6 +7,7 @@ often a URL was asked for (429, first-hit 500/503, slow answers) sit in front of
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections import deque
@@ -25,6 +26,8 @@ from monitor.sandbox.forums import ForumApp
 from monitor.sandbox.sites import (FAULT_SHARE, RATE_LIMIT_PER_S, RETRY_AFTER_S, ROBOTS_DISALLOW,
                                    SLOW_SECONDS)
 from monitor.sandbox.world import Sandbox, hash01
+
+log = logging.getLogger("monitor.sandbox")
 
 HOST = "127.0.0.1"  # the sandbox never listens anywhere else
 APPS = {"classifieds": ClassifiedsApp, "collectibles": CollectiblesApp, "c2c": C2CApp,
@@ -220,7 +223,11 @@ def _handler_for(server: SandboxServer) -> type[BaseHTTPRequestHandler]:
         def _serve(self, method: str) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
-            response = server.respond(method, self.path, body)
+            try:
+                response = server.respond(method, self.path, body)
+            except Exception:  # a sandbox bug must look like a broken site, not a dead server
+                log.exception("sandbox: %s %s failed", method, self.path)
+                response = Response(500, b"sandbox error", "text/plain; charset=utf-8")
             server.requests += 1
             self.send_response(response.status)
             self.send_header("Content-Type", response.content_type)
