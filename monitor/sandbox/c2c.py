@@ -94,13 +94,15 @@ class C2CApp(SiteApp):
         size, v = self.spec.page_size, self.spec.variant
         if v == 2:
             start = ids.index(cursor) + 1 if cursor in ids else 0
-        elif v == 0:
-            start = int(cursor[2:], 16) if cursor.startswith("c_") and len(cursor) > 2 else 0
         else:
             try:
-                start = json.loads(base64.urlsafe_b64decode(cursor.encode()))["o"] if cursor else 0
-            except ValueError:
+                if v == 0:
+                    start = int(cursor[2:], 16) if cursor else 0
+                else:
+                    start = int(json.loads(base64.urlsafe_b64decode(cursor.encode()))["o"]) if cursor else 0
+            except (ValueError, KeyError, TypeError):
                 return self.json({"error": "bad cursor"}, 400)
+            start = max(0, start)
         chosen = ids[start:start + size]
         items = [self.card(self.world.listing(self.spec.name, i, month), month) for i in chosen]
         more = start + size < len(ids)
