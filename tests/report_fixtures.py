@@ -92,3 +92,21 @@ def make_database(folder: Path) -> Database:
     db.upgrade()
     fill(db)
     return db
+
+
+def assert_page_is_inert(tree) -> None:
+    """No script, image, frame or event handler anywhere, and only http(s) or in-page links.
+
+    ``tree`` is the page parsed by lxml.html. Only the charts' own SVGs may carry SVG markup.
+    """
+    assert tree.xpath("//script") == []
+    assert tree.xpath("//img") == [] and tree.xpath("//iframe") == [] and tree.xpath("//object") == []
+    assert tree.xpath("//main//b") == [] and tree.xpath("//main//a[not(@class='url')]") == []
+    for svg in tree.xpath("//*[local-name()='svg']"):
+        assert svg.getparent().tag == "figure"
+    for element in tree.iter():
+        for name, value in element.attrib.items():
+            assert not name.lower().startswith("on"), (element.tag, name, value)
+            assert "javascript:" not in value.lower(), (element.tag, name, value)
+    for anchor in tree.xpath("//a[@href]"):
+        assert anchor.get("href").startswith(("#", "http://", "https://")), anchor.get("href")
