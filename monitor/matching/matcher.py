@@ -80,7 +80,11 @@ class Matcher:
         anchors = {t.term[0] for t in lexicon.terms()} | {c for g in shared.homophone_classes for c in g}
         self._terms = ahocorasick.Automaton()
         self._reversed = ahocorasick.Automaton()
+        spelled = dict(patterns.terms)
         for key, entries in patterns.terms.items():
+            if " " in key:  # the pre-filter form drops spaces: rhino horn -> rhinohorn
+                spelled.setdefault(key.replace(" ", ""), entries)
+        for key, entries in spelled.items():
             if key[0] in anchors or key[0].isascii() or all(kind != "term" for kind, _ in entries):
                 self._terms.add_word(key, (key, tuple(entries)))
             else:
@@ -204,11 +208,10 @@ class Matcher:
         elif hit.spelling_trick == "homophone":
             tricks.append("homophone")
         translated = raw.translate(self.normaliser._table)
-        if len(translated) != len(raw) or SEPARATOR_CHARS.search(translated):
+        if len(raw) != hit.end - hit.start:
             tricks.append("separator")
-        stripped = SEPARATOR_CHARS.sub("", translated)
-        if self.normaliser.simplify(stripped) != stripped or (
-            hit.spelling_trick == "" and stripped != norm.text[hit.start:hit.end]
-        ):
+        span = norm.text[hit.start:hit.end]
+        stripped = translated if len(translated) == len(span) else SEPARATOR_CHARS.sub("", translated)
+        if self.normaliser.simplify(stripped) != stripped or (hit.spelling_trick == "" and stripped != span):
             tricks.append("traditional")
         return "+".join(dict.fromkeys(tricks)) or "plain"

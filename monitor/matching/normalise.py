@@ -90,6 +90,14 @@ def translate_table() -> dict[int, str | None]:
         out = unicodedata.normalize("NFKC", chr(cp))
         if out != chr(cp):
             table[cp] = out
+    # pinyin written with tone marks (xiàng牙, hǔ骨): keep the bare letter
+    for cp in range(0xC0, 0x250):
+        ch = chr(cp)
+        base = unicodedata.normalize("NFD", ch)[0].lower()
+        if base.isascii() and base.isalpha() and base != ch:
+            table[cp] = base
+    for ch in "üǖǘǚǜÜǕǗǙǛ":
+        table[ord(ch)] = "v"
     for ch in INVISIBLE:
         table[ord(ch)] = None
     return table

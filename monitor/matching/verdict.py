@@ -249,7 +249,12 @@ def decide(
     # drop hits contained in a longer hit, then classify the rest
     live: list[tuple[FieldEvidence, Hit]] = []
     for fe in ev.fields:
-        for hit in fe.hits:
+        seen: set[tuple[int, int, str]] = set()
+        for hit in sorted(fe.hits, key=lambda h: h.spelling_trick == "homophone"):
+            key = (hit.start, hit.end, hit.term.species)
+            if key in seen:
+                continue  # one spelling per span and species (dai mao is 玳瑁 and 带帽)
+            seen.add(key)
             if any(o is not hit and o.start <= hit.start and hit.end <= o.end and (o.end - o.start) > (hit.end - hit.start)
                    for o in fe.hits):
                 continue
