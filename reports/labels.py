@@ -33,6 +33,12 @@ SPECIES_NAMES: dict[str, dict[str, str]] = {
     },
 }
 
+# The lexicon's term kinds (monitor.matching TERM_KINDS).
+KIND_NAMES: dict[str, dict[str, str]] = {
+    "zh": {"name": "物种名", "product": "制品名", "code_word": "暗语"},
+    "en": {"name": "species name", "product": "product", "code_word": "code word"},
+}
+
 WORDS: dict[str, dict[str, str]] = {
     "zh": {
         "title": "网络野生动物非法贸易监测月报",
@@ -248,6 +254,11 @@ def words(lang: str) -> Mapping[str, str]:
     if lang not in WORDS:
         raise ValueError(f"unknown report language {lang!r}; expected one of {', '.join(LANGUAGES)}")
     return WORDS[lang]
+
+
+def kind_name(kind: str, lang: str) -> str:
+    """The term kind's display name; unknown kinds are shown as they are."""
+    return KIND_NAMES.get(lang, {}).get(kind, kind)
 
 
 def species_name(species: str, lang: str) -> str:

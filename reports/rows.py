@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Iterable, Mapping
 
-from .labels import species_name
+from .labels import kind_name, species_name
 
 PHONE_KINDS = ("phone", "landline")
 HIGHLIGHTED_FIELDS = ("title", "description")
@@ -70,7 +70,8 @@ def health_row(row: Mapping[str, Any]) -> dict[str, Any]:
 def term_row(row: Mapping[str, Any], lang: str) -> dict[str, Any]:
     hits, previous = row["hits"], row["hits_last_month"]
     return {"term": row["term"], "species": row["species"], "species_name": species_name(row["species"], lang),
-            "kind": row["kind"], "hits": hits, "previous": previous, "change": hits - previous}
+            "kind": row["kind"], "kind_name": kind_name(row["kind"], lang),
+            "hits": hits, "previous": previous, "change": hits - previous}
 
 
 def contact_text(contact: Mapping[str, str]) -> str:
