@@ -165,6 +165,8 @@ def illegal_text(rng: random.Random, species: str, trick: str) -> tuple[str, str
     desc = rng.choice(P.ILLEGAL_DESC).format(form=form, product=product, detail=rng.choice(P.ILLEGAL_DETAIL))
     if trick in P.ILLEGAL_NOTES:
         desc += rng.choice(P.ILLEGAL_NOTES[trick]) + "。"
+    elif trick == "legal_cover":
+        desc += rng.choice(P.COVER_GIVEAWAYS[species]) + "。"
     return title, desc, trick, low, high
 
 

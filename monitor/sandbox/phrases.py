@@ -117,8 +117,12 @@ ILLEGAL_DETAIL = [
 ]
 ILLEGAL_NOTES = {
     "code_word": ["懂行的都知道是什么料", "行内叫法，懂的私聊"],
-    "legal_cover": ["说是猛犸其实是非洲料，纹路一看就懂", "不是猛犸纹，懂的来", "带证书的老库存，实际是非洲老料",
-                    "名义水牛角，实为犀料，懂的来"],
+}
+# What gives a "legal" substitute away as the real thing, per species.
+COVER_GIVEAWAYS = {
+    "ivory": ["说是猛犸其实是非洲料，纹路一看就懂", "不是猛犸纹，懂的来", "带证书的老库存，实际是非洲老料",
+              "有施氏纹，懂的都懂"],
+    "rhino_horn": ["名义水牛角，实为犀料，懂的来", "不是普通牛角，有鱼子纹，懂的私聊"],
 }
 
 # Innocent listings that contain a species word or code word.
