@@ -41,8 +41,6 @@ def build_context(source: Any, month: str, lang: str = "zh", *, now: datetime | 
 def _build(s: Any, month: str, lang: str, labels: Mapping[str, str], now: datetime | None) -> dict[str, Any]:
     from monitor.storage import stats
 
-    from . import queries
-
     previous_month = shift_month(month, -1)
     year_ago_month = shift_month(month, -12)
     data_months = sorted(stats.months_with_data(s))
@@ -100,13 +98,11 @@ def _build(s: Any, month: str, lang: str, labels: Mapping[str, str], now: dateti
     takedown_focus = with_requests[0] if with_requests else takedown_history[-1]
     removals = [rows.removal_row(row) for row in stats.removals(s, month)]
     health = [rows.health_row(row) for row in stats.crawl_health(s, month)]
-    not_crawled = queries.sites_not_crawled(s, month)
+    not_crawled = stats.sites_not_crawled(s, month)
     terms = [rows.term_row(row, lang) for row in stats.term_hits(s, month)]
     dealers = [rows.dealer_row(row, lang) for row in stats.top_dealers(s, month, limit=DEALER_LIMIT)]
-    example_ads = stats.example_ads(s, month, limit=EXAMPLE_LIMIT)
-    contacts = queries.listing_contacts(s, [row["id"] for row in example_ads])
-    examples = [rows.example_row(row, contacts[row["id"]], lang) for row in example_ads]
-    monthly_totals = queries.monthly_totals(s)
+    examples = [rows.example_row(row, lang) for row in stats.example_ads(s, month, limit=EXAMPLE_LIMIT)]
+    monthly_totals = stats.monthly_totals(s)
 
     return {
         "meta": {

@@ -98,9 +98,9 @@ def spans(matches: Iterable[Mapping[str, Any]], field: str) -> list[list[int]]:
     return sorted([int(m["start"]), int(m["end"])] for m in matches if m.get("field") == field)
 
 
-def example_row(row: Mapping[str, Any], contacts: list[Mapping[str, str]], lang: str) -> dict[str, Any]:
+def example_row(row: Mapping[str, Any], lang: str) -> dict[str, Any]:
     """A flagged ad in the published column layout, with what is needed to highlight its terms."""
-    matches = row["matches"]
+    matches, contacts = row["matches"], row["contacts"]
     return {
         "site": row["site"],
         "external_id": row["external_id"],
