@@ -201,3 +201,10 @@ def test_result_serialises(matcher: Matcher) -> None:
     data = matcher.match({"title": "象牙手镯", "description": "老料"}).to_dict()
     assert data["flagged"] is True and data["species"] == ["ivory"]
     assert set(data["matches"][0]) == {"term", "species", "kind", "field", "start", "end", "text", "trick"}
+
+
+def test_cover_word_reported_when_it_is_the_only_evidence(matcher: Matcher) -> None:
+    result = matcher.match({"title": "猛犸牙平安扣", "description": "颜色纯白，不带皮不带沁，新料"})
+    assert result.species == ["ivory"]
+    assert [(m.text, m.kind, m.trick) for m in result.matches] == [("猛犸牙", "code_word", "legal_cover")]
+    assert all(m.kind in ("name", "product", "code_word") for m in result.matches)

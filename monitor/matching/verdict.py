@@ -338,10 +338,11 @@ def _cover_matches(ev: ListingEvidence, species: str) -> list[Any]:
 
     out = []
     for fe in ev.fields:
+        spans = [(start, end) for sp, start, end in fe.covers if sp == species]
         for sp, start, end in fe.covers:
-            if sp == species:
+            if sp == species and not any(a <= start and end <= b and b - a > end - start for a, b in spans):
                 o_start, o_end = fe.norm.span(start, end)
-                out.append(Match(fe.norm.text[start:end], sp, "cover", fe.name, o_start, o_end,
+                out.append(Match(fe.norm.text[start:end], sp, "code_word", fe.name, o_start, o_end,
                                  fe.norm.original[o_start:o_end], "legal_cover"))
     return out
 
