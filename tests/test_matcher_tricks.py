@@ -153,18 +153,20 @@ def test_innocent_listing_is_not_flagged(matcher: Matcher, title: str, descripti
     ("希角手镯 竹丝纹", "homophone"),
     ("鶴頂紅掛件", "traditional"),
     ("白塑料手串 网格纹", "code_word"),
+    ("白塑膠手串 網格紋", "traditional"),
+    ("帶帽手鐲 透光", "homophone"),
     ("象牙手镯", "plain"),
 ])
 def test_match_names_the_trick_it_undid(matcher: Matcher, title: str, expected: str) -> None:
     result = matcher.match({"title": title})
     assert result.flagged
-    assert expected in result.matches[0].trick.split("+")
+    assert result.matches[0].trick == expected
 
 
 def test_legal_cover_match_is_marked(matcher: Matcher) -> None:
     result = matcher.match({"title": "猛犸牙平安扣", "description": "纯白无皮，新料，过审用"})
     assert result.species == ["ivory"]
-    assert all("legal_cover" in m.trick for m in result.matches)
+    assert all(m.trick == "legal_cover" for m in result.matches)
 
 
 def test_weak_evidence_needs_product_context(matcher: Matcher) -> None:

@@ -62,6 +62,18 @@ class MatchResult:
         }
 
 
+TRICK_PRIORITY = ("legal_cover", "homophone", "pinyin_mix", "separator", "traditional", "code_word")
+
+
+def primary_trick(tricks: list[str]) -> str:
+    """The one trick a match reports: the most telling disguise that was undone (a code word
+    written in Traditional script reports ``traditional``; its kind already says code word)."""
+    for trick in TRICK_PRIORITY:
+        if trick in tricks:
+            return trick
+    return "plain"
+
+
 class Matcher:
     """Build once per process (jieba dictionary, pattern automata); then call ``match``."""
 
@@ -168,7 +180,7 @@ class Matcher:
         for hit in field_ev.hits:
             o_start, o_end = norm.span(hit.start, hit.end)
             hit.original = (o_start, o_end, text[o_start:o_end])
-            hit.trick = self._trick(hit, norm, text)
+            hit.trick = self._trick(hit, norm)
 
     def _spellings(self, s: str) -> list[tuple[int, int, tuple[tuple[str, Any], ...]]]:
         """(last index, start, entries) of every spelling found in ``s``, either direction."""
@@ -198,7 +210,7 @@ class Matcher:
                 break
         return False
 
-    def _trick(self, hit: Hit, norm: Normalised, original: str) -> str:
+    def _trick(self, hit: Hit, norm: Normalised) -> str:
         raw = hit.original[2]
         tricks: list[str] = []
         if hit.term.kind == "code_word":
@@ -214,4 +226,4 @@ class Matcher:
         stripped = translated if len(translated) == len(span) else SEPARATOR_CHARS.sub("", translated)
         if self.normaliser.simplify(stripped) != stripped or (hit.spelling_trick == "" and stripped != span):
             tricks.append("traditional")
-        return "+".join(dict.fromkeys(tricks)) or "plain"
+        return primary_trick(tricks)

@@ -307,7 +307,7 @@ def decide(
         if sp in specific_cover or evidence_by_species.get(sp):
             hits = evidence_by_species.get(sp, [])
             for hit in hits:
-                hit.trick = "+".join(dict.fromkeys((hit.trick.replace("plain", "") + "+legal_cover").strip("+").split("+")))
+                hit.trick = "legal_cover"
                 if hit in rejected:
                     rejected.remove(hit)
             accepted[sp] = hits
