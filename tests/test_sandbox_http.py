@@ -283,8 +283,10 @@ def test_removed_listings_answer_the_sites_way(server: SandboxServer, client: Cl
 # -- faults ---------------------------------------------------------------------------------
 
 def test_rate_limit_answers_429_with_retry_after(server: SandboxServer, client: Client) -> None:
-    statuses = [client.raw("/cangpinhui/").status for _ in range(60)]
-    assert 429 in statuses and statuses[0] == 200
+    statuses = []
+    while 429 not in statuses and len(statuses) < 2000:  # a burst well above 40 requests a second
+        statuses.append(client.raw("/cangpinhui/").status)
+    assert 429 in statuses and statuses[0] == 200 and len(statuses) > 40
     limited = client.raw("/cangpinhui/")
     assert limited.status == 429 and limited.getheader("Retry-After") == "1"
     time.sleep(1.05)
@@ -313,9 +315,12 @@ def test_slow_endpoint(server: SandboxServer, client: Client) -> None:
     began = time.monotonic()
     client.get(slow)
     assert time.monotonic() - began >= 0.75
-    began = time.monotonic()
-    client.get(fast)
-    assert time.monotonic() - began < 0.5
+    quickest = 9.0
+    for _ in range(3):  # the quickest of three, so a busy machine does not fake a slow page
+        began = time.monotonic()
+        client.get(fast)
+        quickest = min(quickest, time.monotonic() - began)
+    assert quickest < 0.5
 
 
 def test_truncated_pages_keep_their_fields(server: SandboxServer, client: Client) -> None:
