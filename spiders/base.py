@@ -27,6 +27,10 @@ ITEM_FIELDS = {
     "title": "title", "description": "description", "price": "price_text", "location": "location",
     "seller": "seller", "contact": "contact_text", "posted": "posted_text",
 }
+# Listing pages handle their own redirects: a removed listing's redirect to the home page must
+# be seen as such, not followed (and then dropped as a duplicate of the home page).
+REDIRECTS = (301, 302, 303, 307, 308)
+LISTING_STATUSES = [404, 410, *REDIRECTS]
 COVERAGE_FIELDS = {"price": "price_text", "date": "posted_text", "contact": "contact_text", "location": "location"}
 
 
@@ -171,8 +175,14 @@ class SiteSpider(scrapy.Spider):
 
     def _looks_like_login_wall(self, response: Response) -> bool:
         """Sent to a login page (or refused): the listing is hidden, not gone."""
-        path = urlsplit(response.url).path.lower()
-        return response.status in (401, 403) or any(word in path for word in ("login", "signin", "passport"))
+        if response.status in REDIRECTS:
+            return self._looks_like_login_wall_url(self._redirect_target(response))
+        return response.status in (401, 403) or self._looks_like_login_wall_url(response.url)
+
+    @staticmethod
+    def _looks_like_login_wall_url(url: str) -> bool:
+        path = urlsplit(url).path.lower()
+        return any(word in path for word in ("login", "signin", "passport"))
 
     # -- result pages -------------------------------------------------------------------------
 
@@ -234,7 +244,7 @@ class SiteSpider(scrapy.Spider):
         self, url: str, keyword: str, external_id: str, canonical: str, partial: dict[str, str] | None = None
     ) -> scrapy.Request:
         meta = self._meta(keyword=keyword, external_id=external_id, listing_url=canonical,
-                          handle_httpstatus_list=[404, 410])
+                          handle_httpstatus_list=LISTING_STATUSES, dont_redirect=True)
         if partial:
             meta["partial"] = partial
         return scrapy.Request(url, callback=self.parse_listing, errback=self.on_error, meta=meta)
@@ -273,13 +283,17 @@ class SiteSpider(scrapy.Spider):
             return "http_404"
         if response.status == 410:
             return "http_410"
-        redirects = response.meta.get("redirect_urls")
-        if redirects and urlsplit(response.url).path in self._home_paths:
-            return "redirect_home"
+        if response.status in REDIRECTS:
+            target = self._redirect_target(response)
+            return "redirect_home" if target and urlsplit(target).path in self._home_paths else ""
         text = getattr(response, "text", "")
         if any(marker in text for marker in self.site.deleted_markers):
             return "deleted_page"
         return ""
+
+    def _redirect_target(self, response: Response) -> str:
+        location = response.headers.get(b"Location")
+        return urljoin(response.url, location.decode("latin-1")) if location else ""
 
     def revisit_request(self, external_id: str, url: str) -> scrapy.Request:
         target = self.site.fetch_url(external_id, self.sandbox_url) or url
@@ -288,10 +302,19 @@ class SiteSpider(scrapy.Spider):
         request.priority = -10
         return request
 
-    def parse_listing(self, response: Response) -> Iterator[ListingItem]:
+    def parse_listing(self, response: Response) -> Iterator[Any]:
         self.crawler.stats.inc_value("wtm/pages/listing")
         meta = response.meta
         original_url = (meta.get("redirect_urls") or [response.url])[0]
+        hops = meta.get("listing_hops", 0)
+        if response.status in REDIRECTS and not self.removal_kind(response):
+            target = self._redirect_target(response)
+            if target and hops < 5 and not self._looks_like_login_wall_url(target):
+                yield response.request.replace(
+                    url=target, meta={**meta, "listing_hops": hops + 1,
+                                      "redirect_urls": [*(meta.get("redirect_urls") or [response.url]), target]},
+                )
+                return
         canonical = meta.get("listing_url") or original_url
         external_id = meta.get("external_id") or meta.get("revisit") or self.id_from_url(original_url)
         keyword = meta.get("keyword", "")

@@ -74,6 +74,8 @@ def assess(
         problems.append(f"did not finish: {finish_reason}")
     if items == 0:
         problems.append("no listings found")
+    if stats.get("wtm/errors/storage"):
+        problems.append(f"{stats['wtm/errors/storage']} batch writes to the database failed (listings lost)")
     selected = set(selected_fields)
     if previous and previous.get("items"):
         before = int(previous["items"])

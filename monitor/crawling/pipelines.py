@@ -22,6 +22,7 @@ from scrapy.exceptions import DropItem
 from monitor.config import Config
 from monitor.crawling.health import GOOD_FINISH
 from monitor.crawling.parsers import clean_location, parse_date, parse_price
+from monitor.exceptions import MonitorError
 from monitor.items import ListingItem
 
 logger = logging.getLogger(__name__)
@@ -93,9 +94,15 @@ class ContactsPipeline:
         try:
             for contact in self.extract(text):
                 seen[(contact.kind, contact.value)] = None
-        except Exception:  # hostile text must not cost us the listing itself
-            logger.exception("contact extraction failed on %s", item.url)
+        except Exception:  # hostile text must not cost us the listing: salvage line by line
+            logger.warning("contact extraction failed on %s; reading it line by line", item.url, exc_info=True)
             self.crawler.stats.inc_value("wtm/errors/contact_extraction")
+            for line in text.splitlines():
+                try:
+                    for contact in self.extract(line):
+                        seen[(contact.kind, contact.value)] = None
+                except Exception:
+                    continue
         item.contacts = list(seen)
         return item
 
@@ -193,15 +200,21 @@ class StoragePipeline:
             return item
         verdict = getattr(item, "match", None) or {}
         flagged = bool(verdict.get("flagged"))
-        self.recorder.add(
-            item,
-            matches=verdict.get("matches") or [],
-            lexicon_version=verdict.get("lexicon_version", ""),
-            flagged=flagged,
-            species=verdict.get("species") or [],
-            score=float(verdict.get("score") or 0.0),
-            evidence=item.raw_body if flagged and item.raw_body else None,
-        )
+        try:
+            self.recorder.add(
+                item,
+                matches=verdict.get("matches") or [],
+                lexicon_version=verdict.get("lexicon_version", ""),
+                flagged=flagged,
+                species=verdict.get("species") or [],
+                score=float(verdict.get("score") or 0.0),
+                evidence=item.raw_body if flagged and item.raw_body else None,
+            )
+        except MonitorError:
+            raise
+        except Exception:  # a failed batch write: counted, and the site is reported unhealthy
+            logger.exception("storing a batch of %s listings failed", self.crawler.spider.name)
+            self.crawler.stats.inc_value("wtm/errors/storage")
         item.raw_body = b""
         return item
 
@@ -224,7 +237,13 @@ class StoragePipeline:
                 health.setdefault("problems", []).append(
                     f"{len(self.removed)} removals not applied because the crawl was unhealthy"
                 )
-        self.recorder.finish(health)
+        try:
+            self.recorder.finish(health)
+        except Exception as exc:
+            logger.exception("finishing the crawl record of %s failed", spider.name)
+            health["healthy"] = False
+            health.setdefault("problems", []).append(f"storing the last listings failed: {exc}")
+            self.crawler.stats.set_value("wtm/health", health)
         self.recorder = None
         if self.db is not None and hasattr(self.db, "dispose"):
             self.db.dispose()
