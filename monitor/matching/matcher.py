@@ -215,6 +215,8 @@ class Matcher:
         tricks: list[str] = []
         if hit.term.kind == "code_word":
             tricks.append(hit.term.trick or "code_word")
+        if hit.spelling_trick == "separator":
+            tricks.append("separator")
         if hit.spelling_trick in ("pinyin", "pinyin_mix"):
             tricks.append("pinyin_mix")
         elif hit.spelling_trick == "homophone":

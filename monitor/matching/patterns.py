@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from monitor.matching.lexicon import Lexicon, Term
 
-_FORMAT = 6
+_FORMAT = 7
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ def _code_hash() -> str:
 def compile_patterns(
     lexicon: Lexicon, normalise: Callable[[str], str], is_common_word: Callable[[str], bool]
 ) -> Patterns:
-    from monitor.matching.variants import homophone_variants, pinyin_variants
+    from monitor.matching.variants import homophone_variants, pinyin_variants, punctuation_variants
 
     shared = lexicon.shared
     out = Patterns()
@@ -69,6 +69,8 @@ def compile_patterns(
         if t.pinyin:
             for v in pinyin_variants(base, initials_alone=t.kind == "name" or len(base) >= 3):
                 add(out.terms, v.text, ("term", Spelling(t, v.trick, False, v.text[:1].isascii(), v.text[-1:].isascii())))
+        for v in punctuation_variants(base):
+            add(out.terms, v.text, ("term", Spelling(t, v.trick, False, False, False)))
         contains_name = t.kind != "name" and any(n in base for n in names.get(t.species, []))
         if t.homophones and not contains_name and len(base) >= shared.homophone_min_term_length:
             swaps = shared.homophone_max_swaps_short if len(base) == 2 else shared.homophone_max_swaps

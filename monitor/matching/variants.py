@@ -76,14 +76,25 @@ def pinyin_variants(term: str, initials_alone: bool = True) -> list[Variant]:
                 continue
             if not any(_is_cjk(c) for c in combo):
                 continue
-            # initials mixed into a 2-character word (x牙, 象y) are too ambiguous to use
-            if n == 2 and any(len(c) == 1 and c.isascii() for c in combo):
+            # an initial mixed into a 2-character word (x牙, 象y) only for the main names
+            if n == 2 and not initials_alone and any(len(c) == 1 and c.isascii() for c in combo):
                 continue
             out.setdefault("".join(combo), "pinyin_mix")
     else:
         for i in range(n):
             out.setdefault(term[:i] + full[i] + term[i + 1:], "pinyin_mix")
     return [Variant(text, trick) for text, trick in out.items()]
+
+
+PUNCTUATION_SPLITS = ("，", "、", ",")
+
+
+def punctuation_variants(term: str) -> list[Variant]:
+    """The term with sentence punctuation between every character (象，牙, 犀、角): the
+    normaliser keeps such punctuation, since stripping it everywhere would glue words together."""
+    if not 2 <= len(term) <= 4 or not all(_is_cjk(c) for c in term):
+        return []
+    return [Variant(mark.join(term), "separator") for mark in PUNCTUATION_SPLITS]
 
 
 def homophone_variants(
