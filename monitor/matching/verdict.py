@@ -203,6 +203,23 @@ def _has_unit(ev: ListingEvidence) -> bool:
     return False
 
 
+PRODUCT_CHAR_WINDOW = 3
+
+
+def _has_product_word(ev: ListingEvidence) -> bool:
+    """A product word of two or more characters anywhere (手镯, 原料, 下奶)."""
+    return any(end - start >= 2 for fe in ev.fields for _, start, end in _spans(fe, "product"))
+
+
+def _product_char_near(hit: Hit, fe: FieldEvidence) -> bool:
+    """A one-character product word (片, 粉, 珠, 杯) right by the hit (川山甲片, 二黑单颗隔珠);
+    anywhere else it is too often part of another word (纪录片, 照片, 奶粉)."""
+    return any(
+        end - start == 1 and hit.start - PRODUCT_CHAR_WINDOW <= start < hit.end + PRODUCT_CHAR_WINDOW
+        for _, start, end in _spans(fe, "product")
+    )
+
+
 def _has(ev: ListingEvidence, kind: str) -> bool:
     return any(k == kind for fe in ev.fields for k, *_ in fe.context)
 
@@ -217,7 +234,7 @@ def decide(
     from monitor.matching.matcher import Match, MatchResult
 
     giveaway = _has(ev, "giveaway")
-    product = _has(ev, "product") or _has_unit(ev)
+    product = _has_product_word(ev) or _has_unit(ev)
     innocent = bool(_listing_words(ev, "innocent"))
     species_context = _listing_words(ev, "context")
     vetoed = _listing_words(ev, "veto")
@@ -291,7 +308,8 @@ def decide(
                 accepted.setdefault(sp, []).append(hit)
                 scores[sp] = max(scores.get(sp, 0.0), STRONG_SCORE)
                 continue
-            elif (giveaway or product or sp in species_context) and not innocent and not _innocent_near(hit, fe, sp):
+            elif (giveaway or product or sp in species_context or _product_char_near(hit, fe)) \
+                    and not innocent and not _innocent_near(hit, fe, sp):
                 accepted.setdefault(sp, []).append(hit)
                 scores[sp] = max(scores.get(sp, 0.0), WEAK_SCORE + (0.1 if sp in species_context else 0.0))
                 continue
