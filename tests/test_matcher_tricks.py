@@ -214,3 +214,11 @@ def test_cover_word_reported_when_it_is_the_only_evidence(matcher: Matcher) -> N
     assert result.species == ["ivory"]
     assert [(m.text, m.kind, m.trick) for m in result.matches] == [("猛犸牙", "code_word", "legal_cover")]
     assert all(m.kind in ("name", "product", "code_word") for m in result.matches)
+
+
+def test_generic_cover_given_away_flags_the_species_its_context_names(matcher: Matcher) -> None:
+    result = matcher.match({"title": "树脂手镯", "description": "真名不方便写，人字纹清晰，火烧不臭"})
+    assert result.species == ["ivory"]
+    assert {m.trick for m in result.matches} == {"legal_cover"}
+    honest = matcher.match({"title": "树脂手镯", "description": "仿象牙，无纹路，很轻"})
+    assert not honest.flagged

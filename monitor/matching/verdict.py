@@ -173,6 +173,9 @@ def _resolve_species(accepted: dict[str, list[Hit]], shared_terms: set[str], wit
 
     if len(accepted) < 2:
         return
+    if any(accepted.values()):
+        for sp in [sp for sp, hits in accepted.items() if not hits]:
+            del accepted[sp]  # flagged only through a cover's giveaway and context words
     shared_only = {sp for sp in accepted if accepted[sp] and only(sp, lambda h: h.term.term in shared_terms)}
     if shared_only and len(shared_only) < len(accepted):
         for sp in shared_only:
@@ -318,11 +321,16 @@ def decide(
                     else "weak evidence in an innocent context"
         rejected.append(hit)
 
+    for sp, hits in accepted.items():
+        if sp in cover_species and cover_given_away(sp):
+            for hit in hits:
+                hit.trick = "legal_cover"
+
     # legal cover given away: the cover's species flags even without a clean hit
     for sp in sorted(cover_species | {h.term.species for h in rejected if id(h) in covered_hits}):
         if sp in accepted or not cover_given_away(sp):
             continue
-        if sp in specific_cover or evidence_by_species.get(sp):
+        if sp in specific_cover or evidence_by_species.get(sp) or sp in species_context:
             hits = evidence_by_species.get(sp, [])
             for hit in hits:
                 hit.trick = "legal_cover"
