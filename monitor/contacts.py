@@ -43,14 +43,16 @@ _NUMERAL_CLASS = "".join(_NUMERALS)
 _SEP = r"[ \t\-\.·_/~()]"
 # A run of at least 7 digit-like characters (mixing digits and numerals), separators allowed.
 _NUMERAL_RUN = re.compile(rf"[0-9{_NUMERAL_CLASS}](?:{_SEP}?[0-9{_NUMERAL_CLASS}]){{6,}}")
-_DIGIT_RUN = re.compile(rf"(?<![0-9a-z])(?:\+?86{_SEP}?)?[0-9](?:{_SEP}?[0-9])+(?![0-9])")
+_DIGIT_RUN = re.compile(rf"(?<![0-9a-z])(?:\+?(?:886|852|86){_SEP}?)?[0-9](?:{_SEP}?[0-9])+(?![0-9])")
 
 _WECHAT_CUE = r"(?:微信号?|微\s*信|[vV]\s*信|薇信|威信|维信|徽信|危信|vx|wx|weixin|wechat|加\s*v|\+\s*v|v号)"
-_QQ_CUE = r"(?:qq|扣扣|企鹅|q\s*q|扣)"
+_QQ_CUE = r"(?:qq|扣扣|企鹅|q\s*q|扣|q(?=\s*[:：]))"
 _CUE_GAP = r"[\s:：号是为=\-]*"
-_WECHAT = re.compile(rf"{_WECHAT_CUE}{_CUE_GAP}([a-z][a-z0-9_\-]{{5,19}}|1[3-9][0-9]{{9}})(?![a-z0-9_])")
-_QQ = re.compile(rf"{_QQ_CUE}{_CUE_GAP}([1-9][0-9]{{4,10}})(?![0-9])")
-_PHONE_CUE = re.compile(r"(?:电话|手机|tel|联系|致电|call|phone|热线|号码|电|☎|📞)\D{0,4}$")
+_WECHAT = re.compile(rf"{_WECHAT_CUE}{_CUE_GAP}([a-z][a-z0-9_\-]{{4,19}}|1[3-9][0-9]{{9}})(?![a-z0-9_])")
+# QQ numbers run together, or written in short groups ("401 968 845").
+_QQ = re.compile(rf"{_QQ_CUE}{_CUE_GAP}([1-9][0-9]{{4,10}}(?![0-9])|[1-9][0-9]{{1,3}}(?:[ \-][0-9]{{2,4}}){{1,3}}(?![0-9]))")
+_LINE_PUNCT = " \t:：,，;；。.、"
+_PHONE_CUE = re.compile(r"(?:电话|電話|手机|手機|tel|联系|聯繫|聯絡|致电|致電|call|phone|热线|熱線|号码|號碼|电|電|☎|📞)\D{0,4}$")
 
 
 def _normalise(text: str) -> tuple[str, list[int]]:
@@ -84,11 +86,19 @@ def _classify_number(digits: str, cued: bool) -> tuple[str, str] | None:
     """(kind, value) for a separator-free digit string, or None if it is no contact number."""
     if digits.startswith("86") and len(digits) in (12, 13) and digits[2] == "1":
         digits = digits[2:]
+    elif digits.startswith("8869") and len(digits) == 12:
+        digits = "0" + digits[3:]
+    elif digits.startswith("852") and len(digits) == 11 and digits[3] in "5689":
+        return "phone", digits[3:]
     if len(digits) == 11 and digits[0] == "1" and digits[1] in "3456789":
         return "phone", digits
     if len(digits) == 10 and digits[0] == "1" and digits[1] in "3456789" and cued:
-        return "phone", digits
-    if digits.startswith("0") and not digits.startswith("00"):
+        return "phone", digits  # a mainland mobile with a digit missing; see monitor.storage.dealers
+    if len(digits) == 10 and digits.startswith("09"):
+        return "phone", digits  # Taiwan mobile
+    if len(digits) == 8 and digits[0] in "5689" and cued:
+        return "phone", digits  # Hong Kong
+    if 10 <= len(digits) <= 12 and digits[0] == "0" and digits[1] != "0":
         area_len = 3 if digits[1] in "12" else 4
         number = digits[area_len:]
         if 7 <= len(number) <= 8:
@@ -111,7 +121,9 @@ def extract_contacts(text: str) -> list[Contact]:
         for m in pattern.finditer(norm):
             if overlaps(m.start(1), m.end(1)):
                 continue
-            value = m.group(1)
+            value = re.sub(r"[ \-]", "", m.group(1)) if kind == "qq" else m.group(1)
+            if kind == "qq" and not 5 <= len(value) <= 11:
+                continue
             raw = _raw(text, origin, m.start(), m.end())
             taken.append((m.start(1), m.end(1)))
             found.append((m.start(), Contact(kind, value, raw)))
@@ -147,7 +159,8 @@ def _split_numbers(norm: str, start: int, end: int) -> list[tuple[int, int, str,
             digits += norm[groups[j][0]:groups[j][1]].lstrip("+")
             if len(digits) > 13:
                 break
-            cued = bool(_PHONE_CUE.search(norm[max(0, groups[i][0] - 12):groups[i][0]]))
+            cued = bool(_PHONE_CUE.search(norm[max(0, groups[i][0] - 12):groups[i][0]])) or _alone_on_line(
+                norm, groups[i][0], groups[j][1])
             hit = _classify_number(digits, cued)
             if hit:
                 best = (j, hit[0], hit[1])
@@ -158,6 +171,14 @@ def _split_numbers(norm: str, start: int, end: int) -> list[tuple[int, int, str,
         out.append((groups[i][0], groups[j][1], kind, value))
         i = j + 1
     return out
+
+
+def _alone_on_line(norm: str, start: int, end: int) -> bool:
+    """The number is all its line holds (a contact field), so it is a phone number."""
+    line_start = norm.rfind("\n", 0, start) + 1
+    line_end = norm.find("\n", end)
+    after = norm[end:] if line_end < 0 else norm[end:line_end]
+    return not norm[line_start:start].strip(_LINE_PUNCT) and not after.strip(_LINE_PUNCT)
 
 
 def normalize_contact(kind: str, raw: str) -> str:

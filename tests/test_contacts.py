@@ -37,6 +37,17 @@ def pairs(text: str) -> list[tuple[str, str]]:
         ("扣扣：987654321", [("qq", "987654321")]),
         ("企鹅 55566677", [("qq", "55566677")]),
         ("手机 1381234567", [("phone", "1381234567")]),
+        ("1381234567\n象牙手镯", [("phone", "1381234567")]),
+        ("Q：1207730277", [("qq", "1207730277")]),
+        ("扣扣：401 968 845", [("qq", "401968845")]),
+        ("QQ：116 919 4100，手机 13512345678", [("qq", "1169194100"), ("phone", "13512345678")]),
+        ("Q：二九九八七一六八八。", [("qq", "299871688")]),
+        ("威信 LAO20", [("wechat", "lao20")]),
+        ("V信：cang-2810。", [("wechat", "cang-2810")]),
+        ("0970-203265", [("phone", "0970203265")]),
+        ("+886 970 203 265", [("phone", "0970203265")]),
+        ("電 ５４０５６０６６", [("phone", "54056066")]),
+        ("+852 5405 6066", [("phone", "54056066")]),
     ],
 )
 def test_extracts_disguised_contacts(text: str, expected: list[tuple[str, str]]) -> None:
@@ -101,3 +112,15 @@ def test_missing_digit_candidates() -> None:
     assert "13812345678" in phone_insertions("1381234567")
     assert "13812345678" in phone_insertions("1312345678")
     assert all(len(p) == 11 and p[:2] in {"13", "14", "15", "16", "17", "18", "19"} for p in phone_insertions("1381234567"))
+
+
+def test_never_fails_on_arbitrary_text() -> None:
+    import random
+
+    rng = random.Random(5)
+    alphabet = "0123456789 -+()./一二三四五六七八九零幺洞两微信VvXxQq扣企鹅：:电话手机０１２３４５６７８９象牙\n"
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 60)))
+        for contact in extract_contacts(text):
+            assert contact.kind in ("phone", "landline", "wechat", "qq") and contact.value and contact.raw
+    assert pairs("+0 12") == [] and pairs("0 1 2 3 4 5 6 7") == []
