@@ -68,9 +68,14 @@ class ListingEvidence:
 
 
 def _inside_exclusion(hit: Hit, fe: FieldEvidence) -> bool:
-    """Inside an innocent compound, even one split by a space (象牙 色, 三白 瓜)."""
-    return any(start <= hit.start and hit.end <= end and (end - start) > (hit.end - hit.start)
-               for _, start, end in fe.exclusions)
+    """Inside an innocent compound, even one split by a space (象牙 色, 三白 瓜), or starting
+    inside one that swallows its first two characters (红象牙手串 is hornbill, not 象牙手串)."""
+    for _, start, end in fe.exclusions:
+        if start <= hit.start and hit.end <= end and (end - start) > (hit.end - hit.start):
+            return True
+        if start < hit.start < end and end - hit.start >= 2:
+            return True
+    return False
 
 
 def _in_work_title(hit: Hit, fe: FieldEvidence) -> bool:
@@ -260,7 +265,8 @@ def decide(
         for species, start, end in fe.covers:
             cover_owner.setdefault(fe.norm.text[start:end], set()).add(species)
     specific_cover = {next(iter(owners)) for owners in cover_owner.values() if len(owners) == 1}
-    giveaway_count = _count_words(ev, "giveaway").get(None, 0)
+    # a seller saying outright that the label is cover (过审, 实际是) outweighs one honest feature
+    giveaway_count = 2 * _count_words(ev, "giveaway").get(None, 0)
 
     def cover_given_away(sp: str) -> bool:
         told = giveaway_count + _count_words(ev, "cover_giveaway").get(sp, 0)
