@@ -1,6 +1,7 @@
 """Precision, recall and species accuracy of the matcher on a labelled JSON Lines file.
 
     .venv/bin/python benchmarks/matcher_quality.py [FILE.jsonl] [--errors] [--keywords DIR]
+    .venv/bin/python benchmarks/matcher_quality.py --sandbox   # the simulated marketplaces' truth
 
 FILE defaults to tests/data/listings_dev.jsonl. Each line needs id, title, description, label
 ("illegal"/"benign"), species (list) and tricks (list); see tests/data/LABELING.md.
@@ -48,16 +49,43 @@ def evaluate(rows: list[dict], predictions: dict[str, tuple[bool, list[str]]]) -
             "by_trick": dict(by_trick), "by_script": dict(by_script)}
 
 
+def sandbox_rows(seed: int = 20120101) -> list[dict]:
+    """The sandbox's labelled listings in this script's format (written by another generator,
+    so a second opinion next to the development corpus)."""
+    from monitor.sandbox import Sandbox
+
+    world = Sandbox(seed=seed)
+    rows, seen = [], set()
+    for month in world.months[::4]:
+        for r in world.truth(month):
+            key = (r["title"], r["description"])
+            if key in seen:
+                continue
+            seen.add(key)
+            tricks = list(r.get("tricks") or []) or (["lookalike"] if r.get("kind") == "lookalike" else ["plain"])
+            rows.append({"id": f"{r['site']}:{r['external_id']}", "title": r["title"], "description": r["description"],
+                         "label": "illegal" if r["illegal"] else "benign", "species": list(r.get("species") or []),
+                         "tricks": tricks, "script": r.get("script", "?")})
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("file", nargs="?", default=str(DEFAULT))
     parser.add_argument("--errors", action="store_true", help="list every wrong listing")
     parser.add_argument("--keywords", default=None, help="lexicon folder (default: shipped)")
+    parser.add_argument("--sandbox", action="store_true",
+                        help="score on the listings of the simulated marketplaces (monitor.sandbox truth, "
+                             "every 4th month, duplicates removed) instead of FILE")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     from monitor.matching import Lexicon, Matcher
 
-    rows = [json.loads(line) for line in Path(args.file).read_text(encoding="utf-8").splitlines() if line.strip()]
+    if args.sandbox:
+        rows = sandbox_rows()
+        args.file = "monitor.sandbox truth"
+    else:
+        rows = [json.loads(line) for line in Path(args.file).read_text(encoding="utf-8").splitlines() if line.strip()]
     started = time.perf_counter()
     matcher = Matcher(Lexicon.load(args.keywords))
     loaded = time.perf_counter() - started
