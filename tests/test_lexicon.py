@@ -134,3 +134,9 @@ def test_damaged_pattern_cache_is_rebuilt(tmp_path: Path) -> None:
     for path in cache.glob("patterns-*"):
         path.write_bytes(b"not a pickle")
     assert Matcher(Lexicon.load(), cache_dir=cache).match({"title": "犀角杯"}).species == ["rhino_horn"]
+
+
+def test_suspect_cover_must_be_a_cover_term(lexicon_copy: Path) -> None:
+    _replace(lexicon_copy / "ivory.yaml", "  suspect:\n    - 猛犸象牙\n", "  suspect:\n    - 猛犸象牙\n    - 狗牙\n")
+    with pytest.raises(KeywordFileError, match=r"ivory\.yaml:\d+: covers\.suspect\[\d+\]: '狗牙' is not one of covers\.terms"):
+        Lexicon.load(lexicon_copy)

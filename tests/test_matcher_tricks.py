@@ -222,3 +222,10 @@ def test_generic_cover_given_away_flags_the_species_its_context_names(matcher: M
     assert {m.trick for m in result.matches} == {"legal_cover"}
     honest = matcher.match({"title": "树脂手镯", "description": "仿象牙，无纹路，很轻"})
     assert not honest.flagged
+
+
+def test_mammoth_is_innocent_only_with_mammoth_features(matcher: Matcher) -> None:
+    neutral = matcher.match({"title": "猛犸牙手镯", "description": "圈口56，可定制雕刻"})
+    assert neutral.species == ["ivory"] and neutral.matches[0].trick == "legal_cover"
+    honest = matcher.match({"title": "猛犸牙手镯", "description": "外圈保留原皮，内有沁色，附进口文件"})
+    assert not honest.flagged

@@ -60,6 +60,7 @@ class SpeciesEntry:
     cover_terms: list[str]
     cover_giveaways: list[str]
     cover_honest: list[str]
+    cover_suspect: list[str]
     path: str
 
 
@@ -246,12 +247,17 @@ def _parse_species(path: Path, shown: str) -> SpeciesEntry:
     cover_terms: list[str] = []
     cover_giveaways: list[str] = []
     cover_honest: list[str] = []
+    cover_suspect: list[str] = []
     covers = root.mapping("covers")
     if covers is not None:
-        covers.check_keys({"terms", "giveaways", "honest"})
+        covers.check_keys({"terms", "giveaways", "honest", "suspect"})
         cover_terms = covers.words("terms", required=True)
         cover_giveaways = covers.words("giveaways")
         cover_honest = covers.words("honest")
+        cover_suspect = covers.words("suspect")
+        for index, word in enumerate(cover_suspect):
+            if word not in cover_terms:
+                raise covers.fail(f"suspect[{index}]", f"{word!r} is not one of covers.terms", covers.map["suspect"].line)
     return SpeciesEntry(
         key=key,
         label=root.text("label", required=False, default=key),
@@ -264,6 +270,7 @@ def _parse_species(path: Path, shown: str) -> SpeciesEntry:
         cover_terms=cover_terms,
         cover_giveaways=cover_giveaways,
         cover_honest=cover_honest,
+        cover_suspect=cover_suspect,
         path=shown,
     )
 

@@ -173,8 +173,10 @@ class Matcher:
                         term=spelling.term, spelling_trick=spelling.trick, strong=spelling.strong,
                         start=start, end=end + 1, field=name,
                     ))
-                elif kind == "cover":
+                elif kind in ("cover", "suspect_cover"):
                     field_ev.covers.append((payload, start, end + 1))
+                    if kind == "suspect_cover":
+                        field_ev.suspect.add(payload)
                 else:
                     field_ev.exclusions.append((payload, start, end + 1))
         for hit in field_ev.hits:

@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from monitor.matching.lexicon import Lexicon, Term
 
-_FORMAT = 7
+_FORMAT = 8
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ def compile_patterns(
     for key in lexicon.species:
         entry = lexicon.entry(key)
         for word in entry.cover_terms:
-            add(out.terms, word, ("cover", key))
+            add(out.terms, word, ("suspect_cover" if word in entry.cover_suspect else "cover", key))
             out.user_words.setdefault(normalise(word), 3000)
         for word in entry.exclusions:
             add(out.terms, word, ("exclusion", key))

@@ -51,6 +51,7 @@ class FieldEvidence:
     norm: "Normalised"
     hits: list[Hit] = field(default_factory=list)
     covers: list[tuple[str, int, int]] = field(default_factory=list)
+    suspect: set[str] = field(default_factory=set)  # species whose suspect cover (猛犸) is named
     exclusions: list[tuple[str, int, int]] = field(default_factory=list)
     context: list[tuple[str, Any, int, int]] = field(default_factory=list)
     by_kind: dict[str, list[tuple[Any, int, int]]] | None = None
@@ -268,9 +269,16 @@ def decide(
     # a seller saying outright that the label is cover (过审, 实际是) outweighs one honest feature
     giveaway_count = 2 * _count_words(ev, "giveaway").get(None, 0)
 
+    suspect = {sp for fe in ev.fields for sp in fe.suspect}
+
     def cover_given_away(sp: str) -> bool:
+        """Giveaways outnumber honest features; a suspect cover (mammoth ivory) must instead
+        show more honest features (bark, staining, papers) than giveaways to stay innocent."""
         told = giveaway_count + _count_words(ev, "cover_giveaway").get(sp, 0)
-        return told > 0 and told > cover_honest.get(sp, 0)
+        honest = cover_honest.get(sp, 0)
+        if sp in suspect:
+            return honest <= told
+        return told > 0 and told > honest
 
     # drop hits contained in a longer hit, then classify the rest
     live: list[tuple[FieldEvidence, Hit]] = []
