@@ -40,6 +40,11 @@ class CrawlSummary:
     sites: dict[str, dict[str, Any]] = field(default_factory=dict)
     log_file: Path | None = None
     interrupted: bool = False
+    # Measured by the worker: seconds from the first request to the last site's close, and the
+    # crawl process's peak memory.
+    crawl_seconds: float | None = None
+    cpu_seconds: float | None = None
+    peak_rss_mb: float | None = None
 
     @property
     def failed_sites(self) -> list[str]:
@@ -164,6 +169,10 @@ def run_crawl(
                             continue
                         if event.get("event") == "site_done":
                             summary.sites[event["site"]] = event["health"]
+                        elif event.get("event") == "done":
+                            summary.crawl_seconds = event.get("crawl_s")
+                            summary.peak_rss_mb = event.get("peak_rss_mb")
+                            summary.cpu_seconds = event.get("cpu_s")
                         display.update(event)
                 worker.wait()
             except KeyboardInterrupt:

@@ -106,8 +106,16 @@ def run(job: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
     ticker = task.LoopingCall(progress)
     ticker.start(1.0, now=False)
+    started = time.monotonic()
     process.start()
+    results["__crawl_s__"] = round(time.monotonic() - started, 2)  # type: ignore[assignment]
     return results
+
+
+def _peak_rss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -119,7 +127,9 @@ def main(argv: list[str] | None = None) -> int:
     job = json.loads(job_path.read_text(encoding="utf-8"))
     started = time.monotonic()
     results = run(job)
-    summary = {"sites": results, "duration_s": round(time.monotonic() - started, 2)}
+    crawl_s = results.pop("__crawl_s__", None)
+    summary = {"sites": results, "duration_s": round(time.monotonic() - started, 2), "crawl_s": crawl_s,
+               "cpu_s": round(time.process_time(), 2), "peak_rss_mb": round(_peak_rss_mb(), 1)}
     if job.get("summary"):
         out = Path(job["summary"])
         tmp = out.with_suffix(".tmp")
