@@ -1,9 +1,10 @@
-"""Dealer clusters recovered from the sandbox's own listings, against its truth.
+"""Dealers and re-posts recovered from the sandbox's own listings, against its truth.
 
-The simulated world knows which seller wrote each ad (``dealer_id``) and writes their
-contacts in the disguises real dealers use (spaced, dashed, Chinese numerals, full-width,
-upper case, a digit missing). Two months of every site go through CrawlRecorder exactly as
-the crawl hands them over; the clusters must match the truth pairwise.
+The simulated world knows which seller wrote each ad (``dealer_id``), writes their contacts
+in the disguises real dealers use (spaced, dashed, Chinese numerals, full-width, upper case,
+a digit missing) and re-posts some illegal ads under a new id with part of the text
+(``repost_of``). Five months of every site go through CrawlRecorder as the crawl hands
+them over; clusters and re-post links must match the truth.
 """
 
 from __future__ import annotations
@@ -25,14 +26,15 @@ def pairs(counts: Counter) -> int:
 
 
 @pytest.fixture(scope="module")
-def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict]:
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict, dict]:
     from monitor.sandbox import Sandbox
 
     world = Sandbox(seed=20120101)
     db = Database(f"sqlite:///{tmp_path_factory.mktemp('sandbox') / 'wtm.sqlite3'}")
     db.upgrade()
     truth: dict[tuple[str, str], str] = {}
-    for month in world.months[-2:]:
+    reposts: dict[tuple[str, str], str | None] = {}
+    for month in world.months[-5:]:
         seen = datetime(int(month[:4]), int(month[5:]), 28)
         by_site: dict[str, list[dict]] = defaultdict(list)
         for row in world.truth(month):
@@ -42,19 +44,22 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict]:
             with CrawlRecorder(db, run_id=run, site=site, observed_at=seen) as rec:
                 for row in rows:
                     truth[(site, row["external_id"])] = row["dealer_id"]
+                    reposts[(site, row["external_id"])] = row["repost_of"]
                     field = " ".join(c["written"] for c in row["contacts"] if c["where"] == "field")
                     rec.add(ListingItem(site=site, external_id=row["external_id"], url=row["url"], title=row["title"],
                                         description=row["description"], contact_text=field),
                             flagged=row["kind"] == "illegal")
     with db.session() as s:
-        predicted = {(site, eid): dealer for site, eid, dealer in
-                     s.execute(select(Site.name, Listing.external_id, Listing.dealer_id).join(Site))}
+        rows = s.execute(select(Site.name, Listing.external_id, Listing.id, Listing.dealer_id, Listing.repost_of).join(Site)).all()
     db.dispose()
-    return truth, predicted
+    predicted = {(site, eid): dealer for site, eid, _, dealer, _ in rows}
+    key_of = {lid: (site, eid) for site, eid, lid, _, _ in rows}
+    linked = {(site, eid): key_of[origin][1] if origin else None for site, eid, _, _, origin in rows}
+    return truth, predicted, {"truth": reposts, "linked": linked}
 
 
-def test_dealer_clusters_match_the_truth(recorded: tuple[dict, dict]) -> None:
-    truth, predicted = recorded
+def test_dealer_clusters_match_the_truth(recorded: tuple[dict, dict, dict]) -> None:
+    truth, predicted, _ = recorded
     assert predicted.keys() == truth.keys()
     both = pairs(Counter((truth[k], d) for k, d in predicted.items() if d is not None))
     precision = both / pairs(Counter(d for d in predicted.values() if d is not None))
@@ -63,6 +68,17 @@ def test_dealer_clusters_match_the_truth(recorded: tuple[dict, dict]) -> None:
     assert recall >= 0.95, recall
 
 
-def test_listings_with_contacts_get_a_dealer(recorded: tuple[dict, dict]) -> None:
-    _, predicted = recorded
+def test_listings_with_contacts_get_a_dealer(recorded: tuple[dict, dict, dict]) -> None:
+    _, predicted, _ = recorded
     assert sum(d is None for d in predicted.values()) <= 0.02 * len(predicted)
+
+
+def test_reposts_are_linked_to_their_original(recorded: tuple[dict, dict, dict]) -> None:
+    reposts = recorded[2]
+    truth, linked = reposts["truth"], reposts["linked"]
+    expected = {key: original for key, original in truth.items() if original and (key[0], original) in truth}
+    assert len(expected) >= 20
+    found = sum(linked[key] == original for key, original in expected.items())
+    assert found >= 0.9 * len(expected), (found, len(expected))
+    false_links = [key for key, origin in linked.items() if origin and key not in expected]
+    assert len(false_links) <= 0.02 * len(expected), false_links

@@ -21,7 +21,7 @@ from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from monitor.contacts import extract_contacts, normalize_contact
 from monitor.items import ListingItem
 from monitor.storage.dealers import assign_dealers
-from monitor.storage.fingerprint import NEAR_BITS, bands, distance, listing_text, simhash
+from monitor.storage.fingerprint import MIN_TITLE, NEAR_BITS, bands, distance, listing_text, normalise_text, simhash
 from monitor.storage.models import (
     Contact,
     Evidence,
@@ -248,39 +248,58 @@ class BatchWriter:
         assign_dealers(conn, per_listing, new_phones, self.observed_at)
 
     def _link_reposts(self, conn: Connection, listing_ids: list[int]) -> None:
-        """Point flagged listings at the earliest flagged listing whose fingerprint is within
-        NEAR_BITS bits (candidates found through the band indexes)."""
+        """Point flagged listings at the earliest earlier flagged listing they re-post: one
+        whose fingerprint is within NEAR_BITS bits (found through the band indexes), or one
+        by the same dealer under the same title (a re-post often keeps only part of the text)."""
         if not listing_ids:
             return
-        mine: dict[int, int] = {}
+        mine: dict[int, tuple[int, int | None, str]] = {}
         for chunk in _chunks(listing_ids):
-            for lid, fp in conn.execute(select(Listing.id, Listing.fingerprint).where(Listing.id.in_(chunk), Listing.fingerprint.is_not(None))):
-                mine[lid] = fp
+            for lid, fp, dealer, title in conn.execute(
+                select(Listing.id, Listing.fingerprint, Listing.dealer_id, Listing.title)
+                .where(Listing.id.in_(chunk), Listing.fingerprint.is_not(None))
+            ):
+                mine[lid] = (fp, dealer, title)
         if not mine:
             return
-        band_values = [set() for _ in range(4)]
-        for fp in mine.values():
-            for i, b in enumerate(bands(fp)):
-                band_values[i].add(b)
-        columns = (Listing.fp_band0, Listing.fp_band1, Listing.fp_band2, Listing.fp_band3)
-        candidates: dict[int, tuple[int, int | None]] = {}
-        for column, values in zip(columns, band_values):
-            for chunk in _chunks(sorted(values)):
-                for lid, fp, root in conn.execute(
-                    select(Listing.id, Listing.fingerprint, Listing.repost_of).where(column.in_(chunk))
-                ):
-                    candidates[lid] = (fp, root)
-        links = []
-        for lid, fp in mine.items():
-            best: int | None = None
-            for other, (ofp, root) in candidates.items():
-                if other >= lid or distance(fp, ofp) > NEAR_BITS:
-                    continue
+        origins: dict[int, int] = {}
+
+        def offer(lid: int, other: int, root: int | None) -> None:
+            if other < lid:
                 origin = root or other
-                if best is None or origin < best:
-                    best = origin
-            if best is not None:
-                links.append({"row_id": lid, "origin": best})
+                if origin < origins.get(lid, origin + 1):
+                    origins[lid] = origin
+
+        columns = (Listing.fp_band0, Listing.fp_band1, Listing.fp_band2, Listing.fp_band3)
+        for position, column in enumerate(columns):
+            wanted: dict[int, list[int]] = {}
+            for lid, (fp, _, _) in mine.items():
+                wanted.setdefault(bands(fp)[position], []).append(lid)
+            for chunk in _chunks(sorted(wanted)):
+                for other, ofp, root, band in conn.execute(
+                    select(Listing.id, Listing.fingerprint, Listing.repost_of, column).where(column.in_(chunk))
+                ):
+                    for lid in wanted[band]:
+                        if distance(mine[lid][0], ofp) <= NEAR_BITS:
+                            offer(lid, other, root)
+
+        by_dealer: dict[int, list[int]] = {}
+        for lid, (_, dealer, _) in mine.items():
+            if dealer is not None and lid not in origins:
+                by_dealer.setdefault(dealer, []).append(lid)
+        for chunk in _chunks(sorted(by_dealer)):
+            for other, dealer, title, root in conn.execute(
+                select(Listing.id, Listing.dealer_id, Listing.title, Listing.repost_of)
+                .where(Listing.dealer_id.in_(chunk), Listing.fingerprint.is_not(None))
+            ):
+                key = normalise_text(title or "")
+                if len(key) < MIN_TITLE:
+                    continue
+                for lid in by_dealer[dealer]:
+                    if normalise_text(mine[lid][2] or "") == key:
+                        offer(lid, other, root)
+
+        links = [{"row_id": lid, "origin": origin} for lid, origin in origins.items()]
         if links:
             conn.execute(update(Listing).where(Listing.id == bindparam("row_id")).values(repost_of=bindparam("origin")), links)
 

@@ -6,7 +6,8 @@ folded (NFKC, lower case, Traditional to Simplified, punctuation and spaces drop
 hashed over character trigrams; two ads whose fingerprints differ in at most
 ``NEAR_BITS`` bits are the same ad. Storing the four 16-bit bands separately lets the
 database find candidates by exact index lookups (pigeonhole: within 3 bits, one band
-is equal). Fingerprints are computed for flagged listings only: re-posts are linked among
+is equal). Re-posts that keep only part of the text are caught by a second rule in
+``monitor.storage.batches``: same dealer, same normalised title. Fingerprints are computed for flagged listings only: re-posts are linked among
 the ads the report counts, the band indexes stay small and the crawl stays fast.
 """
 
@@ -19,6 +20,7 @@ from functools import lru_cache
 
 NEAR_BITS = 3
 MIN_TEXT = 12
+MIN_TITLE = 4
 MAX_TEXT = 20_000
 _LANE = 16
 _LANE_MASK = (1 << _LANE) - 1
