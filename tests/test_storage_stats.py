@@ -156,3 +156,21 @@ def test_review_counts(db: Database) -> None:
 def test_bad_month_is_refused(db: Database) -> None:
     with db.session() as s, pytest.raises(ConfigError, match="2025-13"):
         stats.new_flagged_by_species(s, "2025-13")
+
+
+def test_takedown_windows_allow_for_monthly_crawls(tmp_path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'w.sqlite3'}")
+    db.upgrade()
+    run = db.start_run("monthly", datetime(2025, 6, 30, 23), "2025-06")
+    with CrawlRecorder(db, run_id=run, site="alpha", observed_at=datetime(2025, 6, 30, 23)) as rec:
+        for n in range(3):
+            add(rec, f"t{n}", ["ivory"], ["象牙"])
+    record_takedown_sent(db, "alpha", "2025-06", sent_at=datetime(2025, 6, 30, 23, 30))
+    for month, end, gone in (("2025-07", datetime(2025, 7, 31, 23), "t0"), ("2025-08", datetime(2025, 8, 31, 23), "t1"),
+                             ("2025-09", datetime(2025, 9, 30, 23), "t2")):
+        run = db.start_run("monthly", end, month)
+        with CrawlRecorder(db, run_id=run, site="alpha", observed_at=end) as rec:
+            rec.mark_removed(gone, "http_404")
+    with db.session() as s:
+        (row,) = stats.takedown_outcomes(s, "2025-06")
+    assert (row["requested"], row["removed_30d"], row["removed_60d"], row["removed"]) == (3, 1, 2, 3)
