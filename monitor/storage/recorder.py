@@ -115,36 +115,41 @@ class CrawlRecorder:
     # -- lock ---------------------------------------------------------------------------
 
     def _acquire_lock(self) -> None:
-        now = _now()
-        values = {"site_id": self.site_id, "owner": self.owner, "site_crawl_id": None,
-                  "acquired_at": now, "heartbeat_at": now}
-        try:
+        """Insert the site's lock row; if one exists, take it over only when it is stale.
+
+        The take-over is a compare-and-set on the old heartbeat, so of two crawls that find
+        the same stale lock exactly one wins.
+        """
+        for _ in range(3):
+            now = _now()
+            try:
+                with self.db.engine.begin() as conn:
+                    conn.execute(insert(SiteLock).values(site_id=self.site_id, owner=self.owner, site_crawl_id=None,
+                                                         acquired_at=now, heartbeat_at=now))
+                return
+            except IntegrityError:
+                pass
             with self.db.engine.begin() as conn:
-                conn.execute(insert(SiteLock).values(**values))
-            return
-        except IntegrityError:
-            pass
-        with self.db.engine.begin() as conn:
-            held = conn.execute(
-                select(SiteLock.owner, SiteLock.heartbeat_at, SiteLock.acquired_at).where(SiteLock.site_id == self.site_id)
-            ).first()
-            if held is not None and now - held.heartbeat_at < LOCK_STALE_AFTER:
-                raise CrawlLockedError(
-                    f"site {self.site!r} is being crawled by {held.owner} since {held.acquired_at:%Y-%m-%d %H:%M:%S} "
-                    f"(heartbeat {held.heartbeat_at:%H:%M:%S}); wait for it to finish"
-                )
-            taken = conn.execute(
-                update(SiteLock)
-                .where(SiteLock.site_id == self.site_id,
-                       SiteLock.heartbeat_at == (held.heartbeat_at if held else None))
-                .values(owner=self.owner, site_crawl_id=None, acquired_at=now, heartbeat_at=now)
-            ).rowcount if held is not None else 0
-            if held is None:
-                conn.execute(insert(SiteLock).values(**values))
-                taken = 1
-        if taken != 1:
-            raise CrawlLockedError(f"site {self.site!r}: another crawl took the lock first")
-        log.warning("site %s: took over a stale lock held by %s", self.site, held.owner if held else "?")
+                held = conn.execute(
+                    select(SiteLock.owner, SiteLock.heartbeat_at, SiteLock.acquired_at).where(SiteLock.site_id == self.site_id)
+                ).first()
+                if held is None:
+                    continue  # released meanwhile: try inserting again
+                if now - held.heartbeat_at < LOCK_STALE_AFTER:
+                    raise CrawlLockedError(
+                        f"site {self.site!r} is being crawled by {held.owner} since "
+                        f"{held.acquired_at:%Y-%m-%d %H:%M:%S} (heartbeat {held.heartbeat_at:%H:%M:%S}); "
+                        "wait for it to finish"
+                    )
+                taken = conn.execute(
+                    update(SiteLock)
+                    .where(SiteLock.site_id == self.site_id, SiteLock.heartbeat_at == held.heartbeat_at)
+                    .values(owner=self.owner, site_crawl_id=None, acquired_at=now, heartbeat_at=now)
+                ).rowcount
+            if taken == 1:
+                log.warning("site %s: took over a stale lock held by %s", self.site, held.owner)
+                return
+        raise CrawlLockedError(f"site {self.site!r}: another crawl took the lock first")
 
     def _heartbeat(self, conn: Connection) -> None:
         now = _now()
