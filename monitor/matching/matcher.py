@@ -223,7 +223,7 @@ class Matcher:
             tricks.append("pinyin_mix")
         elif hit.spelling_trick == "homophone":
             tricks.append("homophone")
-        translated = raw.translate(self.normaliser._table)
+        translated = self.normaliser.translate(raw)
         if len(raw) != hit.end - hit.start:
             tricks.append("separator")
         span = norm.text[hit.start:hit.end]

@@ -170,6 +170,10 @@ class Normaliser:
     def _needs(self, text: str) -> bool:
         return bool(self._needs_table.search(text) or _ASTRAL_SPECIAL.search(text))
 
+    def translate(self, text: str) -> str:
+        """Only the per-character step: NFKC, lower case, invisible characters dropped."""
+        return text.translate(self._table)
+
     def simplify(self, text: str) -> str:
         """Traditional -> Simplified (with Taiwan phrases), for lexicon words and display."""
         return self._converter.convert(text)
