@@ -340,17 +340,19 @@ def decide(
             for hit in hits:
                 hit.trick = "legal_cover"
 
-    # legal cover given away: the cover's species flags even without a clean hit
+    # legal cover given away: the cover's species flags even without a clean hit, and the hits
+    # the cover was hiding (猛犸象牙手镯) become evidence
     for sp in sorted(cover_species | {h.term.species for h in rejected if id(h) in covered_hits}):
-        if sp in accepted or not cover_given_away(sp):
+        if not cover_given_away(sp):
             continue
-        if sp in specific_cover or evidence_by_species.get(sp) or sp in species_context:
-            hits = evidence_by_species.get(sp, [])
-            for hit in hits:
+        if sp in accepted or sp in specific_cover or evidence_by_species.get(sp) or sp in species_context:
+            hits = accepted.setdefault(sp, [])
+            for hit in evidence_by_species.get(sp, []):
                 hit.trick = "legal_cover"
                 if hit in rejected:
                     rejected.remove(hit)
-            accepted[sp] = hits
+                if hit not in hits:
+                    hits.append(hit)
             scores[sp] = max(scores.get(sp, 0.0), COVER_SCORE)
             if not hits:
                 cover_matches.extend(_cover_matches(ev, sp))
