@@ -1,0 +1,71 @@
+"""Health verdicts from a crawl's stats and the site's last good run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from monitor.crawling.health import HealthHistory, assess, errors_by_kind, keywords_fingerprint
+
+FIELDS = ["title", "price", "posted", "contact", "location"]
+
+
+def stats(items: int, covered: float = 1.0, **extra: int) -> dict:
+    base = {"response_received_count": items + 5, "wtm/items/live": items}
+    for name in ("price", "date", "contact", "location"):
+        base[f"wtm/field/{name}"] = int(items * covered)
+    return {**base, **extra}
+
+
+def test_a_normal_crawl_is_healthy() -> None:
+    health = assess(stats(40), "finished", FIELDS, None, 12.5)
+    assert health["healthy"] and health["problems"] == []
+    assert health["coverage"] == {"price": 1.0, "date": 1.0, "contact": 1.0, "location": 1.0}
+    assert health["pages"] == 45 and health["duration_s"] == 12.5
+
+
+def test_no_items_is_unhealthy() -> None:
+    health = assess(stats(0, **{"downloader/response_status_count/500": 12}), "finished", FIELDS, None, 1)
+    assert not health["healthy"] and "no listings found" in health["problems"]
+    assert health["errors"] == {"http_500": 12}
+
+
+def test_items_halving_against_the_last_good_run_is_unhealthy() -> None:
+    previous = {"items": 100, "coverage": {"price": 1.0, "date": 1.0, "contact": 1.0, "location": 1.0}}
+    assert assess(stats(60), "finished", FIELDS, previous, 1)["healthy"]
+    health = assess(stats(40), "finished", FIELDS, previous, 1)
+    assert not health["healthy"] and "listings fell from 100 to 40" in health["problems"]
+
+
+def test_collapsed_field_coverage_is_unhealthy() -> None:
+    previous = {"items": 100, "coverage": {"price": 0.9, "date": 1.0, "contact": 0.5, "location": 1.0}}
+    run = stats(100)
+    run["wtm/field/price"] = 30
+    health = assess(run, "finished", FIELDS, previous, 1)
+    assert not health["healthy"] and health["problems"] == ["price coverage fell from 90% to 30%"]
+    first_run = assess(run | {"wtm/field/date": 5}, "finished", FIELDS, None, 1)
+    assert "date coverage only 5%" in first_run["problems"]
+
+
+def test_unfinished_or_storage_failures_are_unhealthy() -> None:
+    assert "did not finish: shutdown" in assess(stats(10), "shutdown", FIELDS, None, 1)["problems"]
+    failed = assess(stats(10, **{"wtm/errors/storage": 2}), "finished", FIELDS, None, 1)
+    assert not failed["healthy"] and failed["errors"]["storage"] == 2
+
+
+def test_errors_by_kind_ignore_removal_answers() -> None:
+    errors = errors_by_kind({
+        "downloader/response_status_count/404": 5, "downloader/response_status_count/410": 1,
+        "downloader/response_status_count/429": 3, "retry/max_reached": 2, "wtm/errors/login_wall": 4,
+        "wtm/errors/HttpError": 9, "spider_exceptions/ValueError": 1,
+    })
+    assert errors == {"http_429": 3, "retries_exhausted": 2, "login_wall": 4, "spider_ValueError": 1}
+
+
+def test_history_keeps_the_last_good_run_per_keyword_set(tmp_path: Path) -> None:
+    history = HealthHistory(tmp_path)
+    full, one = keywords_fingerprint(["象牙", "犀角"]), keywords_fingerprint(["象牙"])
+    assert keywords_fingerprint(["犀角", "象牙"]) == full
+    history.record("site", full, assess(stats(80), "finished", FIELDS, None, 1))
+    history.record("site", full, assess(stats(0), "finished", FIELDS, None, 1))  # unhealthy: not kept
+    assert history.last_good("site", full)["items"] == 80
+    assert history.last_good("site", one) is None
