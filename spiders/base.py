@@ -134,7 +134,7 @@ class SiteSpider(scrapy.Spider):
         self.keywords = list(keywords or [])
         self.revisit = [tuple(pair) for pair in (revisit or [])]
         self.sandbox_url = sandbox_url or self.default_sandbox_url
-        self.base_url = self.site.base_url(sandbox_url)
+        self.base_url = self.site.base_url(self.sandbox_url)
         self._home_paths = {urlsplit(self.base_url).path, urlsplit(self.base_url).path + "index.html"}
 
     # -- requests ---------------------------------------------------------------------------

@@ -172,11 +172,10 @@ class StoragePipeline:
         return cls(crawler)
 
     def open_spider(self) -> None:
-        from monitor.storage import CrawlRecorder, Database
+        from monitor.crawling.runner import open_database
+        from monitor.storage import CrawlRecorder
 
-        evidence = self.config.data_path / "evidence"
-        self.config.data_path.mkdir(parents=True, exist_ok=True)
-        self.db = Database(self.config.db_url, evidence_dir=evidence)
+        self.db = open_database(self.config)
         if self.run_id is None:
             self.run_id = self.db.start_run(kind="site", started_at=self.as_of, month=self.as_of.strftime("%Y-%m"))
         spider = self.crawler.spider

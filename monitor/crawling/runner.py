@@ -75,7 +75,8 @@ def default_keywords(config: Config) -> list[str]:
     return list(dict.fromkeys(terms))
 
 
-def _open_database(config: Config) -> Any:
+def open_database(config: Config) -> Any:
+    """The configured database: a fresh SQLite file is created, any other must be current."""
     from monitor.storage import Database
 
     config.data_path.mkdir(parents=True, exist_ok=True)
@@ -122,7 +123,7 @@ def run_crawl(
     kind = run_kind or ("monthly" if not sites else "site")
     started = datetime.now(timezone.utc)
 
-    db = _open_database(config) if pipelines else None
+    db = open_database(config) if pipelines else None
     jobs_root = state_dir(config) / "jobs" / month
     run_file = jobs_root / "run.json"
     run_id: int | None = None
