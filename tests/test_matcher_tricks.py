@@ -229,3 +229,10 @@ def test_mammoth_is_innocent_only_with_mammoth_features(matcher: Matcher) -> Non
     assert neutral.species == ["ivory"] and neutral.matches[0].trick == "legal_cover"
     honest = matcher.match({"title": "猛犸牙手镯", "description": "外圈保留原皮，内有沁色，附进口文件"})
     assert not honest.flagged
+
+
+@pytest.mark.parametrize("title,species", [("🐘牙手镯", "ivory"), ("🦏角杯 老件", "rhino_horn"), ("🐯骨 一副 泡酒", "tiger")])
+def test_animal_emoji_stand_for_names(matcher: Matcher, title: str, species: str) -> None:
+    result = matcher.match({"title": title})
+    assert result.species == [species]
+    assert result.matches[0].text.startswith(title[0]) and result.matches[0].trick == "code_word"

@@ -223,6 +223,8 @@ class Matcher:
             tricks.append("pinyin_mix")
         elif hit.spelling_trick == "homophone":
             tricks.append("homophone")
+        if any(ord(c) > 0xFFFF for c in raw):  # an emoji standing for the animal (🐘牙)
+            return primary_trick(tricks + ["code_word"])
         translated = self.normaliser.translate(raw)
         if len(raw) != hit.end - hit.start:
             tricks.append("separator")
