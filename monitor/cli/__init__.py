@@ -131,7 +131,7 @@ def cli(
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``wtm`` script: maps library errors to exit codes."""
     try:
-        cli.main(args=argv, prog_name="wtm", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="wtm", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(EXIT_ERROR)
@@ -144,4 +144,4 @@ def main(argv: list[str] | None = None) -> None:
         click.secho(f"{type(exc).__name__}: {exc}", fg="red", err=True)
         code = next((c for kind, c in EXIT_CODES.items() if isinstance(exc, kind)), EXIT_ERROR)
         sys.exit(code)
-    sys.exit(EXIT_OK)
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
