@@ -25,7 +25,6 @@ SEED = 20120101
 # Chosen so every one of the 30 sites has listings to find in both months (≈900 a month).
 KEYWORDS = ["象牙", "手串", "犀角", "玳瑁", "穿山甲", "包邮", "转让", "成色"]
 FIELDS = ("price", "date", "contact", "location")
-# Contact forms monitor.contacts is specified to read (mainland mobiles, landlines, WeChat, QQ).
 # A number printed with a digit missing cannot be recovered by anyone, so it is not counted.
 UNRECOVERABLE_VARIANTS = {"missing_digit"}
 
@@ -109,19 +108,10 @@ def field_right(field: str, truth: dict[str, Any], row: dict[str, Any]) -> bool 
         return truth["posted_date"] == row["posted_date"]
     if field == "location":
         return truth["location"] == row["location"]
-    wanted = {c["value"].lower() for c in truth["contacts"]
-              if c["variant"] not in UNRECOVERABLE_VARIANTS and _specified(c, truth)}
+    wanted = {c["value"].lower() for c in truth["contacts"] if c["variant"] not in UNRECOVERABLE_VARIANTS}
     if not wanted:
         return None
     return wanted <= row["contacts"]
-
-
-def _specified(contact: dict[str, Any], truth: dict[str, Any]) -> bool:
-    """Mainland mobiles, WeChat and QQ; Taiwan/Hong Kong phone formats are outside
-    monitor.contacts' contract (reported, not counted)."""
-    if contact["kind"] != "phone":
-        return True
-    return len(contact["value"]) == 11 and contact["value"].startswith("1")
 
 
 def charset_group(site: SiteConfig) -> str:
