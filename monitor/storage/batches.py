@@ -212,23 +212,17 @@ class BatchWriter:
         if not wanted:
             return
         keys = sorted({key for found in wanted.values() for key in found})
-        contact_ids: dict[tuple[str, str], int] = {}
-        for chunk in _chunks(keys):
-            for kind in {k for k, _ in chunk}:
-                values = [v for k, v in chunk if k == kind]
-                for cid, value in conn.execute(select(Contact.id, Contact.value).where(Contact.kind == kind, Contact.value.in_(values))):
-                    contact_ids[(kind, value)] = cid
+        contact_ids = _contact_ids(conn, keys)
         missing = [key for key in keys if key not in contact_ids]
         new_phones: dict[int, str] = {}
         if missing:
-            result = conn.execute(
-                insert(Contact).returning(Contact.id, Contact.kind, Contact.value, sort_by_parameter_order=True),
-                [{"kind": k, "value": v, "first_seen": self.observed_at} for k, v in missing],
-            )
-            for cid, kind, value in result:
-                contact_ids[(kind, value)] = cid
-                if kind == "phone":
-                    new_phones[cid] = value
+            # A crawl of another site may add the same contact at the same moment: skip
+            # duplicates instead of failing (both SQLite and PostgreSQL support this).
+            conn.execute(_insert_skipping_duplicates(conn, Contact),
+                         [{"kind": k, "value": v, "first_seen": self.observed_at} for k, v in missing])
+            added = _contact_ids(conn, missing)
+            contact_ids.update(added)
+            new_phones = {cid: value for (kind, value), cid in added.items() if kind == "phone"}
         linked: set[tuple[int, int]] = set()
         lids = sorted(wanted)
         for chunk in _chunks(lids):
@@ -360,6 +354,30 @@ class BatchWriter:
             .where(TakedownItem.listing_id == bindparam("row_id"), TakedownItem.removed_at.is_(None))
             .values(removed_at=at, removal_kind=bindparam("kind")), rows)
         return len(found)
+
+
+def _contact_ids(conn: Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    found: dict[tuple[str, str], int] = {}
+    for chunk in _chunks(keys):
+        for kind in {k for k, _ in chunk}:
+            values = [v for k, v in chunk if k == kind]
+            for cid, value in conn.execute(
+                select(Contact.id, Contact.value).where(Contact.kind == kind, Contact.value.in_(values))
+            ):
+                found[(kind, value)] = cid
+    return found
+
+
+def _insert_skipping_duplicates(conn: Connection, model: Any) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING where the database has it (the recorder's retry
+    covers a race elsewhere)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    elif conn.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    else:
+        return insert(model)
+    return dialect_insert(model).on_conflict_do_nothing()
 
 
 def write_evidence_file(folder: Path, digest: str, body: bytes) -> str:
