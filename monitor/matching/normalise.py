@@ -18,6 +18,8 @@ from functools import lru_cache
 
 import opencc
 
+from monitor.matching.zhuyin import BOPOMOFO, spell
+
 INVISIBLE = (
     "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180e\u200b\u200c\u200d\u200e\u200f"
     "\u202a\u202b\u202c\u202d\u202e\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\u206a\u206b"
@@ -181,12 +183,19 @@ class Normaliser:
     def fast(self, text: str) -> str:
         """The normalised text without an offset map (what ``with_offsets`` gives, faster)."""
         s = text.translate(self._table) if self._needs(text) else text
+        if BOPOMOFO.search(s):
+            s = spell_zhuyin(s)
         if self._traditional.search(s):
             s = self._converter.convert(s)
+        s = self._apply_regional(s)
+        stripped = strip_separators(s)
+        return self._apply_regional(stripped) if stripped != s else s
+
+    def _apply_regional(self, s: str) -> str:
         for word, target in self._regional:
             if word in s:
                 s = s.replace(word, target)
-        return strip_separators(s)
+        return s
 
     def word(self, text: str) -> str:
         """Normalise a lexicon word the way listing text is normalised."""
@@ -200,12 +209,13 @@ class Normaliser:
         """
         if self._special.search(text) or _ASTRAL_SPECIAL.search(text):
             text = text.translate(self._table)
+            if BOPOMOFO.search(text):
+                text = spell_zhuyin(text)
             if self._traditional.search(text):
                 text = self._converter.convert(text)
-        for word, target in self._regional:
-            if word in text:
-                text = text.replace(word, target)
-        return _SEPARATOR_ANY.sub("", text)
+        text = self._apply_regional(text)
+        stripped = _SEPARATOR_ANY.sub("", text)
+        return self._apply_regional(stripped) if stripped != text else text
 
     def with_offsets(self, text: str) -> Normalised:
         table = self._table
@@ -222,6 +232,8 @@ class Normaliser:
                 parts.append(out)
                 origin.extend([i] * len(out))
             s = "".join(parts)
+        if BOPOMOFO.search(s):
+            s, origin = _spell_zhuyin_with_offsets(s, origin)
         converted = self._converter.convert(s) if self._traditional.search(s) else s
         if len(converted) != len(s):
             pieces = [self._converter.convert(ch) for ch in s]
@@ -230,6 +242,22 @@ class Normaliser:
                 new_origin.extend([o] * len(piece))
             converted, origin = "".join(pieces), new_origin
         s = converted
+        s, origin = self._regional_with_offsets(s, origin)
+        spans = separator_spans(s)
+        if spans:
+            out, new_origin, pos = [], [], 0
+            for a, b in spans:
+                out.append(s[pos:a])
+                new_origin.extend(origin[pos:a])
+                pos = b
+            out.append(s[pos:])
+            new_origin.extend(origin[pos:])
+            s, origin = "".join(out), new_origin
+            # words the separators hid from the first pass (白·塑·膠 -> 白塑胶 -> 白塑料)
+            s, origin = self._regional_with_offsets(s, origin)
+        return Normalised(s, origin, text)
+
+    def _regional_with_offsets(self, s: str, origin: list[int]) -> tuple[str, list[int]]:
         for word, target in self._regional:
             if word not in s:
                 continue
@@ -246,14 +274,25 @@ class Normaliser:
             out.append(s[pos:])
             new_origin.extend(origin[pos:])
             s, origin = "".join(out), new_origin
-        spans = separator_spans(s)
-        if spans:
-            out, new_origin, pos = [], [], 0
-            for a, b in spans:
-                out.append(s[pos:a])
-                new_origin.extend(origin[pos:a])
-                pos = b
-            out.append(s[pos:])
-            new_origin.extend(origin[pos:])
-            s, origin = "".join(out), new_origin
-        return Normalised(s, origin, text)
+        return s, origin
+
+
+def spell_zhuyin(s: str) -> str:
+    """Bopomofo runs spelled as pinyin (象ㄧㄚˊ -> 象ya)."""
+    return BOPOMOFO.sub(lambda m: "".join(letters for letters, _ in spell(m.group())), s)
+
+
+def _spell_zhuyin_with_offsets(s: str, origin: list[int]) -> tuple[str, list[int]]:
+    out: list[str] = []
+    new_origin: list[int] = []
+    pos = 0
+    for m in BOPOMOFO.finditer(s):
+        out.append(s[pos:m.start()])
+        new_origin.extend(origin[pos:m.start()])
+        for letters, i in spell(m.group()):
+            out.append(letters)
+            new_origin.extend([origin[m.start() + i]] * len(letters))
+        pos = m.end()
+    out.append(s[pos:])
+    new_origin.extend(origin[pos:])
+    return "".join(out), new_origin
