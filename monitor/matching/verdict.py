@@ -69,13 +69,16 @@ class ListingEvidence:
 
 
 def _inside_exclusion(hit: Hit, fe: FieldEvidence) -> bool:
-    """Inside an innocent compound, even one split by a space (象牙 色, 三白 瓜), or starting
-    inside one that swallows its first two characters (红象牙手串 is hornbill, not 象牙手串)."""
+    """Inside an innocent compound, even one split by a space (象牙 色, 三白 瓜), starting
+    inside one that swallows its first two characters (红象牙手串 is hornbill, not 象牙手串),
+    or ending inside one that starts within it (小象牙刷)."""
     for _, start, end in fe.exclusions:
         if start <= hit.start and hit.end <= end and (end - start) > (hit.end - hit.start):
             return True
         if start < hit.start < end and end - hit.start >= 2:
             return True
+        if hit.start < start < hit.end < end:
+            return True  # its tail starts one (小象牙刷 is 小象 + 牙刷, 大象牙膏 is 大象 + 牙膏)
     return False
 
 
@@ -243,7 +246,8 @@ def decide(
     from monitor.matching.matcher import Match, MatchResult
 
     giveaway = _has(ev, "giveaway")
-    product = _has_product_word(ev) or _has_unit(ev)
+    product_word = _has_product_word(ev)
+    product = product_word or _has_unit(ev)
     innocent = bool(_listing_words(ev, "innocent"))
     species_context = _listing_words(ev, "context")
     vetoed = _listing_words(ev, "veto")
@@ -319,7 +323,7 @@ def decide(
                 hit.reason = "next to a depiction or imitation word"
             elif sp in cover_species and not cover_given_away(sp):
                 hit.reason = "legal substitute named in the title"
-            elif innocent and not (product or sp in species_context):
+            elif innocent and not (product_word or sp in species_context):  # toys have sizes too
                 hit.reason = "innocent context (clothing, food, other materials) and no product words"
             elif hit.strong and not absorbed(fe.norm.text, hit.start, hit.end):
                 accepted.setdefault(sp, []).append(hit)
