@@ -221,7 +221,7 @@ def _parse_term(node: _Node, species: str, shown: str, index: int) -> Term:
     strong = strength == "strong" if strength else kind != "code_word"
     return Term(
         term=term, species=species, kind=kind, strong=strong, source=source, trick=trick,
-        homophones=f.flag("homophones", kind == "name"), pinyin=f.flag("pinyin", True),
+        homophones=f.flag("homophones", kind in ("name", "product")), pinyin=f.flag("pinyin", True),
         origin=f"{shown}:{node.line}",
     )
 

@@ -145,7 +145,7 @@ class Matcher:
         if not texts:
             return MatchResult(False, [], 0.0, [])
         joined = self.normaliser.prefilter("\n".join(t for _, t in texts))
-        if next(self._terms.iter(joined), None) is None and next(self._reversed.iter(joined[::-1]), None) is None:
+        if not self._has_candidate(joined):
             return MatchResult(False, [], 0.0, [])
         title_field = "title" if any(n == "title" for n, _ in texts) else texts[0][0]
         evidence = ListingEvidence(title_field=title_field)
@@ -156,6 +156,13 @@ class Matcher:
         for fe in evidence.fields:
             self._scan_context(fe)
         return decide(evidence, self.near_window, self._shared_terms, self.absorbed)
+
+    def _has_candidate(self, joined: str) -> bool:
+        """A term or cover spelling occurs; an innocent compound alone (电动牙刷) never flags."""
+        for _, (_, entries) in self._terms.iter(joined):
+            if any(kind != "exclusion" for kind, _ in entries):
+                return True
+        return next(self._reversed.iter(joined[::-1]), None) is not None
 
     def _scan_field(self, name: str, text: str, evidence: ListingEvidence) -> None:
         norm = self.normaliser.with_offsets(text)

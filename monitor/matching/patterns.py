@@ -62,6 +62,7 @@ def compile_patterns(
     for t in lexicon.terms():
         if t.kind == "name":
             names.setdefault(t.species, []).append(normalise(t.term))
+    name_chars = _name_characters(lexicon, normalise)
     for t in lexicon.terms():
         base = normalise(t.term)
         add(out.terms, t.term, ("term", Spelling(t, "", t.strong, base[:1].isascii(), base[-1:].isascii())))
@@ -74,7 +75,8 @@ def compile_patterns(
         contains_name = t.kind != "name" and any(n in base for n in names.get(t.species, []))
         if t.homophones and not contains_name and len(base) >= shared.homophone_min_term_length:
             swaps = shared.homophone_max_swaps_short if len(base) == 2 else shared.homophone_max_swaps
-            for v in homophone_variants(base, shared.homophone_classes, is_common_word, swaps):
+            for v in homophone_variants(base, shared.homophone_classes, is_common_word, swaps,
+                                        _swappable(t, name_chars)):
                 if v.text not in real_terms:
                     add(out.terms, v.text, ("term", Spelling(t, "homophone", False, False, False)))
     for key in lexicon.species:
@@ -110,13 +112,30 @@ def homophone_candidates(lexicon: Lexicon, normalise: Callable[[str], str]) -> s
     from monitor.matching.variants import homophone_variants
 
     shared = lexicon.shared
+    name_chars = _name_characters(lexicon, normalise)
     out: set[str] = set()
     for t in lexicon.terms():
         base = normalise(t.term)
         if t.homophones and len(base) >= shared.homophone_min_term_length:
             swaps = shared.homophone_max_swaps_short if len(base) == 2 else shared.homophone_max_swaps
-            out.update(v.text for v in homophone_variants(base, shared.homophone_classes, max_swaps=swaps))
+            out.update(v.text for v in homophone_variants(base, shared.homophone_classes, max_swaps=swaps,
+                                                          swappable=_swappable(t, name_chars)))
     return out
+
+
+def _name_characters(lexicon: Lexicon, normalise: Callable[[str], str]) -> dict[str, str]:
+    """Per species, the Chinese characters of its names (豹 for leopard, 虎 骨 老 for tiger)."""
+    out: dict[str, set[str]] = {}
+    for t in lexicon.terms():
+        if t.kind == "name":
+            out.setdefault(t.species, set()).update(c for c in normalise(t.term) if not c.isascii())
+    return {sp: "".join(sorted(chars)) for sp, chars in out.items()}
+
+
+def _swappable(term: Term, name_chars: dict[str, str]) -> str | None:
+    """Which characters a homophone may replace: any in a name or code word, only the
+    animal's own characters in a product word."""
+    return name_chars.get(term.species, "") if term.kind == "product" else None
 
 
 def load_patterns(

@@ -102,9 +102,14 @@ def homophone_variants(
     extra_classes: Iterable[Iterable[str]] = (),
     is_common_word: Callable[[str], bool] = lambda w: False,
     max_swaps: int = 1,
+    swappable: str | None = None,
 ) -> list[Variant]:
     """Same-sound swaps: one character from pypinyin's readings (tones ignored), or up to
-    ``max_swaps`` characters from the curated ``extra_classes`` (玳瑁 -> 代帽)."""
+    ``max_swaps`` characters from the curated ``extra_classes`` (玳瑁 -> 代帽).
+
+    ``swappable`` limits the swaps to these characters: a product word is disguised through
+    its animal (豹皮 -> 报皮), while swapping its other characters mostly spells ordinary
+    text (牙雕 -> 牙吊坠, 狮骨 -> 风湿骨痛)."""
     if not all(_is_cjk(c) for c in term):
         return []
     index = same_sound_index()
@@ -119,7 +124,8 @@ def homophone_variants(
     out: list[Variant] = []
     seen = {term}
     for positions in itertools.chain.from_iterable(
-        itertools.combinations(range(len(term)), k) for k in range(1, max_swaps + 1)
+        itertools.combinations([i for i, ch in enumerate(term) if swappable is None or ch in swappable], k)
+        for k in range(1, max_swaps + 1)
     ):
         source = options if len(positions) == 1 else curated
         pools = [source[i] if i in positions else [ch] for i, ch in enumerate(term)]
