@@ -85,8 +85,7 @@ def against_truth(world: Sandbox, month: str, keywords: list[str], stored: dict)
             "date": x["posted_date"] == row["posted_date"],
             "location": x["location"] == row["location"],
         }
-        wanted = {c["value"].lower() for c in x["contacts"] if c["variant"] != "missing_digit"
-                  and (c["kind"] != "phone" or (len(c["value"]) == 11 and c["value"].startswith("1")))}
+        wanted = {c["value"].lower() for c in x["contacts"] if c["variant"] != "missing_digit"}
         if wanted:
             checks["contact"] = wanted <= row["contacts"]
         for field, ok in checks.items():
