@@ -34,10 +34,14 @@ _SEP = (
     r"\s*/\\.\u00b7\u2022\u30fb\u2027\-_~|+#=^`'@$%&\u2605\u2606\u2665\u2661\u2764\u25c6\u25c7"
     r"\u25cb\u25cf\u25ce\u203b\u2192\u2190\u00d7\u2716\u2573\u3000\u2500-\u257f\u25a0-\u25ff"
     r"\u2600-\u27bf\U0001f300-\U0001faff"
+    # dashes and ellipses, wave dashes, the katakana long mark and the stroke 丨 (象—牙, 犀…角, 象丨牙)
+    r"\u2010-\u2016\u2026\u2219\u22c5\u00a6\u301c\u3030\u30fc\u4e28"
 )
+# an empty pair of brackets wedged into a word (象（）牙, 象【】牙)
+_EMPTY_BRACKETS = r"\(\)|（）|\[\]|［］|【】|「」|『』|〔〕|〖〗"
 SEPARATOR_CHARS = re.compile(f"[{_SEP}]")
-_SEPARATOR_RUN = re.compile(f"[{_SEP}]{{1,3}}")
-_SEPARATOR_ANY = re.compile(f"[{_SEP}]+")
+_SEPARATOR_RUN = re.compile(f"(?:[{_SEP}]|{_EMPTY_BRACKETS}){{1,3}}")
+_SEPARATOR_ANY = re.compile(f"(?:[{_SEP}]|{_EMPTY_BRACKETS})+")
 _INVISIBLE = re.compile(f"[{INVISIBLE}]")
 _ASCII_LOWER = frozenset("abcdefghijklmnopqrstuvwxyz")
 
