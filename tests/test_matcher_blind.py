@@ -128,3 +128,12 @@ def test_lexicon_breadth(matcher: Matcher, title: str, species: list[str]) -> No
 
 def test_other_animals_tusks_are_not_ivory(matcher: Matcher) -> None:
     assert not matcher.match({"title": "海象牙 原牙 一根", "description": "阿拉斯加海象"}).flagged
+
+
+def test_pinyin_with_repeated_spaces(matcher: Matcher) -> None:
+    assert matcher.match({"title": "xiang   ya 手镯 老料"}).species == ["ivory"]
+
+
+def test_plant_nurseries_and_costumes_are_innocent(matcher: Matcher) -> None:
+    assert not matcher.match({"title": "鹤顶红 苹果 新品种 树苗"}).flagged
+    assert not matcher.match({"title": "虎皮 纹 cosplay 服装 漫展"}).flagged

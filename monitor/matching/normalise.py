@@ -63,6 +63,8 @@ def separator_spans(s: str) -> list[tuple[int, int]]:
             spans.append((a, b))
         elif left in _ASCII_LOWER and right in _ASCII_LOWER and not m.group().isspace() and " " not in m.group():
             spans.append((a, b))  # xiang-ya, hu.gu (spaced pinyin has spellings of its own)
+        elif left in _ASCII_LOWER and right in _ASCII_LOWER and m.group().startswith(" ") and b - a > 1:
+            spans.append((a + 1, b))  # xiang   ya -> xiang ya
     return spans
 
 
