@@ -137,3 +137,11 @@ def test_pinyin_with_repeated_spaces(matcher: Matcher) -> None:
 def test_plant_nurseries_and_costumes_are_innocent(matcher: Matcher) -> None:
     assert not matcher.match({"title": "鹤顶红 苹果 新品种 树苗"}).flagged
     assert not matcher.match({"title": "虎皮 纹 cosplay 服装 漫展"}).flagged
+
+
+def test_mammoth_cover_features(matcher: Matcher) -> None:
+    honest = {"title": "猛犸象牙 手串", "description": "西伯利亚出土，有风化纹，皮色漂亮"}
+    assert not matcher.match(honest).flagged
+    given_away = {"title": "猛犸象牙 吊坠", "description": "检测是现代象牙，白"}
+    result = matcher.match(given_away)
+    assert result.species == ["ivory"] and {m.trick for m in result.matches} == {"legal_cover"}
