@@ -107,6 +107,18 @@ class ContactsPipeline:
         return item
 
 
+_DATABASES: dict[str, Any] = {}
+
+
+def shared_database(config: Config) -> Any:
+    """One database handle (engine, connection pool, schema check) for all sites of a process."""
+    if config.db_url not in _DATABASES:
+        from monitor.crawling.runner import open_database
+
+        _DATABASES[config.db_url] = open_database(config)
+    return _DATABASES[config.db_url]
+
+
 _MATCHERS: dict[str, tuple[Any, Any]] = {}
 
 
@@ -172,10 +184,9 @@ class StoragePipeline:
         return cls(crawler)
 
     def open_spider(self) -> None:
-        from monitor.crawling.runner import open_database
         from monitor.storage import CrawlRecorder
 
-        self.db = open_database(self.config)
+        self.db = shared_database(self.config)
         if self.run_id is None:
             self.run_id = self.db.start_run(kind="site", started_at=self.as_of, month=self.as_of.strftime("%Y-%m"))
         spider = self.crawler.spider
@@ -244,5 +255,3 @@ class StoragePipeline:
             health.setdefault("problems", []).append(f"storing the last listings failed: {exc}")
             self.crawler.stats.set_value("wtm/health", health)
         self.recorder = None
-        if self.db is not None and hasattr(self.db, "dispose"):
-            self.db.dispose()

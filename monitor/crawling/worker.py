@@ -58,6 +58,12 @@ def run(job: dict[str, Any]) -> dict[str, dict[str, Any]]:
         config, pipelines=bool(job.get("pipelines", True)), polite=polite, run_id=job.get("run_id"), as_of=as_of
     )
     settings.update(job.get("settings_overrides") or {})
+    if job.get("pipelines", True):
+        # Built before the first request, once for all sites (and frozen out of the GC's way).
+        from monitor.crawling.pipelines import shared_database, shared_matcher
+
+        shared_database(config)
+        shared_matcher(config.keywords_dir or None)
     process = AsyncCrawlerProcess(settings)
     crawlers: dict[str, Any] = {}
 
