@@ -145,3 +145,18 @@ def test_mammoth_cover_features(matcher: Matcher) -> None:
     given_away = {"title": "猛犸象牙 吊坠", "description": "检测是现代象牙，白"}
     result = matcher.match(given_away)
     assert result.species == ["ivory"] and {m.trick for m in result.matches} == {"legal_cover"}
+
+
+@pytest.mark.parametrize("title, species", [
+    ("黑料 杯 配紫檀底座 鱼籽纹", ["rhino_horn"]),
+    ("鹤顶 挂件 配南红 隔珠", ["hornbill"]),
+    ("白料 手串 配蜜蜡隔珠 交叉纹", ["ivory"]),
+    ("犀角杯 赠送 小玩具", ["rhino_horn"]),
+])
+def test_accessories_do_not_make_the_item_innocent(matcher: Matcher, title: str, species: list[str]) -> None:
+    assert matcher.match({"title": title}).species == species
+
+
+def test_materials_of_the_item_itself_still_innocent(matcher: Matcher) -> None:
+    assert not matcher.match({"title": "和田玉 白料 手镯 送红木盒"}).flagged
+    assert not matcher.match({"title": "黑檀 黑料 手串 配南红"}).flagged

@@ -76,6 +76,8 @@ class SharedContext:
     negation_before: list[str] = field(default_factory=list)
     negation_before_exceptions: list[str] = field(default_factory=list)
     negation_after: list[str] = field(default_factory=list)
+    accessory_before: list[str] = field(default_factory=list)
+    accessory_after: list[str] = field(default_factory=list)
     giveaways: list[str] = field(default_factory=list)
     regional: dict[str, str] = field(default_factory=dict)
     homophone_max_swaps: int = 1
@@ -282,7 +284,8 @@ def _parse_shared(directory: Path, shown_dir: str) -> SharedContext:
         shown = f"{shown_dir}/context.yaml"
         f = _Fields(_read_yaml(path, shown), shown)
         f.check_keys({"product", "units", "innocent", "innocent_near", "near_innocent", "negation_before",
-                      "negation_before_exceptions", "negation_after", "giveaways"})
+                      "negation_before_exceptions", "negation_after", "accessory_before", "accessory_after",
+                      "giveaways"})
         shared.product = f.words("product")
         shared.units = f.words("units")
         shared.innocent = f.words("innocent")
@@ -296,6 +299,8 @@ def _parse_shared(directory: Path, shown_dir: str) -> SharedContext:
         shared.negation_before = f.words("negation_before")
         shared.negation_before_exceptions = f.words("negation_before_exceptions")
         shared.negation_after = f.words("negation_after")
+        shared.accessory_before = f.words("accessory_before")
+        shared.accessory_after = f.words("accessory_after")
         shared.giveaways = f.words("giveaways")
     path = directory / "regional.yaml"
     if path.exists():

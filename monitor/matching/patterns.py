@@ -93,6 +93,7 @@ def compile_patterns(
         ("innocent_near", shared.innocent_near), ("near", shared.near_innocent),
         ("near_exception", shared.near_innocent_exceptions), ("negation_before", shared.negation_before),
         ("negation_exception", shared.negation_before_exceptions), ("negation_after", shared.negation_after),
+        ("accessory_before", shared.accessory_before), ("accessory_after", shared.accessory_after),
         ("giveaway", shared.giveaways),
     ):
         for word in words:

@@ -117,6 +117,16 @@ def _negated_at(fe: FieldEvidence, start: int) -> bool:
     return False
 
 
+ACCESSORY_GAP = 2
+
+
+def _accessory(fe: FieldEvidence, start: int, end: int) -> bool:
+    """The word names an accessory, not the item (配南红隔珠, 送红木盒, 紫檀底座): an innocent
+    material or a toy there says nothing about what the item itself is."""
+    return any(0 <= start - a_end <= ACCESSORY_GAP for _, _, a_end in _spans(fe, "accessory_before")) or \
+        any(0 <= a_start - end <= ACCESSORY_GAP for _, a_start, _ in _spans(fe, "accessory_after"))
+
+
 def _negated_after(fe: FieldEvidence, end: int) -> bool:
     return any(0 <= n_start - end <= 2 for _, n_start, _ in _spans(fe, "negation_after"))
 
@@ -130,7 +140,7 @@ def _near_innocent(hit: Hit, fe: FieldEvidence, window: int) -> bool:
             continue
         if any(x_start <= c_start and c_end <= x_end for _, x_start, x_end in exceptions):
             continue
-        if _negated_at(fe, c_start):
+        if _negated_at(fe, c_start) or _accessory(fe, c_start, c_end):
             continue
         return True
     return False
@@ -145,7 +155,8 @@ def _innocent_near(hit: Hit, fe: FieldEvidence, species: str) -> bool:
         for payload, start, end in _spans(fe, kind):
             if kind == "species_innocent" and payload != species:
                 continue
-            if end > hit.start - WEAK_WINDOW and start < hit.end + WEAK_WINDOW and not _negated_at(fe, start):
+            if end > hit.start - WEAK_WINDOW and start < hit.end + WEAK_WINDOW and not _negated_at(fe, start) \
+                    and not _accessory(fe, start, end):
                 return True
     return False
 
@@ -153,8 +164,8 @@ def _innocent_near(hit: Hit, fe: FieldEvidence, species: str) -> bool:
 def _listing_words(ev: ListingEvidence, kind: str) -> set[Any]:
     found: set[Any] = set()
     for fe in ev.fields:
-        for k, payload, start, _ in fe.context:
-            if k == kind and not _negated_at(fe, start):
+        for k, payload, start, end in fe.context:
+            if k == kind and not _negated_at(fe, start) and not (kind == "innocent" and _accessory(fe, start, end)):
                 found.add(payload)
     return found
 
