@@ -69,3 +69,8 @@ def test_history_keeps_the_last_good_run_per_keyword_set(tmp_path: Path) -> None
     history.record("site", full, assess(stats(0), "finished", FIELDS, None, 1))  # unhealthy: not kept
     assert history.last_good("site", full)["items"] == 80
     assert history.last_good("site", one) is None
+
+
+def test_small_sites_are_not_judged_on_noise() -> None:
+    previous = {"items": 8, "coverage": {"price": 1.0, "date": 1.0, "contact": 1.0, "location": 1.0}}
+    assert assess(stats(3), "finished", FIELDS, previous, 1)["healthy"]

@@ -10,7 +10,8 @@ stats plus the last good run, which this module does in plain code.
 
 A site is unhealthy when:
 * it produced no live items (a login wall, 500s, garbage, or selectors that no longer match);
-* its items dropped by more than half against its last good run with the same keywords;
+* its items dropped by more than half against its last good run with the same keywords
+  (when that run had at least ``MIN_ITEMS_TO_COMPARE``);
 * a field's coverage collapsed (under half of the last good run's, or under 20 % when the
   site file selects that field and there is no earlier run to compare with);
 * it did not finish (killed, shut down, or failed to start).
@@ -29,6 +30,8 @@ from scrapy import signals
 COVERAGE = ("price", "date", "contact", "location")
 SITE_FIELD_FOR = {"price": "price", "date": "posted", "contact": "contact", "location": "location"}
 GOOD_FINISH = ("finished", "closespider_pagecount")
+# Below this many listings a halving is noise (8 → 3 ads), not a broken site.
+MIN_ITEMS_TO_COMPARE = 10
 _STATUS = re.compile(r"^downloader/response_status_count/(\d+)$")
 
 
@@ -77,13 +80,13 @@ def assess(
     if stats.get("wtm/errors/storage"):
         problems.append(f"{stats['wtm/errors/storage']} batch writes to the database failed (listings lost)")
     selected = set(selected_fields)
-    if previous and previous.get("items"):
+    if previous and int(previous.get("items") or 0) >= MIN_ITEMS_TO_COMPARE:
         before = int(previous["items"])
         if items and items < before / 2:
             problems.append(f"listings fell from {before} to {items}")
         for name in COVERAGE:
             was = float(previous.get("coverage", {}).get(name, 0.0))
-            if items and was >= 0.2 and coverage[name] < was / 2:
+            if items >= MIN_ITEMS_TO_COMPARE and was >= 0.2 and coverage[name] < was / 2:
                 problems.append(f"{name} coverage fell from {was:.0%} to {coverage[name]:.0%}")
     elif items >= 10:
         for name in COVERAGE:
