@@ -160,3 +160,17 @@ def test_guide_site_is_checked_and_crawled(
     assert removed == {"101": "http_404", "102": "http_404"}
     log = (yushiwang.data_path / "logs" / "crawl.log").read_text(encoding="utf-8")
     assert log.count("site=yushiwang outcome=ok") == 2
+
+
+def test_category_crawl_walks_fixed_pages_without_keywords(yushiwang) -> None:
+    """`crawl: category` follows the listed pages (and their next links) instead of searching."""
+    guide_file = Path(yushiwang.sites_dir) / "yushiwang.yaml"
+    text = guide_file.read_text(encoding="utf-8").replace("name: yushiwang", "name: yushiwang-shelf")
+    text = text.replace("crawl: search", "crawl: category\ncategory:\n  urls: [\"cgi/find.asp?kw=%CA%D6%EF%ED&start=0\"]"
+                        "\n  results: \"table.hits td.subject a::attr(href)\"\n  next_page: \"xpath://div[@id='pg']/a[contains(text(), '下页')]/@href\"")
+    (Path(yushiwang.sites_dir) / "yushiwang-shelf.yaml").write_text(text, encoding="utf-8")
+    summary = run_crawl(yushiwang, sites=["yushiwang-shelf"], keywords=["不会被搜索"], progress=False, polite=False,
+                        as_of=__import__("datetime").datetime(2025, 6, 30, 12, 0))
+    assert summary.failed_sites == [], summary.sites
+    bracelets = [i for i, x in LISTINGS.items() if "手镯" in x["title"]]
+    assert summary.sites["yushiwang-shelf"]["items"] == len(bracelets)
