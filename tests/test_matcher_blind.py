@@ -160,3 +160,13 @@ def test_accessories_do_not_make_the_item_innocent(matcher: Matcher, title: str,
 def test_materials_of_the_item_itself_still_innocent(matcher: Matcher) -> None:
     assert not matcher.match({"title": "和田玉 白料 手镯 送红木盒"}).flagged
     assert not matcher.match({"title": "黑檀 黑料 手串 配南红"}).flagged
+
+
+def test_space_between_items_keeps_them_apart(matcher: Matcher) -> None:
+    assert matcher.match({"title": "回收 鹤顶红 象牙 犀角 老件"}).species == ["ivory", "rhino_horn", "hornbill"]
+    assert matcher.match({"title": "红象牙 挂件 红皮黄肉"}).species == ["hornbill"]
+    assert not matcher.match({"title": "象牙 色 沙发 三人位"}).flagged
+
+
+def test_teeth_sold_together(matcher: Matcher) -> None:
+    assert matcher.match({"title": "狼牙 虎牙 豹牙 一起出 真牙"}).species == ["tiger", "leopard"]

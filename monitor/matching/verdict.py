@@ -73,12 +73,28 @@ def _inside_exclusion(hit: Hit, fe: FieldEvidence) -> bool:
     inside one that swallows its first two characters (红象牙手串 is hornbill, not 象牙手串),
     or ending inside one that starts within it (小象牙刷)."""
     for _, start, end in fe.exclusions:
+        term_span = any(h.start == start and h.end == end for h in fe.hits)
+        if term_span and _split_by_space_outside(fe, start, end, hit):
+            continue  # 鹤顶红 象牙: the space ends one word, 红象牙 is glued across it
         if start <= hit.start and hit.end <= end and (end - start) > (hit.end - hit.start):
             return True
         if start < hit.start < end and end - hit.start >= 2:
             return True
-        if hit.start < start < hit.end < end:
+        if hit.start < start < hit.end < end and not term_span:
             return True  # its tail starts one (小象牙刷 is 小象 + 牙刷, 大象牙膏 is 大象 + 牙膏)
+    return False
+
+
+def _split_by_space_outside(fe: FieldEvidence, start: int, end: int, inner: Hit) -> bool:
+    """Whether the seller's whitespace, removed by normalisation, falls inside [start, end) but
+    outside ``inner``: then the span joins two words the seller wrote apart (鹤顶红 象牙)."""
+    origin, original = fe.norm.origin, fe.norm.original
+    for p in range(start + 1, end):
+        if inner.start < p < inner.end:
+            continue
+        gap = original[origin[p - 1] + 1:origin[p]]
+        if gap and gap.isspace():
+            return True
     return False
 
 
@@ -305,6 +321,7 @@ def decide(
                 continue  # one spelling per span and species (dai mao is 玳瑁 and 带帽)
             seen.add(key)
             if any(o is not hit and o.start <= hit.start and hit.end <= o.end and (o.end - o.start) > (hit.end - hit.start)
+                   and not (o.term.species != hit.term.species and _split_by_space_outside(fe, o.start, o.end, hit))
                    for o in fe.hits):
                 continue
             live.append((fe, hit))
