@@ -74,7 +74,8 @@ def run(job: dict[str, Any]) -> dict[str, dict[str, Any]]:
             problem = f"crawl failed: {type(error).__name__}: {error}" if error is not None else "crawl did not run"
             health = failed_health(problem)
         results[name] = health
-        if jobdir is not None and health.get("finish_reason") in GOOD_FINISH:
+        # Finished (or never started): nothing to resume, so the next crawl starts afresh.
+        if jobdir is not None and (error is not None or health.get("finish_reason") in GOOD_FINISH):
             shutil.rmtree(jobdir, ignore_errors=True)
         emit({"event": "site_done", "site": name, "health": health})
 
