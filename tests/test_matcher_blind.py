@@ -170,3 +170,17 @@ def test_space_between_items_keeps_them_apart(matcher: Matcher) -> None:
 
 def test_teeth_sold_together(matcher: Matcher) -> None:
     assert matcher.match({"title": "狼牙 虎牙 豹牙 一起出 真牙"}).species == ["tiger", "leopard"]
+
+
+@pytest.mark.parametrize("title, species", [
+    ("X J 粉 退烧 5克", ["rhino_horn"]),          # spaced initials
+    ("希脚 片 退烧", ["rhino_horn"]),              # both characters swapped
+    ("琥古 泡酒 一副", ["tiger"]),
+    ("海🐢壳 标本 一个", ["hawksbill"]),            # animal emoji
+])
+def test_more_disguises(matcher: Matcher, title: str, species: list[str]) -> None:
+    assert matcher.match({"title": title}).species == species
+
+
+def test_mammoth_emoji_is_the_mammoth_cover(matcher: Matcher) -> None:
+    assert not matcher.match({"title": "🦣牙 手串", "description": "带皮，有沁，附证书"}).flagged

@@ -63,9 +63,17 @@ def separator_spans(s: str) -> list[tuple[int, int]]:
             spans.append((a, b))
         elif left in _ASCII_LOWER and right in _ASCII_LOWER and not m.group().isspace() and " " not in m.group():
             spans.append((a, b))  # xiang-ya, hu.gu (spaced pinyin has spellings of its own)
+        elif left in _ASCII_LOWER and right in _ASCII_LOWER and _single_letter(s, a - 1) and _single_letter(s, b):
+            spans.append((a, b))  # spaced initials: x j -> xj
         elif left in _ASCII_LOWER and right in _ASCII_LOWER and m.group().startswith(" ") and b - a > 1:
             spans.append((a + 1, b))  # xiang   ya -> xiang ya
     return spans
+
+
+def _single_letter(s: str, i: int) -> bool:
+    """``s[i]`` is a Latin letter standing alone (an initial), not part of a word."""
+    return not (i > 0 and s[i - 1].isascii() and s[i - 1].isalnum()) and \
+        not (i + 1 < len(s) and s[i + 1].isascii() and s[i + 1].isalnum())
 
 
 def strip_separators(s: str) -> str:
