@@ -184,3 +184,12 @@ def test_more_disguises(matcher: Matcher, title: str, species: list[str]) -> Non
 
 def test_mammoth_emoji_is_the_mammoth_cover(matcher: Matcher) -> None:
     assert not matcher.match({"title": "🦣牙 手串", "description": "带皮，有沁，附证书"}).flagged
+
+
+@pytest.mark.parametrize("title, description, species", [
+    ("虎骨 一副", "可以用汽车送货上门", ["tiger"]),          # a count outweighs a stray innocent word
+    ("玳瑁 梳子", "以前在邮票店收的，老货", ["hawksbill"]),   # so does a product character by the hit
+])
+def test_stray_innocent_words_in_boilerplate(matcher: Matcher, title: str, description: str,
+                                             species: list[str]) -> None:
+    assert matcher.match({"title": title, "description": description}).species == species

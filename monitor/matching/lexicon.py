@@ -68,6 +68,7 @@ class SpeciesEntry:
 class SharedContext:
     product: list[str] = field(default_factory=list)
     units: list[str] = field(default_factory=list)
+    size_units: list[str] = field(default_factory=list)
     innocent: list[str] = field(default_factory=list)
     innocent_near: list[str] = field(default_factory=list)
     near_innocent: list[str] = field(default_factory=list)
@@ -283,11 +284,12 @@ def _parse_shared(directory: Path, shown_dir: str) -> SharedContext:
     if path.exists():
         shown = f"{shown_dir}/context.yaml"
         f = _Fields(_read_yaml(path, shown), shown)
-        f.check_keys({"product", "units", "innocent", "innocent_near", "near_innocent", "negation_before",
+        f.check_keys({"product", "units", "size_units", "innocent", "innocent_near", "near_innocent", "negation_before",
                       "negation_before_exceptions", "negation_after", "accessory_before", "accessory_after",
                       "giveaways"})
         shared.product = f.words("product")
         shared.units = f.words("units")
+        shared.size_units = f.words("size_units")
         shared.innocent = f.words("innocent")
         shared.innocent_near = f.words("innocent_near")
         near = f.mapping("near_innocent")

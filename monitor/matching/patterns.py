@@ -89,7 +89,7 @@ def compile_patterns(
             out.user_words[normalise(word)] = 6000
             out.lexicon_words.add(normalise(word))
     for kind, words in (
-        ("product", shared.product), ("unit", shared.units), ("innocent", shared.innocent),
+        ("product", shared.product), ("unit", shared.units), ("size_unit", shared.size_units), ("innocent", shared.innocent),
         ("innocent_near", shared.innocent_near), ("near", shared.near_innocent),
         ("near_exception", shared.near_innocent_exceptions), ("negation_before", shared.negation_before),
         ("negation_exception", shared.negation_before_exceptions), ("negation_after", shared.negation_after),

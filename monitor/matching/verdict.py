@@ -231,11 +231,11 @@ def _resolve_species(accepted: dict[str, list[Hit]], shared_terms: set[str], wit
 _NUMERALS = frozenset("0123456789一二三四五六七八九十百千半几两")
 
 
-def _has_unit(ev: ListingEvidence) -> bool:
-    """A unit right after a number (50克, 半斤, 10 mm)."""
+def _has_unit(ev: ListingEvidence, kind: str = "unit") -> bool:
+    """A unit right after a number (50克, 半斤, 一副; ``size_unit``: 10 mm)."""
     for fe in ev.fields:
         text = fe.norm.text
-        for _, start, _ in _spans(fe, "unit"):
+        for _, start, _ in _spans(fe, kind):
             before = text[:start].rstrip()
             if before and before[-1] in _NUMERALS:
                 return True
@@ -273,8 +273,8 @@ def decide(
     from monitor.matching.matcher import Match, MatchResult
 
     giveaway = _has(ev, "giveaway")
-    product_word = _has_product_word(ev)
-    product = product_word or _has_unit(ev)
+    product_word = _has_product_word(ev) or _has_unit(ev)   # outweighs innocent context
+    product = product_word or _has_unit(ev, "size_unit")
     innocent = bool(_listing_words(ev, "innocent"))
     species_context = _listing_words(ev, "context")
     vetoed = _listing_words(ev, "veto")
@@ -351,7 +351,7 @@ def decide(
                 hit.reason = "next to a depiction or imitation word"
             elif sp in cover_species and not cover_given_away(sp):
                 hit.reason = "legal substitute named in the title"
-            elif innocent and not (product_word or sp in species_context):  # toys have sizes too
+            elif innocent and not (product_word or sp in species_context or _product_char_near(hit, fe)):
                 hit.reason = "innocent context (clothing, food, other materials) and no product words"
             elif hit.strong and not absorbed(fe.norm.text, hit.start, hit.end):
                 accepted.setdefault(sp, []).append(hit)
