@@ -25,8 +25,12 @@ from markupsafe import escape
 # Fonts a reader is likely to have for Chinese labels; the browser picks the first present.
 CJK_FONTS = ["Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "Microsoft YaHei",
              "PingFang SC", "SimHei", "DejaVu Sans", "sans-serif"]
-# Colour-blind-safe qualitative palette (Okabe & Ito), one colour per species group.
-PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#F0E442", "#000000"]
+# Colour-blind-safe qualitative palette (Okabe & Ito; olive instead of its yellow, which is
+# too faint on white paper), one colour per species group.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#999933", "#000000"]
+# Fixed per species group, so a group keeps its colour from one month's report to the next.
+SPECIES_COLOURS = dict(zip(["ivory", "rhino_horn", "hawksbill", "hornbill", "tiger", "saiga", "pangolin", "leopard"],
+                           PALETTE))
 
 _RC = {
     "svg.fonttype": "none",
@@ -66,7 +70,8 @@ def trend_species_svg(months: Sequence[str], series: dict[str, Sequence[int]], n
         ax = fig.add_subplot()
         positions = list(range(len(months)))
         for index, (species, values) in enumerate(series.items()):
-            ax.plot(positions, values, label=names.get(species, species), color=PALETTE[index % len(PALETTE)],
+            colour = SPECIES_COLOURS.get(species, PALETTE[index % len(PALETTE)])
+            ax.plot(positions, values, label=names.get(species, species), color=colour,
                     linewidth=1.8, marker="o" if len(months) <= 24 else None, markersize=3)
         _month_axis(ax, months)
         ax.set_ylim(bottom=0)

@@ -274,3 +274,13 @@ def test_inertness_check_catches_injected_markup(markup: str) -> None:
     tree = lxml.html.fromstring(f"<html><body>{markup}</body></html>")
     with pytest.raises(AssertionError):
         fx.assert_page_is_inert(tree)
+
+
+def test_species_keep_their_colour_across_reports() -> None:
+    from monitor.reports.charts import SPECIES_COLOURS, trend_species_svg
+
+    alone = trend_species_svg(["2025-01", "2025-02"], {"pangolin": [1, 2]}, {}, "t")
+    both = trend_species_svg(["2025-01", "2025-02"], {"ivory": [3, 1], "pangolin": [1, 2]}, {}, "t")
+    colour = SPECIES_COLOURS["pangolin"].lower()
+    assert f"stroke: {colour}" in alone and f"stroke: {colour}" in both
+    assert "<script" not in both and not both.startswith("<?xml")
