@@ -193,3 +193,21 @@ def test_mammoth_emoji_is_the_mammoth_cover(matcher: Matcher) -> None:
 def test_stray_innocent_words_in_boilerplate(matcher: Matcher, title: str, description: str,
                                              species: list[str]) -> None:
     assert matcher.match({"title": title, "description": description}).species == species
+
+
+@pytest.mark.parametrize("title, species", [
+    ("xiang4ya2 手镯 老料", ["ivory"]),
+    ("xi1 jiao3 片 退烧 5克", ["rhino_horn"]),
+    ("hu3gu3 泡酒 一副", ["tiger"]),
+])
+def test_pinyin_tone_digits(matcher: Matcher, title: str, species: list[str]) -> None:
+    assert matcher.match({"title": title}).species == species
+
+
+def test_digits_in_ordinary_words_stay(matcher: Matcher) -> None:
+    assert matcher.normalise("iPhone15 mp3 v2") == "iphone15 mp3 v2"
+
+
+def test_toothbrush_alone_is_not_a_candidate(matcher: Matcher) -> None:
+    result = matcher.match({"title": "电动牙刷 全新", "description": "送刷头"})
+    assert not result.flagged and not result.rejected

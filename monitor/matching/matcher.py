@@ -96,12 +96,19 @@ class Matcher:
         for key, entries in patterns.terms.items():
             if " " in key:  # the pre-filter form drops spaces: rhino horn -> rhinohorn
                 spelled.setdefault(key.replace(" ", ""), entries)
+        # innocent compounds alone never make a candidate (电动牙刷): searched only once a term is found
+        self._exclusions = ahocorasick.Automaton()
         for key, entries in spelled.items():
-            if key[0] in anchors or key[0].isascii() or all(kind != "term" for kind, _ in entries):
+            if all(kind == "exclusion" for kind, _ in entries):
+                self._exclusions.add_word(key, (key, tuple(entries)))
+            elif key[0] in anchors or key[0].isascii() or all(kind != "term" for kind, _ in entries):
                 self._terms.add_word(key, (key, tuple(entries)))
             else:
                 self._reversed.add_word(key[::-1], (key, tuple(entries)))
         self._terms.make_automaton()
+        if not len(self._exclusions):
+            self._exclusions.add_word("\0", ("\0", ()))
+        self._exclusions.make_automaton()
         if len(self._reversed):
             self._reversed.make_automaton()
         else:
@@ -158,11 +165,8 @@ class Matcher:
         return decide(evidence, self.near_window, self._shared_terms, self.absorbed)
 
     def _has_candidate(self, joined: str) -> bool:
-        """A term or cover spelling occurs; an innocent compound alone (电动牙刷) never flags."""
-        for _, (_, entries) in self._terms.iter(joined):
-            if any(kind != "exclusion" for kind, _ in entries):
-                return True
-        return next(self._reversed.iter(joined[::-1]), None) is not None
+        return next(self._terms.iter(joined), None) is not None or \
+            next(self._reversed.iter(joined[::-1]), None) is not None
 
     def _scan_field(self, name: str, text: str, evidence: ListingEvidence) -> None:
         norm = self.normaliser.with_offsets(text)
@@ -194,6 +198,7 @@ class Matcher:
     def _spellings(self, s: str) -> list[tuple[int, int, tuple[tuple[str, Any], ...]]]:
         """(last index, start, entries) of every spelling found in ``s``, either direction."""
         found = [(end, end + 1 - len(key), entries) for end, (key, entries) in self._terms.iter(s)]
+        found += [(end, end + 1 - len(key), entries) for end, (key, entries) in self._exclusions.iter(s)]
         last = len(s) - 1
         for r_end, (key, entries) in self._reversed.iter(s[::-1]):
             start = last - r_end

@@ -16,9 +16,10 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+import ahocorasick
 import opencc
 
-from monitor.matching.zhuyin import BOPOMOFO, spell
+from monitor.matching.zhuyin import BOPOMOFO, pinyin_syllables, spell
 
 INVISIBLE = (
     "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180e\u200b\u200c\u200d\u200e\u200f"
@@ -41,7 +42,9 @@ _SEP = (
 _EMPTY_BRACKETS = r"\(\)|（）|\[\]|［］|【】|「」|『』|〔〕|〖〗"
 SEPARATOR_CHARS = re.compile(f"[{_SEP}]")
 _SEPARATOR_RUN = re.compile(f"(?:[{_SEP}]|{_EMPTY_BRACKETS}){{1,3}}")
-_SEPARATOR_ANY = re.compile(f"(?:[{_SEP}]|{_EMPTY_BRACKETS})+")
+_SEPARATOR_ANY = re.compile(f"[{_SEP}]+")
+_EMPTY_BRACKET_PAIR = re.compile(_EMPTY_BRACKETS)
+_OPENING_BRACKET = re.compile(r"[(（\[［【「『〔〖]")
 _INVISIBLE = re.compile(f"[{INVISIBLE}]")
 _ASCII_LOWER = frozenset("abcdefghijklmnopqrstuvwxyz")
 
@@ -67,6 +70,23 @@ def separator_spans(s: str) -> list[tuple[int, int]]:
             spans.append((a, b))  # spaced initials: x j -> xj
         elif left in _ASCII_LOWER and right in _ASCII_LOWER and m.group().startswith(" ") and b - a > 1:
             spans.append((a + 1, b))  # xiang   ya -> xiang ya
+    if _TONE_DIGIT.search(s):
+        spans = sorted(spans + _tone_digit_spans(s))
+    return spans
+
+
+_TONE_DIGIT = re.compile(r"(?<=[a-z])[1-5](?![0-9])")
+_LETTERS_BEFORE = re.compile(r"[a-z]+$")
+
+
+def _tone_digit_spans(s: str) -> list[tuple[int, int]]:
+    """Tone numbers after pinyin syllables (xiang4ya2, 象ya2, xi1jiao3): dropped."""
+    syllables = pinyin_syllables()
+    spans = []
+    for m in _TONE_DIGIT.finditer(s):
+        letters = _LETTERS_BEFORE.search(s, max(0, m.start() - 6), m.start())
+        if letters and any(letters.group()[i:] in syllables for i in range(len(letters.group()))):
+            spans.append((m.start(), m.end()))
     return spans
 
 
@@ -182,6 +202,11 @@ class Normaliser:
         self._special = _char_class(bmp + [ord(c) for c in _traditional_list()])
         self._converter = opencc.OpenCC("tw2sp")
         self._regional = sorted((regional or {}).items(), key=lambda kv: -len(kv[0]))
+        self._regional_finder = ahocorasick.Automaton()
+        for word, _ in self._regional:
+            self._regional_finder.add_word(word, word)
+        if self._regional:
+            self._regional_finder.make_automaton()
 
     def _needs(self, text: str) -> bool:
         return bool(self._needs_table.search(text) or _ASTRAL_SPECIAL.search(text))
@@ -205,7 +230,12 @@ class Normaliser:
         stripped = strip_separators(s)
         return self._apply_regional(stripped) if stripped != s else s
 
+    def _has_regional(self, s: str) -> bool:
+        return bool(self._regional) and next(self._regional_finder.iter(s), None) is not None
+
     def _apply_regional(self, s: str) -> str:
+        if not self._has_regional(s):
+            return s
         for word, target in self._regional:
             if word in s:
                 s = s.replace(word, target)
@@ -228,7 +258,9 @@ class Normaliser:
             if self._traditional.search(text):
                 text = self._converter.convert(text)
         text = self._apply_regional(text)
-        stripped = _SEPARATOR_ANY.sub("", text)
+        stripped = _TONE_DIGIT.sub("", _SEPARATOR_ANY.sub("", text))
+        if _OPENING_BRACKET.search(stripped):
+            stripped = _EMPTY_BRACKET_PAIR.sub("", stripped)
         return self._apply_regional(stripped) if stripped != text else text
 
     def with_offsets(self, text: str) -> Normalised:
@@ -272,6 +304,8 @@ class Normaliser:
         return Normalised(s, origin, text)
 
     def _regional_with_offsets(self, s: str, origin: list[int]) -> tuple[str, list[int]]:
+        if not self._has_regional(s):
+            return s, origin
         for word, target in self._regional:
             if word not in s:
                 continue

@@ -1,4 +1,5 @@
-"""Zhuyin (bopomofo) spelled out as pinyin, so 象ㄧㄚˊ reads as 象ya.
+"""Zhuyin (bopomofo) spelled out as pinyin, so 象ㄧㄚˊ reads as 象ya; pinyin syllables for
+recognising tone digits (xiang4ya2).
 
 Taiwan sellers spell a blocked character with the phonetic symbols every Taiwanese keyboard
 types; turned into pinyin, the spelling is caught by the pinyin variants the lexicon already
@@ -38,6 +39,12 @@ def syllables() -> dict[str, str]:
             if key:
                 table.setdefault(key, _toneless(reading))
     return table
+
+
+@lru_cache(maxsize=1)
+def pinyin_syllables() -> frozenset[str]:
+    """Every toneless pinyin syllable (to recognise tone digits: xiang4ya2)."""
+    return frozenset(syllables().values())
 
 
 def spell(run: str) -> list[tuple[str, int]]:
