@@ -113,7 +113,7 @@ class Listing(Base):
         UniqueConstraint("site_id", "external_id"),
         Index("ix_listings_month_flagged", "first_seen_month", "flagged", "site_id"),
         Index("ix_listings_flagged_site", "flagged", "site_id", "first_seen_month", "removed_month"),
-        Index("ix_listings_dealer", "dealer_id", "first_seen_month"),
+        Index("ix_listings_dealer", "dealer_id", "flagged", "site_id", "first_seen_month"),
         Index("ix_listings_fp0", "fp_band0"),
         Index("ix_listings_fp1", "fp_band1"),
         Index("ix_listings_fp2", "fp_band2"),
