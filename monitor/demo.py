@@ -75,7 +75,7 @@ def run_demo(
             server.set_month(month)
             as_of = month_end(month, cfg.tz)
             step(f"[{index}/{len(chosen)}] {month}: crawling {len(world.sites)} simulated sites")
-            summary = run_crawl(cfg, as_of=as_of, progress=False)
+            summary = run_crawl(cfg, as_of=as_of, progress=False, polite=False)
             if summary.failed_sites:
                 outcome.failed_sites[month] = list(summary.failed_sites)
             urls = record_demo_takedowns(db, month, sent_at=as_of)
