@@ -1,4 +1,4 @@
-"""A marketplace the project has never seen, added by following docs/adding-a-site.md alone.
+"""A marketplace the project has never seen, added by following the README's "Adding a site" alone.
 
 The site below has its own markup, is encoded in GBK, and pages through its results with its
 own ``start=`` offsets and a 下页 link. The test takes the site file exactly as the guide prints
@@ -20,7 +20,7 @@ import pytest
 from monitor.config import load_config
 from monitor.crawling import run_crawl
 
-GUIDE = Path(__file__).resolve().parent.parent / "docs" / "adding-a-site.md"
+GUIDE = Path(__file__).resolve().parent.parent / "README.md"
 DATE_HEADER = "Mon, 30 Jun 2025 04:00:00 GMT"  # the site's "today": 2025-06-30 (Asia/Shanghai)
 PER_PAGE = 10
 
