@@ -31,13 +31,13 @@ def run_monthly_command(state: State, month: str | None) -> None:
     Exits 0 when every site was crawled, 3 when some failed (the report is still written
     and names them).
     """
+    from monitor.crawling.runner import open_database
     from monitor.logs import setup_file_logging
     from monitor.monthly import run_monthly
-    from monitor.storage import Database
 
     config = state.config
     setup_file_logging(config)
-    Database(config.db_url).check_current()
+    open_database(config)
     outcome = run_monthly(config, month=month, progress=not state.quiet and sys.stderr.isatty())
     click.echo(str(outcome.report_path))
     if outcome.failed_sites:
@@ -53,13 +53,13 @@ def schedule_command(state: State) -> None:
     The schedule is kept in the monitor's database: a run missed while the machine was
     off runs once on restart, and a run is never started while the last is going.
     """
+    from monitor.crawling.runner import open_database
     from monitor.logs import setup_file_logging
     from monitor.scheduler import MonthlyScheduler
-    from monitor.storage import Database
 
     config = state.config
     setup_file_logging(config)
-    Database(config.db_url).check_current()
+    open_database(config)
     overrides = {k: v for k, v in config.values.items() if config.sources.get(k) == "command line"}
     scheduler = MonthlyScheduler(config, overrides=overrides)
     stop = threading.Event()
