@@ -171,7 +171,8 @@ def test_cli_commands(tmp_path: Path) -> None:
     result = runner.invoke(cli, [*base, "takedown", "export", "--site", "alpha", "--month", "2025-06"])
     assert isinstance(result.exception, Exception) and "wtm db upgrade" in str(result.exception)
     result = runner.invoke(cli, [*base, "db", "upgrade"])
-    assert result.exit_code == 0 and "-> 0001" in result.output
+    head = Database(f"sqlite:///{data / 'wtm.sqlite3'}").head_revision()
+    assert result.exit_code == 0 and f"-> {head}" in result.output
     result = runner.invoke(cli, [*base, "db", "status"])
     assert result.exit_code == 0 and "up to date" in result.output
     db = Database(f"sqlite:///{data / 'wtm.sqlite3'}", evidence_dir=data / "evidence")

@@ -104,6 +104,18 @@ class State:
 pass_state = click.make_pass_decorator(State)
 
 
+def month_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Validate a ``--month YYYY-MM`` option (None passes: the option was not given)."""
+    from monitor.months import parse_month
+
+    if value is not None:
+        try:
+            parse_month(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
+    return value
+
+
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="wildlife-trade-monitor", prog_name="wtm")
 @click.option("--config", "config_path", metavar="FILE", help="Configuration file (default: $WTM_CONFIG or ./wtm.toml).")

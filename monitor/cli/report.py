@@ -6,22 +6,13 @@ from pathlib import Path
 
 import click
 
-from monitor.cli import State, pass_state
-from monitor.months import parse_month
+from monitor.cli import State, month_callback, pass_state
 
 
-def _month(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    if value is None:
-        return None
-    try:
-        parse_month(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
-    return value.strip()
 
 
 @click.command("report")
-@click.option("--month", callback=_month, metavar="YYYY-MM",
+@click.option("--month", callback=month_callback, metavar="YYYY-MM",
               help="Month to report on (default: the last complete month with data).")
 @click.option("--out", type=click.Path(dir_okay=True, path_type=Path), metavar="PATH",
               help="Where to write (default: <data_dir>/reports/report-YYYY-MM.<format>; csv: a folder).")

@@ -6,16 +6,9 @@ from pathlib import Path
 
 import click
 
-from monitor.cli import State, pass_state
-from monitor.months import parse_month
+from monitor.cli import State, month_callback, pass_state
 
 
-def _month(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    try:
-        parse_month(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
-    return value
 
 
 @click.group("review")
@@ -24,7 +17,7 @@ def review_group() -> None:
 
 
 @review_group.command("export")
-@click.option("--month", required=True, callback=_month, metavar="YYYY-MM", help="Month of first sighting.")
+@click.option("--month", required=True, callback=month_callback, metavar="YYYY-MM", help="Month of first sighting.")
 @click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path),
               help="XLSX file to write (default: <data folder>/review/review-YYYY-MM.xlsx).")
 @pass_state

@@ -8,21 +8,13 @@ import threading
 
 import click
 
-from monitor.cli import EXIT_SITES_FAILED, State, pass_state
-from monitor.months import parse_month
+from monitor.cli import EXIT_SITES_FAILED, State, month_callback, pass_state
 
 
-def _month_option(value: str | None) -> str | None:
-    if value is not None:
-        try:
-            parse_month(value)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc)) from None
-    return value
 
 
 @click.command("run-monthly")
-@click.option("--month", callback=lambda ctx, param, value: _month_option(value), metavar="YYYY-MM",
+@click.option("--month", callback=month_callback, metavar="YYYY-MM",
               help="Month to report on (default: the last complete month).")
 @pass_state
 def run_monthly_command(state: State, month: str | None) -> None:

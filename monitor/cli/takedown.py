@@ -7,16 +7,9 @@ from pathlib import Path
 
 import click
 
-from monitor.cli import State, pass_state
-from monitor.months import parse_month
+from monitor.cli import State, month_callback, pass_state
 
 
-def _month(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    try:
-        parse_month(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
-    return value
 
 
 @click.group("takedown")
@@ -26,7 +19,7 @@ def takedown_group() -> None:
 
 @takedown_group.command("export")
 @click.option("--site", required=True, help="Site name as in the database (see `wtm sites list`).")
-@click.option("--month", required=True, callback=_month, metavar="YYYY-MM", help="Month of the crawl to report.")
+@click.option("--month", required=True, callback=month_callback, metavar="YYYY-MM", help="Month of the crawl to report.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the files (default: <data folder>/takedowns).")
 @pass_state
@@ -47,7 +40,7 @@ def export(state: State, site: str, month: str, out_dir: Path | None) -> None:
 
 @takedown_group.command("sent")
 @click.option("--site", required=True, help="Site name as in the database.")
-@click.option("--month", required=True, callback=_month, metavar="YYYY-MM", help="Month of the exported list.")
+@click.option("--month", required=True, callback=month_callback, metavar="YYYY-MM", help="Month of the exported list.")
 @click.option("--date", "sent_date", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]),
               help="When it was sent (default: now).")
 @click.option("--platform-contact", default="", help="Who at the platform received it (e-mail, form URL).")
