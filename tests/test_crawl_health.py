@@ -74,3 +74,7 @@ def test_history_keeps_the_last_good_run_per_keyword_set(tmp_path: Path) -> None
 def test_small_sites_are_not_judged_on_noise() -> None:
     previous = {"items": 8, "coverage": {"price": 1.0, "date": 1.0, "contact": 1.0, "location": 1.0}}
     assert assess(stats(3), "finished", FIELDS, previous, 1)["healthy"]
+    previous = {"items": 12, "coverage": {"price": 1.0, "date": 1.0, "contact": 1.0, "location": 1.0}}
+    assert assess(stats(3), "finished", FIELDS, previous, 1)["healthy"]
+    previous = {"items": 20, "coverage": {"price": 1.0, "date": 1.0, "contact": 1.0, "location": 1.0}}
+    assert not assess(stats(9), "finished", FIELDS, previous, 1)["healthy"]

@@ -10,8 +10,8 @@ stats plus the last good run, which this module does in plain code.
 
 A site is unhealthy when:
 * it produced no live items (a login wall, 500s, garbage, or selectors that no longer match);
-* its items dropped by more than half against its last good run with the same keywords
-  (when that run had at least ``MIN_ITEMS_TO_COMPARE``);
+* its items dropped by more than half against its last good run with the same keywords,
+  and by at least ``MIN_ITEMS_TO_COMPARE`` listings (10 → 3 is a quiet month, not a breakage);
 * a field's coverage collapsed (under half of the last good run's, or under 20 % when the
   site file selects that field and there is no earlier run to compare with);
 * it did not finish (killed, shut down, or failed to start).
@@ -30,7 +30,7 @@ from scrapy import signals
 COVERAGE = ("price", "date", "contact", "location")
 SITE_FIELD_FOR = {"price": "price", "date": "posted", "contact": "contact", "location": "location"}
 GOOD_FINISH = ("finished", "closespider_pagecount")
-# Below this many listings a halving is noise (8 → 3 ads), not a broken site.
+# A halving smaller than this many listings is noise (10 → 3 ads), not a broken site.
 MIN_ITEMS_TO_COMPARE = 10
 _STATUS = re.compile(r"^downloader/response_status_count/(\d+)$")
 
@@ -82,7 +82,7 @@ def assess(
     selected = set(selected_fields)
     if previous and int(previous.get("items") or 0) >= MIN_ITEMS_TO_COMPARE:
         before = int(previous["items"])
-        if items and items < before / 2:
+        if items and items < before / 2 and before - items >= MIN_ITEMS_TO_COMPARE:
             problems.append(f"listings fell from {before} to {items}")
         for name in COVERAGE:
             was = float(previous.get("coverage", {}).get(name, 0.0))
