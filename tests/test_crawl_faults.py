@@ -133,3 +133,11 @@ def test_bad_sites_unhealthy_while_the_rest_finish(
     log = (data / "logs" / "crawl.log").read_text(encoding="utf-8").splitlines()
     assert len(log) == len(sites)
     assert sum("outcome=UNHEALTHY" in line for line in log) == 3
+
+
+def test_sandbox_site_without_sandbox_url_fails_with_a_clear_message(tmp_path: Path, capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--data-dir", str(tmp_path / "data"), "crawl", "--site", "huaxiacang", "--keyword", "象牙"])
+    assert exit_info.value.code == EXIT_SITES_FAILED
+    err = capsys.readouterr().err
+    assert "huaxiacang" in err and "needs sandbox_url to be configured" in err

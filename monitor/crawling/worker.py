@@ -36,6 +36,14 @@ def failed_health(problem: str) -> dict[str, Any]:
     }
 
 
+def _stats_of(crawler: Any) -> Any:
+    """The crawler's stats, or None for a crawler that never started (its spider failed to open)."""
+    try:
+        return crawler.stats
+    except RuntimeError:
+        return None
+
+
 def run(job: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Crawl the job's sites; returns each site's health."""
     from scrapy.crawler import AsyncCrawlerProcess
@@ -69,7 +77,8 @@ def run(job: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
     def finished(name: str, crawler: Any, jobdir: Path | None, outcome: Any) -> None:
         error = outcome.exception() if not outcome.cancelled() else None
-        health = crawler.stats.get_value("wtm/health") if crawler.stats else None
+        stats = _stats_of(crawler)
+        health = stats.get_value("wtm/health") if stats else None
         if error is not None or not health:
             problem = f"crawl failed: {type(error).__name__}: {error}" if error is not None else "crawl did not run"
             health = failed_health(problem)
@@ -101,7 +110,7 @@ def run(job: dict[str, Any]) -> dict[str, dict[str, Any]]:
     def progress() -> None:
         snapshot = {}
         for name, crawler in crawlers.items():
-            stats = crawler.stats
+            stats = _stats_of(crawler)
             if stats is None or name in results:
                 continue
             snapshot[name] = {
