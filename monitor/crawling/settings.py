@@ -111,4 +111,9 @@ def site_settings(config: Config, site: SiteConfig, jobdir: Path | None = None, 
         settings["CLOSESPIDER_PAGECOUNT"] = min(int(site.max_pages), int(config.max_pages_per_site))
     if jobdir is not None:
         settings["JOBDIR"] = str(jobdir)
+        # Our requests carry only plain values in meta, so marshal (several times cheaper
+        # than pickle per queued request) can persist the queue.
+        settings["SCHEDULER_DISK_QUEUE"] = "scrapy.squeues.MarshalLifoDiskQueue"
+        settings["SCHEDULER_PRIORITY_QUEUE"] = "scrapy.pqueues.ScrapyPriorityQueue"
+        settings["SCHEDULER_START_DISK_QUEUE"] = None
     return settings
