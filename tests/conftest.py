@@ -6,6 +6,9 @@ import os
 
 import pytest
 
+# The storage tests' `db` fixture: a SQLite file and, where configured, PostgreSQL.
+pytest_plugins = ["storage_db"]
+
 # Never let a test reach a proxy or the outside world.
 for _var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "all_proxy"):
     os.environ.pop(_var, None)

@@ -63,3 +63,11 @@ def ivory(term: str = "象牙", field: str = "title", start: int = 0) -> dict:
 
 def at(month: str, day: int = 28) -> datetime:
     return datetime(int(month[:4]), int(month[5:]), day, 12, 0)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db(request: pytest.FixtureRequest, tmp_path: Path):
+    for url in database_urls(request, tmp_path):
+        database = open_db(url, tmp_path)
+        yield database
+        database.dispose()

@@ -24,15 +24,8 @@ from monitor.storage.models import (
     SiteCrawl,
     SiteLock,
 )
-from storage_db import at, database_urls, item, ivory, open_db
+from storage_db import at, item, ivory
 
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def db(request: pytest.FixtureRequest, tmp_path: Path):
-    for url in database_urls(request, tmp_path):
-        database = open_db(url, tmp_path)
-        yield database
-        database.dispose()
 
 
 def count(db: Database, model) -> int:

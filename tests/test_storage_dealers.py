@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 
 from monitor.storage import CrawlRecorder, Database
 from monitor.storage.dealers import recompute_dealers
 from monitor.storage.models import Dealer, Listing, Site
-from storage_db import at, database_urls, item, open_db
+from storage_db import at, item
 
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def db(request: pytest.FixtureRequest, tmp_path: Path):
-    for url in database_urls(request, tmp_path):
-        database = open_db(url, tmp_path)
-        yield database
-        database.dispose()
 
 
 def record(db: Database, month: str, site: str, listings: list[tuple[str, dict]], batch_size: int = 500) -> None:

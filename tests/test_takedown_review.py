@@ -17,18 +17,11 @@ from monitor.storage import CrawlRecorder, Database, stats
 from monitor.storage.models import Listing, ReviewDecision, TakedownItem
 from monitor.storage.review import decision_history, export_review, import_review
 from monitor.storage.takedowns import export_takedown, record_demo_takedowns, record_takedown_sent
-from storage_db import at, database_urls, item, ivory, open_db
+from storage_db import at, item, ivory
 
 HOSTILE_SITE = "../evil site;rm -rf"
 FORMULA_TITLE = '=HYPERLINK("http://evil.example","象牙")'
 
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def db(request: pytest.FixtureRequest, tmp_path: Path):
-    for url in database_urls(request, tmp_path):
-        database = open_db(url, tmp_path)
-        yield database
-        database.dispose()
 
 
 def crawl(db: Database, month: str, site: str, flagged: list[str], unflagged: list[str] = (), removed: list[str] = (),

@@ -138,35 +138,24 @@ class Database:
 
     def upgrade(self, revision: str = "head") -> None:
         """Apply migrations up to ``revision``; creates the schema in an empty database."""
-        config = self._alembic_config()
-        from alembic import command
-
-        from alembic.util.exc import CommandError
-
-        try:
-            with self.engine.begin() as conn:
-                config.attributes["connection"] = conn
-                command.upgrade(config, revision)
-        except CommandError as exc:
-            raise StorageError(f"cannot upgrade {self!r} to {revision!r}: {exc}") from None
-        except OperationalError as exc:
-            raise StorageError(f"cannot upgrade {self!r}: {exc.orig}") from None
-        self._checked = False
+        self._migrate("upgrade", revision)
 
     def downgrade(self, revision: str) -> None:
-        config = self._alembic_config()
-        from alembic import command
+        self._migrate("downgrade", revision)
 
+    def _migrate(self, direction: str, revision: str) -> None:
+        from alembic import command
         from alembic.util.exc import CommandError
 
+        config = self._alembic_config()
         try:
             with self.engine.begin() as conn:
                 config.attributes["connection"] = conn
-                command.downgrade(config, revision)
+                getattr(command, direction)(config, revision)
         except CommandError as exc:
-            raise StorageError(f"cannot downgrade {self!r} to {revision!r}: {exc}") from None
+            raise StorageError(f"cannot {direction} {self!r} to {revision!r}: {exc}") from None
         except OperationalError as exc:
-            raise StorageError(f"cannot downgrade {self!r}: {exc.orig}") from None
+            raise StorageError(f"cannot {direction} {self!r}: {exc.orig}") from None
         self._checked = False
 
     def status(self) -> dict[str, Any]:
