@@ -38,7 +38,7 @@ def crawl_once(server_url: str, keywords: list[str], month: str, pipelines: bool
         started = time.monotonic()
         # Both crawls keep resumable state (JOBDIR), so the difference is the item pipelines alone.
         summary = run_crawl(config, keywords=keywords, as_of=as_of, progress=False, pipelines=pipelines, polite=False,
-                            resumable=True)
+                            keep_state=True)
         wall = time.monotonic() - started
         result = {
             "pages": summary.pages, "items": summary.items, "crawl_s": summary.crawl_seconds, "wall_s": wall,

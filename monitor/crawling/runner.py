@@ -100,7 +100,7 @@ def run_crawl(
     on_event: ProgressCallback | None = None,
     pipelines: bool = True,
     polite: bool = True,
-    resumable: bool | None = None,
+    keep_state: bool | None = None,
     run_kind: str | None = None,
     settings_overrides: dict[str, Any] | None = None,
 ) -> CrawlSummary:
@@ -109,7 +109,7 @@ def run_crawl(
 
     ``progress`` shows a rich progress display when stderr is a terminal and plain log lines
     otherwise; ``on_event`` receives the worker's raw events instead. ``pipelines=False`` and
-    ``polite=False`` exist for benchmarks and tests; ``resumable`` (default: with the pipelines)
+    ``polite=False`` exist for benchmarks and tests; ``keep_state`` (default: with the pipelines)
     keeps Scrapy's JOBDIR so a killed crawl resumes. One site's failure never stops the others;
     it shows up in ``CrawlSummary.failed_sites``.
     """
@@ -151,7 +151,7 @@ def run_crawl(
     with tempfile.TemporaryDirectory(prefix="wtm-crawl-") as tmp:
         job = {
             "config": dict(config.values), "sites": names, "keywords": words, "as_of": as_of.isoformat(),
-            "run_id": run_id, "job": month if (pipelines if resumable is None else resumable) else "", "pipelines": pipelines, "polite": polite,
+            "run_id": run_id, "job": month if (pipelines if keep_state is None else keep_state) else "", "pipelines": pipelines, "polite": polite,
             "revisit": revisit, "summary": str(Path(tmp) / "summary.json"),
             "settings_overrides": settings_overrides or {},
         }
