@@ -24,10 +24,6 @@ class MonthlyOutcome:
     failed_sites: list[str] = field(default_factory=list)
     sites: int = 0
 
-    @property
-    def ok(self) -> bool:
-        return not self.failed_sites and self.report_path is not None
-
 
 def run_monthly(
     config: Config,
@@ -54,4 +50,4 @@ def run_monthly(
     report = render_report(config, month)
     log.info("monthly run for %s: report written to %s", month, report)
     return MonthlyOutcome(month=month, report_path=report, failed_sites=failed,
-                          sites=len(getattr(summary, "sites", []) or []))
+                          sites=len(summary.sites))

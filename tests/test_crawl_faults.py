@@ -4,7 +4,6 @@ while the other sites finish; a 429 with Retry-After is waited out and retried."
 from __future__ import annotations
 
 import json
-import os
 import random
 import sqlite3
 import threading
