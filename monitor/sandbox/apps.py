@@ -164,6 +164,14 @@ class SiteApp:
         except ValueError:
             return default
 
+    def page_of_offset(self, value: str | None, first: int = 0) -> int:
+        """The page an offset parameter points at, for sites that page by item offset
+        (``first`` is the offset of the first item: 0 or 1)."""
+        return (self.int_param(value, first) - first) // self.spec.page_size + 1
+
+    def offset_of_page(self, page: int, first: int = 0) -> int:
+        return (page - 1) * self.spec.page_size + first
+
     def search_form(self, action: str, name: str, button: str = "搜索") -> str:
         return (f'<form class="search" action="{action}" method="get"><input type="text" name="{name}">'
                 f'<button type="submit">{button}</button></form>')

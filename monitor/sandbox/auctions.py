@@ -43,10 +43,7 @@ class AuctionApp(SiteApp):
             return self.results(month, unquote(m.group(1), "utf-8", "replace"), self.int_param(p.get(pname), 1))
         if path != action:
             return None
-        if v == 2:
-            page = (self.int_param(p.get(pname), 1) - 1) // self.spec.page_size + 1
-        else:
-            page = self.int_param(p.get(pname), 1)
+        page = self.page_of_offset(p.get(pname), first=1) if v == 2 else self.int_param(p.get(pname), 1)
         return self.results(month, p.get(qname, ""), page)
 
     def page_url(self, keyword: str, page: int) -> str:
@@ -54,7 +51,7 @@ class AuctionApp(SiteApp):
         action, qname, pname = SEARCH[v]
         if v == 3:
             return f"/kaluohk/search/{self.quote(keyword)}?page={page}"
-        value = (page - 1) * self.spec.page_size + 1 if v == 2 else page
+        value = self.offset_of_page(page, first=1) if v == 2 else page
         return f"{action}?{qname}={self.quote(keyword)}&{pname}={value}"
 
     def home(self, month: str) -> Response:

@@ -17,10 +17,8 @@ class B2BApp(SiteApp):
         action, qname, pname = SEARCH[self.spec.variant]
         if path == action:
             p = self.params(query)
-            if self.spec.variant == 4:
-                page = self.int_param(p.get(pname), 0) // self.spec.page_size + 1
-            else:
-                page = self.int_param(p.get(pname), 1)
+            offsets = self.spec.variant == 4
+            page = self.page_of_offset(p.get(pname)) if offsets else self.int_param(p.get(pname), 1)
             return self.results(month, p.get(qname, ""), page)
         m = COMPANY_RE[self.spec.name].match(path)
         if m:
@@ -31,7 +29,7 @@ class B2BApp(SiteApp):
 
     def page_url(self, keyword: str, page: int) -> str:
         action, qname, pname = SEARCH[self.spec.variant]
-        value = (page - 1) * self.spec.page_size if self.spec.variant == 4 else page
+        value = self.offset_of_page(page) if self.spec.variant == 4 else page
         return f"{action}?{qname}={self.quote(keyword)}&{pname}={value}"
 
     def home(self, month: str) -> Response:

@@ -27,8 +27,7 @@ class ClassifiedsApp(SiteApp):
 
                 return self.results(month, unquote(m.group(1), "utf-8", "replace"), int(m.group(2) or 1))
         if v == 3 and path == "/kuaifenlei/so":
-            offset = self.int_param(p.get("pn"), 0)
-            return self.results(month, p.get("wd", ""), offset // self.spec.page_size + 1)
+            return self.results(month, p.get("wd", ""), self.page_of_offset(p.get("pn")))
         if v == 4 and path == "/linlitie/list":
             return self.results(month, p.get("kw", ""), self.int_param(p.get("page"), 1))
         return None
@@ -43,7 +42,7 @@ class ClassifiedsApp(SiteApp):
         if v == 2:
             return f"/baixingjie/search/{q}/p{page}/"
         if v == 3:
-            return f"/kuaifenlei/so?wd={q}&pn={(page - 1) * self.spec.page_size}"
+            return f"/kuaifenlei/so?wd={q}&pn={self.offset_of_page(page)}"
         return f"/linlitie/list?kw={q}&page={page}"
 
     def search_action(self) -> tuple[str, str]:

@@ -29,15 +29,13 @@ class CollectiblesApp(SiteApp):
         if path != action:
             return None
         p = self.params(query)
-        if self.spec.variant == 4:
-            page = self.int_param(p.get(pname), 0) // self.spec.page_size + 1
-        else:
-            page = self.int_param(p.get(pname), 1)
+        offsets = self.spec.variant == 4
+        page = self.page_of_offset(p.get(pname)) if offsets else self.int_param(p.get(pname), 1)
         return self.results(month, p.get(qname, ""), page)
 
     def page_url(self, keyword: str, page: int) -> str:
         action, qname, pname = SEARCH[self.spec.variant]
-        value = (page - 1) * self.spec.page_size if self.spec.variant == 4 else page
+        value = self.offset_of_page(page) if self.spec.variant == 4 else page
         if self.spec.variant == 2:
             return f"list.asp?q={self.quote(keyword)}&pg={value}"
         return f"{action}?{qname}={self.quote(keyword)}&{pname}={value}"
