@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.http import Request, Response, TextResponse
 from scrapy.utils.response import response_status_message
+
+from monitor.crawling.parsers import http_date
 
 logger = logging.getLogger(__name__)
 
@@ -23,16 +24,12 @@ def retry_after_seconds(value: bytes | str | None, now: datetime | None = None) 
     """``Retry-After`` as seconds to wait: either delta-seconds or an HTTP date."""
     if not value:
         return None
-    text = value.decode("latin-1") if isinstance(value, bytes) else value
-    text = text.strip()
+    text = (value.decode("latin-1") if isinstance(value, bytes) else value).strip()
     if text.isdigit():
         return float(text)
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
+    when = http_date(text)
+    if when is None:
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
     return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
 
 
