@@ -11,7 +11,6 @@ Scrapy.
 from __future__ import annotations
 
 import logging
-import threading
 from collections import Counter
 from typing import Any
 
@@ -65,7 +64,6 @@ class MonthlyScheduler:
         self.config = config
         self.trigger = trigger or CronTrigger.from_crontab(config.schedule, timezone=config.tz)
         self.events: Counter[str] = Counter()
-        self.finished = threading.Event()
         self._func = func
         self._args = [str(config.config_file) if config.config_file else None, dict(overrides or {})]
         config.data_path.mkdir(parents=True, exist_ok=True)
@@ -81,11 +79,9 @@ class MonthlyScheduler:
     def _on_event(self, event: JobEvent) -> None:
         if event.code == EVENT_JOB_EXECUTED:
             self.events["executed"] += 1
-            self.finished.set()
         elif event.code == EVENT_JOB_ERROR:
             self.events["error"] += 1
             log.error("monthly run failed: %s", getattr(event, "exception", "unknown error"))
-            self.finished.set()
         elif event.code == EVENT_JOB_MAX_INSTANCES:
             self.events["refused_overlap"] += 1
             log.warning("a monthly run was due while the previous one is still going; not started twice")

@@ -21,7 +21,7 @@ def show(state: State, as_json: bool) -> None:
     """Print every setting, its value (secrets masked) and where it came from."""
     config = state.config
     values = config.masked()
-    values["database_url (effective)"] = config.masked().get("database_url") or config.db_url
+    values["database_url (effective)"] = values["database_url"] or config.db_url
     if as_json:
         click.echo(json.dumps(values, ensure_ascii=False, indent=2, default=str))
         return
