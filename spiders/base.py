@@ -18,7 +18,9 @@ from urllib.parse import quote, urljoin, urlsplit
 import scrapy
 from scrapy.http import Response
 
+from monitor.crawling.guard import REFUSED_META, fault_name
 from monitor.crawling.parsers import http_date
+from monitor.crawling.scope import REFUSED_SCHEME, WEB_SCHEMES
 from monitor.crawling.sites import PageRule, Selector, SiteConfig
 from monitor.items import ListingItem
 
@@ -135,6 +137,9 @@ class SiteSpider(scrapy.Spider):
         self.revisit = [tuple(pair) for pair in (revisit or [])]
         self.sandbox_url = sandbox_url or self.default_sandbox_url
         self.base_url = self.site.base_url(self.sandbox_url)
+        # Read by monitor.crawling.guard.SiteScopeMiddleware for every request.
+        self.scope = self.site.scope(self.sandbox_url)
+        self.allowed_domains = self.scope.hosts
         self._home_paths = {urlsplit(self.base_url).path, urlsplit(self.base_url).path + "index.html"}
 
     # -- requests ---------------------------------------------------------------------------
@@ -161,9 +166,27 @@ class SiteSpider(scrapy.Spider):
 
     def on_error(self, failure: Any) -> None:
         request = getattr(failure, "request", None)
-        kind = type(failure.value).__name__
-        self.crawler.stats.inc_value(f"wtm/errors/{kind}")
+        meta = getattr(request, "meta", {}) if request is not None else {}
+        if meta.get(REFUSED_META):
+            return  # refused by the scope guard, which counted it
+        stats = self.crawler.stats
+        stats.inc_value(f"wtm/errors/{fault_name(failure.value)}")
+        if meta.get("external_id") or meta.get("revisit"):
+            stats.inc_value("wtm/listings/unread")  # a listing page still failing after retries
         self.logger.warning("%s: %s failed: %s", self.site.name, getattr(request, "url", "?"), failure.value)
+
+    def link(self, base: str, value: str) -> str:
+        """``value`` resolved against ``base`` when it is an http(s) URL, else "" (counted):
+        a page may list ``javascript:``, ``file:`` or ``data:`` links, or unparsable ones."""
+        try:
+            url = urljoin(base, value.strip())
+            scheme = urlsplit(url).scheme.lower()
+        except ValueError:
+            scheme = ""
+        if scheme not in WEB_SCHEMES:
+            self.crawler.stats.inc_value(f"wtm/errors/{REFUSED_SCHEME}")
+            return ""
+        return url
 
     # -- documents ----------------------------------------------------------------------------
 
@@ -208,7 +231,9 @@ class SiteSpider(scrapy.Spider):
             fields = rule.item_fields or self.site.fields
             for node in select_nodes(doc, rule.items):
                 values = {name: extract_text(node, selector) for name, selector in fields.items()}
-                link = urljoin(response.url, values["url"]) if values.get("url") else ""
+                link = self.link(response.url, values["url"]) if values.get("url") else ""
+                if values.get("url") and not link:
+                    continue
                 external_id = values.get("id") or self.id_from_url(link)
                 if not external_id:
                     self.crawler.stats.inc_value("wtm/items/incomplete")
@@ -224,8 +249,10 @@ class SiteSpider(scrapy.Spider):
                         yield item
         if rule.results is not None:
             for link in extract_all(doc, rule.results):
+                url = self.link(response.url, link)
+                if not url:
+                    continue
                 found += 1
-                url = urljoin(response.url, link)
                 external_id = self.id_from_url(url)
                 canonical = (self.site.listing_url(external_id, self.sandbox_url) if external_id else None) or url
                 target = (self.site.fetch_url(external_id, self.sandbox_url) if external_id else None) or url
@@ -256,13 +283,13 @@ class SiteSpider(scrapy.Spider):
         if rule.next_url:
             keyword = response.meta.get("keyword", "")
             encoded = self.site.encode_keyword(keyword) if keyword else ""
-            return urljoin(self.base_url, rule.next_url.replace("{keyword}", encoded).replace("{next}", quote(value, safe="")))
+            return self.link(self.base_url, rule.next_url.replace("{keyword}", encoded).replace("{next}", quote(value, safe="")))
         if value.lower() == "true" or value.isdigit():
             wanted = page + 1 if value.lower() == "true" else int(value)
             if wanted <= page or not any("{page}" in t for t in rule.urls):
                 return ""
             return self._page_url(response, rule, wanted)
-        return urljoin(response.url, value)
+        return self.link(response.url, value)
 
     def _page_url(self, response: Response, rule: PageRule, page: int) -> str:
         """Result page ``page`` of the same query, from the rule's ``{page}`` template."""
@@ -293,7 +320,10 @@ class SiteSpider(scrapy.Spider):
 
     def _redirect_target(self, response: Response) -> str:
         location = response.headers.get(b"Location")
-        return urljoin(response.url, location.decode("latin-1")) if location else ""
+        try:
+            return urljoin(response.url, location.decode("latin-1")) if location else ""
+        except ValueError:  # an unparsable Location
+            return ""
 
     def revisit_request(self, external_id: str, url: str) -> scrapy.Request:
         target = self.site.fetch_url(external_id, self.sandbox_url) or url
@@ -309,6 +339,7 @@ class SiteSpider(scrapy.Spider):
         hops = meta.get("listing_hops", 0)
         if response.status in REDIRECTS and not self.removal_kind(response):
             target = self._redirect_target(response)
+            target = self.link(response.url, target) if target else ""
             if target and hops < 5 and not self._looks_like_login_wall_url(target):
                 yield response.request.replace(
                     url=target, meta={**meta, "listing_hops": hops + 1,
@@ -342,6 +373,8 @@ class SiteSpider(scrapy.Spider):
                 if value:
                     partial[name] = value
         elif not partial:
+            if doc is None and not self._looks_like_login_wall(response):
+                self.crawler.stats.inc_value("wtm/listings/unread")
             return
         item = self.build_item(partial, response, keyword, canonical, external_id)
         if item is not None:

@@ -22,6 +22,13 @@ PIPELINES = {
 }
 # Without politeness (tests, benchmarks): how many requests one site may have in flight.
 IMPOLITE_CONCURRENCY = 4
+# A listing or result page is a few hundred KB at most; past this (after decompression, so a
+# gzip bomb stops here too) a page is dropped and counted as the fault ``too_large``.
+PAGE_MAXSIZE = 8 * 1024 * 1024
+PAGE_WARNSIZE = 2 * 1024 * 1024
+# Only http(s) is crawled: Scrapy's handlers for these schemes are switched off, so a URL
+# that slipped past the scope guard still cannot read a local file or a data: URL.
+DISABLED_SCHEMES = {"file": None, "data": None, "s3": None, "ftp": None}
 
 
 def state_dir(config: Config) -> Path:
@@ -62,6 +69,10 @@ def crawl_settings(
         # Re-parses callback source per spider instance: seconds of CPU with one spider per site.
         "WARN_ON_GENERATOR_RETURN_VALUE": False,
         "DOWNLOAD_TIMEOUT": float(config.download_timeout),
+        "DOWNLOAD_MAXSIZE": PAGE_MAXSIZE,
+        "DOWNLOAD_WARNSIZE": PAGE_WARNSIZE,
+        "DOWNLOAD_HANDLERS": dict(DISABLED_SCHEMES),
+        "TWISTED_DNS_RESOLVER": "monitor.crawling.guard.GuardedResolver",
         "RETRY_ENABLED": True,
         "RETRY_TIMES": int(config.retry_times),
         "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408, 429],
@@ -74,6 +85,9 @@ def crawl_settings(
         "LOG_LEVEL": str(config.log_level).upper(),
         "LOGSTATS_INTERVAL": 60.0,
         "DOWNLOADER_MIDDLEWARES": {
+            # First of all: every request, redirect and robots.txt fetch stays in the site's scope.
+            "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+            "monitor.crawling.guard.SiteScopeMiddleware": 50,
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "monitor.crawling.middlewares.PatientRetryMiddleware": 550,
             "monitor.crawling.middlewares.CharsetRepairMiddleware": 585,

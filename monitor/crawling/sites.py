@@ -113,6 +113,7 @@ class SiteConfig:
     date_format: str | None
     politeness: Mapping[str, Any]
     max_pages: int | None
+    hosts: tuple[str, ...] = ()  # further scopes beyond the base URL's (see monitor.crawling.scope)
     title: str = ""
     notes: str = ""
     source_file: Path | None = None
@@ -133,6 +134,14 @@ class SiteConfig:
         else:
             url = self.base_url_template
         return url if url.endswith("/") else url + "/"
+
+    def scope(self, sandbox_url: str = "") -> "SiteScope":
+        """Where this site's crawl may go: the base URL's scheme, host, port and path, plus ``hosts``."""
+        from monitor.crawling.scope import SiteScope, parse_scope
+
+        origin = sandbox_url.rstrip("/")
+        extra = [parse_scope(h.replace("{sandbox}", origin)) for h in self.hosts]
+        return SiteScope(self.base_url(sandbox_url), extra)
 
     def site_keyword(self, keyword: str) -> str:
         """The keyword in the site's own script (Simplified terms go Traditional via OpenCC)."""
@@ -233,7 +242,7 @@ class _Reader:
 
 _KNOWN_KEYS: dict[str, set[str]] = {
     "": {"name", "title", "platform", "base_url", "script", "traditional_variant", "charset", "crawl", "search",
-         "category", "listing", "parsers", "politeness", "max_pages", "notes"},
+         "category", "listing", "parsers", "politeness", "max_pages", "notes", "hosts"},
     "search": {"url", "urls", "results", "items", "item_fields", "follow", "next_page", "next_url", "max_pages"},
     "category": {"url", "urls", "results", "items", "item_fields", "follow", "next_page", "next_url", "max_pages"},
     "listing": {"fields", "id_from_url", "url", "fetch", "embedded_json", "deleted_text"},
@@ -366,14 +375,31 @@ def load_site_file(path: Path | str) -> SiteConfig:
         if key in politeness:
             politeness[key] = reader.get(politeness, key, "politeness.", kind)
     max_pages = reader.get(data, "max_pages", "", int)
+    hosts = _hosts(reader, data)
     return SiteConfig(
         name=name, platform=platform, base_url_template=base_url, script=script, variant=variant,
         charset=charset, crawl=crawl, search=search, category=category, fields=fields, id_from_url=id_regex,
         listing_url_template=templates["url"], fetch_url_template=templates["fetch"],
         embedded_json=embedded, deleted_markers=tuple(deleted), default_currency=currency, date_format=date_format,
-        politeness=politeness, max_pages=max_pages, title=reader.get(data, "title", "", str, default=""),
+        politeness=politeness, max_pages=max_pages, hosts=hosts, title=reader.get(data, "title", "", str, default=""),
         notes=reader.get(data, "notes", "", str, default=""), source_file=path, raw=data,
     )
+
+
+def _hosts(reader: _Reader, data: Mapping[str, Any]) -> tuple[str, ...]:
+    """Further places the crawl may fetch from (an API or image host); each checked now."""
+    from monitor.crawling.scope import parse_scope
+
+    raw = reader.get(data, "hosts", "", (list, str), default=[])
+    entries = [raw] if isinstance(raw, str) else raw
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, str):
+            raise reader.fail(f"hosts[{index}]", f"expected a host name or URL, got {entry!r}")
+        try:
+            parse_scope(entry.replace("{sandbox}", "http://127.0.0.1:1"))
+        except ValueError as exc:
+            raise reader.fail(f"hosts[{index}]", str(exc)) from None
+    return tuple(entries)
 
 
 def shipped_sites_dir() -> Path:
