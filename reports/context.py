@@ -13,7 +13,7 @@ from typing import Any, Iterable, Mapping
 from monitor.months import months_between, parse_month, shift_month
 
 from . import rows
-from .labels import SPECIES_NAMES, species_name, words
+from .labels import FAULT_NAMES, SPECIES_NAMES, fault_name, species_name, words
 
 # How many rows the tables keep; the exports carry the same rows.
 DEALER_LIMIT = 20
@@ -115,6 +115,7 @@ def _build(s: Any, month: str, lang: str, labels: Mapping[str, str], now: dateti
         },
         "labels": dict(labels),
         "species_names": dict(SPECIES_NAMES.get(lang, {})),
+        "fault_names": dict(FAULT_NAMES.get(lang, {})),
         "key_points": {
             "total": total,
             "previous": total_prev if has_prev else None,
@@ -133,7 +134,7 @@ def _build(s: Any, month: str, lang: str, labels: Mapping[str, str], now: dateti
             "takedown_removed_share": takedown_focus["share_60"],
             "removed_this_month": sum(r["removed"] for r in removals),
             "uncrawled_sites": [
-                {"site": r["site"], "problems": r["problems"] or [_unhealthy_reason(r, labels)]}
+                {"site": r["site"], "problems": r["problems"] or [_unhealthy_reason(r, labels, lang)]}
                 for r in health if not r["healthy"]
             ] + [
                 {"site": r["site"], "problems": [f"{labels['no_crawl_recorded']} ({labels['last_crawled']} {r['last_crawled_month']})"]}
@@ -156,12 +157,12 @@ def _build(s: Any, month: str, lang: str, labels: Mapping[str, str], now: dateti
     }
 
 
-def _unhealthy_reason(row: Mapping[str, Any], labels: Mapping[str, str]) -> str:
+def _unhealthy_reason(row: Mapping[str, Any], labels: Mapping[str, str], lang: str) -> str:
     """What to say of an unhealthy site whose crawl listed no problem."""
     if row["finish_reason"] and row["finish_reason"] != "finished":
         return row["finish_reason"]
     if row["error_total"]:
-        return ", ".join(f"{kind} {n}" for kind, n in row["errors"].items())
+        return ", ".join(f"{fault_name(kind, lang)} {n}" for kind, n in row["errors"].items())
     return labels["not_ok"]
 
 

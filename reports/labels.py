@@ -249,6 +249,34 @@ WORDS: dict[str, dict[str, str]] = {
 }
 
 
+# Crawl faults as crawl health names them (``errors`` per site; see monitor.crawling.health);
+# an unknown kind is shown as it is.
+FAULT_NAMES: dict[str, dict[str, str]] = {
+    "zh": {
+        "refused_scheme": "拒绝的非网页链接", "offsite": "拒绝的站外请求", "blocked_address": "拒绝的内网地址",
+        "too_large": "页面过大", "truncated": "文本过长已截断", "retries_exhausted": "重试用尽",
+        "listings_unread": "无法读取的商品", "login_wall": "需要登录", "unreadable_page": "无法解析的页面",
+        "http_429": "请求过频(429)", "http_500": "服务器错误(500)", "http_503": "服务不可用(503)",
+        "DownloadTimeoutError": "超时", "DownloadConnectionRefusedError": "连接被拒",
+        "storage": "数据库写入失败", "crawl_failed": "抓取失败",
+    },
+    "en": {
+        "refused_scheme": "refused non-web links", "offsite": "refused off-site requests",
+        "blocked_address": "refused private addresses", "too_large": "pages too large",
+        "truncated": "text truncated", "retries_exhausted": "retries exhausted",
+        "listings_unread": "listings unread", "login_wall": "login wall", "unreadable_page": "unreadable pages",
+        "http_429": "rate limited (429)", "http_500": "server errors (500)", "http_503": "unavailable (503)",
+        "DownloadTimeoutError": "time-outs", "DownloadConnectionRefusedError": "connections refused",
+        "storage": "database writes failed", "crawl_failed": "crawl failed",
+    },
+}
+
+
+def fault_name(kind: str, lang: str) -> str:
+    """A crawl fault's display name; unknown kinds are shown as they are."""
+    return FAULT_NAMES.get(lang, {}).get(kind, kind)
+
+
 def words(lang: str) -> Mapping[str, str]:
     """The word table of ``lang``; ValueError naming it when it is not one we have."""
     if lang not in WORDS:

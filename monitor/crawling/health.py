@@ -10,10 +10,12 @@ stats plus the last good run, which this module does in plain code.
 
 A site is unhealthy when:
 * it produced no live items (a login wall, 500s, garbage, or selectors that no longer match);
+* over half of its requests failed (refused connections, time-outs, 5xx and 429 answers);
+* more than 5 % of the listings it found could not be read after retries;
 * its items dropped by more than half against its last good run with the same keywords,
   and by at least ``MIN_ITEMS_TO_COMPARE`` listings (10 → 3 is a quiet month, not a breakage);
-* a field's coverage collapsed (under half of the last good run's, or under 20 % when the
-  site file selects that field and there is no earlier run to compare with);
+* a field's coverage collapsed (under half of the last good run's, or under half of the
+  listings when the site file selects that field and there is no earlier run to compare with);
 * it did not finish (killed, shut down, or failed to start).
 """
 
@@ -32,6 +34,13 @@ SITE_FIELD_FOR = {"price": "price", "date": "posted", "contact": "contact", "loc
 GOOD_FINISH = ("finished", "closespider_pagecount")
 # A halving smaller than this many listings is noise (10 → 3 ads), not a broken site.
 MIN_ITEMS_TO_COMPARE = 10
+# Unhealthy past these shares: failed requests of all requests, unread listings of all found,
+# and (on a first crawl) the least share of listings a declared field must be filled on.
+MAX_FAILED_REQUESTS = 0.5
+MAX_UNREAD_LISTINGS = 0.05
+MIN_FIRST_COVERAGE = 0.5
+# Fewer requests than this tell nothing about a site's failure rate.
+MIN_REQUESTS_TO_JUDGE = 4
 _STATUS = re.compile(r"^downloader/response_status_count/(\d+)$")
 
 
@@ -55,6 +64,8 @@ def errors_by_kind(stats: Mapping[str, Any]) -> dict[str, int]:
             kind = key.split("/", 2)[2]
         elif key == "retry/max_reached":
             kind = "retries_exhausted"
+        elif key == "wtm/listings/unread":
+            kind = "listings_unread"
         else:
             continue
         errors[kind] = errors.get(kind, 0) + value
@@ -79,6 +90,7 @@ def assess(
         problems.append("no listings found")
     if stats.get("wtm/errors/storage"):
         problems.append(f"{stats['wtm/errors/storage']} batch writes to the database failed (listings lost)")
+    problems += _failure_problems(stats, items)
     selected = set(selected_fields)
     if previous and int(previous.get("items") or 0) >= MIN_ITEMS_TO_COMPARE:
         before = int(previous["items"])
@@ -90,7 +102,7 @@ def assess(
                 problems.append(f"{name} coverage fell from {was:.0%} to {coverage[name]:.0%}")
     elif items >= 10:
         for name in COVERAGE:
-            if SITE_FIELD_FOR[name] in selected and coverage[name] < 0.2:
+            if SITE_FIELD_FOR[name] in selected and coverage[name] < MIN_FIRST_COVERAGE:
                 problems.append(f"{name} coverage only {coverage[name]:.0%}")
     return {
         "pages": pages,
@@ -104,6 +116,30 @@ def assess(
         "healthy": not problems,
         "problems": problems,
     }
+
+
+def failed_requests(stats: Mapping[str, Any]) -> tuple[int, int]:
+    """(failed, all) download attempts: exceptions (refused, time-out, too large) and
+    5xx/429 answers, retries included, against every attempt."""
+    attempts = int(stats.get("downloader/request_count", 0))
+    failed = int(stats.get("downloader/exception_count", 0))
+    for key, value in stats.items():
+        status = _STATUS.match(key)
+        if status and (int(status.group(1)) >= 500 or int(status.group(1)) == 429) and isinstance(value, int):
+            failed += value
+    return failed, attempts
+
+
+def _failure_problems(stats: Mapping[str, Any], items: int) -> list[str]:
+    problems = []
+    failed, attempts = failed_requests(stats)
+    if attempts >= MIN_REQUESTS_TO_JUDGE and failed > attempts * MAX_FAILED_REQUESTS:
+        problems.append(f"most requests failed ({failed} of {attempts})")
+    unread = int(stats.get("wtm/listings/unread", 0))
+    found = items + unread + sum(v for k, v in stats.items() if k.startswith("wtm/removed/") and isinstance(v, int))
+    if unread and unread > found * MAX_UNREAD_LISTINGS:
+        problems.append(f"{unread} of {found} listings could not be read after retries")
+    return problems
 
 
 class HealthHistory:
