@@ -8,7 +8,9 @@ Our exception hierarchy:
   + SiteFileError        a site definition in spiders/sites/ that does not validate
   + StorageError
     - SchemaOutdatedError   the database is behind the code's migrations
+      . SchemaNewerError    ... or ahead: at a revision this code does not know (a newer wtm's)
     - CrawlLockedError      another crawl of the same site holds the lock
+    - DatabaseLockedError   another process holds the (SQLite) database locked
   + CrawlError           a crawl could not start or run at all
   + InputFileError       a user-supplied file (JSONL, XLSX) with bad rows
 
@@ -43,7 +45,15 @@ class SchemaOutdatedError(StorageError):
     pass
 
 
+class SchemaNewerError(SchemaOutdatedError):
+    pass
+
+
 class CrawlLockedError(StorageError):
+    pass
+
+
+class DatabaseLockedError(StorageError):
     pass
 
 

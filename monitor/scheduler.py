@@ -24,9 +24,9 @@ from apscheduler.events import (
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.cron import CronTrigger
 
-from monitor.config import Config, load_config
+from monitor.config import Config, cron_trigger, load_config
+from monitor.exceptions import ConfigError
 
 log = logging.getLogger("monitor.scheduler")
 
@@ -62,7 +62,11 @@ class MonthlyScheduler:
         func: Any = scheduled_run,
     ) -> None:
         self.config = config
-        self.trigger = trigger or CronTrigger.from_crontab(config.schedule, timezone=config.tz)
+        # The same parser load_config validated the schedule with (it also refused one that never fires).
+        try:
+            self.trigger = trigger or cron_trigger(config.schedule, config.tz)
+        except ValueError as exc:
+            raise ConfigError(f"{config.sources.get('schedule', 'configuration')}: schedule: {exc}") from None
         self.events: Counter[str] = Counter()
         self._func = func
         self._args = [str(config.config_file) if config.config_file else None, dict(overrides or {})]

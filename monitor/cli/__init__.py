@@ -13,14 +13,16 @@ from typing import Any
 
 import click
 
-from monitor.config import Config, load_config
+from monitor.config import Config, load_config, redact
 from monitor.exceptions import (
     ConfigError,
     CrawlError,
     CrawlLockedError,
+    DatabaseLockedError,
     InputFileError,
     KeywordFileError,
     MonitorError,
+    SchemaNewerError,
     SchemaOutdatedError,
     SiteFileError,
 )
@@ -30,18 +32,26 @@ EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_BAD_INPUT = 2
 EXIT_SITES_FAILED = 3
-EXIT_DB_OUTDATED = 4
-EXIT_LOCKED = 5
+EXIT_DB_OUTDATED = 4  # the schema and the code disagree: database behind (or ahead of) the code
+EXIT_LOCKED = 5  # something else holds a lock: a crawl of the same site, or the whole database
 
+# The most specific class in an error's MRO decides; an unlisted MonitorError exits 1.
 EXIT_CODES: dict[type[MonitorError], int] = {
     ConfigError: EXIT_BAD_INPUT,
     KeywordFileError: EXIT_BAD_INPUT,
     SiteFileError: EXIT_BAD_INPUT,
     InputFileError: EXIT_BAD_INPUT,
     SchemaOutdatedError: EXIT_DB_OUTDATED,
+    SchemaNewerError: EXIT_DB_OUTDATED,
     CrawlLockedError: EXIT_LOCKED,
+    DatabaseLockedError: EXIT_LOCKED,
     CrawlError: EXIT_SITES_FAILED,
 }
+
+
+def exit_code(exc: MonitorError) -> int:
+    """The exit code of ``exc``: its own class's, else its nearest listed base class's."""
+    return next((EXIT_CODES[kind] for kind in type(exc).__mro__ if kind in EXIT_CODES), EXIT_ERROR)
 
 # command name -> (module under monitor.cli, attribute, one-line help)
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -104,6 +114,11 @@ class State:
 pass_state = click.make_pass_decorator(State)
 
 
+# The months a --month option accepts: monitoring of online marketplaces starts long after
+# 1990, and a bound well below 9999 leaves room for the month after and the trends before.
+FIRST_MONTH, LAST_MONTH = "1990-01", "2999-12"
+
+
 def month_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """Validate a ``--month YYYY-MM`` option (None passes: the option was not given)."""
     from monitor.months import parse_month
@@ -113,6 +128,9 @@ def month_callback(ctx: click.Context, param: click.Parameter, value: str | None
             parse_month(value)
         except ValueError as exc:
             raise click.BadParameter(str(exc)) from None
+        value = value.strip()
+        if not FIRST_MONTH <= value <= LAST_MONTH:
+            raise click.BadParameter(f"month {value!r} is out of range ({FIRST_MONTH} to {LAST_MONTH})")
     return value
 
 
@@ -153,7 +171,6 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except MonitorError as exc:
-        click.secho(f"{type(exc).__name__}: {exc}", fg="red", err=True)
-        code = next((c for kind, c in EXIT_CODES.items() if isinstance(exc, kind)), EXIT_ERROR)
-        sys.exit(code)
+        click.secho(f"{type(exc).__name__}: {redact(str(exc))}", fg="red", err=True)
+        sys.exit(exit_code(exc))
     sys.exit(code if isinstance(code, int) else EXIT_OK)

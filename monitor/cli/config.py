@@ -7,6 +7,7 @@ import json
 import click
 
 from monitor.cli import State, pass_state
+from monitor.config import mask_url
 
 
 @click.group("config")
@@ -21,7 +22,7 @@ def show(state: State, as_json: bool) -> None:
     """Print every setting, its value (secrets masked) and where it came from."""
     config = state.config
     values = config.masked()
-    values["database_url (effective)"] = values["database_url"] or config.db_url
+    values["database_url (effective)"] = mask_url(config.db_url)
     if as_json:
         click.echo(json.dumps(values, ensure_ascii=False, indent=2, default=str))
         return

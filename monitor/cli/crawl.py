@@ -33,10 +33,13 @@ def crawl_command(state: State, all_sites: bool, sites: tuple[str, ...], keyword
     unhealthy (no listings, far fewer than last time, broken fields, or not finished).
     """
     from monitor.crawling import run_crawl
+    from monitor.crawling.sites import sites_for_config
 
     if all_sites == bool(sites):
         raise click.UsageError("give either --all or --site NAME")
     config = state.config
+    if sites:  # a site named on purpose whose file is broken is bad input (exit 2), not a failed site
+        sites_for_config(config, sites)
     summary = run_crawl(
         config,
         sites=list(sites) or None,

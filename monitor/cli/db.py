@@ -32,7 +32,8 @@ def upgrade(state: State, revision: str) -> None:
 @db_group.command("status")
 @pass_state
 def status(state: State) -> None:
-    """Show the database's revision and any migrations still to apply (exits 4 if behind)."""
+    """Show the database's revision and any migrations still to apply (exits 4 if behind, or if
+    ahead: at a revision a newer wtm wrote; 5 if another process holds it locked)."""
     from monitor.exceptions import SchemaOutdatedError
     from monitor.storage import Database
 

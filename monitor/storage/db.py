@@ -18,11 +18,16 @@ from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 import monitor
-from monitor.exceptions import SchemaOutdatedError, StorageError
+from monitor.config import SETTINGS, mask_url, redact
+from monitor.exceptions import DatabaseLockedError, SchemaNewerError, SchemaOutdatedError, StorageError
 from monitor.storage.models import CrawlRun, Listing, Site
 from monitor.storage.timeutil import month_of, naive
 
 log = logging.getLogger(__name__)
+
+# Seconds a SQLite connection waits for another process's write lock before "database is locked"
+# (the setting's default, for callers without a Config).
+DEFAULT_BUSY_TIMEOUT: float = next(s.default for s in SETTINGS if s.name == "db_busy_timeout")
 
 
 def migrations_dir() -> Path:
@@ -44,34 +49,46 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 class Database:
-    """One database, given by a SQLAlchemy URL; ``evidence_dir`` holds saved pages."""
+    """One database, given by a SQLAlchemy URL; ``evidence_dir`` holds saved pages.
 
-    def __init__(self, url: str, evidence_dir: str | Path | None = None, echo: bool = False) -> None:
+    ``busy_timeout`` is how long a SQLite connection waits for another process's lock
+    before giving up with ``DatabaseLockedError``. Every error names the database with its
+    secrets masked (``monitor.config.mask_url``).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        evidence_dir: str | Path | None = None,
+        echo: bool = False,
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+    ) -> None:
         try:
             parsed = make_url(url)
-        except ArgumentError as exc:
-            raise StorageError(f"not a database URL: {url!r} ({exc})") from None
+        except (ArgumentError, ValueError):
+            raise StorageError(f"not a database URL: {mask_url(url)!r}") from None
         self.url = url
+        self.busy_timeout = busy_timeout
         self.dialect = parsed.get_backend_name()
         kwargs: dict[str, Any] = {"echo": echo}
-        sqlite_file: Path | None = None
+        self.sqlite_file: Path | None = None
         if self.dialect == "sqlite":
-            kwargs["connect_args"] = {"timeout": 30}
+            kwargs["connect_args"] = {"timeout": busy_timeout}
             if parsed.database and parsed.database != ":memory:":
-                sqlite_file = Path(parsed.database).expanduser()
-                sqlite_file.parent.mkdir(parents=True, exist_ok=True)
+                self.sqlite_file = Path(parsed.database).expanduser()
+                self.sqlite_file.parent.mkdir(parents=True, exist_ok=True)
         else:
             kwargs["pool_pre_ping"] = True
         try:
             self.engine: Engine = create_engine(url, **kwargs)
         except (ArgumentError, ImportError) as exc:
-            raise StorageError(f"cannot open database {parsed.render_as_string(hide_password=True)}: {exc}") from None
+            raise StorageError(f"cannot open database {mask_url(url)}: {redact(str(exc), url)}") from None
         if self.dialect == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         if evidence_dir is not None:
             self.evidence_dir: Path | None = Path(evidence_dir)
-        elif sqlite_file is not None:
-            self.evidence_dir = sqlite_file.resolve().parent / "evidence"
+        elif self.sqlite_file is not None:
+            self.evidence_dir = self.sqlite_file.resolve().parent / "evidence"
         else:
             self.evidence_dir = None
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
@@ -81,10 +98,22 @@ class Database:
     @classmethod
     def from_config(cls, config: Any) -> Database:
         """The configured database, keeping evidence in the data folder's ``evidence/``."""
-        return cls(config.db_url, evidence_dir=config.data_path / "evidence")
+        return cls(config.db_url, evidence_dir=config.data_path / "evidence", busy_timeout=config.db_busy_timeout)
 
     def __repr__(self) -> str:
-        return f"Database({make_url(self.url).render_as_string(hide_password=True)!r})"
+        return f"Database({mask_url(self.url)!r})"
+
+    def error(self, doing: str, exc: OperationalError | ProgrammingError) -> StorageError:
+        """The StorageError for a driver error while ``doing`` something: DatabaseLockedError
+        naming the file when another process holds it locked; secrets never shown."""
+        message = redact(str(exc.orig), self.url)
+        if "database is locked" in message or "database table is locked" in message:
+            where = str(self.sqlite_file) if self.sqlite_file is not None else repr(self)
+            return DatabaseLockedError(
+                f"{where}: database is locked by another process (gave up after {self.busy_timeout:g} s); "
+                "try again when it has finished, or raise db_busy_timeout"
+            )
+        return StorageError(f"cannot {doing} {self!r}: {message}")
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -93,6 +122,9 @@ class Database:
         try:
             yield session
             session.commit()
+        except OperationalError as exc:
+            session.rollback()
+            raise self.error("write to", exc) from None
         except BaseException:
             session.rollback()
             raise
@@ -134,7 +166,7 @@ class Database:
             with self.engine.connect() as conn:
                 return MigrationContext.configure(conn).get_current_revision()
         except OperationalError as exc:
-            raise StorageError(f"cannot read database {self!r}: {exc.orig}") from None
+            raise self.error("read the schema revision of", exc) from None
 
     def upgrade(self, revision: str = "head") -> None:
         """Apply migrations up to ``revision``; creates the schema in an empty database."""
@@ -147,15 +179,16 @@ class Database:
         from alembic import command
         from alembic.util.exc import CommandError
 
+        self._refuse_unknown(self.current_revision(), self.head_revision())
         config = self._alembic_config()
         try:
             with self.engine.begin() as conn:
                 config.attributes["connection"] = conn
                 getattr(command, direction)(config, revision)
         except CommandError as exc:
-            raise StorageError(f"cannot {direction} {self!r} to {revision!r}: {exc}") from None
+            raise StorageError(f"cannot {direction} {self!r} to {revision!r}: {redact(str(exc), self.url)}") from None
         except OperationalError as exc:
-            raise StorageError(f"cannot {direction} {self!r}: {exc.orig}") from None
+            raise self.error(direction, exc) from None
         self._checked = False
 
     def status(self) -> dict[str, Any]:
@@ -163,6 +196,7 @@ class Database:
         script = self._scripts()
         current = self.current_revision()
         head = script.get_current_head()
+        self._refuse_unknown(current, head)
         pending = []
         if current != head:
             for rev in script.iterate_revisions(head, current):
@@ -176,17 +210,23 @@ class Database:
         current = self.current_revision()
         head = self.head_revision()
         if current != head:
-            known = {script.revision for script in self._scripts().walk_revisions()}
-            if current is not None and current not in known:
-                raise SchemaOutdatedError(
-                    f"database {self!r} is at revision {current}, newer than this version of wtm knows "
-                    f"(head {head}); upgrade wtm"
-                )
+            self._refuse_unknown(current, head)
             where = f"at revision {current}" if current else "empty (no schema)"
             raise SchemaOutdatedError(
                 f"database {self!r} is {where} but this version of wtm needs {head}: run `wtm db upgrade`"
             )
         self._checked = True
+
+    def _refuse_unknown(self, current: str | None, head: str | None) -> None:
+        """SchemaNewerError when the database is at a revision this code has no migration for."""
+        if current is None or current == head:
+            return
+        known = {script.revision for script in self._scripts().walk_revisions()}
+        if current not in known:
+            raise SchemaNewerError(
+                f"database {self!r} is at revision {current}, newer than this version of wtm knows "
+                f"(its latest is {head}); upgrade wtm, or point it at another database"
+            )
 
     # -- runs ---------------------------------------------------------------------------
 
@@ -216,4 +256,4 @@ class Database:
             with self.engine.connect() as conn:
                 return [(row[0], row[1]) for row in conn.execute(query)]
         except (OperationalError, ProgrammingError) as exc:
-            raise StorageError(f"cannot read listings of {site!r} from {self!r}: {exc.orig}") from None
+            raise self.error(f"read listings of {site!r} from", exc) from None
