@@ -26,6 +26,14 @@ class DemoOutcome:
     reports: list[Path] = field(default_factory=list)
     database: Path | None = None
     failed_sites: dict[str, list[str]] = field(default_factory=dict)
+    # The sandbox's deliberate faults of each site (empty for a site that should never fail).
+    site_faults: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def unexplained_failures(self) -> dict[str, list[str]]:
+        """Failed sites per month that have no deliberate fault: a real breakage."""
+        found = {m: [s for s in sites if not self.site_faults.get(s)] for m, sites in self.failed_sites.items()}
+        return {m: sites for m, sites in found.items() if sites}
 
     @property
     def last_report(self) -> Path:
@@ -62,7 +70,8 @@ def run_demo(
     world = Sandbox(seed=seed)
     chosen = world.months[-months:]
     config.data_path.mkdir(parents=True, exist_ok=True)
-    outcome = DemoOutcome(database=config.data_path / "demo.sqlite3")
+    outcome = DemoOutcome(database=config.data_path / "demo.sqlite3",
+                          site_faults={site.name: tuple(site.faults) for site in world.sites})
     for stale in (outcome.database, outcome.database.with_name("demo.sqlite3-wal"),
                   outcome.database.with_name("demo.sqlite3-shm")):
         stale.unlink(missing_ok=True)

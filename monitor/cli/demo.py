@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 import time
 
 import click
 
-from monitor.cli import State, pass_state
+from monitor.cli import EXIT_SITES_FAILED, State, pass_state
 
 
 @click.command("demo")
@@ -17,7 +18,10 @@ from monitor.cli import State, pass_state
 def demo_command(state: State, months: int, seed: int | None) -> None:
     """Start the simulated marketplaces on a free loopback port, crawl the last MONTHS
     simulated months into a fresh SQLite database in the data folder, file takedown
-    requests so removals show, and write each month's report. Prints the last report's path."""
+    requests so removals show, and write each month's report. Prints the last report's path.
+
+    Exits 0 when every unhealthy site is one the sandbox makes fail on purpose (naming its
+    faults), 3 when a site failed beyond them."""
     from monitor.demo import DEMO_SEED, run_demo
     from monitor.logs import setup_file_logging
 
@@ -31,7 +35,14 @@ def demo_command(state: State, months: int, seed: int | None) -> None:
 
     outcome = run_demo(config, months=months, seed=DEMO_SEED if seed is None else seed, on_step=step)
     for month, sites in outcome.failed_sites.items():
-        click.secho(f"{month}: sites reported unhealthy (the report says so): {', '.join(sites)}",
+        named = [f"{site} (deliberate faults: {', '.join(outcome.site_faults[site])})" if outcome.site_faults.get(site)
+                 else f"{site} (no deliberate fault)" for site in sites]
+        click.secho(f"{month}: sites reported unhealthy (the report says so): {'; '.join(named)}",
                     fg="yellow", err=True)
     click.echo(f"database: {outcome.database}", err=True)
     click.echo(str(outcome.last_report))
+    if outcome.unexplained_failures:
+        click.secho("sites failed beyond the sandbox's deliberate faults: "
+                    + "; ".join(f"{m}: {', '.join(s)}" for m, s in outcome.unexplained_failures.items()),
+                    fg="red", err=True)
+        sys.exit(EXIT_SITES_FAILED)

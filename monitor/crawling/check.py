@@ -5,6 +5,7 @@ repairs a site after a redesign: change a selector, check again, no crawl needed
 
 from __future__ import annotations
 
+import socket
 import urllib.error
 import urllib.request
 import urllib.robotparser
@@ -15,6 +16,8 @@ from urllib.parse import urljoin, urlsplit
 
 from monitor.config import Config
 from monitor.crawling.parsers import clean_location, http_date, parse_date, parse_price
+from monitor.crawling.scope import BLOCKED_ADDRESS, SiteScope, refused_address
+from monitor.crawling.settings import PAGE_MAXSIZE
 from monitor.crawling.sites import SiteConfig, sites_for_config
 from monitor.exceptions import CrawlError
 
@@ -45,16 +48,49 @@ class SiteCheck:
         return bool(self.listing.selectors.get("title", ("", []))[1])
 
 
+class _ScopedRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows a redirect only within the site's scope, as the crawl's guard does."""
+
+    def __init__(self, scope: SiteScope) -> None:
+        self.scope = scope
+
+    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str) -> Any:
+        refusal = _refusal(self.scope, newurl)
+        if refusal:
+            raise urllib.error.URLError(f"redirect to {newurl[:200]} refused: {refusal}")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def _refusal(scope: SiteScope, url: str) -> str:
+    """The crawl's scope rule, plus what the host name resolves to (the crawl's resolver rule)."""
+    refusal = scope.refusal(url)
+    host = urlsplit(url).hostname or ""
+    if refusal or scope.local:
+        return refusal
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except OSError:
+        return ""  # the fetch itself reports the name that does not resolve
+    return BLOCKED_ADDRESS if any(refused_address(a) for a in addresses) else ""
+
+
 def _fetch(url: str, config: Config, site: SiteConfig) -> tuple[Any, str]:
-    """A Scrapy response for ``url`` (so the spiders' own readers apply), or an error text."""
+    """A Scrapy response for ``url`` (so the spiders' own readers apply), or an error text.
+    Like the crawl, it fetches only within the site's scope and at most ``PAGE_MAXSIZE`` bytes."""
     from scrapy.http import Headers
     from scrapy.responsetypes import responsetypes
 
+    scope = site.scope(config.sandbox_url)
+    refusal = _refusal(scope, url)
+    if refusal:
+        return None, f"refused ({refusal}): {url[:200]}"
+    opener = urllib.request.build_opener(_ScopedRedirects(scope))
     if config.obey_robots and site.politeness.get("obey_robots", True):
         parts = urlsplit(url)
-        robots = urllib.robotparser.RobotFileParser(f"{parts.scheme}://{parts.netloc}/robots.txt")
-        try:
-            robots.read()
+        robots = urllib.robotparser.RobotFileParser()
+        try:  # read through the scoped opener: RobotFileParser.read() would follow any redirect
+            with opener.open(f"{parts.scheme}://{parts.netloc}/robots.txt", timeout=float(config.download_timeout)) as answer:
+                robots.parse(answer.read(PAGE_MAXSIZE).decode("utf-8", "replace").splitlines())
         except (urllib.error.URLError, OSError):
             pass
         else:
@@ -62,12 +98,14 @@ def _fetch(url: str, config: Config, site: SiteConfig) -> tuple[Any, str]:
                 return None, "forbidden by robots.txt"
     request = urllib.request.Request(url, headers={"User-Agent": config.user_agent})
     try:
-        with urllib.request.urlopen(request, timeout=float(config.download_timeout)) as answer:
-            status, headers, body, final = answer.status, answer.headers, answer.read(), answer.geturl()
+        with opener.open(request, timeout=float(config.download_timeout)) as answer:
+            status, headers, body, final = answer.status, answer.headers, answer.read(PAGE_MAXSIZE + 1), answer.geturl()
     except urllib.error.HTTPError as exc:
-        status, headers, body, final = exc.code, exc.headers, exc.read(), url
+        status, headers, body, final = exc.code, exc.headers, exc.read(PAGE_MAXSIZE + 1), url
     except (urllib.error.URLError, OSError) as exc:
         return None, f"cannot fetch: {exc}"
+    if len(body) > PAGE_MAXSIZE:
+        return None, f"too large: over {PAGE_MAXSIZE} bytes"
     scrapy_headers = Headers({k: v for k, v in headers.items()})
     cls = responsetypes.from_args(headers=scrapy_headers, url=final, body=body)
     response = cls(url=final, status=status, headers=scrapy_headers, body=body)
