@@ -170,7 +170,7 @@ class SiteSpider(scrapy.Spider):
         if meta.get(REFUSED_META):
             return  # refused by the scope guard, which counted it
         stats = self.crawler.stats
-        stats.inc_value(f"wtm/errors/{fault_name(failure.value)}")
+        stats.inc_value(f"wtm/errors/{fault_name(failure.value, getattr(request, 'url', ''))}")
         if meta.get("external_id") or meta.get("revisit"):
             stats.inc_value("wtm/listings/unread")  # a listing page still failing after retries
         self.logger.warning("%s: %s failed: %s", self.site.name, getattr(request, "url", "?"), failure.value)

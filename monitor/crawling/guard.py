@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from typing import TYPE_CHECKING, Any, Sequence
+from urllib.parse import urlsplit
 
 from scrapy import Request, Spider
 from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
@@ -30,8 +31,10 @@ logger = logging.getLogger(__name__)
 
 # Set on a refused request, so the spider's errback does not count the refusal twice.
 REFUSED_META = "wtm_refused"
-# Local base-URL hosts of the sites crawling in this process (all share one resolver).
+# Local base-URL hosts of the sites crawling in this process (all share one resolver), and
+# the names it refused: Twisted turns the resolver's error into "no results", losing why.
 _LOCAL_HOSTS: set[str] = set()
+_BLOCKED_NAMES: set[str] = set()
 TOO_LARGE = "too_large"
 
 
@@ -85,17 +88,18 @@ class GuardedResolver(CachingThreadedResolver):
         host = name.lower().rstrip(".")
         if refused_address(address) and host not in self.local_hosts and host not in _LOCAL_HOSTS:
             logger.warning("refused %s: %s resolves to the non-public address %s", BLOCKED_ADDRESS, name, address)
+            _BLOCKED_NAMES.add(host)
             raise DNSLookupError(f"{BLOCKED_ADDRESS}: {name} resolves to the non-public address {address}")
         return address
 
 
-def fault_name(error: BaseException) -> str:
+def fault_name(error: BaseException, url: str = "") -> str:
     """The crawl-health name of a failed request's error (``too_large`` for a page or a
     decompressed body over ``DOWNLOAD_MAXSIZE``; ``blocked_address`` for a refused name)."""
     if isinstance(error, DownloadCancelledError) and "max size" in str(error):
         return TOO_LARGE
     if isinstance(error, IgnoreRequest) and "DOWNLOAD_MAXSIZE" in str(error):
         return TOO_LARGE
-    if BLOCKED_ADDRESS in str(error):  # our resolver's DNSLookupError, wrapped by Scrapy
+    if BLOCKED_ADDRESS in str(error) or (url and (urlsplit(url).hostname or "") in _BLOCKED_NAMES):
         return BLOCKED_ADDRESS
     return type(error).__name__
