@@ -20,7 +20,7 @@ from scrapy.http import Response
 
 from monitor.crawling.guard import REFUSED_META, fault_name
 from monitor.crawling.parsers import http_date
-from monitor.crawling.scope import REFUSED_SCHEME, WEB_SCHEMES
+from monitor.crawling.scope import REFUSED_SCHEME
 from monitor.crawling.sites import PageRule, Selector, SiteConfig
 from monitor.items import ListingItem
 
@@ -176,15 +176,16 @@ class SiteSpider(scrapy.Spider):
         self.logger.warning("%s: %s failed: %s", self.site.name, getattr(request, "url", "?"), failure.value)
 
     def link(self, base: str, value: str) -> str:
-        """``value`` resolved against ``base`` when it is an http(s) URL, else "" (counted):
-        a page may list ``javascript:``, ``file:`` or ``data:`` links, or unparsable ones."""
+        """``value`` resolved against ``base`` when it lies in the site's scope, else "" (the
+        refusal counted): a page may list ``javascript:``, ``file:`` or ``data:`` links,
+        unparsable ones, or links elsewhere that must be neither fetched nor stored."""
         try:
             url = urljoin(base, value.strip())
-            scheme = urlsplit(url).scheme.lower()
-        except ValueError:
-            scheme = ""
-        if scheme not in WEB_SCHEMES:
-            self.crawler.stats.inc_value(f"wtm/errors/{REFUSED_SCHEME}")
+        except ValueError:  # e.g. an unclosed IPv6 bracket
+            url = ""
+        refusal = self.scope.refusal(url) if url else REFUSED_SCHEME
+        if refusal:
+            self.crawler.stats.inc_value(f"wtm/errors/{refusal}")
             return ""
         return url
 

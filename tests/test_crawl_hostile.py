@@ -14,6 +14,7 @@ beside it must crawl as fast with the hostile one as without it.
 from __future__ import annotations
 
 import gzip
+import json
 import re
 import sqlite3
 import threading
@@ -54,6 +55,30 @@ listing:
     title: "h1::text"
     description: "div.memo::text"
     price: "span.price::text"
+"""
+
+API_SITE = """\
+name: hostileapi
+title: 恶意接口站
+platform: json_api
+base_url: "{origin}/hostileapi/"
+script: simplified
+charset: utf-8
+crawl: search
+search:
+  url: "api/search?q={{keyword}}"
+  items: "json:items"
+  item_fields:
+    url: "json:url"
+    title: "json:title"
+  follow: true
+  next_page: "json:next"
+listing:
+  id_from_url: "item/(\\\\d+)\\\\.html"
+  fetch: "api/item?id={{id}}"
+  fields:
+    title: "json:title"
+    description: "json:description"
 """
 
 BENIGN_SITE = """\
@@ -146,6 +171,11 @@ class MarketHandler(_Handler):
             return self.send(200, page(f'<ul class="hits">{links}</ul>'))
         if path.startswith("/benign/item/"):
             return self.send(200, listing(path.rsplit("/", 1)[1].split(".")[0]))
+        if path.startswith("/hostileapi/api/search"):
+            return self.send_json(self.api_results())
+        if path.startswith("/hostileapi/api/item"):
+            number = path.rsplit("=", 1)[-1]
+            return self.send_json({"title": f"象牙摆件 {number}", "description": "老料象牙"})
         if path.startswith("/hostile/search"):
             return self.send(200, page(self.results(port)))
         if path.startswith("/hostile/moved"):
@@ -168,6 +198,21 @@ class MarketHandler(_Handler):
         if number == "8":
             return self.drip()
         self.send(404, b"not found")
+
+    def send_json(self, data: Any) -> None:
+        self.send(200, json.dumps(data, ensure_ascii=False).encode(), {"Content-Type": "application/json"})
+
+    def api_results(self) -> dict[str, Any]:
+        """Rows whose URLs point at a local file, the metadata address and another port; a
+        cursor that is an absolute URL elsewhere."""
+        rows = [
+            {"url": "javascript:void(0)", "title": "象牙"},
+            {"url": f"file://{self.secret_path}", "title": "象牙"},
+            {"url": "http://169.254.169.254/latest/meta-data/item/97.html", "title": "象牙"},
+            {"url": f"http://127.0.0.1:{self.trap_port}/hostileapi/item/98.html", "title": "象牙"},
+            {"url": "/hostileapi/item/1.html", "title": "象牙"},
+        ]
+        return {"items": rows, "next": "http://169.254.169.254/latest/api/search?page=2"}
 
     def results(self, port: int) -> str:
         links = [
@@ -237,6 +282,7 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     sites.mkdir()
     (sites / "hostile.yaml").write_text(HOSTILE_SITE.format(origin=origin, port=market.port), encoding="utf-8")
     (sites / "benign.yaml").write_text(BENIGN_SITE.format(origin=origin), encoding="utf-8")
+    (sites / "hostileapi.yaml").write_text(API_SITE.format(origin=origin), encoding="utf-8")
     for name, search in (("hostilegone", "gone"), ("hostilemoved", "moved")):
         text = HOSTILE_SITE.format(origin=origin, port=market.port).replace("name: hostile", f"name: {name}")
         text = text.replace('urls: ["search?kw={keyword}", "moved?kw={keyword}", "gone?kw={keyword}"]',
@@ -256,7 +302,7 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         env.setenv("NO_PROXY", "127.0.0.1,localhost")
         try:
             _, alone = crawl("alone", ["benign"])
-            config, together = crawl("together", ["benign", "hostile"])
+            config, together = crawl("together", ["benign", "hostile", "hostileapi"])
             yield {"config": config, "alone": alone, "together": together, "proxy": proxy, "trap": trap,
                    "market": market, "secret": secret}
         finally:
@@ -272,7 +318,7 @@ def test_no_request_reaches_another_host(hostile: dict[str, Any]) -> None:
     expected_host = f"127.0.0.1:{market.port}"
     assert {host for _, host in market.seen} == {expected_host}
     paths = [line.split()[1] for line, _ in market.seen]
-    assert all(p == "/robots.txt" or p.startswith(("/hostile/", "/benign/")) for p in paths), paths
+    assert all(p == "/robots.txt" or p.startswith(("/hostile/", "/hostileapi/", "/benign/")) for p in paths), paths
     assert not [p for p in paths if re.search(r"/item/9\d\.html", p)], paths
 
 
@@ -343,3 +389,14 @@ def test_sites_check_keeps_to_the_scope_too(hostile: dict[str, Any]) -> None:
     moved = check_site(config, "hostilemoved", "象牙")
     assert "refused" in moved.search.error and "offsite" in moved.search.error
     assert hostile["proxy"].seen == [] and hostile["trap"].seen == []
+
+
+def test_api_rows_and_cursors_keep_to_the_site(hostile: dict[str, Any]) -> None:
+    """A row whose URL lies outside the site is neither fetched nor stored (its URL would
+    be a link in the report), and a cursor that points elsewhere is not followed."""
+    db = sqlite3.connect(Path(hostile["config"].data_dir) / "wtm.sqlite3")
+    ids = {row[0] for row in db.execute(
+        "select l.external_id from listings l join sites s on s.id = l.site_id where s.name = 'hostileapi'")}
+    assert ids == {"1"}, ids
+    errors = hostile["together"].sites["hostileapi"]["errors"]
+    assert errors.get("refused_scheme", 0) >= 2 and errors.get("offsite", 0) >= 3, errors
