@@ -111,8 +111,8 @@ class SiteSpider(scrapy.Spider):
     site: SiteConfig
     name = "site"
     default_sandbox_url = ""
-    # Set by the `scrapy crawl` loader: True or a keywords folder to take the lexicon's terms.
-    keywords_from_lexicon: bool | str = False
+    # Set by the `scrapy crawl` loader: the lexicon's search keywords, used when none are given.
+    default_keywords: tuple[str, ...] = ()
 
     def __init__(
         self,
@@ -125,14 +125,8 @@ class SiteSpider(scrapy.Spider):
         super().__init__(*args, **kwargs)
         if isinstance(keywords, str):  # `scrapy crawl site -a keywords=象牙,犀角`
             keywords = [k for k in keywords.split(",") if k]
-        if keywords is None and self.keywords_from_lexicon:
-            from pathlib import Path
-
-            from monitor.matching import Lexicon
-
-            folder = self.keywords_from_lexicon
-            lexicon = Lexicon.load(Path(folder) if isinstance(folder, str) else None)
-            keywords = [k.term for k in lexicon.search_keywords()]
+        if keywords is None:
+            keywords = self.default_keywords
         self.keywords = list(keywords or [])
         self.revisit = [tuple(pair) for pair in (revisit or [])]
         self.sandbox_url = sandbox_url or self.default_sandbox_url

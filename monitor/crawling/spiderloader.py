@@ -23,6 +23,7 @@ class SiteSpiderLoader:
         return cls(settings)
 
     def load(self, spider_name: str) -> type[scrapy.Spider]:
+        from monitor.crawling.runner import default_keywords
         from monitor.spiders.registry import spider_class
 
         site = self._sites.get(spider_name)
@@ -32,7 +33,7 @@ class SiteSpiderLoader:
         # Run outside the monitor's runner: take the sandbox origin and the lexicon's search
         # keywords from the configuration unless `-a sandbox_url=... -a keywords=a,b` are given.
         spider.default_sandbox_url = self.config.sandbox_url
-        spider.keywords_from_lexicon = self.config.keywords_dir or True
+        spider.default_keywords = tuple(default_keywords(self.config))
         return spider
 
     def list(self) -> list[str]:
