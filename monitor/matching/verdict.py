@@ -15,10 +15,16 @@ The rules, in the order an analyst would apply them:
 5. A legal cover (mammoth ivory, buffalo horn, resin in the title) protects the listing unless
    the seller gives it away (过审, 实为, 纯白无皮...): then it flags, trick ``legal_cover``.
    A giveaway also lets weak and imitation-framed hits count (仿玳瑁手镯（其实是真的）).
+
+Every rule looks only a few characters around a hit, so each lookup asks a sorted index
+(``_Spans``) for the spans starting in a window instead of walking all of a field's spans: the
+verdict on a page dense with terms takes time in proportion to its length, not to the square
+(or cube) of its number of hits.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -45,6 +51,51 @@ class Hit:
     reason: str = ""
 
 
+class _Spans:
+    """Spans sorted by start, to find the few near a position in O(log n) rather than O(n).
+
+    Both queries may return more spans than asked for (all of them, when there are so few that
+    walking them is quicker than indexing them): callers test each span they get."""
+
+    SMALL = 32  # up to this many spans, walking them all beats sorting them (most listings)
+
+    __slots__ = ("items", "starts", "longest")
+
+    def __init__(self, spans: "list[Any]", start: Callable[[Any], int], end: Callable[[Any], int]) -> None:
+        self.starts: list[int] | None = None
+        self.items = spans
+        self.longest = 0
+        if len(spans) > self.SMALL:
+            self.items = sorted(spans, key=start)
+            self.starts = [start(s) for s in self.items]
+            self.longest = max(end(s) - start(s) for s in self.items)
+
+    def starting(self, lo: int, hi: int) -> "list[Any]":
+        """The spans starting in ``[lo, hi)`` (and maybe others)."""
+        if self.starts is None:
+            return self.items
+        if lo >= hi:
+            return []
+        return self.items[bisect_left(self.starts, lo):bisect_left(self.starts, hi)]
+
+    def touching(self, lo: int, hi: int, reach: int = 0) -> "list[Any]":
+        """The spans ending after ``lo - reach`` and starting before ``hi + reach`` (and maybe others):
+        ``longest`` bounds how far before ``lo - reach`` such a span can start."""
+        return self.starting(lo - reach - self.longest, hi + reach)
+
+
+def _span_start(span: tuple[Any, int, int]) -> int:
+    return span[1]
+
+
+def _span_end(span: tuple[Any, int, int]) -> int:
+    return span[2]
+
+
+def _spans_of(spans: list[tuple[Any, int, int]]) -> _Spans:
+    return _Spans(spans, _span_start, _span_end)
+
+
 @dataclass
 class FieldEvidence:
     name: str
@@ -55,6 +106,53 @@ class FieldEvidence:
     exclusions: list[tuple[str, int, int]] = field(default_factory=list)
     context: list[tuple[str, Any, int, int]] = field(default_factory=list)
     by_kind: dict[str, list[tuple[Any, int, int]]] | None = None
+    # indexes built on first use by the verdict, once hits and context are complete
+    _indexes: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def index(self, kind: str) -> _Spans:
+        """The context words of ``kind`` (or the exclusions, for ``"exclusion"``), sorted by start."""
+        found = self._indexes.get(kind)
+        if found is None:
+            found = _spans_of(self.exclusions if kind == "exclusion" else _spans(self, kind))
+            self._indexes[kind] = found
+        return found
+
+    def hit_index(self, species: str | None = None) -> _Spans:
+        """This field's hits (of one species, or all), sorted by start."""
+        key = ("hits", species)
+        found = self._indexes.get(key)
+        if found is None:
+            hits = self.hits if species is None else [h for h in self.hits if h.term.species == species]
+            found = _Spans(hits, _hit_start, _hit_end)
+            self._indexes[key] = found
+        return found
+
+    def hit_spans(self) -> set[tuple[int, int]]:
+        found = self._indexes.get("hit_spans")
+        if found is None:
+            found = self._indexes["hit_spans"] = {(h.start, h.end) for h in self.hits}
+        return found
+
+    def marks(self, char: str) -> list[int]:
+        """Sorted positions of one character (《, 》...) in the normalised text."""
+        key = ("marks", char)
+        found = self._indexes.get(key)
+        if found is None:
+            text = self.norm.text
+            found, at = [], text.find(char)
+            while at >= 0:
+                found.append(at)
+                at = text.find(char, at + 1)
+            self._indexes[key] = found
+        return found
+
+
+def _hit_start(hit: Hit) -> int:
+    return hit.start
+
+
+def _hit_end(hit: Hit) -> int:
+    return hit.end
 
 
 @dataclass
@@ -72,8 +170,9 @@ def _inside_exclusion(hit: Hit, fe: FieldEvidence) -> bool:
     """Inside an innocent compound, even one split by a space (象牙 色, 三白 瓜), starting
     inside one that swallows its first two characters (红象牙手串 is hornbill, not 象牙手串),
     or ending inside one that starts within it (小象牙刷)."""
-    for _, start, end in fe.exclusions:
-        term_span = any(h.start == start and h.end == end for h in fe.hits)
+    hit_spans = fe.hit_spans()
+    for _, start, end in fe.index("exclusion").touching(hit.start, hit.end):
+        term_span = (start, end) in hit_spans
         if term_span and _split_by_space_outside(fe, start, end, hit):
             continue  # 鹤顶红 象牙: the space ends one word, 红象牙 is glued across it
         if start <= hit.start and hit.end <= end and (end - start) > (hit.end - hit.start):
@@ -100,15 +199,26 @@ def _split_by_space_outside(fe: FieldEvidence, start: int, end: int, inner: Hit)
 
 def _in_work_title(hit: Hit, fe: FieldEvidence) -> bool:
     """Inside 《...》: the name of a book, film or artwork (《走出象牙塔》, 《中国象牙雕刻》)."""
-    text = fe.norm.text
-    opened = max(text.rfind("《", 0, hit.start), text.rfind("〈", 0, hit.start))
+    opened = max(_last_before(fe.marks("《"), hit.start), _last_before(fe.marks("〈"), hit.start))
     if opened < 0:
         return False
-    closed = max(text.rfind("》", opened, hit.start), text.rfind("〉", opened, hit.start))
-    if closed >= 0:
-        return False
-    end = min((i for i in (text.find("》", hit.end), text.find("〉", hit.end)) if i >= 0), default=-1)
+    if max(_last_before(fe.marks("》"), hit.start), _last_before(fe.marks("〉"), hit.start)) >= opened:
+        return False  # closed again before the hit
+    end = min((i for i in (_first_from(fe.marks("》"), hit.end), _first_from(fe.marks("〉"), hit.end)) if i >= 0),
+              default=-1)
     return end >= 0 and end - opened <= 30
+
+
+def _last_before(positions: list[int], at: int) -> int:
+    """The last position before ``at``, or -1 (like ``str.rfind`` on the whole text before it)."""
+    i = bisect_left(positions, at)
+    return positions[i - 1] if i else -1
+
+
+def _first_from(positions: list[int], at: int) -> int:
+    """The first position at or after ``at``, or -1 (like ``str.find``)."""
+    i = bisect_left(positions, at)
+    return positions[i] if i < len(positions) else -1
 
 
 def _spans(fe: FieldEvidence, kind: str) -> list[tuple[Any, int, int]]:
@@ -119,15 +229,28 @@ def _spans(fe: FieldEvidence, kind: str) -> list[tuple[Any, int, int]]:
     return fe.by_kind.get(kind, [])
 
 
+NEGATION_GAP = 2
+
+
 def _negated_at(fe: FieldEvidence, start: int) -> bool:
     """A negation marker ending at most 2 characters (0 for one-character markers) before ``start``."""
-    exceptions = _spans(fe, "negation_exception")
-    for _, n_start, n_end in _spans(fe, "negation_before"):
+    if not fe.index("negation_before").items:
+        return False
+    memo = fe._indexes.setdefault("negated_at", {})
+    found = memo.get(start)
+    if found is None:
+        found = memo[start] = _find_negation(fe, start)
+    return found
+
+
+def _find_negation(fe: FieldEvidence, start: int) -> bool:
+    exceptions = fe.index("negation_exception")
+    for _, n_start, n_end in fe.index("negation_before").touching(start - NEGATION_GAP, start + 1):
         gap = start - n_end
-        limit = 0 if n_end - n_start == 1 else 2
+        limit = 0 if n_end - n_start == 1 else NEGATION_GAP
         if 0 <= gap <= limit:
             if any(x_start <= n_start and n_end <= x_end and x_end - x_start > n_end - n_start
-                   for _, x_start, x_end in exceptions):
+                   for _, x_start, x_end in exceptions.touching(n_start, n_end)):
                 continue
             return True
     return False
@@ -139,22 +262,25 @@ ACCESSORY_GAP = 2
 def _accessory(fe: FieldEvidence, start: int, end: int) -> bool:
     """The word names an accessory, not the item (配南红隔珠, 送红木盒, 紫檀底座): an innocent
     material or a toy there says nothing about what the item itself is."""
-    return any(0 <= start - a_end <= ACCESSORY_GAP for _, _, a_end in _spans(fe, "accessory_before")) or \
-        any(0 <= a_start - end <= ACCESSORY_GAP for _, a_start, _ in _spans(fe, "accessory_after"))
+    before = fe.index("accessory_before").touching(start - ACCESSORY_GAP, start + 1)
+    after = fe.index("accessory_after").starting(end, end + ACCESSORY_GAP + 1)
+    return any(0 <= start - a_end <= ACCESSORY_GAP for _, _, a_end in before) or \
+        any(0 <= a_start - end <= ACCESSORY_GAP for _, a_start, _ in after)
 
 
 def _negated_after(fe: FieldEvidence, end: int) -> bool:
-    return any(0 <= n_start - end <= 2 for _, n_start, _ in _spans(fe, "negation_after"))
+    return any(0 <= n_start - end <= NEGATION_GAP
+               for _, n_start, _ in fe.index("negation_after").starting(end, end + NEGATION_GAP + 1))
 
 
 def _near_innocent(hit: Hit, fe: FieldEvidence, window: int) -> bool:
-    exceptions = _spans(fe, "near_exception")
-    for _, c_start, c_end in _spans(fe, "near"):
+    exceptions = fe.index("near_exception")
+    for _, c_start, c_end in fe.index("near").touching(hit.start, hit.end, window):
         if c_end <= hit.start - window or c_start >= hit.end + window:
             continue
         if hit.start <= c_start < hit.end:
             continue
-        if any(x_start <= c_start and c_end <= x_end for _, x_start, x_end in exceptions):
+        if any(x_start <= c_start and c_end <= x_end for _, x_start, x_end in exceptions.touching(c_start, c_end)):
             continue
         if _negated_at(fe, c_start) or _accessory(fe, c_start, c_end):
             continue
@@ -168,7 +294,7 @@ WEAK_WINDOW = 8
 def _innocent_near(hit: Hit, fe: FieldEvidence, species: str) -> bool:
     """Innocent words (clothing, other materials...) qualifying a weak hit: 和田玉白料, 带帽卫衣."""
     for kind in ("innocent_near", "species_innocent"):
-        for payload, start, end in _spans(fe, kind):
+        for payload, start, end in fe.index(kind).touching(hit.start, hit.end, WEAK_WINDOW):
             if kind == "species_innocent" and payload != species:
                 continue
             if end > hit.start - WEAK_WINDOW and start < hit.end + WEAK_WINDOW and not _negated_at(fe, start) \
@@ -180,8 +306,8 @@ def _innocent_near(hit: Hit, fe: FieldEvidence, species: str) -> bool:
 def _listing_words(ev: ListingEvidence, kind: str) -> set[Any]:
     found: set[Any] = set()
     for fe in ev.fields:
-        for k, payload, start, end in fe.context:
-            if k == kind and not _negated_at(fe, start) and not (kind == "innocent" and _accessory(fe, start, end)):
+        for payload, start, end in _spans(fe, kind):
+            if not _negated_at(fe, start) and not (kind == "innocent" and _accessory(fe, start, end)):
                 found.add(payload)
     return found
 
@@ -190,8 +316,8 @@ def _count_words(ev: ListingEvidence, kind: str) -> dict[Any, int]:
     """Distinct words of one kind per payload (species), ignoring negated ones."""
     seen: dict[Any, set[str]] = {}
     for fe in ev.fields:
-        for k, payload, start, end in fe.context:
-            if k == kind and not _negated_at(fe, start):
+        for payload, start, end in _spans(fe, kind):
+            if not _negated_at(fe, start):
                 seen.setdefault(payload, set()).add(fe.norm.text[start:end])
     return {payload: len(words) for payload, words in seen.items()}
 
@@ -236,8 +362,10 @@ def _has_unit(ev: ListingEvidence, kind: str = "unit") -> bool:
     for fe in ev.fields:
         text = fe.norm.text
         for _, start, _ in _spans(fe, kind):
-            before = text[:start].rstrip()
-            if before and before[-1] in _NUMERALS:
+            i = start - 1
+            while i >= 0 and text[i].isspace():  # what text[:start].rstrip() leaves, without the copy
+                i -= 1
+            if i >= 0 and text[i] in _NUMERALS:
                 return True
     return False
 
@@ -255,12 +383,13 @@ def _product_char_near(hit: Hit, fe: FieldEvidence) -> bool:
     anywhere else it is too often part of another word (纪录片, 照片, 奶粉)."""
     return any(
         end - start == 1 and hit.start - PRODUCT_CHAR_WINDOW <= start < hit.end + PRODUCT_CHAR_WINDOW
-        for _, start, end in _spans(fe, "product")
+        for _, start, end in fe.index("product").starting(hit.start - PRODUCT_CHAR_WINDOW,
+                                                          hit.end + PRODUCT_CHAR_WINDOW)
     )
 
 
 def _has(ev: ListingEvidence, kind: str) -> bool:
-    return any(k == kind for fe in ev.fields for k, *_ in fe.context)
+    return any(_spans(fe, kind) for fe in ev.fields)
 
 
 def decide(
@@ -284,7 +413,7 @@ def decide(
     covered_hits: set[int] = set()
     for fe in ev.fields:
         for species, start, end in fe.covers:
-            same = [h for h in fe.hits if h.term.species == species]
+            same = fe.hit_index(species).touching(start, end)  # the species' hits overlapping it, and a few more
             if any(h.start <= start and end <= h.end for h in same):
                 continue  # 牛角 inside 犀牛角 is the real name, not a cover
             if fe.name == ev.title_field and not _negated_at(fe, start):
@@ -299,13 +428,17 @@ def decide(
     specific_cover = {next(iter(owners)) for owners in cover_owner.values() if len(owners) == 1}
     # a seller saying outright that the label is cover (过审, 实际是) outweighs one honest feature
     giveaway_count = 2 * _count_words(ev, "giveaway").get(None, 0)
+    cover_giveaways: dict[Any, int] | None = None
 
     suspect = {sp for fe in ev.fields for sp in fe.suspect}
 
     def cover_given_away(sp: str) -> bool:
         """Giveaways outnumber honest features; a suspect cover (mammoth ivory) must instead
         show more honest features (bark, staining, papers) than giveaways to stay innocent."""
-        told = giveaway_count + _count_words(ev, "cover_giveaway").get(sp, 0)
+        nonlocal cover_giveaways
+        if cover_giveaways is None:
+            cover_giveaways = _count_words(ev, "cover_giveaway")
+        told = giveaway_count + cover_giveaways.get(sp, 0)
         honest = cover_honest.get(sp, 0)
         if sp in suspect:
             return honest <= told
@@ -315,6 +448,7 @@ def decide(
     live: list[tuple[FieldEvidence, Hit]] = []
     for fe in ev.fields:
         seen: set[tuple[int, int, str]] = set()
+        others = fe.hit_index()
         for hit in sorted(fe.hits, key=lambda h: h.spelling_trick == "homophone"):
             key = (hit.start, hit.end, hit.term.species)
             if key in seen:
@@ -322,7 +456,7 @@ def decide(
             seen.add(key)
             if any(o is not hit and o.start <= hit.start and hit.end <= o.end and (o.end - o.start) > (hit.end - hit.start)
                    and not (o.term.species != hit.term.species and _split_by_space_outside(fe, o.start, o.end, hit))
-                   for o in fe.hits):
+                   for o in others.touching(hit.start, hit.end)):
                 continue
             live.append((fe, hit))
 
@@ -374,21 +508,25 @@ def decide(
 
     # legal cover given away: the cover's species flags even without a clean hit, and the hits
     # the cover was hiding (猛犸象牙手镯) become evidence
+    still_rejected: _HitList | None = None
     for sp in sorted(cover_species | {h.term.species for h in rejected if id(h) in covered_hits}):
         if not cover_given_away(sp):
             continue
         if sp in accepted or sp in specific_cover or evidence_by_species.get(sp) or sp in species_context:
             hits = accepted.setdefault(sp, [])
+            counted = _HitList(hits)
+            still_rejected = still_rejected or _HitList(rejected)
             for hit in evidence_by_species.get(sp, []):
                 hit.trick = "legal_cover"
-                if hit in rejected:
-                    rejected.remove(hit)
-                if hit not in hits:
+                still_rejected.remove(hit)
+                if counted.add(hit):
                     hits.append(hit)
             scores[sp] = max(scores.get(sp, 0.0), COVER_SCORE)
             if not hits:
                 cover_matches.extend(_cover_matches(ev, sp))
 
+    if still_rejected is not None:
+        rejected = still_rejected.items()
     _resolve_species(accepted, set(shared_terms), species_context)
     scores = {sp: v for sp, v in scores.items() if sp in accepted}
 
@@ -407,14 +545,51 @@ def decide(
     return MatchResult(bool(species), species, score, matches, [(to_match(h), h.reason) for h in rejected])
 
 
+class _HitList:
+    """A list of hits with ``in`` and ``remove`` as a list has them (by equality, first equal
+    one), in constant time: hits are bucketed by what equal hits must share."""
+
+    def __init__(self, hits: list[Hit]) -> None:
+        self._hits: list[Hit | None] = list(hits)
+        self._where: dict[tuple[Any, ...], list[int]] = {}
+        for i, hit in enumerate(hits):
+            self._where.setdefault(_hit_key(hit), []).append(i)
+
+    def _find(self, hit: Hit) -> int:
+        return next((i for i in self._where.get(_hit_key(hit), ()) if self._hits[i] == hit), -1)
+
+    def add(self, hit: Hit) -> bool:
+        """Append ``hit`` unless an equal one is there; whether it was appended."""
+        if self._find(hit) >= 0:
+            return False
+        self._where.setdefault(_hit_key(hit), []).append(len(self._hits))
+        self._hits.append(hit)
+        return True
+
+    def remove(self, hit: Hit) -> None:
+        """Remove the first hit equal to ``hit``, if any."""
+        i = self._find(hit)
+        if i >= 0:
+            self._where[_hit_key(hit)].remove(i)
+            self._hits[i] = None
+
+    def items(self) -> list[Hit]:
+        return [h for h in self._hits if h is not None]
+
+
+def _hit_key(hit: Hit) -> tuple[Any, ...]:
+    return (hit.field, hit.start, hit.end, hit.term)
+
+
 def _cover_matches(ev: ListingEvidence, species: str) -> list[Any]:
     from monitor.matching.matcher import Match
 
     out = []
     for fe in ev.fields:
-        spans = [(start, end) for sp, start, end in fe.covers if sp == species]
+        spans = _spans_of([c for c in fe.covers if c[0] == species])
         for sp, start, end in fe.covers:
-            if sp == species and not any(a <= start and end <= b and b - a > end - start for a, b in spans):
+            if sp == species and not any(a <= start and end <= b and b - a > end - start
+                                         for _, a, b in spans.touching(start, end)):
                 o_start, o_end = fe.norm.span(start, end)
                 out.append(Match(fe.norm.text[start:end], sp, "code_word", fe.name, o_start, o_end,
                                  fe.norm.original[o_start:o_end], "legal_cover"))
