@@ -1,6 +1,6 @@
 """Throughput of the whole matcher against a plain Aho-Corasick scan, and its load time.
 
-    .venv/bin/python benchmarks/matcher_speed.py [--listings 20000] [--repeat 3] [--seed 7]
+    .venv/bin/python benchmarks/matcher_speed.py [--listings 20000] [--repeat 3] [--seed 7] [--dense 50000]
 
 Generates listings of about 200 characters (title + description) from ordinary marketplace
 phrases; about 5 % carry a species term, written plain or disguised (Traditional, separators,
@@ -9,6 +9,10 @@ Prints listings/s for Matcher.match (normalisation included) and, on the same te
 run, for a bare pyahocorasick scan of the raw text for the lexicon's terms: the exact-matching
 ceiling. Also prints how long the lexicon and the matcher (jieba included) take to load,
 with the compiled-pattern cache warm and cold. One process, one core.
+
+Last, the worst case: one page packed with lexicon terms and look-alikes (``--dense`` characters
+and four times as many, every character read), whose matching time must grow in proportion to
+its length, and a 5-million-character description, of which the matcher reads its per-field cap.
 """
 
 from __future__ import annotations
@@ -70,6 +74,25 @@ def generate(n: int, seed: int) -> list[dict[str, str]]:
     return listings
 
 
+DENSE_UNIT = (
+    "象牙手镯 老料 犀角杯 玳瑁 虎骨 象牙白 豹纹 穿山甲片 鹤顶红 羚羊角 毛绒 仿 不是犀角 《象牙塔》 "
+    "猛犸象牙 过审 白塑料 和田玉白料 圈口56 50克 手串 象 牙 吊坠 XN角手串 带帽手镯 豹纹连衣裙 "
+)
+
+
+def dense_text(chars: int) -> str:
+    """A page stuffed with terms of every species, disguises, covers and innocent look-alikes."""
+    return (DENSE_UNIT * (chars // len(DENSE_UNIT) + 1))[:chars]
+
+
+def dense_cpu(matcher, chars: int) -> tuple[float, int]:
+    """CPU seconds to match one dense page of ``chars`` characters, and its number of hits."""
+    listing = {"title": "老料", "description": dense_text(chars)}
+    start = time.process_time()
+    result = matcher.match(listing)
+    return time.process_time() - start, len(result.matches) + len(result.rejected)
+
+
 def timed(fn, repeat: int) -> tuple[list[float], list[float]]:
     """Wall-clock and CPU seconds per run. On a shared machine the CPU time is the fairer
     one-core figure: it leaves out the time other processes held the core."""
@@ -104,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--listings", type=int, default=20000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--dense", type=int, default=50_000, metavar="CHARS",
+                        help="size of the smaller dense page (0: skip the dense-page figures)")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
 
@@ -170,6 +195,18 @@ def main(argv: list[str] | None = None) -> int:
     print(f"per CPU second (one core, other processes' time left out): matcher {match_cpu_rate:,.0f} listings/s, "
           f"AC ceiling {ac_cpu_rate:,.0f} listings/s")
     print(f"matcher / AC ceiling: {match_rate / ac_rate:.1%}; flagged {flagged[0]} of {n} ({flagged[0] / n:.1%})")
+    if args.dense:
+        from monitor.matching import MAX_FIELD_CHARS
+
+        unbounded = Matcher(lexicon, max_field_chars=None)
+        unbounded.match({"title": "老料", "description": dense_text(2000)})  # warm up
+        small_s, small_hits = dense_cpu(unbounded, args.dense)
+        large_s, large_hits = dense_cpu(unbounded, 4 * args.dense)
+        print(f"dense page, every character read: {args.dense:,} chars {small_s:.2f} s ({small_hits:,} hits), "
+              f"{4 * args.dense:,} chars {large_s:.2f} s ({large_hits:,} hits): 4x the text took "
+              f"{large_s / max(small_s, 1e-9):.1f}x the CPU time (linear 4x, quadratic 16x)")
+        huge_s, _ = dense_cpu(matcher, 5_000_000)
+        print(f"dense 5,000,000-char description, default cap of {MAX_FIELD_CHARS:,} chars per field: {huge_s:.2f} s")
     try:
         print(f"machine load average while measuring: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     except OSError:

@@ -141,21 +141,31 @@ def shared_matcher(keywords_dir: str | None) -> tuple[Any, Any]:
 
 
 class MatchPipeline:
-    """Runs the matcher on each live listing's title and description."""
+    """Runs the matcher on each live listing's title and description.
 
-    def __init__(self, lexicon: Any, matcher: Any) -> None:
+    The matcher reads at most ``Matcher.max_field_chars`` of a field; a listing with a longer
+    one is matched on its beginning (the verdict says which fields under ``truncated``) and
+    counted as the crawl fault ``truncated`` (``wtm/errors/truncated``)."""
+
+    def __init__(self, lexicon: Any, matcher: Any, crawler: Any = None) -> None:
         self.lexicon = lexicon
         self.matcher = matcher
+        self.crawler = crawler
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> "MatchPipeline":
         config = config_from_settings(crawler.settings)
-        return cls(*shared_matcher(config.keywords_dir or None))
+        return cls(*shared_matcher(config.keywords_dir or None), crawler=crawler)
 
     def process_item(self, item: ListingItem) -> ListingItem:
         if item.status != "live":
             return item
         result = self.matcher.match({"title": item.title, "description": item.description})
+        if result.truncated:
+            logger.warning("%s: matched only the first %s characters of its %s", item.url,
+                           f"{self.matcher.max_field_chars:,}", " and ".join(result.truncated))
+            if self.crawler is not None:
+                self.crawler.stats.inc_value("wtm/errors/truncated")
         verdict = result.to_dict()
         verdict["lexicon_version"] = self.lexicon.version
         item.match = verdict  # type: ignore[attr-defined]

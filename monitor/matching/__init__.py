@@ -6,6 +6,6 @@ Knows nothing of Scrapy or SQL: give it text, get a verdict with evidence.
 from __future__ import annotations
 
 from monitor.matching.lexicon import Lexicon, SearchKeyword, Term
-from monitor.matching.matcher import Match, Matcher, MatchResult
+from monitor.matching.matcher import MAX_FIELD_CHARS, Match, Matcher, MatchResult
 
-__all__ = ["Lexicon", "Match", "Matcher", "MatchResult", "SearchKeyword", "Term"]
+__all__ = ["MAX_FIELD_CHARS", "Lexicon", "Match", "Matcher", "MatchResult", "SearchKeyword", "Term"]

@@ -4,10 +4,15 @@ Per listing: a fast normalisation of all text and one Aho-Corasick pass over eve
 (plain, Traditional, pinyin, initials, homophones). Most listings stop there. The few with a
 candidate are normalised again with an offset map, scanned for exclusions and context words,
 checked with jieba (so 象牙塔 or 虎皮鹦鹉 stay whole words), and judged by ``verdict.decide``.
+
+Every step takes time in proportion to the text read, and at most ``MAX_FIELD_CHARS`` of each
+field are read: a longer field (a page stuffed with keywords, a 5 MB description) is matched on
+its beginning and named in ``MatchResult.truncated``.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -20,6 +25,13 @@ from monitor.matching.patterns import Spelling, homophone_candidates, load_patte
 from monitor.matching.segmenter import Segmenter, stock_frequencies
 from monitor.matching.segmenter import cache_dir as default_cache_dir
 from monitor.matching.verdict import FieldEvidence, Hit, ListingEvidence, decide
+
+# Characters read per field. Real titles and descriptions are far shorter; a longer field is
+# matched on its first MAX_FIELD_CHARS characters and named in MatchResult.truncated.
+MAX_FIELD_CHARS = 20_000
+
+# Half of a UTF-16 surrogate pair on its own, which OpenCC cannot encode.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 NON_TEXT_FIELDS = frozenset({"id", "url", "site", "external_id", "price", "price_text", "label",
                              "species", "tricks", "note", "script", "keyword", "contact_text", "seller"})
@@ -45,21 +57,28 @@ class Match:
 @dataclass
 class MatchResult:
     """The verdict on one listing; ``rejected`` (hits that did not count, with the reason) is for
-    explaining results (`wtm keywords test`) and is left out of ``to_dict``."""
+    explaining results (`wtm keywords test`) and is left out of ``to_dict``.
+
+    ``truncated`` names the fields longer than the matcher reads (``Matcher.max_field_chars``):
+    only their beginning was matched. ``to_dict`` has the key only when some field was cut."""
 
     flagged: bool
     species: list[str]
     score: float
     matches: list[Match]
     rejected: list[tuple[Match, str]] = field(default_factory=list)
+    truncated: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "flagged": self.flagged,
             "species": list(self.species),
             "score": self.score,
             "matches": [m.to_dict() for m in self.matches],
         }
+        if self.truncated:
+            out["truncated"] = list(self.truncated)
+        return out
 
 
 TRICK_PRIORITY = ("legal_cover", "homophone", "pinyin_mix", "separator", "traditional", "code_word")
@@ -75,9 +94,15 @@ def primary_trick(tricks: list[str]) -> str:
 
 
 class Matcher:
-    """Build once per process (jieba dictionary, pattern automata); then call ``match``."""
+    """Build once per process (jieba dictionary, pattern automata); then call ``match``.
 
-    def __init__(self, lexicon: Lexicon, cache_dir: Path | None = None) -> None:
+    ``max_field_chars`` is how much of each field is read (None: all of it)."""
+
+    def __init__(self, lexicon: Lexicon, cache_dir: Path | None = None,
+                 max_field_chars: int | None = MAX_FIELD_CHARS) -> None:
+        if max_field_chars is not None and max_field_chars < 1:
+            raise ValueError(f"max_field_chars must be at least 1 or None, got {max_field_chars}")
+        self.max_field_chars = max_field_chars
         self.lexicon = lexicon
         shared = lexicon.shared
         folder = cache_dir or default_cache_dir()
@@ -151,7 +176,27 @@ class Matcher:
         texts = [(n, t) for n, t in texts if isinstance(t, str) and t]
         if not texts:
             return MatchResult(False, [], 0.0, [])
-        joined = self.normaliser.prefilter("\n".join(t for _, t in texts))
+        joined = "\n".join(t for _, t in texts)
+        cap = self.max_field_chars
+        if cap is not None and len(joined) > cap and any(len(t) > cap for _, t in texts):
+            result = self._verdict([(n, t[:cap]) for n, t in texts])
+            result.truncated = [n for n, t in texts if len(t) > cap]
+            return result
+        return self._verdict(texts, joined)
+
+    def _verdict(self, texts: list[tuple[str, str]], joined: str | None = None) -> MatchResult:
+        try:
+            return self._decide(texts, "\n".join(t for _, t in texts) if joined is None else joined)
+        except UnicodeEncodeError:
+            if not any(_LONE_SURROGATE.search(t) for _, t in texts):
+                raise
+        # half a surrogate pair (JSON can spell one: "\ud800") stops OpenCC: read it as U+FFFD,
+        # one character for one, so offsets still index the original text
+        texts = [(n, _LONE_SURROGATE.sub("\ufffd", t)) for n, t in texts]
+        return self._decide(texts, "\n".join(t for _, t in texts))
+
+    def _decide(self, texts: list[tuple[str, str]], joined: str) -> MatchResult:
+        joined = self.normaliser.prefilter(joined)
         if not self._has_candidate(joined):
             return MatchResult(False, [], 0.0, [])
         title_field = "title" if any(n == "title" for n, _ in texts) else texts[0][0]
