@@ -1,10 +1,15 @@
 """Run a crawl from Python (the CLI, the monthly job, the scheduler, the demo).
 
 The crawl itself runs in a subprocess (``monitor.crawling.worker``) because Twisted's reactor
-cannot be restarted inside a long-lived process. This side starts the database run, hands the
-worker what it needs (sites, keywords, listings to revisit, observation time), shows progress,
-and returns each site's health. An interrupted crawl of the same month resumes: the worker's
-per-site JOBDIRs and this run's id are kept under ``data_dir/state/jobs/<month>/``.
+cannot be restarted inside a long-lived process. This side locks the sites, starts the database
+run, hands the worker what it needs (sites, keywords, listings to revisit, observation time)
+through the worker's stdin, shows progress, and returns each site's health. An interrupted crawl
+of the same month resumes: the worker's per-site JOBDIRs and this run's id are kept under
+``data_dir/state/jobs/<month>/``.
+
+The worker lives no longer than this side: it stops gracefully when its stdin closes (this
+process ended, however) or, on Linux, when the kernel signals its parent's death; SIGINT or
+SIGTERM here stops it the same way and leaves the crawl resumable.
 """
 
 from __future__ import annotations
@@ -12,21 +17,33 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
-import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
+
 from monitor.config import Config
-from monitor.exceptions import CrawlError
+from monitor.exceptions import CrawlError, CrawlLockedError
 from monitor.crawling.settings import job_dir, state_dir
 from monitor.crawling.sites import SiteFileError, sites_for_config
 
 logger = logging.getLogger(__name__)
+
+# Seconds a stopping worker gets to save its state before it is killed (a worker left alone
+# ends itself after as long: worker.STOP_GRACE); a crawl that finds its sites locked by the
+# worker of a killed crawl waits a little longer for it.
+STOP_TIMEOUT = 120.0
+ORPHAN_WAIT = STOP_TIMEOUT + 15.0
 
 
 @dataclass
@@ -112,6 +129,12 @@ def run_crawl(
     ``polite=False`` exist for benchmarks and tests; ``keep_state`` (default: with the pipelines)
     keeps Scrapy's JOBDIR so a killed crawl resumes. One site's failure never stops the others;
     it shows up in ``CrawlSummary.failed_sites``.
+
+    Steps: 1. lock the sites (``SiteLocks`` on this machine, then the database's lock rows), so
+    a crawl refused with CrawlLockedError has touched nothing; 2. resume this month's
+    interrupted run or start one; 3. run the worker, fed the job through its stdin, until it
+    ends or SIGINT/SIGTERM stops it gracefully (KeyboardInterrupt, the crawl left resumable);
+    4. close the run unless a site is left to resume.
     """
     # Stored times are wall-clock times in the configured zone (see monitor.storage.timeutil).
     as_of = as_of or datetime.now(config.tz)
@@ -125,72 +148,39 @@ def run_crawl(
     kind = run_kind or ("monthly" if not sites else "site")
     started = datetime.now(timezone.utc)
 
-    db = open_database(config) if pipelines else None
-    jobs_root = state_dir(config) / "jobs" / month
-    run_file = jobs_root / "run.json"
-    run_id: int | None = None
-    if db is not None:
-        resumable = run_file.is_file() and any(job_dir(config, month, n).exists() for n in names)
-        if resumable:
-            run_id = int(json.loads(run_file.read_text(encoding="utf-8"))["run_id"])
-            logger.info("resuming interrupted crawl run %s of %s", run_id, month)
-        else:
-            for name in names:  # stale state of a finished job must not filter this one
-                _remove_tree(job_dir(config, month, name))
-            run_id = db.start_run(kind=kind, started_at=as_of, month=month)
-            jobs_root.mkdir(parents=True, exist_ok=True)
-            run_file.write_text(json.dumps({"run_id": run_id, "kind": kind}), encoding="utf-8")
-        revisit = {name: [list(pair) for pair in db.listings_to_revisit(name)] for name in chosen}
-    else:
-        revisit = {}
+    with SiteLocks(state_dir(config) / "locks", names) as locks, _Interrupts() as interrupts:
+        db = open_database(config) if pipelines else None
+        try:
+            if db is not None:
+                from monitor.storage.recorder import check_site_locks
 
-    logs = config.data_path / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    log_file = logs / f"scrapy-{month}.log"
-    summary = CrawlSummary(run_id=run_id, month=month, started_at=started, log_file=log_file)
-    with tempfile.TemporaryDirectory(prefix="wtm-crawl-") as tmp:
+                check_site_locks(db, names)  # a crawl from another machine or data folder
+            run_id = _open_run(config, db, names, month, kind, as_of)
+            revisit = {name: [list(pair) for pair in db.listings_to_revisit(name)] for name in chosen} if db else {}
+        except BaseException:
+            _dispose(db)
+            raise
+
+        logs = config.data_path / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        log_file = logs / f"scrapy-{month}.log"
+        summary = CrawlSummary(run_id=run_id, month=month, started_at=started, log_file=log_file)
         job = {
             "config": dict(config.values), "sites": names, "keywords": words, "as_of": as_of.isoformat(),
-            "run_id": run_id, "job": month if (pipelines if keep_state is None else keep_state) else "", "pipelines": pipelines, "polite": polite,
-            "revisit": revisit, "summary": str(Path(tmp) / "summary.json"),
+            "run_id": run_id, "job": month if (pipelines if keep_state is None else keep_state) else "",
+            "pipelines": pipelines, "polite": polite, "revisit": revisit,
             "settings_overrides": settings_overrides or {},
         }
-        job_file = Path(tmp) / "job.json"
-        job_file.write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")
         display = _Display(names, progress, on_event)
-        with open(log_file, "ab") as log:
-            worker = subprocess.Popen(
-                [sys.executable, "-m", "monitor.crawling.worker", str(job_file)],
-                stdout=subprocess.PIPE, stderr=log, env=_worker_env(),
-            )
-            try:
-                with display:
-                    assert worker.stdout is not None
-                    for line in worker.stdout:
-                        event = _parse_event(line)
-                        if event is None:
-                            continue
-                        if event.get("event") == "site_done":
-                            summary.sites[event["site"]] = event["health"]
-                        elif event.get("event") == "done":
-                            summary.crawl_seconds = event.get("crawl_s")
-                            summary.peak_rss_mb = event.get("peak_rss_mb")
-                            summary.cpu_seconds = event.get("cpu_s")
-                        display.update(event)
-                worker.wait()
-            except KeyboardInterrupt:
-                summary.interrupted = True
-                _stop(worker)
-                raise
-            finally:
-                summary.finished_at = datetime.now(timezone.utc)
-                _finish(config, db, summary, names, month)
-        summary_file = Path(job["summary"])
-        if summary_file.is_file():
-            for name, health in json.loads(summary_file.read_text(encoding="utf-8"))["sites"].items():
-                summary.sites.setdefault(name, health)
-    if worker.returncode not in (0, None) and not summary.sites:
-        raise CrawlError(f"the crawl worker exited with status {worker.returncode}; see {log_file}")
+        returncode: int | None = None
+        try:
+            returncode = _supervise(job, summary, display, log_file, locks, interrupts)
+        finally:
+            interrupts.defer = True  # closing the run is not cut short by a signal
+            summary.finished_at = datetime.now(timezone.utc)
+            _finish(config, db, summary, names, month)
+    if returncode not in (0, None) and not summary.sites:
+        raise CrawlError(f"the crawl worker exited with status {returncode}; see {log_file}")
     for name in names:
         if name not in summary.sites:
             summary.sites[name] = {"healthy": False, "items": 0, "pages": 0, "errors": {"crawl_failed": 1},
@@ -198,12 +188,96 @@ def run_crawl(
     return summary
 
 
+def _open_run(config: Config, db: Any, names: list[str], month: str, kind: str, as_of: datetime) -> int | None:
+    """This month's interrupted run of these sites (its JOBDIRs kept), else a new run with no
+    stale JOBDIR left; called with the sites locked."""
+    if db is None:
+        return None
+    jobs_root = state_dir(config) / "jobs" / month
+    run_file = jobs_root / "run.json"
+    if run_file.is_file() and any(job_dir(config, month, n).exists() for n in names):
+        run_id = int(json.loads(run_file.read_text(encoding="utf-8"))["run_id"])
+        logger.info("resuming interrupted crawl run %s of %s", run_id, month)
+        return run_id
+    for name in names:  # stale state of a finished job must not filter this one
+        _remove_tree(job_dir(config, month, name))
+    run_id = db.start_run(kind=kind, started_at=as_of, month=month)
+    jobs_root.mkdir(parents=True, exist_ok=True)
+    run_file.write_text(json.dumps({"run_id": run_id, "kind": kind}), encoding="utf-8")
+    return run_id
+
+
+def _supervise(job: dict[str, Any], summary: CrawlSummary, display: "_Display", log_file: Path,
+               locks: "SiteLocks", interrupts: "_Interrupts") -> int | None:
+    """Run the worker to its end, gathering its events into ``summary``; returns its exit status.
+
+    The worker inherits the site locks (so they stay held until it too has exited), gets the
+    job through its stdin (nothing with a password is written to disk) and stops gracefully
+    when that closes. If anything interrupts this (SIGINT, SIGTERM, an error), the worker is
+    stopped that way and waited for, and the crawl counts as interrupted (resumable).
+    """
+    with open(log_file, "ab") as log, display:
+        worker = subprocess.Popen(
+            [sys.executable, "-u", "-m", "monitor.crawling.worker", "--parent", str(os.getpid())],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, pass_fds=locks.fds,
+        )
+        try:
+            interrupts.worker = worker
+            locks.note_worker(worker.pid)
+            _send_job(worker, job)
+            _follow(worker, summary, display)
+            return worker.wait()
+        except BaseException as exc:
+            summary.interrupted = True
+            logger.warning("%s: stopping the crawl gracefully; the same crawl run again resumes it",
+                           exc if isinstance(exc, KeyboardInterrupt) and str(exc) else type(exc).__name__)
+            _stop(worker, summary, display)
+            raise
+        finally:
+            interrupts.worker = None
+            _close_quietly(worker.stdin)
+
+
+def _send_job(worker: subprocess.Popen[bytes], job: dict[str, Any]) -> None:
+    """The job as one JSON line on the worker's stdin, which then stays open: its closing is
+    the worker's signal to stop."""
+    assert worker.stdin is not None
+    try:
+        worker.stdin.write(json.dumps(job, ensure_ascii=False).encode("utf-8") + b"\n")
+        worker.stdin.flush()
+    except BrokenPipeError:
+        pass  # the worker died at start: its exit status and log tell why
+
+
+def _follow(worker: subprocess.Popen[bytes], summary: CrawlSummary, display: "_Display") -> None:
+    """Read the worker's events until it closes its stdout."""
+    assert worker.stdout is not None
+    for line in worker.stdout:
+        event = _parse_event(line)
+        if event is None:
+            continue
+        if event.get("event") == "site_done":
+            summary.sites[event["site"]] = event["health"]
+        elif event.get("event") == "done":
+            summary.crawl_seconds = event.get("crawl_s")
+            summary.peak_rss_mb = event.get("peak_rss_mb")
+            summary.cpu_seconds = event.get("cpu_s")
+            for name, health in (event.get("sites") or {}).items():
+                summary.sites.setdefault(name, health)
+        display.update(event)
+
+
 def _finish(config: Config, db: Any, summary: CrawlSummary, names: Iterable[str], month: str) -> None:
     """Log one line per site, close the database run when no site is left to resume."""
     unfinished = [n for n in names if job_dir(config, month, n).exists()]
     if db is not None and summary.run_id is not None and not unfinished and not summary.interrupted:
         db.finish_run(summary.run_id, summary.finished_at)
-        (state_dir(config) / "jobs" / month / "run.json").unlink(missing_ok=True)
+        run_file = state_dir(config) / "jobs" / month / "run.json"
+        try:
+            if json.loads(run_file.read_text(encoding="utf-8")).get("run_id") == summary.run_id:
+                run_file.unlink()
+        except (OSError, ValueError):
+            pass
     lines = []
     stamp = (summary.finished_at or datetime.now(timezone.utc)).isoformat(timespec="seconds")
     for name in sorted(summary.sites):
@@ -213,6 +287,10 @@ def _finish(config: Config, db: Any, summary: CrawlSummary, names: Iterable[str]
             out.write("\n".join(lines) + "\n")
         for line in lines:
             logger.info("%s", line)
+    _dispose(db)
+
+
+def _dispose(db: Any) -> None:
     if db is not None and hasattr(db, "dispose"):
         db.dispose()
 
@@ -238,23 +316,180 @@ def _parse_event(line: bytes) -> dict[str, Any] | None:
     return event if isinstance(event, dict) else None
 
 
-def _worker_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.setdefault("PYTHONUNBUFFERED", "1")
-    return env
+def _stop(worker: subprocess.Popen[bytes], summary: CrawlSummary, display: "_Display") -> None:
+    """Ask the worker to stop gracefully (its stdin closes; Scrapy saves its JOBDIR state) and
+    wait for it, still reading its events (the interrupted sites' health), at most STOP_TIMEOUT
+    seconds before killing it. A second SIGINT/SIGTERM kills it at once (see ``_Interrupts``)."""
+    if worker.stdin is not None:
+        _close_quietly(worker.stdin)
+    timer = threading.Timer(STOP_TIMEOUT, _kill_quietly, args=(worker,))
+    timer.daemon = True
+    timer.start()
+    try:
+        _follow(worker, summary, display)
+        worker.wait()
+    finally:
+        timer.cancel()
 
 
-def _stop(worker: subprocess.Popen[bytes]) -> None:
-    """Ask the worker to stop gracefully (Scrapy saves its JOBDIR state), then wait."""
-    import signal
-
+def _kill_quietly(worker: subprocess.Popen[bytes]) -> None:
     if worker.poll() is None:
-        worker.send_signal(signal.SIGINT)
+        logger.warning("the crawl worker (pid %s) did not stop in time; killing it", worker.pid)
         try:
-            worker.wait(timeout=120)
-        except subprocess.TimeoutExpired:
             worker.kill()
-            worker.wait()
+        except OSError:
+            pass
+
+
+def _close_quietly(stream: Any) -> None:
+    try:
+        stream.close()
+    except OSError:
+        pass
+
+
+class _Interrupts:
+    """While a crawl runs in the main thread, SIGINT and SIGTERM both interrupt it.
+
+    The first raises KeyboardInterrupt (``run_crawl`` then stops the worker gracefully, leaves
+    the crawl resumable and lets the exception through: the CLI exits non-zero); a second kills
+    the worker at once. While the run is being closed (``defer``) a signal waits until that is
+    done. Off the main thread (a scheduler's job) signals stay the caller's business.
+    """
+
+    def __init__(self) -> None:
+        self.worker: subprocess.Popen[bytes] | None = None
+        self.defer = False
+        self.previous: dict[int, Any] = {}
+        self.received: list[int] = []
+
+    def __enter__(self) -> "_Interrupts":
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                self.previous[signum] = signal.getsignal(signum)
+                signal.signal(signum, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self.received.append(signum)
+        if self.defer:
+            return
+        if len(self.received) > 1 and self.worker is not None:
+            try:
+                self.worker.kill()  # no logging here: the signal may have cut a log write short
+            except OSError:
+                pass
+            return
+        raise KeyboardInterrupt(f"crawl stopped by {signal.Signals(signum).name}")
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+        if self.received and exc_type is None:
+            raise KeyboardInterrupt(f"crawl stopped by {signal.Signals(self.received[0]).name}")
+
+
+class SiteLocks:
+    """One OS file lock per site (``state/locks/<site>.lock``, flock), held for a whole crawl.
+
+    It refuses a second crawl of a site on this machine before that crawl touches anything, and
+    the kernel releases it when its holders die, so a killed crawl blames no dead process. The
+    worker inherits the locked descriptors: when a crawl is killed, its worker (stopping, and
+    saving its state) holds the lock until it has exited too. A crawl that finds a site locked
+    is refused at once (CrawlLockedError, exit 5) while the crawl holding it lives; if only that
+    crawl's worker is left, it waits for the worker up to ORPHAN_WAIT seconds. The file names
+    who holds it (``monitor.storage.recorder.process_owner``), for that check and for messages.
+    The database's lock rows guard against crawls from other machines or data folders.
+    """
+
+    def __init__(self, folder: Path, names: Iterable[str]) -> None:
+        self.folder = folder
+        self.names = sorted(set(names))
+        self._fds: list[int] = []
+        self.owner = ""
+
+    @property
+    def fds(self) -> tuple[int, ...]:
+        return tuple(self._fds)
+
+    def __enter__(self) -> "SiteLocks":
+        if fcntl is None:  # no flock (Windows): the database's lock rows alone
+            return self
+        from monitor.storage.recorder import process_owner
+
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.owner = process_owner(tag="crawl")
+        try:
+            for name in self.names:
+                self._fds.append(self._lock(name))
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def _lock(self, name: str) -> int:
+        from monitor.storage.recorder import owner_alive
+
+        fd = os.open(self.folder / f"{name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        waiting_for: str | None = None
+        deadline = time.monotonic() + ORPHAN_WAIT
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    _write_holder(fd, {"crawl": self.owner})
+                    return fd
+                except BlockingIOError:
+                    pass
+                holder = _read_holder(fd)
+                crawl, worker = str(holder.get("crawl") or ""), str(holder.get("worker") or "")
+                if owner_alive(crawl) is not False:
+                    raise CrawlLockedError(f"site {name!r} is being crawled by process {_pid_of(crawl)} "
+                                           "on this machine; wait for it to finish")
+                if time.monotonic() > deadline:
+                    raise CrawlLockedError(f"the worker (pid {_pid_of(worker)}) of a killed crawl of site {name!r} "
+                                           f"has not exited after {ORPHAN_WAIT:.0f} s; stop it, then try again")
+                if waiting_for != worker:
+                    waiting_for = worker
+                    logger.warning("site %s: waiting for the worker (pid %s) of a killed crawl to save its state",
+                                   name, _pid_of(worker))
+                time.sleep(0.1)
+        except BaseException:
+            os.close(fd)
+            raise
+
+    def note_worker(self, pid: int) -> None:
+        """Name the worker that shares the locks (for a later crawl's messages)."""
+        if self._fds:
+            from monitor.storage.recorder import process_owner
+
+            worker = process_owner(pid, tag="worker")
+            for fd in self._fds:
+                _write_holder(fd, {"crawl": self.owner, "worker": worker})
+
+    def __exit__(self, *exc: Any) -> None:
+        fds, self._fds = self._fds, []
+        for fd in fds:
+            os.close(fd)  # a worker still alive keeps its inherited lock until it exits
+
+
+def _write_holder(fd: int, holder: dict[str, str]) -> None:
+    data = json.dumps(holder).encode("utf-8")
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, data, 0)
+
+
+def _read_holder(fd: int) -> dict[str, Any]:
+    try:
+        holder = json.loads(os.pread(fd, 4096, 0) or b"{}")
+    except (OSError, ValueError):
+        return {}
+    return holder if isinstance(holder, dict) else {}
+
+
+def _pid_of(owner: str) -> str:
+    parts = owner.split(":")
+    return parts[1] if len(parts) > 1 and parts[1] else "?"
 
 
 def _remove_tree(path: Path) -> None:

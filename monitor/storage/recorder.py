@@ -3,8 +3,9 @@
 Items are buffered and written ``batch_size`` at a time, each batch in one transaction
 with Core ``executemany`` statements, so a crash loses at most the unflushed batch and
 never leaves half of one. A lock row per site refuses a second simultaneous crawl of the
-same site; its heartbeat is refreshed as batches land so a lock left by a killed
-process goes stale and can be taken over.
+same site. The lock's owner names its process (host, pid and the process's start time), so
+a lock left by a process that died on this machine is taken over at once; one held from
+another machine only once its heartbeat, refreshed as batches land, is LOCK_STALE_AFTER old.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import socket
 import time
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
+from pathlib import Path
+from typing import Any, Iterable
 
 from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -38,6 +40,114 @@ MAX_EXTERNAL_ID = 200
 
 def _now() -> datetime:
     return datetime.now()
+
+
+# -- who holds a lock -------------------------------------------------------------------
+
+
+def _host() -> str:
+    return socket.gethostname()[:100].replace(":", "_")
+
+
+def _boot_id() -> str:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text(encoding="ascii").strip()[:8]
+    except OSError:
+        return ""
+
+
+def _pid_namespace() -> str:
+    """Which pid numbering this process sees (containers on one host may share a host name)."""
+    try:
+        return "".join(c for c in os.readlink("/proc/self/ns/pid") if c.isdigit())
+    except OSError:
+        return ""
+
+
+def _start_of(pid: int) -> str | None:
+    """When process ``pid`` started, as ``ticks@boot@pidns`` (field 22 of /proc/<pid>/stat, in
+    clock ticks since this boot); None when it is gone (or a zombie), "" where /proc cannot tell."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
+    except FileNotFoundError:
+        return None if Path("/proc/self/stat").exists() else ""
+    except OSError:
+        return ""
+    # The command name (field 2) is in parentheses and may hold spaces: count after the last ')'.
+    fields = stat[stat.rfind(b")") + 2:].split()
+    if len(fields) <= 19:
+        return ""
+    if fields[0] in (b"Z", b"X"):  # exited, not yet reaped by its parent
+        return None
+    return f"{int(fields[19])}@{_boot_id()}@{_pid_namespace()}"
+
+
+def process_owner(pid: int | None = None, tag: str | None = None) -> str:
+    """``host:pid:start:tag`` naming process ``pid`` (default: this one) as a lock holder;
+    ``tag`` tells apart two holders in one process (default: random)."""
+    pid = os.getpid() if pid is None else pid
+    return f"{_host()}:{pid}:{_start_of(pid) or ''}:{tag or uuid.uuid4().hex[:8]}"
+
+
+def owner_alive(owner: str) -> bool | None:
+    """Whether the holder named by ``owner`` (see ``process_owner``) still runs: True or False
+    for a process on this machine, None for another machine (or container) or an owner that
+    names no process (then only the heartbeat tells)."""
+    parts = str(owner).split(":")
+    if len(parts) < 4 or not parts[1].isdigit() or parts[0] != _host():
+        return None
+    pid, start = int(parts[1]), parts[2]
+    if pid <= 0:
+        return None
+    if start:  # the pid may since have been given to another process: compare start times
+        _ticks, boot, namespace = (start.split("@") + ["", ""])[:3]
+        if namespace != _pid_namespace():
+            return None
+        if boot != _boot_id():
+            return False  # this machine has restarted since
+        now = _start_of(pid)
+        if now != "":
+            return now == start
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _held(owner: str, heartbeat_at: datetime, now: datetime) -> bool:
+    """Whether a lock row still stands: its holder lives (or, on another machine, its heartbeat
+    is fresh); a holder that died on this machine leaves a lock that stands no more."""
+    return owner_alive(owner) is not False and now - heartbeat_at < LOCK_STALE_AFTER
+
+
+def _locked_message(site: str, owner: str, acquired_at: datetime, heartbeat_at: datetime) -> str:
+    host, _, rest = str(owner).partition(":")
+    pid = rest.split(":", 1)[0]
+    return (f"site {site!r} is being crawled by process {pid} on {host} since {acquired_at:%Y-%m-%d %H:%M:%S} "
+            f"(heartbeat {heartbeat_at:%H:%M:%S}); wait for it to finish")
+
+
+def check_site_locks(db: Database, sites: Iterable[str]) -> None:
+    """Refuse (CrawlLockedError) when a crawl that may still run holds one of ``sites``.
+
+    For a crawl to call before it touches anything (its resume state, its run): the lock
+    itself is taken per site by ``CrawlRecorder``, under the same rule.
+    """
+    names = sorted(set(sites))
+    if not names:
+        return
+    with db.engine.begin() as conn:
+        rows = conn.execute(
+            select(Site.name, SiteLock.owner, SiteLock.acquired_at, SiteLock.heartbeat_at)
+            .join(Site, Site.id == SiteLock.site_id).where(Site.name.in_(names))
+        ).all()
+    now = _now()
+    for row in rows:
+        if _held(row.owner, row.heartbeat_at, now):
+            raise CrawlLockedError(_locked_message(row.name, row.owner, row.acquired_at, row.heartbeat_at))
 
 
 def storable_id(external_id: str) -> str:
@@ -83,7 +193,7 @@ class CrawlRecorder:
         self.observed_at = naive(observed_at or datetime.now())
         self.month = month_of(observed_at or self.observed_at)
         self.batch_size = max(1, batch_size)
-        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.owner = owner or process_owner()
         self._batch = Batch()
         self._closed = False
         self._last_heartbeat = _now()
@@ -115,10 +225,11 @@ class CrawlRecorder:
     # -- lock ---------------------------------------------------------------------------
 
     def _acquire_lock(self) -> None:
-        """Insert the site's lock row; if one exists, take it over only when it is stale.
+        """Insert the site's lock row; if one exists, take it over only when it no longer stands
+        (its holder died on this machine, or its heartbeat is stale).
 
-        The take-over is a compare-and-set on the old heartbeat, so of two crawls that find
-        the same stale lock exactly one wins.
+        The take-over is a compare-and-set on the old owner and heartbeat, so of two crawls
+        that find the same dead lock exactly one wins.
         """
         for _ in range(3):
             now = _now()
@@ -131,23 +242,28 @@ class CrawlRecorder:
                 pass
             with self.db.engine.begin() as conn:
                 held = conn.execute(
-                    select(SiteLock.owner, SiteLock.heartbeat_at, SiteLock.acquired_at).where(SiteLock.site_id == self.site_id)
+                    select(SiteLock.owner, SiteLock.heartbeat_at, SiteLock.acquired_at, SiteLock.site_crawl_id)
+                    .where(SiteLock.site_id == self.site_id)
                 ).first()
                 if held is None:
                     continue  # released meanwhile: try inserting again
-                if now - held.heartbeat_at < LOCK_STALE_AFTER:
-                    raise CrawlLockedError(
-                        f"site {self.site!r} is being crawled by {held.owner} since "
-                        f"{held.acquired_at:%Y-%m-%d %H:%M:%S} (heartbeat {held.heartbeat_at:%H:%M:%S}); "
-                        "wait for it to finish"
-                    )
+                if _held(held.owner, held.heartbeat_at, now):
+                    raise CrawlLockedError(_locked_message(self.site, held.owner, held.acquired_at, held.heartbeat_at))
+                why = "its process is gone" if owner_alive(held.owner) is False else "its heartbeat is stale"
                 taken = conn.execute(
                     update(SiteLock)
-                    .where(SiteLock.site_id == self.site_id, SiteLock.heartbeat_at == held.heartbeat_at)
+                    .where(SiteLock.site_id == self.site_id, SiteLock.owner == held.owner,
+                           SiteLock.heartbeat_at == held.heartbeat_at)
                     .values(owner=self.owner, site_crawl_id=None, acquired_at=now, heartbeat_at=now)
                 ).rowcount
+                if taken == 1 and held.site_crawl_id is not None:  # that crawl will never finish
+                    conn.execute(
+                        update(SiteCrawl).where(SiteCrawl.id == held.site_crawl_id, SiteCrawl.status == "running")
+                        .values(status="failed", finished_at=naive(now),
+                                health={"healthy": False, "problems": [f"abandoned: {why}"]})
+                    )
             if taken == 1:
-                log.warning("site %s: took over a stale lock held by %s", self.site, held.owner)
+                log.warning("site %s: took over the lock held by %s (%s)", self.site, held.owner, why)
                 return
         raise CrawlLockedError(f"site {self.site!r}: another crawl took the lock first")
 
