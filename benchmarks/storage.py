@@ -25,6 +25,7 @@ from pathlib import Path
 
 from sqlalchemy import insert, text
 
+from monitor.matching.species import species_table
 from monitor.storage import Database, stats
 from monitor.storage.fingerprint import bands
 from monitor.storage.models import (
@@ -43,7 +44,7 @@ from monitor.storage.models import (
     TakedownRequest,
 )
 
-SPECIES = ["ivory", "rhino_horn", "hawksbill", "hornbill", "tiger", "saiga", "pangolin", "leopard"]
+SPECIES = [g.key for g in species_table()]  # the shipped lexicon's species.yaml
 TERMS = {s: [f"{s}_term_{n}" for n in range(12)] for s in SPECIES}
 REMOVAL_KINDS = ["http_404", "http_410", "deleted_page", "redirect_home"]
 TITLES = ["老料手镯", "精品摆件", "雕刻吊坠", "收藏把件", "原料出售", "工艺品", "手串念珠", "印章文玩"]

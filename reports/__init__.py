@@ -16,7 +16,7 @@ from monitor.months import month_of, parse_month, shift_month
 from .context import build_context
 from .exports import FORMATS as TABLE_FORMATS
 from .exports import tables, write_tables
-from .labels import LANGUAGES
+from .labels import LANGUAGES, species_folder
 from .render import render_html
 
 __all__ = ["FORMATS", "LANGUAGES", "build_context", "last_complete_month", "render_html", "render_report",
@@ -57,6 +57,8 @@ def render_report(config: Any, month: str | None = None, out: Path | None = None
 
     ``fmt`` is html (one self-contained page) or xlsx/csv/json (the same tables). Raises
     ``SchemaOutdatedError`` before reading anything if the database is behind the code.
+    Species groups are ordered, named and coloured from the configured lexicon folder's
+    ``species.yaml`` (``keywords_dir``; default: the shipped one).
     """
     from monitor.storage import Database
 
@@ -64,13 +66,14 @@ def render_report(config: Any, month: str | None = None, out: Path | None = None
         raise ValueError(f"unknown report format {fmt!r}; expected one of {', '.join(FORMATS)}")
     if lang not in LANGUAGES:
         raise ValueError(f"unknown report language {lang!r}; expected one of {', '.join(LANGUAGES)}")
+    keywords_dir = config.keywords_dir or None
     db = Database(config.db_url)
     try:
         db.check_current()
         if month is None:
             month = last_complete_month(db, now or datetime.now(config.tz))
         parse_month(month)
-        context = build_context(db, month, lang, now=now)
+        context = build_context(db, month, lang, now=now, keywords_dir=keywords_dir)
     finally:
         db.dispose()
     target = Path(out) if out is not None else report_path(config.data_path, month, fmt)
@@ -79,7 +82,8 @@ def render_report(config: Any, month: str | None = None, out: Path | None = None
     if fmt == "html":
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(target.name + ".part")
-        partial.write_text(render_html(context), encoding="utf-8")
+        with species_folder(keywords_dir):  # the charts colour species from the same species.yaml
+            partial.write_text(render_html(context), encoding="utf-8")
         partial.replace(target)
         return target
     return write_tables(context, fmt, target)

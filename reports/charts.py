@@ -15,22 +15,22 @@ import io
 import logging
 import re
 import warnings
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
 import matplotlib
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
 from markupsafe import escape
 
+from .labels import species_colours
+
 # Fonts a reader is likely to have for Chinese labels; the browser picks the first present.
 CJK_FONTS = ["Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "Microsoft YaHei",
              "PingFang SC", "SimHei", "DejaVu Sans", "sans-serif"]
 # Colour-blind-safe qualitative palette (Okabe & Ito; olive instead of its yellow, which is
-# too faint on white paper), one colour per species group.
+# too faint on white paper): the total's bars, and a species group species.yaml does not know.
+# Each group's own colour is fixed in species.yaml, so it keeps it from one report to the next.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#999933", "#000000"]
-# Fixed per species group, so a group keeps its colour from one month's report to the next.
-SPECIES_COLOURS = dict(zip(["ivory", "rhino_horn", "hawksbill", "hornbill", "tiger", "saiga", "pangolin", "leopard"],
-                           PALETTE))
 
 _RC = {
     "svg.fonttype": "none",
@@ -63,14 +63,19 @@ def trend_total_svg(months: Sequence[str], totals: Sequence[int], title: str) ->
 
 
 def trend_species_svg(months: Sequence[str], series: dict[str, Sequence[int]], names: dict[str, str],
-                      title: str) -> str:
-    """One line per species group, so a group's rise is not hidden under a stack."""
+                      title: str, colours: Mapping[str, str] | None = None) -> str:
+    """One line per species group, so a group's rise is not hidden under a stack.
+
+    ``colours`` maps keys to colours (default: species.yaml of the report's lexicon folder).
+    """
+    if colours is None:
+        colours = species_colours()
     fig = Figure(figsize=(9, 3.6))
     with matplotlib.rc_context(_RC):
         ax = fig.add_subplot()
         positions = list(range(len(months)))
         for index, (species, values) in enumerate(series.items()):
-            colour = SPECIES_COLOURS.get(species, PALETTE[index % len(PALETTE)])
+            colour = colours.get(species, PALETTE[index % len(PALETTE)])
             ax.plot(positions, values, label=names.get(species, species), color=colour,
                     linewidth=1.8, marker="o" if len(months) <= 24 else None, markersize=3)
         _month_axis(ax, months)
@@ -101,6 +106,12 @@ def _to_svg(fig: Figure, chart_id: str, label: str) -> str:
     attributes = f'id="{chart_id}" class="chart" role="img" aria-label="{escape(label)}" preserveAspectRatio="xMinYMin meet"'
     svg = re.sub(r'<svg ([^>]*?)width="[^"]*" height="[^"]*"', lambda m: f"<svg {m.group(1)}{attributes}", svg, count=1)
     return svg.strip()
+
+
+def __getattr__(name: str) -> Any:
+    if name == "SPECIES_COLOURS":  # key -> colour from species.yaml (the shipped one outside a report)
+        return species_colours()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)

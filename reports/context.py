@@ -2,18 +2,21 @@
 
 The context is pure data (numbers, strings, lists, dicts; JSON-able) so the HTML page and the
 spreadsheet exports show the same figures, and a test can check figures without parsing
-HTML. It reads the database only through ``monitor.storage.stats``.
+HTML. It reads the database only through ``monitor.storage.stats``, and the species groups (order,
+names, colours, legal basis) from the lexicon folder's ``species.yaml``.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from monitor.months import months_between, parse_month, shift_month
 
 from . import rows
-from .labels import FAULT_NAMES, SPECIES_NAMES, fault_name, species_name, words
+from .labels import (FAULT_NAMES, fault_name, legal_basis, species_colours, species_folder, species_groups,
+                     species_name, species_names, words)
 
 # How many rows the tables keep; the exports carry the same rows.
 DEALER_LIMIT = 20
@@ -24,18 +27,23 @@ RISING_MIN_GAIN = 3
 RISING_FACTOR = 1.5
 
 
-def build_context(source: Any, month: str, lang: str = "zh", *, now: datetime | None = None) -> dict[str, Any]:
+def build_context(source: Any, month: str, lang: str = "zh", *, now: datetime | None = None,
+                  keywords_dir: Path | str | None = None) -> dict[str, Any]:
     """Everything the report shows for ``month``, computed from the stats queries.
 
     ``source`` is a ``monitor.storage.Database`` (a session is opened and closed here) or an
     open SQLAlchemy session. ``now`` stamps the page (default: the clock, UTC).
+    ``keywords_dir`` is the lexicon folder whose species.yaml orders, names and colours the
+    species groups (the configured ``keywords_dir``; default: the shipped lexicon).
     """
     parse_month(month)
     labels = words(lang)
-    if hasattr(source, "session") and callable(source.session):
-        with source.session() as session:
-            return _build(session, month, lang, labels, now)
-    return _build(source, month, lang, labels, now)
+    with species_folder(keywords_dir):
+        species_groups()  # a broken species.yaml stops here, before any query
+        if hasattr(source, "session") and callable(source.session):
+            with source.session() as session:
+                return _build(session, month, lang, labels, now)
+        return _build(source, month, lang, labels, now)
 
 
 def _build(s: Any, month: str, lang: str, labels: Mapping[str, str], now: datetime | None) -> dict[str, Any]:
@@ -73,6 +81,7 @@ def _build(s: Any, month: str, lang: str, labels: Mapping[str, str], now: dateti
             "confirmed": reviews.get(sp, {}).get("confirmed", 0),
             "candidate": reviews.get(sp, {}).get("candidate", 0),
             "rejected": reviews.get(sp, {}).get("rejected", 0),
+            "legal_basis": legal_basis(sp, lang),
         }
         for sp in species_keys
     ]
@@ -114,7 +123,7 @@ def _build(s: Any, month: str, lang: str, labels: Mapping[str, str], now: dateti
             "generated_at": (now or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M %Z").strip(),
         },
         "labels": dict(labels),
-        "species_names": dict(SPECIES_NAMES.get(lang, {})),
+        "species_names": species_names(lang),
         "fault_names": dict(FAULT_NAMES.get(lang, {})),
         "key_points": {
             "total": total,
@@ -167,8 +176,8 @@ def _unhealthy_reason(row: Mapping[str, Any], labels: Mapping[str, str], lang: s
 
 
 def _species_order(*sources: Any) -> list[str]:
-    """The eight groups in their canonical order, then any other key the data holds."""
-    known = list(SPECIES_NAMES["en"])
+    """The groups of species.yaml in its order, then any other key the data holds."""
+    known = [g.key for g in species_groups()]
     seen: set[str] = set()
     for source in sources:
         if isinstance(source, Mapping):
@@ -202,11 +211,13 @@ def _trend(species_counts: Iterable[tuple[str, str, int]], totals_by_month: Mapp
         if m in index:
             by_species.setdefault(sp, [0] * len(months))[index[m]] += int(n)
     totals = [int(totals_by_month.get(m, 0)) for m in months]
+    colours = species_colours()
     return {
         "months": months,
         "total": totals,
         "by_species": {sp: series for sp, series in by_species.items() if any(series)},
         "names": {sp: species_name(sp, lang) for sp in by_species},
+        "colours": {sp: colours[sp] for sp in by_species if sp in colours},
     }
 
 

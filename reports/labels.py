@@ -1,37 +1,56 @@
 """Words of the report in its two languages: Simplified Chinese (default) and English.
 
 Kept as data so a translator edits one table; templates look words up by key and never
-put scraped text through this table.
+put scraped text through this table. Species names, colours and legal basis are not here: they
+come from the lexicon folder's ``species.yaml`` (``monitor.matching.species``), the configured
+``keywords_dir`` or the shipped one, chosen for one report with ``species_folder``.
 """
 
 from __future__ import annotations
 
-from typing import Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Iterator, Mapping
+
+from monitor.matching.species import Species, species_table
 
 LANGUAGES = ("zh", "en")
 
-SPECIES_NAMES: dict[str, dict[str, str]] = {
-    "zh": {
-        "ivory": "象牙",
-        "rhino_horn": "犀牛角",
-        "hawksbill": "玳瑁",
-        "hornbill": "盔犀鸟",
-        "tiger": "虎",
-        "saiga": "赛加羚羊",
-        "pangolin": "穿山甲",
-        "leopard": "豹",
-    },
-    "en": {
-        "ivory": "Ivory",
-        "rhino_horn": "Rhino horn",
-        "hawksbill": "Hawksbill turtle",
-        "hornbill": "Helmeted hornbill",
-        "tiger": "Tiger",
-        "saiga": "Saiga antelope",
-        "pangolin": "Pangolin",
-        "leopard": "Leopard",
-    },
-}
+# The lexicon folder whose species.yaml names and colours species while a report is built or
+# drawn (None: the shipped one). Set by build_context and render_report for their duration, so
+# the row and chart helpers need no folder argument.
+_SPECIES_FOLDER: ContextVar[str | None] = ContextVar("report_species_folder", default=None)
+
+
+@contextmanager
+def species_folder(folder: Path | str | None) -> Iterator[None]:
+    """Within the block, name and colour species from ``folder``'s species.yaml (None: shipped)."""
+    token = _SPECIES_FOLDER.set(str(folder) if folder else None)
+    try:
+        yield
+    finally:
+        _SPECIES_FOLDER.reset(token)
+
+
+def species_groups(folder: Path | str | None = None) -> tuple[Species, ...]:
+    """The species groups in the lexicon's order: ``folder``'s, else the report's, else the shipped."""
+    return species_table(folder if folder else _SPECIES_FOLDER.get())
+
+
+def species_names(lang: str, folder: Path | str | None = None) -> dict[str, str]:
+    """key -> display name in ``lang``, in the lexicon's order."""
+    return {g.key: g.name(lang) for g in species_groups(folder)}
+
+
+def species_colours(folder: Path | str | None = None) -> dict[str, str]:
+    """key -> the group's fixed chart colour."""
+    return {g.key: g.colour for g in species_groups(folder)}
+
+
+def legal_basis(species: str, lang: str, folder: Path | str | None = None) -> str:
+    """The group's legal basis in ``lang``; empty for an unknown key."""
+    return next((g.legal_basis(lang) for g in species_groups(folder) if g.key == species), "")
 
 # The lexicon's term kinds (monitor.matching TERM_KINDS).
 KIND_NAMES: dict[str, dict[str, str]] = {
@@ -289,6 +308,6 @@ def kind_name(kind: str, lang: str) -> str:
     return KIND_NAMES.get(lang, {}).get(kind, kind)
 
 
-def species_name(species: str, lang: str) -> str:
+def species_name(species: str, lang: str, folder: Path | str | None = None) -> str:
     """The species group's display name; unknown keys are shown as they are."""
-    return SPECIES_NAMES.get(lang, {}).get(species, species)
+    return species_names(lang, folder).get(species, species)

@@ -9,7 +9,9 @@ import pytest
 
 from monitor.exceptions import KeywordFileError
 from monitor.matching import Lexicon, Matcher
-from monitor.matching.lexicon import SPECIES_KEYS
+from monitor.matching.species import load_species
+
+SPECIES_KEYS = [g.key for g in load_species()]
 
 
 @pytest.fixture()
@@ -24,7 +26,8 @@ def lexicon_copy(tmp_path: Path) -> Path:
 
 def test_shipped_lexicon_has_every_species_and_professional_scale() -> None:
     lexicon = Lexicon.load()
-    assert lexicon.species == list(SPECIES_KEYS)
+    assert lexicon.species == SPECIES_KEYS
+    assert SPECIES_KEYS == ["ivory", "rhino_horn", "hawksbill", "hornbill", "tiger", "saiga", "pangolin", "leopard"]
     keywords = lexicon.search_keywords()
     assert len(keywords) >= 112
     assert len(lexicon.search_keywords("ivory")) >= 35
@@ -85,8 +88,30 @@ def test_unknown_field_and_species_are_rejected(lexicon_copy: Path) -> None:
 
 def test_unknown_species_key(lexicon_copy: Path) -> None:
     _replace(lexicon_copy / "leopard.yaml", "species: leopard", "species: lion")
-    with pytest.raises(KeywordFileError, match=r"leopard\.yaml:\d+: species: unknown species key 'lion'"):
+    with pytest.raises(KeywordFileError, match=r"leopard\.yaml:\d+: species: unknown species key 'lion'.*species\.yaml"):
         Lexicon.load(lexicon_copy)
+
+
+def test_species_file_is_in_the_version_and_not_a_species_lexicon(lexicon_copy: Path) -> None:
+    before = Lexicon.load(lexicon_copy)
+    assert "species" not in before.species
+    path = lexicon_copy / "species.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("en: Tiger\n", "en: Tiger (big cat)\n"), encoding="utf-8")
+    after = Lexicon.load(lexicon_copy)
+    assert after.version != before.version and after.group("tiger").en == "Tiger (big cat)"
+
+
+def test_species_order_comes_from_the_file(lexicon_copy: Path, tmp_path: Path) -> None:
+    path = lexicon_copy / "species.yaml"
+    text = path.read_text(encoding="utf-8")
+    blocks = text.split("\n  - key: ")
+    ivory, rhino = blocks[1], blocks[2]
+    path.write_text(text.replace(ivory, "@@").replace(rhino, ivory.rstrip("\n") + "\n\n").replace("@@", rhino),
+                    encoding="utf-8")
+    lexicon = Lexicon.load(lexicon_copy)
+    assert lexicon.species[:3] == ["rhino_horn", "ivory", "hawksbill"]
+    result = Matcher(lexicon, cache_dir=tmp_path / "cache").match({"title": "回收 象牙 犀角 老件"})
+    assert result.species == ["rhino_horn", "ivory"]
 
 
 def test_missing_species_file(lexicon_copy: Path) -> None:

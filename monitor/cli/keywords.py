@@ -26,10 +26,11 @@ def keywords_group() -> None:
 
 
 @keywords_group.command("list")
-@click.option("--species", "species", metavar="KEY", help="Only this species group (ivory, rhino_horn, ...).")
+@click.option("--species", "species", metavar="KEY", help="Only this species group (a key of species.yaml).")
 @pass_state
 def list_command(state: State, species: str | None) -> None:
-    """Print terms (with kind and strength), search keywords and exclusions."""
+    """Print each species group (names and legal basis from species.yaml, in its order) with its terms
+    (kind and strength), search keywords and exclusions."""
     lexicon = Lexicon.load(lexicon_folder(state))
     keys = lexicon.species
     if species:
@@ -39,8 +40,10 @@ def list_command(state: State, species: str | None) -> None:
         keys = [species]
     click.echo(f"lexicon {lexicon.version} ({lexicon.source})")
     for key in keys:
-        entry = lexicon.entry(key)
+        entry, group = lexicon.entry(key), lexicon.group(key)
         click.echo(f"\n{key}: {entry.label}")
+        click.echo(f"  names: {group.zh} / {group.en}  colour {group.colour}")
+        click.echo(f"  legal basis: {group.legal_basis_en}")
         click.echo("  terms:")
         for term in entry.terms:
             strength = "strong" if term.strong else "weak"

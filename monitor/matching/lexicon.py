@@ -2,6 +2,8 @@
 
 The data lives in ``keywords/`` (installed as ``monitor.keywords``) so analysts can change it
 without touching code. Files are validated at load; every error names file, line and field.
+The species groups themselves (keys, order, names, colours, legal basis) are listed once, in the
+folder's ``species.yaml`` (``monitor.matching.species``); each needs its own lexicon file.
 """
 
 from __future__ import annotations
@@ -10,18 +12,16 @@ import hashlib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import Sequence
 
 from monitor.exceptions import KeywordFileError
+from monitor.matching.species import SPECIES_FILE, Species, load_species
+from monitor.matching.yamlfields import Fields, Node, read_yaml
 
-SPECIES_KEYS: tuple[str, ...] = (
-    "ivory", "rhino_horn", "hawksbill", "hornbill", "tiger", "saiga", "pangolin", "leopard",
-)
 TERM_KINDS = ("name", "product", "code_word")
 TRICKS = ("plain", "code_word", "pinyin_mix", "separator", "homophone", "traditional", "legal_cover")
-SHARED_FILES = ("context.yaml", "regional.yaml", "homophones.yaml")
+# Files of a lexicon folder that are not one species group's lexicon file.
+SHARED_FILES = ("context.yaml", "regional.yaml", "homophones.yaml", SPECIES_FILE)
 
 
 @dataclass(frozen=True)
@@ -88,125 +88,11 @@ class SharedContext:
     homophone_classes: list[list[str]] = field(default_factory=list)
 
 
-# --- YAML with line numbers -------------------------------------------------------------
-
-
-@dataclass
-class _Node:
-    value: Any
-    line: int
-
-
-def _plain(node: yaml.Node, path: str, loader: yaml.SafeLoader) -> _Node:
-    line = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        out: dict[str, _Node] = {}
-        for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
-            if not isinstance(key, str):
-                raise KeywordFileError(f"{path}:{key_node.start_mark.line + 1}: keys must be strings")
-            if key in out:
-                raise KeywordFileError(f"{path}:{key_node.start_mark.line + 1}: {key}: duplicate key")
-            out[key] = _plain(value_node, path, loader)
-        return _Node(out, line)
-    if isinstance(node, yaml.SequenceNode):
-        return _Node([_plain(item, path, loader) for item in node.value], line)
-    return _Node(loader.construct_object(node), line)
-
-
-def _read_yaml(path: Path, shown: str) -> _Node:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise KeywordFileError(f"{shown}: cannot read: {exc}") from None
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark is not None else ""
-        raise KeywordFileError(f"{shown}{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
-    if root is None:
-        raise KeywordFileError(f"{shown}:1: file is empty")
-    node = _plain(root, shown, yaml.SafeLoader(""))
-    if not isinstance(node.value, dict):
-        raise KeywordFileError(f"{shown}:{node.line}: the top level must be a mapping")
-    return node
-
-
-class _Fields:
-    """Typed access to one mapping node, raising errors that name file, line and field."""
-
-    def __init__(self, node: _Node, shown: str, where: str = "") -> None:
-        self.node, self.shown, self.where = node, shown, where
-        self.map: dict[str, _Node] = node.value
-
-    def fail(self, name: str, message: str, line: int | None = None) -> KeywordFileError:
-        at = line if line is not None else self.node.line
-        return KeywordFileError(f"{self.shown}:{at}: {self.where}{name}: {message}")
-
-    def check_keys(self, allowed: set[str]) -> None:
-        for key, value in self.map.items():
-            if key not in allowed:
-                raise self.fail(key, f"unknown field (allowed: {', '.join(sorted(allowed))})", value.line)
-
-    def text(self, name: str, required: bool = True, default: str = "") -> str:
-        item = self.map.get(name)
-        if item is None or item.value is None:
-            if required:
-                raise self.fail(name, "missing required field")
-            return default
-        if not isinstance(item.value, (str, int)) or isinstance(item.value, bool):
-            raise self.fail(name, f"expected text, got {type(item.value).__name__}", item.line)
-        value = str(item.value).strip()
-        if required and not value:
-            raise self.fail(name, "must not be empty", item.line)
-        return value
-
-    def flag(self, name: str, default: bool) -> bool:
-        item = self.map.get(name)
-        if item is None:
-            return default
-        if not isinstance(item.value, bool):
-            raise self.fail(name, "expected true or false", item.line)
-        return item.value
-
-    def integer(self, name: str, default: int) -> int:
-        item = self.map.get(name)
-        if item is None:
-            return default
-        if not isinstance(item.value, int) or isinstance(item.value, bool) or item.value < 0:
-            raise self.fail(name, "expected a non-negative whole number", item.line)
-        return item.value
-
-    def words(self, name: str, required: bool = False) -> list[str]:
-        item = self.map.get(name)
-        if item is None or item.value is None:
-            if required:
-                raise self.fail(name, "missing required field")
-            return []
-        if not isinstance(item.value, list):
-            raise self.fail(name, "expected a list of words", item.line)
-        out = []
-        for index, entry in enumerate(item.value):
-            if not isinstance(entry.value, str) or not entry.value.strip():
-                raise self.fail(f"{name}[{index}]", "expected a non-empty word", entry.line)
-            out.append(entry.value.strip())
-        return out
-
-    def mapping(self, name: str) -> "_Fields | None":
-        item = self.map.get(name)
-        if item is None or item.value is None:
-            return None
-        if not isinstance(item.value, dict):
-            raise self.fail(name, "expected a mapping", item.line)
-        return _Fields(item, self.shown, f"{self.where}{name}.")
-
-
-def _parse_term(node: _Node, species: str, shown: str, index: int) -> Term:
+def _parse_term(node: Node, species: str, shown: str, index: int) -> Term:
     where = f"terms[{index}]."
     if not isinstance(node.value, dict):
         raise KeywordFileError(f"{shown}:{node.line}: terms[{index}]: expected a mapping with term and kind")
-    f = _Fields(node, shown, where)
+    f = Fields(node, shown, where)
     f.check_keys({"term", "kind", "strength", "source", "trick", "homophones", "pinyin", "note"})
     term = f.text("term")
     kind = f.text("kind")
@@ -229,14 +115,15 @@ def _parse_term(node: _Node, species: str, shown: str, index: int) -> Term:
     )
 
 
-def _parse_species(path: Path, shown: str) -> SpeciesEntry:
-    root = _Fields(_read_yaml(path, shown), shown)
+def _parse_species(path: Path, shown: str, groups: Sequence[Species]) -> SpeciesEntry:
+    root = Fields(read_yaml(path, shown), shown)
     root.check_keys({"species", "label", "terms", "search_keywords", "context", "innocent_context",
                      "veto", "exclusions", "covers"})
     key = root.text("species")
-    if key not in SPECIES_KEYS:
-        raise root.fail("species", f"unknown species key {key!r} (expected one of {', '.join(SPECIES_KEYS)})",
-                        root.map["species"].line)
+    known = {g.key: g for g in groups}
+    if key not in known:
+        raise root.fail("species", f"unknown species key {key!r} (expected one of {', '.join(known)}; "
+                                   f"a new group is declared in {SPECIES_FILE} first)", root.map["species"].line)
     terms_node = root.map.get("terms")
     if terms_node is None or not isinstance(terms_node.value, list) or not terms_node.value:
         raise root.fail("terms", "expected a non-empty list of terms",
@@ -263,7 +150,7 @@ def _parse_species(path: Path, shown: str) -> SpeciesEntry:
                 raise covers.fail(f"suspect[{index}]", f"{word!r} is not one of covers.terms", covers.map["suspect"].line)
     return SpeciesEntry(
         key=key,
-        label=root.text("label", required=False, default=key),
+        label=root.text("label", required=False, default=known[key].en),
         terms=terms,
         search_keywords=[SearchKeyword(w, key) for w in root.words("search_keywords", required=True)],
         context=root.words("context"),
@@ -283,7 +170,7 @@ def _parse_shared(directory: Path, shown_dir: str) -> SharedContext:
     path = directory / "context.yaml"
     if path.exists():
         shown = f"{shown_dir}/context.yaml"
-        f = _Fields(_read_yaml(path, shown), shown)
+        f = Fields(read_yaml(path, shown), shown)
         f.check_keys({"product", "units", "size_units", "innocent", "innocent_near", "near_innocent", "negation_before",
                       "negation_before_exceptions", "negation_after", "accessory_before", "accessory_after",
                       "giveaways"})
@@ -307,7 +194,7 @@ def _parse_shared(directory: Path, shown_dir: str) -> SharedContext:
     path = directory / "regional.yaml"
     if path.exists():
         shown = f"{shown_dir}/regional.yaml"
-        f = _Fields(_read_yaml(path, shown), shown)
+        f = Fields(read_yaml(path, shown), shown)
         f.check_keys({"vocabulary"})
         vocab = f.mapping("vocabulary")
         if vocab is not None:
@@ -318,7 +205,7 @@ def _parse_shared(directory: Path, shown_dir: str) -> SharedContext:
     path = directory / "homophones.yaml"
     if path.exists():
         shown = f"{shown_dir}/homophones.yaml"
-        f = _Fields(_read_yaml(path, shown), shown)
+        f = Fields(read_yaml(path, shown), shown)
         f.check_keys({"generate", "extra_classes"})
         gen = f.mapping("generate")
         if gen is not None:
@@ -342,13 +229,18 @@ def _parse_shared(directory: Path, shown_dir: str) -> SharedContext:
 
 
 class Lexicon:
-    """Every species file plus the shared context, with a content-hash version."""
+    """Every species file plus the shared context, with a content-hash version.
 
-    def __init__(self, species: dict[str, SpeciesEntry], shared: SharedContext, version: str, source: str) -> None:
+    ``groups`` are the species groups of ``species.yaml`` in its order; ``species`` their keys.
+    """
+
+    def __init__(self, species: dict[str, SpeciesEntry], shared: SharedContext, version: str, source: str,
+                 groups: Sequence[Species]) -> None:
         self._species = species
         self.shared = shared
         self.version = version
         self.source = source
+        self.groups: tuple[Species, ...] = tuple(groups)
 
     @classmethod
     def load(cls, directory: Path | str | None = None) -> "Lexicon":
@@ -360,27 +252,38 @@ class Lexicon:
         if not base.is_dir():
             raise KeywordFileError(f"{base}: lexicon folder does not exist")
         shown_dir = str(base)
+        groups = load_species(base)
         files = sorted(p for p in base.glob("*.yaml") if p.name not in SHARED_FILES)
-        digest = hashlib.sha256()
+        digest = hashlib.sha256()  # every file, species.yaml included
         for path in sorted(base.glob("*.yaml")):
             digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
         species: dict[str, SpeciesEntry] = {}
         for path in files:
-            entry = _parse_species(path, f"{shown_dir}/{path.name}")
+            entry = _parse_species(path, f"{shown_dir}/{path.name}", groups)
             if entry.key in species:
                 raise KeywordFileError(
                     f"{entry.path}:1: species: {entry.key} is already defined in {species[entry.key].path}"
                 )
             species[entry.key] = entry
-        missing = [k for k in SPECIES_KEYS if k not in species]
+        missing = [g.key for g in groups if g.key not in species]
         if missing:
-            raise KeywordFileError(f"{shown_dir}: no lexicon file for species: {', '.join(missing)}")
+            raise KeywordFileError(f"{shown_dir}: no lexicon file for species: {', '.join(missing)} "
+                                   f"(listed in {SPECIES_FILE})")
         shared = _parse_shared(base, shown_dir)
-        return cls(species, shared, digest.hexdigest()[:16], shown_dir)
+        ordered = {g.key: species[g.key] for g in groups}
+        return cls(ordered, shared, digest.hexdigest()[:16], shown_dir, groups)
 
     @property
     def species(self) -> list[str]:
-        return [k for k in SPECIES_KEYS if k in self._species]
+        """The species keys in ``species.yaml``'s order."""
+        return [g.key for g in self.groups if g.key in self._species]
+
+    def group(self, species: str) -> Species:
+        """A species group's names, colour and legal basis (KeyError for an unknown key)."""
+        for g in self.groups:
+            if g.key == species:
+                return g
+        raise KeyError(f"unknown species {species!r}")
 
     def entry(self, species: str) -> SpeciesEntry:
         return self._species[species]

@@ -104,6 +104,7 @@ class Matcher:
             raise ValueError(f"max_field_chars must be at least 1 or None, got {max_field_chars}")
         self.max_field_chars = max_field_chars
         self.lexicon = lexicon
+        self._order = tuple(lexicon.species)  # species.yaml's order, for the verdict
         shared = lexicon.shared
         folder = cache_dir or default_cache_dir()
         self.normaliser = Normaliser(shared.regional)
@@ -207,7 +208,7 @@ class Matcher:
             return MatchResult(False, [], 0.0, [])
         for fe in evidence.fields:
             self._scan_context(fe)
-        return decide(evidence, self.near_window, self._shared_terms, self.absorbed)
+        return decide(evidence, self.near_window, self._shared_terms, self.absorbed, self._order)
 
     def _has_candidate(self, joined: str) -> bool:
         return next(self._terms.iter(joined), None) is not None or \

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 if TYPE_CHECKING:
     from monitor.matching.lexicon import Term
@@ -397,8 +397,13 @@ def decide(
     window: int,
     shared_terms: set[str] | frozenset[str] = frozenset(),
     absorbed: Callable[[str, int, int], bool] = lambda s, a, b: False,
+    order: Sequence[str] = (),
 ) -> "MatchResult":
-    """Apply the rules in this module's docstring to one listing's evidence."""
+    """Apply the rules in this module's docstring to one listing's evidence.
+
+    ``order`` is the lexicon's species order (``species.yaml``): flagged species are listed in it,
+    and any species it does not name after them, alphabetically, so none is ever dropped.
+    """
     from monitor.matching.matcher import Match, MatchResult
 
     giveaway = _has(ev, "giveaway")
@@ -534,7 +539,7 @@ def decide(
         o_start, o_end, raw = hit.original
         return Match(hit.term.term, hit.term.species, hit.term.kind, hit.field, o_start, o_end, raw, hit.trick)
 
-    species = [sp for sp in _ORDER if sp in accepted]
+    species = [sp for sp in order if sp in accepted] + sorted(sp for sp in accepted if sp not in order)
     matches = [to_match(h) for sp in species for h in accepted[sp]] + [m for m in cover_matches if m.species in accepted]
     matches.sort(key=lambda m: (m.field != ev.title_field, m.field, m.start))
     if species:
@@ -595,5 +600,3 @@ def _cover_matches(ev: ListingEvidence, species: str) -> list[Any]:
                                  fe.norm.original[o_start:o_end], "legal_cover"))
     return out
 
-
-_ORDER = ("ivory", "rhino_horn", "hawksbill", "hornbill", "tiger", "saiga", "pangolin", "leopard")
