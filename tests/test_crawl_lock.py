@@ -124,7 +124,7 @@ def test_second_crawl_is_refused_at_once_and_the_first_finishes_intact(tmp_path:
                                  stderr=subprocess.PIPE)
         try:
             assert wait_for(lambda: query(db_path, "SELECT owner FROM site_locks"), 60), "the crawl did not start"
-            run_file = (jobs / "run.json").read_bytes()
+            run_file = (jobs / f"{SITE}.run.json").read_bytes()
             state = sorted(p.name for p in (jobs / SITE).iterdir())
             started = time.monotonic()
             same = subprocess.Popen(crawl_command(data), env=env, cwd=tmp_path, stdout=subprocess.PIPE,
@@ -136,7 +136,7 @@ def test_second_crawl_is_refused_at_once_and_the_first_finishes_intact(tmp_path:
             refused_in = time.monotonic() - started
             assert first.poll() is None, "the first crawl ended before the second was refused: slow it down"
             # Nothing of the running crawl was touched.
-            assert (jobs / "run.json").read_bytes() == run_file
+            assert (jobs / f"{SITE}.run.json").read_bytes() == run_file
             assert set(state) <= {p.name for p in (jobs / SITE).iterdir()}
             out, err = first.communicate(timeout=120)
         finally:
@@ -351,3 +351,28 @@ def test_site_lock_gives_up_on_a_worker_that_does_not_exit(tmp_path: Path, monke
                 pass
     finally:
         os.kill(worker, signal.SIGKILL)
+
+
+def test_crawls_of_different_sites_in_one_month_keep_their_own_runs(tmp_path: Path) -> None:
+    """Each site records the run it belongs to, so an interrupted crawl of one site resumes its
+    own run even after another site's crawl started a run in the same month."""
+    from datetime import datetime
+
+    from monitor.config import load_config
+    from monitor.crawling.runner import _open_run
+    from monitor.crawling.settings import job_dir
+    from monitor.storage import Database
+
+    config = load_config(overrides={"data_dir": str(tmp_path / "data")})
+    db = Database(f"sqlite:///{tmp_path / 'wtm.sqlite3'}")
+    db.upgrade()
+    try:
+        as_of = datetime(2025, 6, 30, 12, 0)
+        first = _open_run(config, db, ["alpha"], MONTH, "site", as_of)
+        job_dir(config, MONTH, "alpha").mkdir(parents=True)  # alpha was interrupted
+        second = _open_run(config, db, ["beta"], MONTH, "site", as_of)
+        assert second != first
+        assert _open_run(config, db, ["alpha"], MONTH, "site", as_of) == first
+        assert _open_run(config, db, ["beta"], MONTH, "site", as_of) not in (first, second)  # beta finished: fresh
+    finally:
+        db.dispose()

@@ -59,7 +59,7 @@ def test_interrupted_crawl_resumes_without_loss_or_duplicates(tmp_path: Path) ->
                 first.kill()
         assert first.returncode != 0
         assert "Closing spider (shutdown)" in scrapy_log.read_text("utf-8", "replace")
-        assert (jobs / "run.json").is_file() and all((jobs / site).is_dir() for site in SITES)
+        assert all((jobs / f"{site}.run.json").is_file() and (jobs / site).is_dir() for site in SITES)
 
         db = sqlite3.connect(data / "wtm.sqlite3")
         stored_first = db.execute("SELECT COUNT(*) FROM listings").fetchone()[0]

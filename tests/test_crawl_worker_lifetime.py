@@ -88,7 +88,7 @@ def crawl_state(tmp_path: Path, database_url: str) -> tuple[int, int, bool]:
     finally:
         db.dispose()
     jobs = tmp_path / "data" / "state" / "jobs" / MONTH
-    return open_runs, locks, (jobs / "run.json").is_file() and (jobs / SITE).is_dir()
+    return open_runs, locks, (jobs / f"{SITE}.run.json").is_file() and (jobs / SITE).is_dir()
 
 
 def test_sigterm_stops_the_crawl_gracefully_leaving_no_worker_and_no_job_file(tmp_path: Path, database_url: str) -> None:

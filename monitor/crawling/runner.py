@@ -190,21 +190,35 @@ def run_crawl(
 
 def _open_run(config: Config, db: Any, names: list[str], month: str, kind: str, as_of: datetime) -> int | None:
     """This month's interrupted run of these sites (its JOBDIRs kept), else a new run with no
-    stale JOBDIR left; called with the sites locked."""
+    stale JOBDIR left; called with the sites locked. Each site records its run in its own file,
+    so crawls of different sites in the same month never overwrite each other's."""
     if db is None:
         return None
-    jobs_root = state_dir(config) / "jobs" / month
-    run_file = jobs_root / "run.json"
-    if run_file.is_file() and any(job_dir(config, month, n).exists() for n in names):
-        run_id = int(json.loads(run_file.read_text(encoding="utf-8"))["run_id"])
+    interrupted = {_recorded_run(config, month, n) for n in names if job_dir(config, month, n).exists()}
+    if len(interrupted) == 1 and None not in interrupted:
+        run_id = interrupted.pop()
         logger.info("resuming interrupted crawl run %s of %s", run_id, month)
-        return run_id
-    for name in names:  # stale state of a finished job must not filter this one
-        _remove_tree(job_dir(config, month, name))
-    run_id = db.start_run(kind=kind, started_at=as_of, month=month)
-    jobs_root.mkdir(parents=True, exist_ok=True)
-    run_file.write_text(json.dumps({"run_id": run_id, "kind": kind}), encoding="utf-8")
+    else:
+        for name in names:  # stale state of a finished job must not filter this one
+            _remove_tree(job_dir(config, month, name))
+        run_id = db.start_run(kind=kind, started_at=as_of, month=month)
+    for name in names:
+        path = _run_file(config, month, name)
+        if _recorded_run(config, month, name) != run_id:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps({"run_id": run_id, "kind": kind}), encoding="utf-8")
     return run_id
+
+
+def _run_file(config: Config, month: str, site: str) -> Path:
+    return state_dir(config) / "jobs" / month / f"{site}.run.json"
+
+
+def _recorded_run(config: Config, month: str, site: str) -> int | None:
+    try:
+        return int(json.loads(_run_file(config, month, site).read_text(encoding="utf-8"))["run_id"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _supervise(job: dict[str, Any], summary: CrawlSummary, display: "_Display", log_file: Path,
@@ -270,14 +284,11 @@ def _follow(worker: subprocess.Popen[bytes], summary: CrawlSummary, display: "_D
 def _finish(config: Config, db: Any, summary: CrawlSummary, names: Iterable[str], month: str) -> None:
     """Log one line per site, close the database run when no site is left to resume."""
     unfinished = [n for n in names if job_dir(config, month, n).exists()]
+    for name in names:
+        if name not in unfinished and _recorded_run(config, month, name) == summary.run_id:
+            _run_file(config, month, name).unlink(missing_ok=True)
     if db is not None and summary.run_id is not None and not unfinished and not summary.interrupted:
         db.finish_run(summary.run_id, summary.finished_at)
-        run_file = state_dir(config) / "jobs" / month / "run.json"
-        try:
-            if json.loads(run_file.read_text(encoding="utf-8")).get("run_id") == summary.run_id:
-                run_file.unlink()
-        except (OSError, ValueError):
-            pass
     lines = []
     stamp = (summary.finished_at or datetime.now(timezone.utc)).isoformat(timespec="seconds")
     for name in sorted(summary.sites):
