@@ -101,7 +101,7 @@ def test_sigterm_stops_the_crawl_gracefully_leaving_no_worker_and_no_job_file(tm
         finally:
             if crawl.poll() is None:
                 crawl.kill()
-    assert crawl.returncode != 0, err.decode()
+    assert crawl.returncode == 130, err.decode()
     assert wait_for(lambda: gone(worker), 5), "the worker outlived the crawl"
     log = (tmp_path / "data" / "logs" / f"scrapy-{MONTH}.log").read_text("utf-8", "replace")
     assert "the crawl runner stopped (end of stdin): stopping the crawl gracefully" in log

@@ -34,6 +34,7 @@ EXIT_BAD_INPUT = 2
 EXIT_SITES_FAILED = 3
 EXIT_DB_OUTDATED = 4  # the schema and the code disagree: database behind (or ahead of) the code
 EXIT_LOCKED = 5  # something else holds a lock: a crawl of the same site, or the whole database
+EXIT_INTERRUPTED = 130  # Ctrl-C or SIGTERM, as shells report a SIGINT death
 
 # The most specific class in an error's MRO decides; an unlisted MonitorError exits 1.
 EXIT_CODES: dict[type[MonitorError], int] = {
@@ -162,9 +163,9 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``wtm`` script: maps library errors to exit codes."""
     try:
         code = cli.main(args=argv, prog_name="wtm", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        sys.exit(EXIT_ERROR)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        click.echo("Interrupted; an interrupted crawl resumes at the next `wtm crawl` of the same month.", err=True)
+        sys.exit(EXIT_INTERRUPTED)
     except click.ClickException as exc:
         exc.show()
         sys.exit(EXIT_BAD_INPUT if exc.exit_code == 2 else exc.exit_code)
