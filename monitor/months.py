@@ -7,6 +7,9 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+# The months the monitor accepts: monitoring of online marketplaces starts long after 1990, and
+# a bound well below 9999 leaves room for the month after and the trends before.
+FIRST_MONTH, LAST_MONTH = "1990-01", "2999-12"
 
 
 def parse_month(text: str) -> tuple[int, int]:
@@ -14,6 +17,8 @@ def parse_month(text: str) -> tuple[int, int]:
     found = _MONTH.match(text.strip())
     if not found:
         raise ValueError(f"expected a month as YYYY-MM, got {text!r}")
+    if not FIRST_MONTH <= text.strip() <= LAST_MONTH:
+        raise ValueError(f"month {text.strip()!r} is out of range ({FIRST_MONTH} to {LAST_MONTH})")
     return int(found.group(1)), int(found.group(2))
 
 

@@ -92,6 +92,19 @@ def default_keywords(config: Config) -> list[str]:
     return list(dict.fromkeys(terms))
 
 
+def _load_lexicon(config: Config) -> Any:
+    from monitor.matching import Lexicon
+
+    return Lexicon.load(Path(config.keywords_dir) if config.keywords_dir else None)
+
+
+def _plans(config: Config, sites: dict[str, Any], month: str, db: Any, lexicon: Any) -> dict[str, Any]:
+    """Each site's queries for the month and their kinds, for the worker."""
+    from monitor.crawling.planner import plan_sites
+
+    return {name: plan.to_job() for name, plan in plan_sites(config, sites, month, db=db, lexicon=lexicon).items()}
+
+
 def open_database(config: Config) -> Any:
     """The configured database: a fresh SQLite file is created, any other must be current."""
     from monitor.storage import Database
@@ -99,7 +112,7 @@ def open_database(config: Config) -> Any:
     config.data_path.mkdir(parents=True, exist_ok=True)
     fresh_sqlite = config.db_url.startswith("sqlite") and not (config.data_path / "wtm.sqlite3").exists() \
         and not config.values.get("database_url")
-    db = Database(config.db_url, evidence_dir=config.data_path / "evidence")
+    db = Database.from_config(config)
     if fresh_sqlite:
         db.upgrade()
     else:
@@ -121,8 +134,9 @@ def run_crawl(
     run_kind: str | None = None,
     settings_overrides: dict[str, Any] | None = None,
 ) -> CrawlSummary:
-    """Crawl ``sites`` (default: the configured ones, else all) for ``keywords`` (default: the
-    lexicon's search keywords), observing at ``as_of`` (default: now).
+    """Crawl ``sites`` (default: the configured ones, else all) for ``keywords`` (default: each
+    site's own query plan, ``monitor.crawling.planner``, from the lexicon and the stored yields,
+    within ``requests_per_site``), observing at ``as_of`` (default: now).
 
     ``progress`` shows a rich progress display when stderr is a terminal and plain log lines
     otherwise; ``on_event`` receives the worker's raw events instead. ``pipelines=False`` and
@@ -144,7 +158,8 @@ def run_crawl(
     names = sorted(chosen) + [Path(str(e).split(":", 1)[0]).stem for e in errors]
     if not names:
         raise CrawlError("no site definitions to crawl")
-    words = list(keywords) if keywords else default_keywords(config)
+    words = list(keywords) if keywords else []
+    lexicon = None if words else _load_lexicon(config)  # a bad lexicon stops the crawl before it touches anything
     kind = run_kind or ("monthly" if not sites else "site")
     started = datetime.now(timezone.utc)
 
@@ -157,6 +172,7 @@ def run_crawl(
                 check_site_locks(db, names)  # a crawl from another machine or data folder
             run_id = _open_run(config, db, names, month, kind, as_of)
             revisit = {name: [list(pair) for pair in db.listings_to_revisit(name)] for name in chosen} if db else {}
+            plans = {} if words else _plans(config, chosen, month, db, lexicon)
         except BaseException:
             _dispose(db)
             raise
@@ -168,7 +184,7 @@ def run_crawl(
         job = {
             "config": dict(config.values), "sites": names, "keywords": words, "as_of": as_of.isoformat(),
             "run_id": run_id, "job": month if (pipelines if keep_state is None else keep_state) else "",
-            "pipelines": pipelines, "polite": polite, "revisit": revisit,
+            "pipelines": pipelines, "polite": polite, "revisit": revisit, "plans": plans,
             "settings_overrides": settings_overrides or {},
         }
         display = _Display(names, progress, on_event)
