@@ -1,9 +1,10 @@
 """How fast the sandbox starts and how many pages per second it serves.
 
 Starts `wtm sandbox serve` in its own process (as the demo and crawl benchmark do), waits for
-the first answer, then fetches search and detail pages of the fault-free sites from several
-client processes over keep-alive connections: a cold pass (pages rendered on demand) and a
-warm pass (served from the per-month cache).
+the first answer, then fetches search, category and detail pages of the fault-free sites from
+several client processes over keep-alive connections: a cold pass (pages rendered on demand,
+segmented sites' word index built as searches need it) and a warm pass (served from the
+per-month cache).
 
     .venv/bin/python benchmarks/sandbox_serve.py [--seconds 5] [--clients 4] [--month 2025-06]
 """
@@ -22,30 +23,37 @@ SKIP_FAULTS = {"rate_limit", "slow"}  # these throttle on purpose
 
 
 def page_paths(month: str) -> list[str]:
-    """Every detail page (API URL on JSON sites) plus search pages for a few keywords."""
+    """Every detail page (API URL on JSON sites), search pages for a few keywords and every
+    reachable category page."""
     from monitor.sandbox import Sandbox
     from monitor.sandbox.server import APPS
     from monitor.sandbox.urls import api_url, listing_url
 
     world = Sandbox()
     paths: list[str] = []
-    keywords = ["", "象牙", "手串", "玳瑁", "犀角", "手镯", "白塑料"]
+    keywords = ["象牙", "手串", "玳瑁", "犀角", "手镯", "白塑料", "成色", "包邮"]
     for spec in world.sites:
         if SKIP_FAULTS & set(spec.faults):
             continue
         app = APPS[spec.archetype](world, spec)
-        for external_id in world.search(spec.name, "", month):
+        paged = spec.archetype != "c2c" or spec.variant in (1, 3)  # API sites: later pages need a cursor
+        for external_id in world.listed(spec.name, month):
             paths.append(api_url(spec, external_id) or listing_url(spec, external_id))
         for keyword in keywords:
             hits = len(world.search(spec.name, keyword, month))
             for page in range(1, max(1, -(-hits // spec.page_size)) + 1):
-                if page == 1 or spec.archetype != "c2c" or spec.variant in (1, 3):
+                if page == 1 or paged:
                     paths.append(app.search_url(keyword, page))
+        for category in world.categories(spec.name):
+            shown = len(world.category(spec.name, category.key, month))
+            for page in range(1, max(1, -(-shown // spec.page_size)) + 1):
+                if page == 1 or paged:
+                    paths.append(app.category_page_url(category.key, page))
     return paths
 
 
 def first_search_pages() -> list[str]:
-    """One browse (empty keyword) search URL per site: each site generates its listings on first use."""
+    """One empty search (it finds nothing) per site: each site generates its listings on first use."""
     from monitor.sandbox import Sandbox
     from monitor.sandbox.server import APPS
 
@@ -112,7 +120,7 @@ def main() -> None:
 
         paths = page_paths(args.month)
         one_pass = run(origin, paths, args.clients, 0.0)
-        print(f"cold pass: {len(paths)} pages (detail + search) at {one_pass:,.0f} pages/s (each rendered once)")
+        print(f"cold pass: {len(paths)} pages (detail + search + category) at {one_pass:,.0f} pages/s (each rendered once)")
         warm = run(origin, paths, args.clients, args.seconds)
         print(f"warm: {warm:,.0f} pages/s over {args.seconds:.0f} s with {args.clients} keep-alive clients")
     finally:

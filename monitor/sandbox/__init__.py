@@ -7,7 +7,7 @@ takedowns); ``SandboxServer`` serves it over HTTP. SITES.md documents every site
 from __future__ import annotations
 
 from monitor.sandbox.server import SandboxServer
-from monitor.sandbox.sites import SITES, SandboxSite
+from monitor.sandbox.sites import SITES, Category, SandboxSite
 from monitor.sandbox.world import Sandbox
 
-__all__ = ["SITES", "Sandbox", "SandboxServer", "SandboxSite"]
+__all__ = ["SITES", "Category", "Sandbox", "SandboxServer", "SandboxSite"]

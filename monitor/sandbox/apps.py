@@ -146,16 +146,53 @@ class SiteApp:
         return quote(keyword.encode(self.spec.charset, "xmlcharrefreplace"), safe="")
 
     def search_page(self, month: str, keyword: str, page: int) -> tuple[list[Listing], bool, int]:
-        """(listings on page ``page`` (1-based), has a next page, total hits) with the site's faults."""
-        ids = self.world.search(self.spec.name, keyword, month)
+        """(listings on search page ``page`` (1-based), has a next page, total hits) with the site's faults."""
+        return self.list_page(month, page, keyword)
+
+    def list_page(self, month: str, page: int, keyword: str = "", category: str | None = None
+                  ) -> tuple[list[Listing], bool, int]:
+        """A page of search results, or of category ``category``: (listings, has a next page,
+        the count the page prints). Only what the world returns (capped) is ever shown."""
+        if category is None:
+            ids, total = self.world.search_results(self.spec.name, keyword, month)
+        else:
+            ids, total = self.world.category_results(self.spec.name, category, month)
         size = self.spec.page_size
         start = (max(page, 1) - 1) * size
-        chosen = ids[start:start + size]
+        chosen = list(ids[start:start + size])
         if "duplicates" in self.spec.faults and page > 1 and chosen:
-            chosen = ids[max(0, start - 2):start] + chosen
+            chosen = list(ids[max(0, start - 2):start]) + chosen
         has_next = start + size < len(ids) or "endless_pages" in self.spec.faults
         items = [self.world.listing(self.spec.name, i, month) for i in chosen]
-        return [x for x in items if x is not None], has_next, len(ids)
+        return [x for x in items if x is not None], has_next, total
+
+    def list_url(self, keyword: str, page: int, category: str | None = None) -> str:
+        """The pager's link to page ``page`` of a search or of a category."""
+        return self.page_url(keyword, page) if category is None else self.category_url(category, page)
+
+    def category_url(self, key: str, page: int) -> str:
+        """The site's URL of page ``page`` of category ``key``, as its pager writes it."""
+        raise NotImplementedError
+
+    def category_page_url(self, key: str, page: int = 1) -> str:
+        """Origin-relative URL of a category page (the pager's relative links resolved)."""
+        url = self.category_url(key, page)
+        return url if url.startswith("/") else self.prefix + url
+
+    def is_category(self, key: str) -> bool:
+        return self.spec.category(key) is not None
+
+    def heading(self, keyword: str, category: str | None) -> str:
+        """What a result page is about: the keyword, or the category's label."""
+        found = self.spec.category(category) if category is not None else None
+        return keyword if found is None else found.label
+
+    def category_nav(self) -> str:
+        """Links to the first page of every category, for the home page."""
+        if not self.spec.categories:
+            return ""
+        links = "".join(f'<a href="{h(self.category_page_url(c.key))}">{h(c.label)}</a>' for c in self.spec.categories)
+        return f'<nav class="cats">{links}</nav>'
 
     @staticmethod
     def int_param(value: str | None, default: int) -> int:

@@ -15,6 +15,10 @@ from monitor.sandbox.world import Listing
 SEARCH = [("/lutian/find", "q", "p"), ("/paimaitw/search.php", "kw", "page"), ("/qipaitw/search", "p", "b"),
           ("/kaluohk/search/", "", "page"), ("/gangpaihk/search", "keyword", "page")]
 KALUO_SEARCH_RE = re.compile(r"^/kaluohk/search/([^/]*)/?$")
+# Categories (paimaitw and gangpaihk have none): key in the path, page (or 1-based start) parameter.
+CATEGORY = {0: ("/lutian/category/{key}", re.compile(r"^/lutian/category/(\d+)$"), "p"),
+            2: ("/qipaitw/category/{key}", re.compile(r"^/qipaitw/category/(\d+)$"), "b"),
+            3: ("/kaluohk/categories/{key}/", re.compile(r"^/kaluohk/categories/([a-z0-9-]+)/$"), "page")}
 
 
 def auction_date(item: Listing, variant: int, today: date) -> str:
@@ -36,6 +40,14 @@ class AuctionApp(SiteApp):
         v = self.spec.variant
         action, qname, pname = SEARCH[v]
         p = self.params(query)
+        if v in CATEGORY:
+            _, pattern, cname = CATEGORY[v]
+            m = pattern.match(path)
+            if m:
+                if not self.is_category(m.group(1)):
+                    return None
+                page = self.page_of_offset(p.get(cname), first=1) if v == 2 else self.int_param(p.get(cname), 1)
+                return self.results(month, "", page, m.group(1))
         if v == 3:
             m = KALUO_SEARCH_RE.match(path)
             if not m:
@@ -54,13 +66,20 @@ class AuctionApp(SiteApp):
         value = self.offset_of_page(page, first=1) if v == 2 else page
         return f"{action}?{qname}={self.quote(keyword)}&{pname}={value}"
 
+    def category_url(self, key: str, page: int) -> str:
+        v = self.spec.variant
+        path, _, cname = CATEGORY[v]
+        value = self.offset_of_page(page, first=1) if v == 2 else page
+        return f"{path.format(key=key)}?{cname}={value}"
+
     def home(self, month: str) -> Response:
         action, qname, _ = SEARCH[self.spec.variant]
         form = self.search_form(action, qname or "q", "搜尋")
-        return self.page(self.spec.label, f'<header class="site-header"><h1>{h(self.spec.label)}</h1>{form}</header>')
+        return self.page(self.spec.label, f'<header class="site-header"><h1>{h(self.spec.label)}</h1>{form}</header>'
+                                          f'{self.category_nav()}')
 
-    def results(self, month: str, keyword: str, page: int) -> Response:
-        items, has_next, total = self.search_page(month, keyword, page)
+    def results(self, month: str, keyword: str, page: int, category: str | None = None) -> Response:
+        items, has_next, total = self.list_page(month, page, keyword, category)
         v = self.spec.variant
         today = self.world.today(month)
         rows = []
@@ -81,14 +100,19 @@ class AuctionApp(SiteApp):
             else:
                 rows.append(f'<div class="lot-card" id="lot-{x.external_id}"><a class="lot-name" href="{url}">{title}</a>'
                             f'<span class="lot-price">{price}</span><span class="lot-date">{auction_date(x, v, today)}</span></div>')
-        nxt = self.page_url(keyword, page + 1) if has_next else ""
+        nxt = self.list_url(keyword, page + 1, category) if has_next else ""
         link = [f'<a class="rt-pagination-next" href="{nxt}">下一頁</a>', f'<a href="{nxt}">下一頁</a>',
                 f'<a class="Pagination__next" href="{nxt}">下一頁 &gt;</a>', f'<a rel="next" href="{nxt}">下一頁</a>',
                 f'<a class="next-page" href="{nxt}">下一頁</a>'][v] if nxt else ""
         wrap = ['<ul class="rt-goods-list">{}</ul>', '<table class="auction-list">{}</table>', '<ul class="sc-list">{}</ul>',
                 '<main class="search-results">{}</main>', '<section class="lots">{}</section>'][v]
-        body = f'<div class="result-total">共 {total} 筆結果</div>' + wrap.format("".join(rows)) + f'<nav class="paging">{link}</nav>'
-        return self.page(f"{keyword} 搜尋結果", body)
+        if category is None:
+            body = f'<div class="result-total">共 {total} 筆結果</div>' + wrap.format("".join(rows)) + f'<nav class="paging">{link}</nav>'
+            return self.page(f"{keyword} 搜尋結果", body)
+        label = self.heading(keyword, category)
+        body = (f'<div class="result-total">{h(label)} 共 {total} 筆商品</div>' + wrap.format("".join(rows))
+                + f'<nav class="paging">{link}</nav>')
+        return self.page(label, body)
 
     def detail(self, month: str, item: Listing) -> Response:
         v = self.spec.variant

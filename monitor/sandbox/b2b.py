@@ -3,6 +3,8 @@ minimum order, company pages listing a supplier's offers."""
 
 from __future__ import annotations
 
+import re
+
 from monitor.sandbox.apps import Response, SiteApp, h
 from monitor.sandbox.urls import COMPANY_RE, company_url, listing_url
 from monitor.sandbox.world import Listing
@@ -10,6 +12,10 @@ from monitor.sandbox.world import Listing
 SEARCH = [("/pifa168/offer_search.htm", "keywords", "beginPage"), ("/huicongwang/s/", "w", "p"),
           ("/gongchangzhi/search", "word", "page"), ("/yiwugou/products", "q", "pageNo"),
           ("/maoyitong/search.do", "keyword", "offset")]
+# Product categories (gongchangzhi and maoyitong have none): key in the path, page parameter.
+CATEGORY = {0: ("/pifa168/category/{key}.html", re.compile(r"^/pifa168/category/(\d+)\.html$"), "beginPage"),
+            1: ("/huicongwang/c/{key}/", re.compile(r"^/huicongwang/c/([a-z]+)/$"), "p"),
+            3: ("/yiwugou/market/{key}", re.compile(r"^/yiwugou/market/([a-z]+)$"), "pageNo")}
 
 
 class B2BApp(SiteApp):
@@ -23,6 +29,11 @@ class B2BApp(SiteApp):
         m = COMPANY_RE[self.spec.name].match(path)
         if m:
             return self.company(month, m.group(1))
+        if self.spec.variant in CATEGORY:
+            _, pattern, pname = CATEGORY[self.spec.variant]
+            m = pattern.match(path)
+            if m and self.is_category(m.group(1)):
+                return self.results(month, "", self.int_param(self.params(query).get(pname), 1), m.group(1))
         if path == f"/{self.spec.name}/login":
             return self.page("会员登录", '<form class="login"><input name="user"><input name="pass" type="password"></form>')
         return None
@@ -32,12 +43,17 @@ class B2BApp(SiteApp):
         value = self.offset_of_page(page) if self.spec.variant == 4 else page
         return f"{action}?{qname}={self.quote(keyword)}&{pname}={value}"
 
+    def category_url(self, key: str, page: int) -> str:
+        path, _, pname = CATEGORY[self.spec.variant]
+        return f"{path.format(key=key)}?{pname}={page}"
+
     def home(self, month: str) -> Response:
         action, qname, _ = SEARCH[self.spec.variant]
-        return self.page(self.spec.label, f'<div class="top-search"><h1>{h(self.spec.label)}</h1>{self.search_form(action, qname, "搜产品")}</div>')
+        return self.page(self.spec.label, f'<div class="top-search"><h1>{h(self.spec.label)}</h1>{self.search_form(action, qname, "搜产品")}</div>'
+                                          f'{self.category_nav()}')
 
-    def results(self, month: str, keyword: str, page: int) -> Response:
-        items, has_next, total = self.search_page(month, keyword, page)
+    def results(self, month: str, keyword: str, page: int, category: str | None = None) -> Response:
+        items, has_next, total = self.list_page(month, page, keyword, category)
         v = self.spec.variant
         rows = []
         for x in items:
@@ -56,7 +72,7 @@ class B2BApp(SiteApp):
                 rows.append(f'<li class=pro-item><a href="{url}" class=pro-name>{title}</a><p class=pro-price>{price}<p class=pro-shop>{company}')
             else:
                 rows.append(f'<div class="trade-row"><a class="trade-link" href="{url}">{title}</a> <em>{price}</em> <i>{h(x.location)}</i></div>')
-        nxt = self.page_url(keyword, page + 1) if has_next else ""
+        nxt = self.list_url(keyword, page + 1, category) if has_next else ""
         if v == 0:
             body = f'<div class="sm-offer-list">{"".join(rows)}</div><div class="fui-paging">' + (f'<a class="fui-next" href="{nxt}">下一页</a>' if nxt else "") + "</div>"
         elif v == 1:
@@ -67,7 +83,10 @@ class B2BApp(SiteApp):
             body = f'<div class=box><ul class=pro-list>{"".join(rows)}</ul></div></div><div class=pagination>' + (f'<a href="{nxt}" class=page-next>下一页' if nxt else "") + "</div>"
         else:
             body = f'<div id="tradeList">{"".join(rows)}</div><div class="pg">' + (f'<a href="{nxt}" id="nextPage">下一页</a>' if nxt else "") + "</div>"
-        return self.page(f"{keyword}批发", f'<div class="result-count">找到{total}条供应信息</div>{body}')
+        if category is None:
+            return self.page(f"{keyword}批发", f'<div class="result-count">找到{total}条供应信息</div>{body}')
+        label = self.heading(keyword, category)
+        return self.page(f"{label}批发", f'<div class="result-count">{h(label)} 共{total}条供应信息</div>{body}')
 
     def detail(self, month: str, item: Listing) -> Response:
         v = self.spec.variant

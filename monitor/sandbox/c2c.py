@@ -18,6 +18,8 @@ CST = timezone(timedelta(hours=8))
 PAIPAI_SEARCH_RE = re.compile(r"^/paipaitao/s/([^/]*)$")
 ERHUO_ITEM_RE = re.compile(r"^/erhuoquan/api/v1/items/(\d+)$")
 XIANZHI_ITEM_RE = re.compile(r"^/xianzhi/api/item/(\d+)$")
+ZHUANSHOU_LIST_RE = re.compile(r"^/zhuanshou/list/([a-z]+)$")
+PAIPAI_LIST_RE = re.compile(r"^/paipaitao/c/([a-z]+)$")
 
 
 def epoch(item: Listing) -> int:
@@ -38,6 +40,9 @@ class C2CApp(SiteApp):
         if v == 0:
             if path == "/xianzhi/api/search":
                 return self.api_page(month, p.get("q", ""), p.get("cursor", ""))
+            if path == "/xianzhi/api/feed":
+                tab = p.get("tab", "")
+                return self.api_page(month, "", p.get("cursor", ""), tab) if self.is_category(tab) else self.not_found(api=True)
             m = XIANZHI_ITEM_RE.match(path)
             if m:
                 return self.api_item(month, m.group(1))
@@ -46,6 +51,9 @@ class C2CApp(SiteApp):
         elif v == 1:
             if path == "/zhuanshou/search":
                 return self.embedded_search(month, p.get("keyword", ""), self.int_param(p.get("page"), 1))
+            m = ZHUANSHOU_LIST_RE.match(path)
+            if m and self.is_category(m.group(1)):
+                return self.embedded_search(month, "", self.int_param(p.get("page"), 1), m.group(1))
             if path == "/zhuanshou/login":
                 return self.page("登录", '<form class="login" method="post"><input name="mobile"><input name="code">'
                                        '<button>登录</button></form><p class="need-login">请登录后查看商品详情</p>')
@@ -59,6 +67,9 @@ class C2CApp(SiteApp):
             m = PAIPAI_SEARCH_RE.match(path)
             if m:
                 return self.embedded_search(month, unquote(m.group(1), "utf-8", "replace"), self.int_param(p.get("page"), 1))
+            m = PAIPAI_LIST_RE.match(path)
+            if m and self.is_category(m.group(1)):
+                return self.embedded_search(month, "", self.int_param(p.get("page"), 1), m.group(1))
         elif v == 4:
             if path == "/huishouwa/api/search":
                 return self.api_page(month, p.get("query", ""), p.get("cursor", ""))
@@ -76,6 +87,11 @@ class C2CApp(SiteApp):
                 f"/erhuoquan/api/v1/search?kw={q}", f"/paipaitao/s/{q}?page={page}",
                 f"/huishouwa/api/search?query={q}"][self.spec.variant]
 
+    def category_url(self, key: str, page: int) -> str:
+        """First-page URL of the feed on the API site (later pages follow the cursor); page N elsewhere."""
+        return [f"/xianzhi/api/feed?tab={key}", f"/zhuanshou/list/{key}?page={page}", "",
+                f"/paipaitao/c/{key}?page={page}", ""][self.spec.variant]
+
     # -- JSON API sites (variants 0, 2, 4) ----------------------------------------------
     def card(self, x: Listing, month: str) -> dict:
         v = self.spec.variant
@@ -89,8 +105,11 @@ class C2CApp(SiteApp):
         return {"id": x.external_id, "title": x.title, "price": x.price_text, "location": x.location,
                 "ts": epoch(x), "time_text": relative_date(x.posted, self.world.today(month)), "page": url}
 
-    def api_page(self, month: str, keyword: str, cursor: str) -> Response:
-        ids = self.world.search(self.spec.name, keyword, month)
+    def api_page(self, month: str, keyword: str, cursor: str, category: str | None = None) -> Response:
+        if category is None:
+            ids, total = self.world.search_results(self.spec.name, keyword, month)
+        else:
+            ids, total = self.world.category_results(self.spec.name, category, month)
         size, v = self.spec.page_size, self.spec.variant
         if v == 2:
             start = ids.index(cursor) + 1 if cursor in ids else 0
@@ -108,11 +127,11 @@ class C2CApp(SiteApp):
         more = start + size < len(ids)
         if v == 0:
             nxt = f"c_{start + size:x}" if more else None
-            return self.json({"ok": True, "data": {"total": len(ids), "items": items, "nextCursor": nxt}})
+            return self.json({"ok": True, "data": {"total": total, "items": items, "nextCursor": nxt}})
         if v == 2:
             return self.json({"code": 0, "data": {"list": items, "hasMore": more, "cursor": chosen[-1] if chosen else ""}})
         nxt = base64.urlsafe_b64encode(json.dumps({"o": start + size}).encode()).decode() if more else ""
-        return self.json({"items": items, "cursor": nxt, "has_more": more, "total": len(ids)})
+        return self.json({"items": items, "cursor": nxt, "has_more": more, "total": total})
 
     def full(self, x: Listing, month: str) -> dict:
         card = self.card(x, month)
@@ -146,34 +165,39 @@ class C2CApp(SiteApp):
             return Response(302, b"", "text/html", [("Location", target)])
         return self.embedded_detail(month, item)
 
-    def shell(self, page: str, data: dict) -> Response:
+    def shell(self, page: str, data: dict, extra: str = "") -> Response:
         attrs = " ".join(f'data-{k}="{escape(str(v))}"' for k, v in data.items() if v is not None)
-        body = (f'<div id="app" data-page="{page}" {attrs}><div class="loading">加载中...</div></div>'
+        body = (f'<div id="app" data-page="{page}" {attrs}><div class="loading">加载中...</div></div>{extra}'
                 f'<noscript>请开启JavaScript</noscript><script src="/{self.spec.name}/static/app.js"></script>')
         return self.page(self.spec.label, body)
 
     def home(self, month: str) -> Response:
         if self.spec.variant in (1, 3):
             action = "/zhuanshou/search" if self.spec.variant == 1 else "/paipaitao/s/"
-            return self.page(self.spec.label, f'<h1>{h(self.spec.label)}</h1>{self.search_form(action, "keyword")}')
-        return self.shell("home", {})
+            return self.page(self.spec.label, f'<h1>{h(self.spec.label)}</h1>{self.search_form(action, "keyword")}'
+                                              f'{self.category_nav()}')
+        return self.shell("home", {}, self.category_nav())
 
     # -- embedded JSON sites (variants 1, 3) --------------------------------------------
-    def embedded_search(self, month: str, keyword: str, page: int) -> Response:
-        items, has_next, total = self.search_page(month, keyword, page)
+    def embedded_search(self, month: str, keyword: str, page: int, category: str | None = None) -> Response:
+        items, has_next, total = self.list_page(month, page, keyword, category)
         if self.spec.variant == 1:
-            state = {"search": {"keyword": keyword, "page": page, "hasMore": has_next, "total": total,
-                                "list": [{"infoId": x.external_id, "title": x.title, "price": x.price_text,
-                                          "cityName": x.location, "pubDate": x.posted.isoformat()} for x in items]}}
+            state: dict = {"search": {"keyword": keyword, "page": page, "hasMore": has_next, "total": total,
+                                      "list": [{"infoId": x.external_id, "title": x.title, "price": x.price_text,
+                                                "cityName": x.location, "pubDate": x.posted.isoformat()} for x in items]}}
+            if category is not None:
+                state["search"]["category"] = category
             script = f"<script>window.__INITIAL_STATE__ = {script_json(state)};</script>"
         else:
-            props = {"props": {"pageProps": {"query": keyword, "page": page, "nextPage": page + 1 if has_next else None,
-                                              "results": [{"goodsId": x.external_id, "goodsName": x.title,
-                                                           "displayPrice": x.price_text, "region": x.location,
-                                                           "href": listing_url(self.spec, x.external_id)} for x in items]}},
-                     "page": "/s/[q]"}
+            page_props: dict = {"query": keyword, "page": page, "nextPage": page + 1 if has_next else None,
+                                "results": [{"goodsId": x.external_id, "goodsName": x.title,
+                                             "displayPrice": x.price_text, "region": x.location,
+                                             "href": listing_url(self.spec, x.external_id)} for x in items]}
+            if category is not None:
+                page_props["category"] = category
+            props = {"props": {"pageProps": page_props}, "page": "/s/[q]" if category is None else "/c/[category]"}
             script = f'<script id="__NEXT_DATA__" type="application/json">{script_json(props)}</script>'
-        return self.page(f"{keyword}", f'<div id="root"></div>{script}')
+        return self.page(f"{self.heading(keyword, category)}", f'<div id="root"></div>{script}')
 
     def embedded_detail(self, month: str, item: Listing) -> Response:
         if self.spec.variant == 1:

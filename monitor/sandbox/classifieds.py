@@ -10,6 +10,10 @@ from monitor.sandbox.urls import listing_url
 from monitor.sandbox.world import Listing
 
 PATH_SEARCH_RE = re.compile(r"^/baixingjie/search/([^/]*)/(?:p(\d+)/)?$")
+# Category pages: /<site>/<key>/ for page 1, then the site's own page marker.
+CATEGORY = {0: ("/tongcheng/{key}/", "pn"), 1: ("/ganjiwang/{key}/", "o"), 2: ("/baixingjie/{key}/", "p")}
+CATEGORY_RE = {v: re.compile("^" + re.escape(path).replace(r"\{key\}", "([a-z]+)") + f"(?:{mark}(\\d+)/)?$")
+               for v, (path, mark) in CATEGORY.items()}
 
 
 class ClassifiedsApp(SiteApp):
@@ -30,7 +34,15 @@ class ClassifiedsApp(SiteApp):
             return self.results(month, p.get("wd", ""), self.page_of_offset(p.get("pn")))
         if v == 4 and path == "/linlitie/list":
             return self.results(month, p.get("kw", ""), self.int_param(p.get("page"), 1))
+        m = CATEGORY_RE[v].match(path) if v in CATEGORY_RE else None
+        if m and self.is_category(m.group(1)):
+            return self.results(month, "", int(m.group(2) or 1), m.group(1))
         return None
+
+    def category_url(self, key: str, page: int) -> str:
+        path, mark = CATEGORY[self.spec.variant]
+        first = path.format(key=key)
+        return first if page <= 1 else f"{first}{mark}{page}/"
 
     def page_url(self, keyword: str, page: int) -> str:
         q = self.quote(keyword)
@@ -52,14 +64,14 @@ class ClassifiedsApp(SiteApp):
     # -- pages ---------------------------------------------------------------------------
     def home(self, month: str) -> Response:
         action, name = self.search_action()
-        latest = self.world.search(self.spec.name, "", month)[:10]
+        latest = self.world.listed(self.spec.name, month)[:10]
         links = "".join(f'<li><a href="{listing_url(self.spec, i)}">{h(self.world.listing(self.spec.name, i).title)}</a></li>'
                         for i in latest)
         return self.page(self.spec.label, f'<div class="header"><h1>{h(self.spec.label)}</h1>{self.search_form(action, name)}</div>'
-                                         f'<ul class="latest">{links}</ul>')
+                                         f'{self.category_nav()}<ul class="latest">{links}</ul>')
 
-    def results(self, month: str, keyword: str, page: int) -> Response:
-        items, has_next, total = self.search_page(month, keyword, page)
+    def results(self, month: str, keyword: str, page: int, category: str | None = None) -> Response:
+        items, has_next, total = self.list_page(month, page, keyword, category)
         today = self.world.today(month)
         v = self.spec.variant
         rows = []
@@ -80,7 +92,7 @@ class ClassifiedsApp(SiteApp):
             else:
                 rows.append(f'<article class="post-card"><h3><a href="{url}">{title}</a></h3><p class="meta"><em class="price">{price}</em> · '
                             f'<span class="city">{loc}</span> · <time>{when}</time></p></article>')
-        nxt = self.page_url(keyword, page + 1) if has_next else ""
+        nxt = self.list_url(keyword, page + 1, category) if has_next else ""
         if v == 0:
             body = f'<ul class="list-box">{"".join(rows)}</ul><div class="pager">' + (f'<a class="next" href="{nxt}">下一页</a>' if nxt else "") + "</div>"
         elif v == 1:
@@ -93,7 +105,8 @@ class ClassifiedsApp(SiteApp):
         else:
             body = f'<div class="posts">{"".join(rows)}</div><nav class="pages">' + (f'<a class="pg-next" href="{nxt}">下一页</a>' if nxt else "") + "</nav>"
         head = f'<p class="count">共找到 <em>{total}</em> 条信息</p>'
-        return self.page(f"{keyword} 搜索结果", head + body)
+        title = f"{keyword} 搜索结果" if category is None else self.heading(keyword, category)
+        return self.page(title, head + body)
 
     def detail(self, month: str, item: Listing) -> Response:
         today = self.world.today(month)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 from monitor.sandbox.apps import Response, SiteApp, h
 from monitor.sandbox.urls import listing_url
 from monitor.sandbox.world import Listing
@@ -10,6 +12,10 @@ from monitor.sandbox.world import Listing
 SEARCH = [("/huaxiacang/search.php", "keyword", "page"), ("/guwanjie/s", "kw", "p"),
           ("/cangpinhui/list.asp", "q", "pg"), ("/jiucangge/search", "k", "page"),
           ("/panjiayuan/search.php", "kw", "start")]
+# Category pages (jiucangge has none): (path, key parameter, page parameter); guwanjie's is a path.
+CATEGORY = {0: ("/huaxiacang/list.php", "catid", "page"), 2: ("/cangpinhui/class.asp", "cid", "pg"),
+            4: ("/panjiayuan/list.php", "catid", "start")}
+GUWANJIE_CATEGORY_RE = re.compile(r"^/guwanjie/list-([a-z]+)-(\d+)\.htm$")
 
 
 def posted_text(item: Listing, variant: int) -> str:
@@ -25,13 +31,33 @@ def posted_text(item: Listing, variant: int) -> str:
 
 class CollectiblesApp(SiteApp):
     def route(self, month: str, path: str, query: str) -> Response | None:
-        action, qname, pname = SEARCH[self.spec.variant]
-        if path != action:
-            return None
-        p = self.params(query)
-        offsets = self.spec.variant == 4
-        page = self.page_of_offset(p.get(pname)) if offsets else self.int_param(p.get(pname), 1)
-        return self.results(month, p.get(qname, ""), page)
+        v = self.spec.variant
+        action, qname, pname = SEARCH[v]
+        offsets = v == 4
+        if path == action:
+            p = self.params(query)
+            page = self.page_of_offset(p.get(pname)) if offsets else self.int_param(p.get(pname), 1)
+            return self.results(month, p.get(qname, ""), page)
+        if v in CATEGORY and path == CATEGORY[v][0]:
+            _, kname, pname = CATEGORY[v]
+            p = self.params(query)
+            page = self.page_of_offset(p.get(pname)) if offsets else self.int_param(p.get(pname), 1)
+            key = p.get(kname, "")
+            return self.results(month, "", page, key) if self.is_category(key) else None
+        m = GUWANJIE_CATEGORY_RE.match(path) if v == 1 else None
+        if m and self.is_category(m.group(1)):
+            return self.results(month, "", int(m.group(2)), m.group(1))
+        return None
+
+    def category_url(self, key: str, page: int) -> str:
+        v = self.spec.variant
+        if v == 1:
+            return f"/guwanjie/list-{key}-{page}.htm"
+        path, kname, pname = CATEGORY[v]
+        value = self.offset_of_page(page) if v == 4 else page
+        if v == 2:
+            return f"class.asp?{kname}={key}&{pname}={value}"
+        return f"{path}?{kname}={key}&{pname}={value}"
 
     def page_url(self, keyword: str, page: int) -> str:
         action, qname, pname = SEARCH[self.spec.variant]
@@ -48,10 +74,10 @@ class CollectiblesApp(SiteApp):
     def home(self, month: str) -> Response:
         action, qname, _ = SEARCH[self.spec.variant]
         return self.page(self.spec.label, f'<div id="top"><h1>{h(self.spec.label)}</h1>{self.search_form(action, qname)}</div>'
-                                         '<p class="tip">本站藏品信息由会员发布</p>')
+                                         f'{self.category_nav()}<p class="tip">本站藏品信息由会员发布</p>')
 
-    def results(self, month: str, keyword: str, page: int) -> Response:
-        items, has_next, total = self.search_page(month, keyword, page)
+    def results(self, month: str, keyword: str, page: int, category: str | None = None) -> Response:
+        items, has_next, total = self.list_page(month, page, keyword, category)
         v = self.spec.variant
         rows = []
         for x in items:
@@ -70,13 +96,17 @@ class CollectiblesApp(SiteApp):
                             f'<div class="r-price">{price}</div><div class="r-seller">{seller}</div></div>')
             else:
                 rows.append(f'<tr class="lr"><td><a href="{url}">{title}</a></td><td>{price}</td><td>{h(x.location)}</td></tr>')
-        nxt = f'<a href="{self.page_url(keyword, page + 1)}">下一页</a>' if has_next else ""
-        prev = f'<a href="{self.page_url(keyword, page - 1)}">上一页</a>' if page > 1 else ""
+        nxt = f'<a href="{self.list_url(keyword, page + 1, category)}">下一页</a>' if has_next else ""
+        prev = f'<a href="{self.list_url(keyword, page - 1, category)}">上一页</a>' if page > 1 else ""
         pager = f'<div class="pages">{prev} <span class="cur">{page}</span> {nxt}</div>'
         wrap = ['<div class="goods-list">{}</div>', '<table class="tb-list">{}</table>', '<ul class="cp-list">{}</ul>',
                 '<div class="result">{}</div>', '<table id="list">{}</table>'][v]
-        body = f'<div class="sum">搜索“{h(keyword)}”共 {total} 件藏品</div>' + wrap.format("".join(rows)) + pager
-        return self.page(f"{keyword}_藏品搜索", body)
+        if category is None:
+            body = f'<div class="sum">搜索“{h(keyword)}”共 {total} 件藏品</div>' + wrap.format("".join(rows)) + pager
+            return self.page(f"{keyword}_藏品搜索", body)
+        label = self.heading(keyword, category)
+        body = f'<div class="sum">{h(label)} 共 {total} 件藏品</div>' + wrap.format("".join(rows)) + pager
+        return self.page(f"{label}_藏品分类", body)
 
     def detail(self, month: str, item: Listing) -> Response:
         v = self.spec.variant

@@ -76,6 +76,7 @@ def compose_listing(rng: random.Random, spec: SandboxSite, external_id: str, idx
         title, desc = original.title, original.description.split("。")[0] + "。"
         species, tricks = list(original.species), list(original.tricks)
         low, high = int((original.price_cny or 1000) * 0.9), int((original.price_cny or 1000) * 1.1)
+        topic = original.topic
         traditional_done = True
     else:
         traditional_done = False
@@ -86,15 +87,18 @@ def compose_listing(rng: random.Random, spec: SandboxSite, external_id: str, idx
             trick = "code_word"
         if trick == "traditional" and spec.script == "traditional":
             trick = "plain"
-        title, desc, trick, low, high = G.illegal_text(rng, sp, trick)
+        title, desc, trick, low, high, product = G.illegal_text(rng, sp, trick)
         species, tricks = [sp], [trick]
+        topic = P.PRODUCT_TOPIC[product]
         if spec.archetype == "b2b":
             title += rng.choice([" 厂家直销", " 批发", " 工艺品"])
     elif kind == "lookalike":
         title, desc, resembles, low, high = rng.choice(P.LOOKALIKES)
+        topic = P.TITLE_TOPIC[title]
         tricks = ["substitute" if any(w in title for w in SUBSTITUTE_WORDS) else "lookalike"]
     elif kind == "ordinary":
         title, desc, low, high = rng.choice(_ordinary_bank(spec))
+        topic = P.TITLE_TOPIC[title]
         if rng.random() < 0.5:
             extras = (["库存{}千件。", "{}天内发货。", "支持{}件混批。"] if spec.archetype == "b2b"
                       else ["成色{}成新。", "尺寸约{}cm。", "用了{}个月。", "{}号前有效。"])
@@ -148,7 +152,7 @@ def compose_listing(rng: random.Random, spec: SandboxSite, external_id: str, idx
         title=title, description=desc, price_text=price_text, price_amount=price_amount, price_high=price_high,
         currency=spec.currency, location=location, seller=seller, contact_text=field_text, contacts=contacts,
         replies=replies, min_order=min_order, repost_of=original.external_id if original else "",
-        edit_idx=edit_idx, edit_price=edit_price, resembles=list(resembles),
+        edit_idx=edit_idx, edit_price=edit_price, resembles=list(resembles), topic=topic,
     )
     item.seller_name = name
     item.search_text = f"{title} {desc}".lower()

@@ -3,6 +3,7 @@ ad, replies, contacts written inside free text."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from monitor.sandbox.apps import Response, SiteApp, h
@@ -12,6 +13,11 @@ from monitor.sandbox.world import Listing
 SEARCH = [("/wenwanba/f/search", "qw", "pn"), ("/shoucangluntan/search.php", "srchtxt", "page"),
           ("/huaxiabbs/search", "keyword", "page"), ("/diaosuquan/s", "q", "p"),
           ("/laowanjia/forum/search", "kw", "page")]
+# Boards (laowanjia has none): a pattern with the key (and page) and the page parameter.
+BOARD_RE = {0: (re.compile(r"^/wenwanba/f/good$"), "pn"),
+            1: (re.compile(r"^/shoucangluntan/forum-(\d+)-(\d+)\.html$"), ""),
+            2: (re.compile(r"^/huaxiabbs/board/([a-z]+)$"), "page"),
+            3: (re.compile(r"^/diaosuquan/c/([a-z]+)$"), "p")}
 
 
 def post_date(item: Listing, variant: int, today: date) -> str:
@@ -23,26 +29,40 @@ def post_date(item: Listing, variant: int, today: date) -> str:
 
 class ForumApp(SiteApp):
     def route(self, month: str, path: str, query: str) -> Response | None:
-        action, qname, pname = SEARCH[self.spec.variant]
-        if path != action:
-            return None
+        v = self.spec.variant
+        action, qname, pname = SEARCH[v]
         p = self.params(query)
-        return self.results(month, p.get(qname, ""), self.int_param(p.get(pname), 1))
+        if path == action:
+            return self.results(month, p.get(qname, ""), self.int_param(p.get(pname), 1))
+        if v not in BOARD_RE:
+            return None
+        pattern, board_page = BOARD_RE[v]
+        m = pattern.match(path)
+        if not m:
+            return None
+        key = p.get("cid", "") if v == 0 else m.group(1)
+        page = int(m.group(2)) if v == 1 else self.int_param(p.get(board_page), 1)
+        return self.results(month, "", page, key) if self.is_category(key) else None
 
     def page_url(self, keyword: str, page: int) -> str:
         action, qname, pname = SEARCH[self.spec.variant]
         return f"{action}?{qname}={self.quote(keyword)}&{pname}={page}"
 
+    def category_url(self, key: str, page: int) -> str:
+        return [f"/wenwanba/f/good?cid={key}&pn={page}", f"/shoucangluntan/forum-{key}-{page}.html",
+                f"/huaxiabbs/board/{key}?page={page}", f"/diaosuquan/c/{key}?p={page}", ""][self.spec.variant]
+
     def home(self, month: str) -> Response:
         action, qname, _ = SEARCH[self.spec.variant]
-        return self.page(self.spec.label, f'<div id="hd"><h1>{h(self.spec.label)}</h1>{self.search_form(action, qname, "搜帖子")}</div>')
+        return self.page(self.spec.label, f'<div id="hd"><h1>{h(self.spec.label)}</h1>{self.search_form(action, qname, "搜帖子")}</div>'
+                                          f'{self.category_nav()}')
 
     def href(self, item: Listing) -> str:
         url = listing_url(self.spec, item.external_id)
         return url.rsplit("/", 1)[1] if self.spec.variant == 1 else url
 
-    def results(self, month: str, keyword: str, page: int) -> Response:
-        items, has_next, total = self.search_page(month, keyword, page)
+    def results(self, month: str, keyword: str, page: int, category: str | None = None) -> Response:
+        items, has_next, total = self.list_page(month, page, keyword, category)
         v = self.spec.variant
         today = self.world.today(month)
         rows = []
@@ -61,7 +81,7 @@ class ForumApp(SiteApp):
                 rows.append(f'<div class="topic-card"><a class="topic-link" href="{url}">{title}</a><span class="topic-meta">{when}</span></div>')
             else:
                 rows.append(f'<li class="result"><a class="result-title" href="{url}">{title}</a><blockquote>{snippet}</blockquote></li>')
-        nxt = self.page_url(keyword, page + 1) if has_next else ""
+        nxt = self.list_url(keyword, page + 1, category) if has_next else ""
         if v == 1:
             nxt = nxt.replace("/shoucangluntan/", "")
         link = [f'<a class="next" href="{nxt}">下一页&gt;</a>', f'<a href="{nxt}" class="nxt">下一页</a>',
@@ -69,8 +89,12 @@ class ForumApp(SiteApp):
                 f'<a href="{nxt}" class="more">下一页 »</a>'][v] if nxt else ""
         wrap = ['<div class="s_post_list">{}</div>', '<ul id="threadlist">{}</ul>', '<table class="topics">{}</table>',
                 '<div class="topic-list">{}</div>', '<ol class="results">{}</ol>'][v]
-        body = f'<div class="search-sum">共有 {total} 个相关帖子</div>' + wrap.format("".join(rows)) + f'<div class="pg">{link}</div>'
-        return self.page(f"搜索 {keyword}", body)
+        if category is None:
+            body = f'<div class="search-sum">共有 {total} 个相关帖子</div>' + wrap.format("".join(rows)) + f'<div class="pg">{link}</div>'
+            return self.page(f"搜索 {keyword}", body)
+        label = self.heading(keyword, category)
+        body = f'<div class="search-sum">{h(label)} 共有 {total} 个帖子</div>' + wrap.format("".join(rows)) + f'<div class="pg">{link}</div>'
+        return self.page(label, body)
 
     def posts(self, item: Listing, today: date) -> list[tuple[str, str, str]]:
         """(author, text, date) of the first post and the replies."""

@@ -149,8 +149,8 @@ def price_text(rng: random.Random, site: SandboxSite, amount_cny: float | None) 
     return str(amount), float(amount), None
 
 
-def illegal_text(rng: random.Random, species: str, trick: str) -> tuple[str, str, str, int, int]:
-    """(title, description, trick used, low CNY, high CNY) for a protected-species ad."""
+def illegal_text(rng: random.Random, species: str, trick: str) -> tuple[str, str, str, int, int, str]:
+    """(title, description, trick used, low CNY, high CNY, product noun) for a protected-species ad."""
     forms = P.SPECIES_FORMS[species]
     if trick not in forms:
         trick = "plain"
@@ -167,7 +167,7 @@ def illegal_text(rng: random.Random, species: str, trick: str) -> tuple[str, str
         desc += rng.choice(P.ILLEGAL_NOTES[trick]) + "。"
     elif trick == "legal_cover":
         desc += rng.choice(P.COVER_GIVEAWAYS[species]) + "。"
-    return title, desc, trick, low, high
+    return title, desc, trick, low, high, product
 
 
 def pick_trick(rng: random.Random, preferred: tuple[str, ...]) -> str:

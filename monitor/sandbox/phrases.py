@@ -227,3 +227,41 @@ CONTACT_INTROS_WECHAT = ["微信", "V信", "vx", "WX", "威信", "加V"]
 CONTACT_INTROS_QQ = ["QQ", "扣扣", "Q"]
 CONTACT_INTROS_PHONE = ["电话", "手机", "联系电话", "Tel", "电"]
 CN_DIGITS = "零一二三四五六七八九"
+
+
+# What a listing is about, for the category a seller files it under (see sites.py). One topic
+# per bank entry (keyed by its Simplified title) and per protected-species product noun.
+PRODUCT_TOPIC: dict[str, str] = {
+    **dict.fromkeys(("手镯", "手串", "佛珠", "吊坠", "挂件", "发簪"), "beads"),
+    **dict.fromkeys(("雕件", "摆件", "印章", "杯", "收藏品"), "carving"),
+    **dict.fromkeys(("原牙", "牙段", "原料", "原片", "整支", "整张", "整副", "头骨"), "raw"),
+    **dict.fromkeys(("筷子", "梳子", "烟嘴", "眼镜框", "首饰盒"), "daily"),
+    **dict.fromkeys(("片", "粉", "丝", "药材", "酒", "500克", "一斤"), "medicine"),
+}
+TITLE_TOPIC: dict[str, str] = {
+    # look-alikes
+    "象牙白乳胶漆 20L": "home", "德化象牙白瓷 观音摆件": "porcelain", "象牙果手串 植物象牙": "beads",
+    "象牙白 衬衫 女款": "clothing", "走出象牙塔 大学生求职指南": "books", "猛犸象牙手串 带证书": "beads",
+    "树脂仿象牙 雕件 工艺品": "carving", "白塑料收纳盒 10个装": "home", "豹纹连衣裙 显瘦": "clothing",
+    "豹纹高跟鞋 37码": "clothing", "豹纹布料 批发": "clothing", "玳瑁色眼镜框 板材": "daily", "玳瑁猫 找新家": "pets",
+    "虎皮青椒 农家菜 真空包装": "food", "虎皮鹦鹉 一对": "pets", "穿山甲 毛绒玩具": "kids", "鹤顶红 武侠小说合集": "books",
+    "犀牛 摆件 树脂": "carving", "水牛角梳子 天然": "daily", "牛角手镯 牦牛角": "beads", "黑料爆料 吃瓜群": "misc",
+    "羚羊 运动鞋 42码": "clothing", "骆驼骨 雕刻手串": "beads",
+    # general goods
+    "iPhone 13 128G 国行": "digital", "山地自行车 27速": "sports", "布艺沙发 三人位": "home", "双开门冰箱 海尔": "home",
+    "婴儿推车 可坐可躺": "kids", "笔记本电脑 i5 16G": "digital", "明前龙井 250克": "food", "实木餐桌 一桌四椅": "home",
+    "电动车 48V": "vehicle", "儿童钢琴 电子琴": "music", "单反相机 佳能80D": "digital", "羽绒服 男款 XL": "clothing",
+    # antiques
+    "紫砂壶 朱泥西施": "porcelain", "和田玉籽料 挂件": "jade", "翡翠手镯 冰种": "jade", "黄花梨手串 海南": "beads",
+    "沉香手串 越南": "beads", "蜜蜡吊坠 老蜜蜡": "jade", "民国粉彩瓷瓶": "porcelain", "乾隆通宝 铜钱 一串": "coins",
+    "山水画 立轴 名家": "painting", "文玩核桃 狮子头": "wenwan", "橄榄核雕 十八罗汉": "carving", "牛骨雕 笔筒": "carving",
+    "菩提子 金刚手串": "beads", "老铜香炉 宣德款": "coins",
+    # wholesale
+    "一次性手套 批发 1000只": "supplies", "LED灯泡 9W 工厂直销": "hardware", "纯棉T恤 空白 定制": "clothing",
+    "不锈钢保温杯 500ml": "home", "手机壳 硅胶 批发": "digital", "瑜伽垫 TPE 加厚": "sports",
+    "饰品 合金耳环 批发": "jewelry", "文玩手串 批发 菩提": "beads", "红木工艺品 摆件": "carving", "包装纸箱 五层": "supplies",
+    # forum threads
+    "新人报道，晒一下最近入的紫砂": "porcelain", "求鉴定：这串蜜蜡是真的吗": "jade", "出一串黄花梨手串": "beads",
+    "分享盘核桃的经验": "wenwan", "转让和田玉挂件一块": "jade", "周末潘家园淘宝记": "discussion",
+    "出闲置翡翠戒面": "jade", "铜钱收藏入门问题": "coins",
+}

@@ -200,7 +200,12 @@ class SandboxServer:
                 return answer([{"name": s.name, "label": s.label, "archetype": s.archetype, "charset": s.charset,
                                 "declared_charset": s.declared_charset, "script": s.script, "region": s.region,
                                 "currency": s.currency, "removal": s.removal, "faults": list(s.faults),
-                                "takedown_rate": s.takedown_rate, "page_size": s.page_size}
+                                "takedown_rate": s.takedown_rate, "page_size": s.page_size,
+                                "search_mode": s.search_mode, "result_cap": s.result_cap,
+                                "categories": [{"key": c.key, "label": c.label, "max_pages": c.max_pages,
+                                                "everything": c.everything, "catch_all": c.catch_all,
+                                                "url": self.apps[s.name].category_page_url(c.key)}
+                                               for c in s.categories]}
                                for s in self.world.sites])
             if path == "/__admin__/takedowns" and method == "POST":
                 data = json.loads(body or b"{}")

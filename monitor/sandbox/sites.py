@@ -37,6 +37,33 @@ FAULT_SHARE = {"server_error": 0.05, "slow": 0.10, "truncated": 0.20, "login_wal
 CNY_PER = {"CNY": 1.0, "TWD": 0.22, "HKD": 0.92}
 
 
+# How a site's search matches (see SITES.md, "Search"):
+#   substring: the keyword as written occurs in title + description (SQL LIKE '%kw%')
+#   segmented: a word index; every word of the segmented keyword is a word of the listing
+SEARCH_MODES = ("substring", "segmented")
+
+# Topics (phrases.TITLE_TOPIC / PRODUCT_TOPIC) that antiques, crafts and collectibles categories take.
+COLLECTIBLE = ("beads", "wenwan", "carving", "raw", "daily", "jade", "porcelain", "painting", "coins")
+
+
+@dataclass(frozen=True)
+class Category:
+    """A category page a site lets visitors browse, newest first, at the site's page size."""
+
+    key: str                      # as it appears in the category's URL
+    label: str
+    topics: tuple[str, ...] = ()  # listings about these topics are filed here
+    everything: bool = False      # lists every listing of the site (a "newest" feed)
+    catch_all: bool = False       # takes listings no other category takes, and most misfiled ones
+    max_pages: int | None = None  # only the newest N pages are reachable
+
+
+def _c(key: str, label: str, *topics: str, pages: int | None = None) -> Category:
+    """A category; the topic "*" makes it the site's catch-all, "ALL" its everything-feed."""
+    return Category(key=key, label=label, topics=tuple(t for t in topics if t not in ("*", "ALL")),
+                    everything="ALL" in topics, catch_all="*" in topics, max_pages=pages)
+
+
 @dataclass(frozen=True)
 class SandboxSite:
     """One marketplace: identity, encoding and behaviour."""
@@ -54,6 +81,9 @@ class SandboxSite:
     region: str = "cn"          # "cn" | "tw" | "hk": locations, currency, wording
     page_size: int = 20
     variant: int = 0            # which markup family of the archetype
+    search_mode: str = "substring"  # one of SEARCH_MODES
+    result_cap: int | None = None   # hits beyond the first N are never shown (deep paging refused)
+    categories: tuple[Category, ...] = ()
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -65,12 +95,121 @@ class SandboxSite:
         """What the HTTP Content-Type header claims (a lie on bad_charset sites)."""
         return "utf-8" if "bad_charset" in self.faults else self.charset
 
+    def category(self, key: str) -> Category | None:
+        return next((c for c in self.categories if c.key == key), None)
+
+# Categories per site (about a third of the sites have none: there, only search finds ads).
+# Keys are what the site's category URL carries; SITES.md gives each site's URL scheme.
+_CLASSIFIEDS_WIDE = ("sports", "music", "books") + COLLECTIBLE
+CATEGORIES: dict[str, tuple[Category, ...]] = {
+    "tongcheng": (
+        _c("ershou", "二手市场", "ALL", pages=5), _c("shouji", "手机数码", "digital"),
+        _c("jiadian", "家电家具", "home"), _c("muying", "母婴玩具", "kids"),
+        _c("wenti", "文体收藏", *_CLASSIFIEDS_WIDE), _c("fushi", "服饰鞋包", "clothing", "jewelry"),
+        _c("diandongche", "电动车", "vehicle"), _c("qita", "其他闲置", "*"),
+    ),
+    "ganjiwang": (
+        _c("shouji", "手机/数码", "digital"), _c("jiaju", "家具/家电", "home"),
+        _c("ertong", "母婴/玩具", "kids", "music"), _c("shoucang", "收藏/文体", "sports", "books", *COLLECTIBLE),
+        _c("yifu", "服装/鞋帽", "clothing", "jewelry"), _c("che", "电动车/摩托车", "vehicle"),
+        _c("qita", "其他物品", "*"),
+    ),
+    "baixingjie": (
+        _c("ershou", "二手", "ALL", pages=3), _c("wenti", "文体收藏", *_CLASSIFIEDS_WIDE),
+        _c("shenghuo", "生活用品", "home", "kids", "food", "clothing", "jewelry"), _c("shuma", "数码", "digital"),
+    ),
+    "huaxiacang": (
+        _c("11", "瓷器紫砂", "porcelain"), _c("12", "玉器翡翠", "jade"), _c("13", "文玩手串", "beads", "wenwan"),
+        _c("14", "竹木牙角", "carving", "raw", "daily"), _c("15", "书画", "painting"),
+        _c("16", "钱币铜器", "coins"), _c("19", "综合杂项", "*"),
+    ),
+    "guwanjie": (
+        _c("ciqi", "瓷器", "porcelain"), _c("yuqi", "玉器", "jade"), _c("shuhua", "书画", "painting"),
+        _c("qianbi", "钱币", "coins"), _c("zaxiang", "古玩杂项", "beads", "wenwan", "carving", "raw", "daily", "*"),
+    ),
+    "cangpinhui": (
+        _c("1", "文玩", "beads", "wenwan"), _c("2", "工艺品", "carving", "raw", "daily"), _c("3", "玉石", "jade"),
+        _c("4", "瓷器", "porcelain"), _c("5", "其他", "*"),
+    ),
+    "panjiayuan": (
+        _c("1", "最新上架", "ALL", pages=2), _c("2", "瓷器陶器", "porcelain"), _c("3", "玉器", "jade"),
+        _c("4", "书画", "painting"), _c("5", "钱币邮票", "coins"),
+        _c("6", "杂项", "beads", "wenwan", "carving", "raw", "daily", "*"),
+    ),
+    "xianzhi": (_c("new", "最新发布", "ALL", pages=3),),
+    "zhuanshou": (_c("latest", "最新", "ALL", pages=5),),
+    "paipaitao": (_c("new", "新上架", "ALL", pages=3),),
+    "pifa168": (
+        _c("1031", "工艺礼品", *COLLECTIBLE), _c("1032", "饰品配件", "jewelry"),
+        _c("1033", "家居日用", "home", "kids", "food"), _c("1034", "劳保包装", "supplies"),
+        _c("1035", "五金照明", "hardware"), _c("1036", "服装纺织", "clothing"),
+        _c("1037", "数码配件", "digital"), _c("1038", "运动户外", "sports", "vehicle"), _c("1039", "其他", "*"),
+    ),
+    "huicongwang": tuple(
+        _c(key, label, *topics, pages=5) for key, label, *topics in (
+            ("gongyipin", "工艺品", *COLLECTIBLE), ("shipin", "饰品", "jewelry"),
+            ("riyong", "日用百货", "home", "kids", "food", "sports"), ("laobao", "劳保用品", "supplies", "hardware"),
+            ("fuzhuang", "服装", "clothing"), ("shuma", "数码配件", "digital"), ("qita", "其他", "*"),
+        )
+    ),
+    "yiwugou": (
+        _c("gongyi", "工艺品市场", *COLLECTIBLE, "jewelry"), _c("riyong", "日用百货市场", "home", "kids", "sports", "supplies"),
+        _c("fuzhuang", "服装市场", "clothing"), _c("dianzi", "电子市场", "digital", "hardware"),
+    ),
+    "wenwanba": (
+        _c("1", "玉石翡翠", "jade"), _c("2", "文玩杂项", "beads", "wenwan", "carving", "raw", "daily"),
+        _c("4", "瓷器紫砂", "porcelain"), _c("5", "钱币书画", "coins", "painting"), _c("6", "交流灌水", "discussion", "*"),
+    ),
+    "shoucangluntan": (
+        _c("36", "古玩杂项", "beads", "wenwan", "carving", "raw", "daily"), _c("37", "玉器珠宝", "jade", "jewelry"),
+        _c("38", "陶瓷", "porcelain"), _c("39", "书画钱币", "painting", "coins"), _c("41", "灌水闲聊", "discussion", "*"),
+    ),
+    "huaxiabbs": (
+        _c("zaxiang", "杂项", "beads", "wenwan", "carving", "raw", "daily"), _c("yuqi", "玉器", "jade"),
+        _c("ciqi", "瓷器", "porcelain"), _c("shuhua", "书画", "painting"), _c("qianbi", "钱币", "coins"),
+        _c("chaguan", "茶馆", "discussion", "*"),
+    ),
+    "diaosuquan": (
+        _c("muyadiao", "木牙角雕", "carving", "raw", "daily", "beads"), _c("yudiao", "玉雕", "jade"),
+        _c("hediao", "核雕文玩", "wenwan"), _c("taoci", "陶瓷", "porcelain"), _c("xianliao", "闲聊", "discussion", "*"),
+    ),
+    "lutian": tuple(
+        _c(key, label, *topics, pages=5) for key, label, *topics in (
+            ("0011", "古董", "porcelain", "coins", "carving", "raw", "daily"), ("0012", "藝術品", "painting"),
+            ("0013", "收藏", "beads", "wenwan", "jade"), ("0014", "3C", "digital"),
+            ("0015", "居家生活", "home", "kids", "food", "music", "sports", "vehicle"),
+            ("0016", "服飾配件", "clothing", "jewelry"), ("0019", "其他", "*"),
+        )
+    ),
+    "qipaitw": (
+        _c("23000", "古董藝品", *COLLECTIBLE), _c("23500", "電腦/3C", "digital"),
+        _c("24000", "居家生活", "home", "kids", "food", "music", "sports", "vehicle"),
+        _c("24500", "服飾", "clothing", "jewelry"), _c("29999", "其他", "*"),
+    ),
+    "kaluohk": tuple(
+        _c(key, label, *topics, pages=3) for key, label, *topics in (
+            ("antiques-1840", "古董及收藏品", *COLLECTIBLE), ("electronics-1841", "電子產品", "digital"),
+            ("home-1842", "家居", "home", "kids", "food", "music"), ("fashion-1843", "時尚", "clothing", "jewelry"),
+            ("others-1849", "其他", "*"),
+        )
+    ),
+}
+
+# Search per site, chosen the way such sites are built: a search engine (segmented) on the big
+# platforms, SQL LIKE (substring) on small PHP/ASP sites and Discuz!-style forums.
+SEGMENTED = {"tongcheng", "ganjiwang", "baixingjie", "huaxiacang", "panjiayuan", "xianzhi", "zhuanshou",
+             "erhuoquan", "pifa168", "huicongwang", "yiwugou", "wenwanba", "diaosuquan", "lutian", "qipaitw"}
+RESULT_CAP = {"tongcheng": 100, "cangpinhui": 60, "panjiayuan": 100, "xianzhi": 100, "pifa168": 60, "wenwanba": 60}
+
 
 def _s(name: str, archetype: str, charset: str, label: str, removal: str, faults: tuple[str, ...] = (),
        **kw: object) -> SandboxSite:
     script = "traditional" if archetype == "auction" else "simplified"
     return SandboxSite(name=name, archetype=archetype, charset=charset, script=script, label=label,
-                       removal=removal, faults=faults, **kw)  # type: ignore[arg-type]
+                       removal=removal, faults=faults,
+                       search_mode="segmented" if name in SEGMENTED else "substring",
+                       result_cap=RESULT_CAP.get(name), categories=CATEGORIES.get(name, ()),
+                       **kw)  # type: ignore[arg-type]
 
 
 SITES: tuple[SandboxSite, ...] = (

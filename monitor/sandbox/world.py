@@ -18,7 +18,7 @@ from datetime import date
 
 from monitor.sandbox import generator as G
 from monitor.sandbox import phrases as P
-from monitor.sandbox.sites import CNY_PER, FAULT_SHARE, SITES, SITES_BY_NAME, SandboxSite
+from monitor.sandbox.sites import CNY_PER, FAULT_SHARE, SITES, SITES_BY_NAME, Category, SandboxSite
 
 FIRST_MONTH = "2024-01"
 N_MONTHS = 24
@@ -81,6 +81,9 @@ class Listing:
     resembles: list[str] = field(default_factory=list)  # lookalikes: the species they could be taken for
     edit_idx: int | None = None  # from this month on the seller has cut the price
     edit_price: tuple[str, float | None, float | None] | None = None
+    topic: str = ""              # what it is about (phrases.TITLE_TOPIC / PRODUCT_TOPIC): decides its category
+    filed: tuple[str, ...] = ()  # keys of the site's categories it is filed under (index.file_listing)
+    tokens: frozenset[str] | None = None  # its words for a segmented site's index, made on first search
 
     def at(self, idx: int) -> "Listing":
         """The listing as shown in month ``idx`` (after any price edit)."""
@@ -120,7 +123,9 @@ class Sandbox:
         self._listings: dict[str, list[Listing]] = {}
         self._by_id: dict[tuple[str, str], Listing] = {}
         self._gen_lock = threading.Lock()
-        self._search_cache: dict[tuple[str, str, int, int], list[str]] = {}
+        self._search_cache: dict[tuple, tuple[tuple[str, ...], int]] = {}
+        self._reach_cache: dict[tuple, frozenset[str]] = {}
+        self._listed_cache: dict[tuple[str, int, int], list[Listing]] = {}
         self._truth_cache: dict[tuple[int, int], list[dict]] = {}
         rng = random.Random(self.seed)
         self._dealers = self._make_dealers(rng)
@@ -157,34 +162,98 @@ class Sandbox:
         idx = self.check_month(month)
         return [x.at(idx) for x in reversed(self.site_listings(site)) if x.posted_idx <= idx <= x.removed_idx]
 
+    def listed(self, site: str, month: str) -> list[str]:
+        """External ids a complete, uncapped index of the site holds in ``month``, newest first:
+        live listings, and on stale_index sites those removed this month. No page shows this
+        list whole; search and category pages show the parts of it they match."""
+        return [x.external_id for x in self._listed(site, self.check_month(month))]
+
     def search(self, site: str, keyword: str, month: str) -> list[str]:
         """External ids the site's search returns for ``keyword`` in ``month``, in page order.
 
-        Sites search their own text as written: a Traditional site finds nothing for a
-        Simplified-only keyword. An empty keyword lists everything (the browse page).
+        Each site searches its own text as written (a Traditional site finds nothing for a
+        Simplified-only keyword) the site's way: substring or segmented words (SITES.md),
+        and shows no more than its ``result_cap``. An empty keyword finds nothing.
         """
+        return list(self.search_results(site, keyword, month)[0])
+
+    def search_results(self, site: str, keyword: str, month: str) -> tuple[tuple[str, ...], int]:
+        """(ids the search pages show, in order; how many listings match: the count the page prints)."""
+        from monitor.sandbox import index
+
         idx = self.check_month(month)
         key = (site, keyword, idx, self.version)
         cached = self._search_cache.get(key)
-        if cached is not None:
-            return list(cached)
+        if cached is None:
+            spec = SITES_BY_NAME[site]
+            test = index.matcher(spec, keyword)
+            items = self._listed(site, idx)
+            hits = [x.external_id for x in items if test(x)] if test is not None else []
+            cached = (tuple(hits[:spec.result_cap]), len(hits))
+            if len(self._search_cache) > 50000:
+                self._search_cache.clear()
+            self._search_cache[key] = cached
+        return cached
+
+    def categories(self, site: str) -> list[Category]:
+        """The site's categories in the order its home page links them (none on a third of the sites)."""
+        return list(SITES_BY_NAME[site].categories)
+
+    def category(self, site: str, key: str, month: str) -> list[str]:
+        """External ids a walk through every reachable page of category ``key`` finds, in page order."""
+        return list(self.category_results(site, key, month)[0])
+
+    def category_results(self, site: str, key: str, month: str) -> tuple[tuple[str, ...], int]:
+        """(ids the category pages show, in order; how many listings the category holds)."""
         spec = SITES_BY_NAME[site]
-        stale = "stale_index" in spec.faults
-        needle = keyword.strip().lower()
-        result = []
-        for item in reversed(self.site_listings(site)):
-            if item.posted_idx > idx:
-                continue
-            removed = item.removed_idx
-            if not (removed > idx or (stale and removed == idx)):
-                continue
-            if needle and needle not in item.search_text:
-                continue
-            result.append(item.external_id)
-        if len(self._search_cache) > 50000:
-            self._search_cache.clear()
-        self._search_cache[key] = result
-        return list(result)
+        category = spec.category(key)
+        if category is None:
+            raise KeyError(f"{site} has no category {key!r}")
+        idx = self.check_month(month)
+        cache_key = (site, "\x00category", key, idx, self.version)
+        cached = self._search_cache.get(cache_key)
+        if cached is None:
+            ids = [x.external_id for x in self._listed(site, idx) if key in x.filed]
+            cap = None if category.max_pages is None else category.max_pages * spec.page_size
+            cached = (tuple(ids[:cap]), len(ids))
+            self._search_cache[cache_key] = cached
+        return cached
+
+    def reached_by(self, site: str, external_id: str, month: str, queries: list[str],
+                   categories: list[str] | None = None) -> dict[str, list[str]]:
+        """Which of these searches (keywords as sent to the site, in its script) and category walks
+        (default: every category of the site) reach the listing in ``month``, caps respected."""
+        keys = [c.key for c in SITES_BY_NAME[site].categories] if categories is None else categories
+        return {"queries": [q for q in queries if external_id in self._reachable(site, q, month, False)],
+                "categories": [k for k in keys if external_id in self._reachable(site, k, month, True)]}
+
+    def _reachable(self, site: str, what: str, month: str, category: bool) -> frozenset[str]:
+        key = (site, what, month, category, self.version)
+        found = self._reach_cache.get(key)
+        if found is None:
+            ids = self.category_results(site, what, month)[0] if category else self.search_results(site, what, month)[0]
+            found = self._reach_cache[key] = frozenset(ids)
+            if len(self._reach_cache) > 50000:
+                self._reach_cache.clear()
+        return found
+
+    def _listed(self, site: str, idx: int) -> list[Listing]:
+        """Listings the site's index holds in month ``idx`` (newest first), as generated."""
+        key = (site, idx, self.version)
+        items = self._listed_cache.get(key)
+        if items is None:
+            stale = "stale_index" in SITES_BY_NAME[site].faults
+            items = []
+            for item in reversed(self.site_listings(site)):
+                if item.posted_idx > idx:
+                    continue
+                removed = item.removed_idx
+                if removed > idx or (stale and removed == idx):
+                    items.append(item)
+            if len(self._listed_cache) > 2000:
+                self._listed_cache.clear()
+            self._listed_cache[key] = items
+        return items
 
     def is_live(self, item: Listing, month: str) -> bool:
         return item.live_in(month_index(month))
@@ -221,6 +290,8 @@ class Sandbox:
                 outcome[url] = month_name(min(item.removed_idx, when))
             self.version += 1
             self._search_cache.clear()
+            self._reach_cache.clear()
+            self._listed_cache.clear()
             self._truth_cache.clear()
         return outcome
 
@@ -246,7 +317,9 @@ class Sandbox:
         from monitor.sandbox.urls import api_url, listing_url
 
         rows = []
+        month = month_name(idx)
         for spec in self.sites:
+            shown = {c.key: set(self.category_results(spec.name, c.key, month)[0]) for c in spec.categories}
             for item in self.site_listings(spec.name):
                 if item.posted_idx > idx or item.removed_idx < idx:
                     continue
@@ -279,14 +352,20 @@ class Sandbox:
                     "first_month": month_name(item.posted_idx),
                     "edited": edited,
                     "lookalike_of": item.resembles,
+                    "categories": [k for k, ids in shown.items() if item.external_id in ids],
+                    "filed_in": list(item.filed),
                 })
         return rows
 
     # -- generation --------------------------------------------------------------------
     def warm(self) -> None:
-        """Generate every site now rather than on first use (about a second of CPU)."""
+        """Generate every site and load the segmented sites' word index now rather than on
+        first use (about two seconds of CPU)."""
+        from monitor.sandbox.index import SEGMENTER
+
         for spec in self.sites:
             self.site_listings(spec.name)
+        SEGMENTER.words("")
 
     def site_listings(self, site: str) -> list[Listing]:
         """All listings a site ever has, oldest first; a site is generated on first use.
@@ -299,7 +378,12 @@ class Sandbox:
             with self._gen_lock:
                 items = self._listings.get(site)
                 if items is None:
-                    items = self._generate_site(SITES_BY_NAME[site])
+                    from monitor.sandbox.index import file_listing
+
+                    spec = SITES_BY_NAME[site]
+                    items = self._generate_site(spec)
+                    for item in items:
+                        item.filed = file_listing(spec, item, self.seed)
                     self._by_id.update(((site, x.external_id), x) for x in items)
                     self._listings[site] = items
         return items
