@@ -34,6 +34,10 @@ ITEM_FIELDS = {
 REDIRECTS = (301, 302, 303, 307, 308)
 LISTING_STATUSES = [404, 410, *REDIRECTS]
 COVERAGE_FIELDS = {"price": "price_text", "date": "posted_text", "contact": "contact_text", "location": "location"}
+# Per search query (as given to the spider), in the crawl's stats: result pages requested and
+# listings they listed. The storage pipeline turns them into the query's yield.
+QUERY_PAGES = "wtm/query/pages/"
+QUERY_FOUND = "wtm/query/found/"
 
 
 @dataclass
@@ -164,6 +168,8 @@ class SiteSpider(scrapy.Spider):
         if meta.get(REFUSED_META):
             return  # refused by the scope guard, which counted it
         stats = self.crawler.stats
+        if meta.get("rule") == "search" and meta.get("keyword"):
+            stats.inc_value(f"{QUERY_PAGES}{meta['keyword']}")  # a result page spent, though it failed
         stats.inc_value(f"wtm/errors/{fault_name(failure.value, getattr(request, 'url', ''))}")
         if meta.get("external_id") or meta.get("revisit"):
             stats.inc_value("wtm/listings/unread")  # a listing page still failing after retries
@@ -213,6 +219,9 @@ class SiteSpider(scrapy.Spider):
         meta = response.meta
         rule = self._rule(response)
         self.crawler.stats.inc_value("wtm/pages/results")
+        keyword = meta.get("keyword", "")
+        if meta.get("rule") == "search" and keyword:
+            self.crawler.stats.inc_value(f"{QUERY_PAGES}{keyword}")
         if self._looks_like_login_wall(response):
             self.crawler.stats.inc_value("wtm/errors/login_wall")
             return
@@ -220,7 +229,6 @@ class SiteSpider(scrapy.Spider):
         if doc is None:
             self.crawler.stats.inc_value("wtm/errors/unreadable_page")
             return
-        keyword = meta.get("keyword", "")
         found = 0
         if rule.items is not None:
             fields = rule.item_fields or self.site.fields
@@ -252,6 +260,8 @@ class SiteSpider(scrapy.Spider):
                 canonical = (self.site.listing_url(external_id, self.sandbox_url) if external_id else None) or url
                 target = (self.site.fetch_url(external_id, self.sandbox_url) if external_id else None) or url
                 yield self._listing_request(target, keyword, external_id, canonical)
+        if found and meta.get("rule") == "search" and keyword:
+            self.crawler.stats.inc_value(f"{QUERY_FOUND}{keyword}", found)
         page = meta.get("page", 1)
         limit = rule.max_pages
         if found and rule.next_page is not None and (limit is None or page < limit):

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from monitor.cli import EXIT_SITES_FAILED, State, pass_state
+from monitor.cli import EXIT_SITES_FAILED, State, month_callback, pass_state
 
 
 @click.group("sites")
@@ -70,3 +70,65 @@ def check_command(state: State, name: str, keyword: str | None) -> None:
         click.secho(f"{name}: the definition does not read this site yet", fg="red", err=True)
         sys.exit(EXIT_SITES_FAILED)
     click.secho(f"{name}: ok (searched {result.keyword})", fg="green")
+
+
+@sites_group.command("plan")
+@click.argument("name")
+@click.option("--month", callback=month_callback, metavar="YYYY-MM",
+              help="Month to plan (default: this month). Yields of the months before it are read.")
+@click.option("--budget", type=click.IntRange(1, None), metavar="N",
+              help="Result pages to plan for (default: the requests_per_site setting).")
+@click.option("--skipped/--no-skipped", default=True, show_default=True,
+              help="Also list the candidate queries left out, with why.")
+@pass_state
+def plan_command(state: State, name: str, month: str | None, budget: int | None, skipped: bool) -> None:
+    """Show the queries the next crawl of NAME sends, in order: each query as the site
+    receives it, its kind and species, why it is in the plan (its yields in the last months,
+    never run, or rotation) and the result pages it is expected to take; then the candidates
+    left out (covered by another query on a substring search, the same query after conversion
+    to the site's script, not encodable in its charset, over the budget)."""
+    from datetime import datetime
+
+    from monitor.crawling.planner import plan_sites
+    from monitor.crawling.sites import sites_for_config
+
+    config = state.config
+    site = sites_for_config(config, [name])[name]
+    month = month or datetime.now(config.tz).strftime("%Y-%m")
+    db = _existing_database(config)
+    try:
+        plan = plan_sites(config, {name: site}, month, db=db, budget=budget)[name]
+    finally:
+        if db is not None:
+            db.dispose()
+    cap = f", results capped at {site.search_cap}" if site.search_cap else ""
+    click.secho(f"{name} {month}: {len(plan.queries)} queries, about {plan.estimated_requests} of "
+                f"{plan.budget} result pages; search matches {site.search_match}{cap}"
+                + ("" if db is not None else "; no database yet, so no yields: prior order only"), bold=True)
+    for index, q in enumerate(plan.queries, 1):
+        source = "" if q.site_query == q.query else f" (from {q.query})"
+        click.echo(f"{index:4d}. {_pad(repr(q.site_query) + source, 26)} {q.kind:<11} {q.species:<10} ~{q.cost}  {q.reason}")
+    if skipped and plan.skipped:
+        click.secho(f"left out: {len(plan.skipped)}", bold=True)
+        for s in plan.skipped:
+            click.echo(f"      {_pad(repr(s.site_query), 26)} {s.kind:<11} {s.species:<10} {s.why}")
+
+
+def _pad(text: str, width: int) -> str:
+    """``text`` padded to ``width`` terminal columns (a Chinese character takes two)."""
+    import unicodedata
+
+    used = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return text + " " * max(0, width - used)
+
+
+def _existing_database(config) -> object | None:
+    """The configured database, or None when it is a SQLite file not created yet."""
+    from monitor.storage import Database
+
+    if config.db_url.startswith("sqlite") and not config.values.get("database_url") \
+            and not (config.data_path / "wtm.sqlite3").exists():
+        return None
+    db = Database.from_config(config)
+    db.check_current()
+    return db

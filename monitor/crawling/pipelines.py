@@ -176,7 +176,11 @@ class StoragePipeline:
     """Writes listings and this crawl's observations through ``CrawlRecorder`` (batched), and
     the raw page as evidence for flagged listings. Removals found by revisits are applied
     only when the site's crawl was healthy: a login wall or an outage must not "remove" every
-    known listing of a site."""
+    known listing of a site.
+
+    At the end it stores each search query's yield (``monitor.storage.yields``): the result
+    pages and listings the spider counted for it, and the flagged listings it brought in that
+    were new to the database (a listing found by several queries counts for the first)."""
 
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
@@ -187,6 +191,7 @@ class StoragePipeline:
         self.db: Any = None
         self.recorder: Any = None
         self.removed: list[ListingItem] = []
+        self.flagged: dict[str, str] = {}  # flagged listing (stored id) -> the query that found it first
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
@@ -209,10 +214,14 @@ class StoragePipeline:
                 self.removed.append(ListingItem(site=spider.name, external_id=external_id, url=url,
                                                 status="removed", removal_kind=kind))
             pending.unlink()
+        carried = self._pending_file("pending_yields.json")
+        if carried is not None and carried.is_file():
+            self.flagged.update(json.loads(carried.read_text(encoding="utf-8")))
+            carried.unlink()
 
-    def _pending_file(self) -> Path | None:
+    def _pending_file(self, name: str = "pending_removals.json") -> Path | None:
         jobdir = self.crawler.settings.get("JOBDIR")
-        return Path(jobdir) / "pending_removals.json" if jobdir else None
+        return Path(jobdir) / name if jobdir else None
 
     def process_item(self, item: ListingItem) -> ListingItem:
         if item.status == "removed":
@@ -220,6 +229,10 @@ class StoragePipeline:
             return item
         verdict = getattr(item, "match", None) or {}
         flagged = bool(verdict.get("flagged"))
+        if flagged and item.keyword:
+            from monitor.storage.recorder import storable_id
+
+            self.flagged.setdefault(storable_id(item.external_id), item.keyword)
         try:
             self.recorder.add(
                 item,
@@ -264,4 +277,40 @@ class StoragePipeline:
             health["healthy"] = False
             health.setdefault("problems", []).append(f"storing the last listings failed: {exc}")
             self.crawler.stats.set_value("wtm/health", health)
+        else:
+            self._store_yields(spider, reason)
         self.recorder = None
+
+    def _store_yields(self, spider: Any, reason: str) -> None:
+        """Each query's yield into ``query_yields``. An interrupted crawl that will resume keeps
+        its flagged listings in the JOBDIR instead (its counters are carried by the health
+        extension), so the resumed crawl stores the whole month's yields once."""
+        from monitor.spiders.base import QUERY_FOUND, QUERY_PAGES
+        from monitor.storage.yields import YieldRecord, new_listing_ids, record_yields
+
+        carry = self._pending_file("pending_yields.json")
+        if reason not in GOOD_FINISH and carry is not None:
+            carry.parent.mkdir(parents=True, exist_ok=True)
+            carry.write_text(json.dumps(self.flagged, ensure_ascii=False), encoding="utf-8")
+            return
+        stats = self.crawler.stats.get_stats()
+        pages = {k[len(QUERY_PAGES):]: int(v) for k, v in stats.items() if k.startswith(QUERY_PAGES)}
+        found = {k[len(QUERY_FOUND):]: int(v) for k, v in stats.items() if k.startswith(QUERY_FOUND)}
+        try:
+            new = new_listing_ids(self.db, spider.name, self.flagged, since=self.as_of)
+            flagged_new: dict[str, int] = {}
+            for external_id in new:
+                query = self.flagged[external_id]
+                flagged_new[query] = flagged_new.get(query, 0) + 1
+            kinds = getattr(spider, "query_kinds", None) or {}
+            site = getattr(spider, "site", None)
+            month = self.as_of.strftime("%Y-%m")
+            records = [
+                YieldRecord(site=spider.name, month=month, query=site.site_keyword(q) if site is not None else q,
+                            kind=kinds.get(q, "manual"), requests=pages.get(q, 0), found=found.get(q, 0),
+                            flagged_new=flagged_new.get(q, 0), run_id=self.run_id)
+                for q in sorted(set(pages) | set(found) | set(flagged_new))
+            ]
+            record_yields(self.db, records)
+        except Exception:  # the listings are stored; a lost yield only makes next month's plan blunter
+            logger.exception("storing the query yields of %s failed", spider.name)

@@ -26,6 +26,9 @@ PLATFORMS = ("html", "json_api", "embedded_json", "forum")
 SCRIPTS = ("simplified", "traditional")
 VARIANTS = ("s2t", "s2tw", "s2hk", "s2twp")
 CRAWL_MODES = ("search", "category", "both")
+# How the site's search matches a query (see monitor.crawling.planner): every ad containing it,
+# the ads sharing its words after the site cuts text into words, or not known.
+SEARCH_MATCHES = ("substring", "segmented", "unknown")
 FIELDS = ("title", "description", "price", "location", "seller", "contact", "posted", "id", "url")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")
 
@@ -88,6 +91,7 @@ class PageRule:
     next_page: Selector | None
     next_url: str | None  # template for cursor paging: {next} is what next_page selected
     max_pages: int | None
+    cap: int | None = None  # results the search shows at most (search only)
 
 
 @dataclass(frozen=True)
@@ -114,6 +118,8 @@ class SiteConfig:
     politeness: Mapping[str, Any]
     max_pages: int | None
     hosts: tuple[str, ...] = ()  # further scopes beyond the base URL's (see monitor.crawling.scope)
+    search_match: str = "unknown"  # one of SEARCH_MATCHES
+    search_cap: int | None = None  # results the site's search shows at most, when it caps them
     title: str = ""
     notes: str = ""
     source_file: Path | None = None
@@ -242,8 +248,9 @@ class _Reader:
 
 _KNOWN_KEYS: dict[str, set[str]] = {
     "": {"name", "title", "platform", "base_url", "script", "traditional_variant", "charset", "crawl", "search",
-         "category", "listing", "parsers", "politeness", "max_pages", "notes", "hosts"},
-    "search": {"url", "urls", "results", "items", "item_fields", "follow", "next_page", "next_url", "max_pages"},
+         "category", "listing", "parsers", "politeness", "max_pages", "notes", "hosts", "search_match"},
+    "search": {"url", "urls", "results", "items", "item_fields", "follow", "next_page", "next_url", "max_pages",
+               "cap"},
     "category": {"url", "urls", "results", "items", "item_fields", "follow", "next_page", "next_url", "max_pages"},
     "listing": {"fields", "id_from_url", "url", "fetch", "embedded_json", "deleted_text"},
     "parsers": {"currency", "date_format"},
@@ -268,6 +275,9 @@ def _page_rule(reader: _Reader, key: str, platform: str) -> PageRule | None:
     if results is None and items is None:
         raise reader.fail(f"{key}.results", "is required (or give items, for sites whose result pages hold whole listings)")
     max_pages = reader.get(section, "max_pages", where, int)
+    cap = reader.get(section, "cap", where, int)
+    if cap is not None and cap < 1:
+        raise reader.fail(f"{key}.cap", f"must be at least 1 (the most results the site shows); got {cap}")
     item_fields = _fields(reader, section, "item_fields", where, required=False)
     if item_fields and items is None:
         raise reader.fail(f"{key}.item_fields", "needs items (the selector of one listing's container)")
@@ -278,7 +288,7 @@ def _page_rule(reader: _Reader, key: str, platform: str) -> PageRule | None:
     next_page = reader.selector(section, "next_page", where)
     if next_url is not None and next_page is None:
         raise reader.fail(f"{key}.next_page", "is required with next_url")
-    return PageRule(tuple(urls), results, items, item_fields, follow, next_page, next_url, max_pages)
+    return PageRule(tuple(urls), results, items, item_fields, follow, next_page, next_url, max_pages, cap)
 
 
 def _fields(reader: _Reader, section: Mapping[str, Any], key: str, where: str, required: bool) -> dict[str, Selector]:
@@ -376,12 +386,14 @@ def load_site_file(path: Path | str) -> SiteConfig:
             politeness[key] = reader.get(politeness, key, "politeness.", kind)
     max_pages = reader.get(data, "max_pages", "", int)
     hosts = _hosts(reader, data)
+    search_match = reader.choice(data, "search_match", "", SEARCH_MATCHES, default="unknown")
     return SiteConfig(
         name=name, platform=platform, base_url_template=base_url, script=script, variant=variant,
         charset=charset, crawl=crawl, search=search, category=category, fields=fields, id_from_url=id_regex,
         listing_url_template=templates["url"], fetch_url_template=templates["fetch"],
         embedded_json=embedded, deleted_markers=tuple(deleted), default_currency=currency, date_format=date_format,
-        politeness=politeness, max_pages=max_pages, hosts=hosts, title=reader.get(data, "title", "", str, default=""),
+        politeness=politeness, max_pages=max_pages, hosts=hosts, search_match=search_match,
+        search_cap=search.cap if search is not None else None, title=reader.get(data, "title", "", str, default=""),
         notes=reader.get(data, "notes", "", str, default=""), source_file=path, raw=data,
     )
 

@@ -129,10 +129,12 @@ def run(job: dict[str, Any], stopper: "Stopper | None" = None) -> dict[str, dict
         crawler = process.create_crawler(spider)
         crawlers[name] = crawler
         emit({"event": "site_start", "site": name})
+        plan = (job.get("plans") or {}).get(name)  # the site's own queries, unless keywords were given
         try:
             future = process.crawl(
                 crawler,
-                keywords=job.get("keywords") or [],
+                keywords=plan["queries"] if plan else job.get("keywords") or [],
+                query_kinds=plan["kinds"] if plan else {},
                 revisit=(job.get("revisit") or {}).get(name, []),
                 sandbox_url=config.sandbox_url,
             )

@@ -9,11 +9,14 @@ The only package (besides ``alembic/env.py``) that imports SQLAlchemy.
 * ``fingerprint``           SimHash for re-post linking
 * ``stats``                 the monthly report's queries
 * ``takedowns``, ``review`` takedown requests and analysts' decisions
+* ``yields``                each search query's requests and finds per site and month
 """
 
 from __future__ import annotations
 
 from monitor.storage.db import Database, migrations_dir
 from monitor.storage.recorder import CrawlRecorder
+from monitor.storage.yields import YieldRecord, new_listing_ids, record_yields, site_yields
 
-__all__ = ["CrawlRecorder", "Database", "migrations_dir"]
+__all__ = ["CrawlRecorder", "Database", "YieldRecord", "migrations_dir", "new_listing_ids", "record_yields",
+           "site_yields"]

@@ -279,3 +279,27 @@ class ReviewDecision(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     decided_at: Mapped[datetime] = mapped_column(DateTime)
     current: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class QueryYield(Base):
+    """What one search query did on one site in one crawl run: result pages requested, listings
+    found, and flagged listings new to the database (the query planner orders by these).
+
+    ``query`` is the query as the site received it (in its script); a run that resumes adds to
+    its own rows."""
+
+    __tablename__ = "query_yields"
+    __table_args__ = (
+        UniqueConstraint("site", "month", "query", "run_id"),
+        Index("ix_query_yields_site_month", "site", "month"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site: Mapped[str] = mapped_column(String(100))
+    month: Mapped[str] = mapped_column(String(7))
+    query: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20), default="")
+    requests: Mapped[int] = mapped_column(Integer, default=0)
+    found: Mapped[int] = mapped_column(Integer, default=0)
+    flagged_new: Mapped[int] = mapped_column(Integer, default=0)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id", ondelete="SET NULL"))

@@ -1,0 +1,674 @@
+"""Query planning: what each site is searched for this month, from the lexicon and last months' yields.
+
+A marketplace only shows an ad to a crawl that searches for the words the ad is written in, so the
+plan searches for what the matcher would flag: the lexicon's names, product words, code words and
+cover terms, and the disguised spellings the lexicon already knows how to undo (Traditional script
+and regional wording, separators wedged into names, pinyin mixes, same-sound characters). Each
+candidate is turned into the site's script (``SiteConfig.site_keyword``) and kept only when the
+site's charset can encode it.
+
+How a site's search matches decides what is worth sending (the site file's ``search_match``):
+
+* ``substring``: a query finds every ad containing it, so a query containing another kept query
+  finds nothing more (``象牙手镯`` once ``象牙`` is sent) and is skipped, unless the site caps its
+  results (``search.cap``). Every separator is its own query (``象 牙`` does not find ``象*牙``),
+  and a separator between two characters of a name (``羚*羊``) finds every spelling that splits
+  the name there (``羚*羊角``, ``羚*羊*角``).
+* ``segmented``: the site cuts text and query into words, so any separator is a word boundary:
+  ``象 牙`` finds ``象*牙`` but ``象牙`` does not. One separator form per placement is sent.
+* ``unknown``: nothing is assumed; no query is skipped as covered by another.
+
+Each query's yield (result pages spent, listings found, flagged listings new to the database) is
+stored per site and month (``monitor.storage.yields``). The plan sends first the queries that found
+new flagged ads in recent months (most per request first), then queries never tried (in a prior
+order by kind), then the rest; it stops at the per-site request budget, keeping a rotation share of
+the budget for the low-yield queries tried longest ago, so a code word that returns is not lost.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any, Iterable, Mapping, Sequence
+
+from monitor.crawling.sites import SiteConfig
+from monitor.matching.lexicon import Lexicon, Term
+from monitor.matching.normalise import SEPARATOR_CHARS
+
+# Prior order of the kinds of query, for queries never run (lower first).
+KINDS = ("plain", "code_word", "cover", "traditional", "separator", "pinyin_mix", "homophone")
+SEARCH_MATCHES = ("substring", "segmented", "unknown")
+
+# Share of the budget kept for low-yield queries tried longest ago.
+ROTATION_SHARE = 0.15
+# Months of yields a plan reads, and how much each older month counts (a month ago counts 1).
+YIELD_WINDOW = 6
+YIELD_DECAY = 0.7
+# New flagged listings per request expected of a query never run anywhere, by kind; each rank
+# down within the kind halves it, and a query containing a shorter candidate is CONTAINED_RANKS
+# down (on a substring search it is skipped outright).
+KIND_PRIOR = {"plain": 0.5, "code_word": 0.4, "cover": 0.3, "traditional": 0.25, "separator": 0.2,
+              "pinyin_mix": 0.2, "homophone": 0.15}
+RANK_DECAY = 0.5
+CONTAINED_RANKS = 2
+# How many requests' worth of evidence the prior is worth against other sites' yields, and
+# other sites' yields against this site's own.
+PRIOR_WEIGHT = 4.0
+NETWORK_WEIGHT = 2.0
+# Priors are spread by up to this share per site and query, so sites try different rare
+# spellings first and the network learns about more of them each month.
+JITTER = 0.25
+# Estimated result pages of a query never run: a word of one or two characters (象牙, 猛犸) is
+# in many ads and pages; longer words and disguised spellings rarely fill one page.
+BROAD_COST, NARROW_COST = 2, 1
+# Same-sound spellings per name from pypinyin's readings alone (the curated classes of
+# homophones.yaml are all kept): the most common characters first.
+MAX_READING_HOMOPHONES = 12
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN = re.compile(r"[a-z]", re.I)
+
+
+def separators() -> tuple[str, ...]:
+    """Separators sellers can type, in the order the normaliser lists them: the characters it
+    strips from between a name's characters (monitor.matching.normalise), space first."""
+    pattern = SEPARATOR_CHARS.pattern
+    typable = " *" + "".join(chr(c) for c in range(0x21, 0x7f) if not chr(c).isalnum()) + "\u00b7\u3000"
+    found = [c for c in typable if SEPARATOR_CHARS.fullmatch(c)]
+
+    def position(ch: str) -> int:
+        if ch == " ":
+            return -1
+        for escaped in (ch, "\\" + ch, f"\\u{ord(ch):04x}"):
+            at = pattern.find(escaped)
+            if at >= 0:
+                return at
+        return len(pattern)
+
+    return tuple(dict.fromkeys(sorted(found, key=position)))
+
+
+# -- candidates from the lexicon --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A query the lexicon suggests, before any site is considered.
+
+    ``text`` is what the spider is given (Simplified, or a Traditional/regional spelling that the
+    site's conversion leaves alone); ``rank`` orders candidates of one kind (0: most likely);
+    ``fragment`` marks two characters of a longer name with a disguise between them, useful only
+    where search matches substrings."""
+
+    text: str
+    kind: str
+    species: str
+    source: str
+    rank: int = 0
+    fragment: bool = False
+
+
+_CANDIDATES: dict[tuple[str, int], tuple[Candidate, ...]] = {}
+
+
+def lexicon_candidates(lexicon: Lexicon, max_separators: int | None = None) -> tuple[Candidate, ...]:
+    """Every candidate query of the lexicon, in prior order (cached per lexicon version)."""
+    seps = separators()[: max_separators or None]
+    key = (lexicon.version, len(seps))
+    if key not in _CANDIDATES:
+        _CANDIDATES[key] = tuple(_build_candidates(lexicon, seps))
+    return _CANDIDATES[key]
+
+
+def _is_cjk_word(text: str) -> bool:
+    return bool(text) and all(_CJK.match(c) for c in text)
+
+
+def _build_candidates(lexicon: Lexicon, seps: Sequence[str]) -> list[Candidate]:
+    from monitor.matching.variants import pinyin_variants
+
+    out: list[Candidate] = []
+    seen: set[tuple[str, str]] = set()
+
+    def add(text: str, kind: str, species: str, source: str, rank: int = 0, fragment: bool = False) -> None:
+        text = text.strip()
+        if not text or (text, species) in seen:
+            return
+        seen.add((text, species))
+        out.append(Candidate(text, kind, species, source, rank, fragment))
+
+    terms = lexicon.terms()
+    code_words = {t.term for t in terms if t.kind == "code_word"}
+    covers: dict[str, set[str]] = {}
+    suspect: set[str] = set()
+    for sp in lexicon.species:
+        entry = lexicon.entry(sp)
+        for word in entry.cover_terms:
+            covers.setdefault(word, set()).add(sp)
+        suspect.update(entry.cover_suspect)
+
+    # 1. The lexicon's search keywords, each under the kind it is; then its other words.
+    base: list[Candidate] = []
+    for kw in lexicon.search_keywords():
+        word = kw.term
+        if word in covers:
+            kind, rank = "cover", 0 if word in suspect else 2
+        elif word in code_words or (word.isascii() and " " not in word):
+            kind, rank = "code_word", 0
+        elif _LATIN.search(word) and _CJK.search(word):
+            kind, rank = "pinyin_mix", 0
+        else:
+            kind, rank = "plain", 0
+        add(word, kind, kw.species, word, rank)
+    for t in terms:
+        kind = "code_word" if t.kind == "code_word" else "plain"
+        english = not _CJK.search(t.term)
+        add(t.term, kind, t.species, t.term, 3 if english else 1)
+    for sp in lexicon.species:
+        for word in lexicon.entry(sp).cover_terms:
+            add(word, "cover", sp, word, 0 if word in suspect else 2)
+    base = list(out)
+
+    # 2. Traditional and regional spellings of the words (sellers on Simplified sites write them
+    #    to dodge filters; Traditional sites convert every query anyway).
+    regional = [(mainland, word) for word, mainland in lexicon.shared.regional.items()
+                if _is_cjk_word(word) and _is_cjk_word(mainland)]
+    for cand in base:
+        if not _CJK.search(cand.text):
+            continue
+        for form in _traditional_forms(cand.text, regional):
+            add(form, "traditional", cand.species, cand.source, cand.rank)
+
+    # 3. Disguised spellings of the names, as the matcher undoes them.
+    names = _disguisable_names(terms, lexicon.search_keywords())
+    for t in names:
+        for form, rank, fragment in _separator_forms(t.term, seps):
+            add(form, "separator", t.species, t.term, rank, fragment)
+    for t in names:
+        if not t.pinyin:
+            continue
+        for form, rank, fragment in _pinyin_forms(t.term, pinyin_variants):
+            add(form, "pinyin_mix", t.species, t.term, rank, fragment)
+    for form, species, source, rank in _homophone_forms(lexicon, [t for t in names if t.homophones]):
+        add(form, "homophone", species, source, rank)
+    # Prior order: by rank, then kind; within them the species take turns (象牙, 犀角, 玳瑁, ...
+    # then 象牙手镯, 犀角杯, ...), each in the lexicon's order.
+    order = {k: i for i, k in enumerate(KINDS)}
+    species_order = {k: i for i, k in enumerate(lexicon.species)}
+    turn: dict[tuple[int, str, str], int] = {}
+    position = {}
+    for c in out:
+        group = (c.rank, c.kind, c.species)
+        position[id(c)] = turn[group] = turn.get(group, -1) + 1
+    return sorted(out, key=lambda c: (c.rank, order[c.kind], position[id(c)], species_order.get(c.species, 99)))
+
+
+def _disguisable_names(terms: Sequence[Term], search_keywords: Sequence[Any] = ()) -> list[Term]:
+    """The names whose disguises are searched: Chinese names the lexicon generates variants of,
+    except those containing a shorter name of the species (非洲象牙 holds 象牙, whose disguised
+    spellings are searched), most used first (in the most search keywords and product words)."""
+    names = [t for t in terms if t.kind == "name" and _is_cjk_word(t.term) and (t.pinyin or t.homophones)]
+    minimal = [t for t in names
+               if not any(o.species == t.species and o.term != t.term and o.term in t.term for o in names)]
+    words = [t.term for t in terms if t.kind in ("name", "product")] + [k.term for k in search_keywords]
+    use = {t.term: sum(1 for w in words if t.term in w) for t in minimal}
+    order = {t.term: i for i, t in enumerate(minimal)}
+    return sorted(minimal, key=lambda t: (-use[t.term], order[t.term]))
+
+
+def _traditional_forms(text: str, regional: list[tuple[str, str]]) -> list[str]:
+    from monitor.crawling.sites import _converter
+
+    spellings = {text}
+    for mainland, word in regional:
+        if mainland in text:
+            spellings.add(text.replace(mainland, word))
+    forms: list[str] = []
+    for spelling in sorted(spellings, key=lambda s: (s != text, s)):
+        for variant in ("s2t", "s2tw", "s2twp", "s2hk"):
+            form = _converter(variant).convert(spelling)
+            if form != text and form not in forms:
+                forms.append(form)
+    return forms
+
+
+def _separator_forms(name: str, seps: Sequence[str]) -> list[tuple[str, int, bool]]:
+    """The name split by each separator: between every character, at each single place, and
+    (fragments) two neighbouring characters with the separator between them."""
+    out: list[tuple[str, int, bool]] = []
+    n = len(name)
+    if n < 2:
+        return out
+    for rank, sep in enumerate(seps):
+        out.append((sep.join(name), rank, False))
+        if n > 2:
+            for i in range(1, n):
+                out.append((name[:i] + sep + name[i:], rank + 1, False))
+            for i in range(n - 1):
+                out.append((name[i] + sep + name[i + 1], rank, True))
+    return out
+
+
+def _pinyin_forms(name: str, pinyin_variants: Any) -> list[tuple[str, int, bool]]:
+    """Mixes of characters and pinyin the matcher knows (象ya, xiang牙, x牙), ranked: one full
+    syllable first, initials next, several syllables last; and for longer names the two-character
+    fragments (犀niu, niu角) that every mix of them contains."""
+    from pypinyin import lazy_pinyin
+
+    out: list[tuple[str, int, bool]] = []
+    full = [s.lower() for s in lazy_pinyin(name)]
+    if len(full) != len(name):
+        return out
+    for v in pinyin_variants(name, initials_alone=True):
+        if v.trick != "pinyin_mix":
+            continue
+        pieces = _split_mix(v.text, name, full)
+        if pieces is None:
+            continue
+        syllables = sum(1 for p in pieces if p == "syllable")
+        initials = sum(1 for p in pieces if p == "initial")
+        rank = 0 if syllables == 1 and initials == 0 else (1 if syllables + initials == 1 else 2)
+        out.append((v.text, rank, False))
+    if len(name) > 2:
+        for i in range(len(name) - 1):
+            a, b = name[i], name[i + 1]
+            for text, rank in ((a + full[i + 1], 0), (full[i] + b, 0), (a + full[i + 1][0], 1), (full[i][0] + b, 1)):
+                out.append((text, rank, True))
+    return out
+
+
+def _split_mix(text: str, name: str, full: list[str]) -> list[str] | None:
+    """How each character of ``name`` is written in the mix ``text``: char, syllable or initial."""
+    pieces: list[str] = []
+    at = 0
+    for ch, syl in zip(name, full):
+        if text.startswith(ch, at):
+            pieces.append("char")
+            at += 1
+        elif text.startswith(syl, at):
+            pieces.append("syllable")
+            at += len(syl)
+        elif text.startswith(syl[0], at):
+            pieces.append("initial")
+            at += 1
+        else:
+            return None
+    return pieces if at == len(text) else None
+
+
+def _homophone_forms(lexicon: Lexicon, names: list[Term]) -> list[tuple[str, str, str, int]]:
+    """Same-sound spellings of the names: swaps within the curated classes of homophones.yaml
+    first (rank 0 for one character, 1 for two), then single swaps from pypinyin's readings, the
+    most common characters first (rank 2 and up), at most MAX_READING_HOMOPHONES per name.
+    Spellings that are ordinary words in jieba's dictionary are dropped, as the matcher drops them."""
+    from monitor.matching.segmenter import stock_frequencies
+    from monitor.matching.variants import homophone_variants
+
+    shared = lexicon.shared
+    classes: dict[str, set[str]] = {}
+    for group in shared.homophone_classes:
+        for ch in group:
+            classes.setdefault(ch, set()).update(group)
+    generated: list[tuple[Term, list[str]]] = []
+    wanted: set[str] = set()
+    for t in names:
+        if len(t.term) < shared.homophone_min_term_length:
+            continue
+        swaps = shared.homophone_max_swaps_short if len(t.term) == 2 else shared.homophone_max_swaps
+        texts = [v.text for v in homophone_variants(t.term, shared.homophone_classes, max_swaps=swaps)]
+        generated.append((t, texts))
+        wanted.update(texts)
+        wanted.update(c for text in texts for c in text)
+    frequencies = stock_frequencies(wanted)
+    real = {x.term for x in lexicon.terms()}
+    out: list[tuple[str, str, str, int]] = []
+    for t, texts in generated:
+        curated: list[tuple[str, int]] = []
+        readings: list[tuple[str, int]] = []
+        for text in texts:
+            if text in real or frequencies.get(text, 0) > shared.homophone_max_word_frequency:
+                continue
+            swapped = [i for i, (a, b) in enumerate(zip(t.term, text)) if a != b]
+            if all(text[i] in classes.get(t.term[i], ()) for i in swapped):
+                curated.append((text, 0 if len(swapped) == 1 else 1))
+            elif len(swapped) == 1:
+                readings.append((text, frequencies.get(text[swapped[0]], 0)))
+        out.extend((text, t.species, t.term, rank) for text, rank in curated)
+        readings.sort(key=lambda pair: -pair[1])
+        for position, (text, _) in enumerate(readings[:MAX_READING_HOMOPHONES]):
+            out.append((text, t.species, t.term, 2 + position // 3))
+    return out
+
+
+# -- yields -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class YieldSummary:
+    """What a query did in the months a plan reads. The weighted figures count a month ago fully
+    and older months less (YIELD_DECAY per month)."""
+
+    requests: int
+    found: int
+    flagged_new: int
+    runs: int
+    last_month: str
+    w_requests: float
+    w_found: float
+    w_flagged: float
+
+    @property
+    def cost(self) -> int:
+        """Result pages one run of the query is expected to take."""
+        return max(1, math.ceil(self.requests / max(1, self.runs)))
+
+    @property
+    def found_rate(self) -> float:
+        return self.w_found / self.w_requests if self.w_requests else 0.0
+
+    def text(self) -> str:
+        return (f"{self.flagged_new} new flagged, {self.found} found in {self.requests} requests "
+                f"over {self.runs} month{'s' if self.runs != 1 else ''} (last {self.last_month})")
+
+
+def _months_between(earlier: str, later: str) -> int:
+    return (int(later[:4]) - int(earlier[:4])) * 12 + int(later[5:7]) - int(earlier[5:7])
+
+
+def summarise_yields(rows: Iterable[Any], month: str, window: int = YIELD_WINDOW,
+                     exclude_site: str | None = None) -> dict[str, YieldSummary]:
+    """Per query (as sites receive it, case folded), its yields in the ``window`` months before
+    ``month``, summed over the sites of ``rows`` (but ``exclude_site``).
+
+    ``rows`` are ``monitor.storage.yields.YieldRecord`` (anything with ``site``, ``month``,
+    ``query``, ``requests``, ``found`` and ``flagged_new``); rows of ``month`` itself and later
+    are ignored, so a month's plan is the same before and after its crawl."""
+    grouped: dict[str, list[tuple[int, Any]]] = {}
+    for row in rows:
+        if exclude_site is not None and getattr(row, "site", None) == exclude_site:
+            continue
+        age = _months_between(row.month, month)
+        if 1 <= age <= window:
+            grouped.setdefault(_key(row.query), []).append((age, row))
+    out: dict[str, YieldSummary] = {}
+    for query, items in grouped.items():
+        w_req = w_flag = w_found = 0.0
+        for age, row in items:
+            weight = YIELD_DECAY ** (age - 1)
+            w_req += weight * row.requests
+            w_flag += weight * row.flagged_new
+            w_found += weight * row.found
+        out[query] = YieldSummary(
+            requests=sum(r.requests for _, r in items), found=sum(r.found for _, r in items),
+            flagged_new=sum(r.flagged_new for _, r in items), runs=len({(getattr(r, "site", ""), r.month) for _, r in items}),
+            last_month=max(r.month for _, r in items), w_requests=w_req, w_found=w_found, w_flagged=w_flag,
+        )
+    return out
+
+
+def _key(query: str) -> str:
+    return query.casefold()
+
+
+def prior_rate(cand: Candidate, contained: bool = False) -> float:
+    """New flagged listings per request expected of a query never run anywhere: by its kind and
+    its rank within the kind, less for a query containing a shorter one (likely to find nothing more)."""
+    rank = cand.rank + (CONTAINED_RANKS if contained else 0)
+    return KIND_PRIOR[cand.kind] * RANK_DECAY ** rank
+
+
+def expected_rate(prior: float, network: YieldSummary | None, own: YieldSummary | None) -> float:
+    """New flagged listings per request expected on the site: the prior, moved towards what the
+    query did on the other sites, then towards what it did on this one (each as much as its
+    requests weigh against PRIOR_WEIGHT and NETWORK_WEIGHT)."""
+    rate = prior
+    if network is not None:
+        rate = (network.w_flagged + PRIOR_WEIGHT * rate) / (network.w_requests + PRIOR_WEIGHT)
+    if own is not None:
+        rate = (own.w_flagged + NETWORK_WEIGHT * rate) / (own.w_requests + NETWORK_WEIGHT)
+    return rate
+
+
+# -- the plan ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlannedQuery:
+    """One query of a site's plan. ``query`` is what the spider is given; ``site_query`` what the
+    site receives (in its script); ``cost`` the result pages it is expected to take; ``expected``
+    the new flagged listings per request expected of it; ``last`` its yields on this site."""
+
+    query: str
+    site_query: str
+    kind: str
+    species: str
+    source: str
+    reason: str
+    cost: int
+    expected: float = 0.0
+    last: YieldSummary | None = None
+    rotation: bool = False
+
+
+@dataclass(frozen=True)
+class SkippedQuery:
+    query: str
+    site_query: str
+    kind: str
+    species: str
+    why: str
+
+
+@dataclass
+class SitePlan:
+    """A site's queries for one month, in the order they are sent, and the candidates left out."""
+
+    site: str
+    month: str
+    budget: int
+    search_match: str
+    queries: list[PlannedQuery] = field(default_factory=list)
+    skipped: list[SkippedQuery] = field(default_factory=list)
+
+    @property
+    def keywords(self) -> list[str]:
+        return [q.query for q in self.queries]
+
+    @property
+    def kinds(self) -> dict[str, str]:
+        return {q.query: q.kind for q in self.queries}
+
+    @property
+    def estimated_requests(self) -> int:
+        return sum(q.cost for q in self.queries)
+
+    def to_job(self) -> dict[str, Any]:
+        """What the crawl worker needs: the queries in order and each one's kind."""
+        return {"queries": self.keywords, "kinds": self.kinds}
+
+
+def plan_for_site(
+    lexicon: Lexicon,
+    site: SiteConfig,
+    yields: Iterable[Any],
+    month: str,
+    budget: int,
+    *,
+    network: Iterable[Any] = (),
+    rotation_share: float = ROTATION_SHARE,
+    candidates: Sequence[Candidate] | None = None,
+) -> SitePlan:
+    """The site's queries for ``month`` within ``budget`` result-page requests.
+
+    ``yields`` are the site's stored yields (``monitor.storage.yields.YieldRecord``), ``network``
+    those of the other sites (a query that brings new flagged ads elsewhere is tried here sooner).
+
+    Steps: 1. every candidate in the site's script, dropping duplicates after conversion, those
+    the site's charset cannot encode, and (on an uncapped substring search) those containing
+    another candidate; 2. order by the new flagged listings per request expected (``expected_rate``:
+    the prior by kind, moved by the other sites' yields, then by this site's), then by listings
+    found per request; 3. fill the budget less the rotation share in that order, then the rest of
+    the budget with the low-yield queries run longest ago here (then those never run)."""
+    mode = site.search_match
+    cap = site.search_cap
+    plan = SitePlan(site=site.name, month=month, budget=budget, search_match=mode)
+    if site.search is None or site.crawl == "category":
+        return plan
+    own = summarise_yields(yields, month)
+    others = summarise_yields(network, month, exclude_site=site.name)
+    pool = list(candidates if candidates is not None else lexicon_candidates(lexicon))
+
+    # 1. What the site would be sent, once each.
+    kept: list[tuple[Candidate, str]] = []
+    by_key: dict[str, tuple[Candidate, str]] = {}
+    for cand in pool:
+        if cand.fragment and mode != "substring":
+            continue  # a fragment only stands for longer spellings where search matches substrings
+        site_query = site.site_keyword(cand.text).strip()
+        if not site_query:
+            continue
+        try:
+            site_query.encode(site.charset)
+        except UnicodeEncodeError as exc:
+            bad = site_query[exc.start:exc.end]
+            plan.skipped.append(SkippedQuery(cand.text, site_query, cand.kind, cand.species,
+                                             f"{site.charset} cannot encode {bad}"))
+            continue
+        key = _dedupe_key(site_query, mode)
+        if key in by_key:
+            first, first_query = by_key[key]
+            if first_query.casefold() == site_query.casefold():
+                why = f"same as {first.text!r} ({first.kind}) in the site's script"
+            else:
+                why = f"same query as {first_query!r} on this site (its search cuts words at separators)"
+            plan.skipped.append(SkippedQuery(cand.text, site_query, cand.kind, cand.species, why))
+            continue
+        by_key[key] = (cand, site_query)
+        kept.append((cand, site_query))
+    covered = _covered(kept)
+    if mode == "substring" and not cap:
+        for cand, site_query in kept:
+            if site_query in covered:
+                plan.skipped.append(SkippedQuery(cand.text, site_query, cand.kind, cand.species,
+                                                 f"covered by {covered[site_query]!r} (substring search)"))
+        kept = [(c, q) for c, q in kept if q not in covered]
+
+    # 2. Order by expected yield.
+    ranked = []
+    for index, (cand, site_query) in enumerate(kept):
+        key = _key(site_query)
+        mine, theirs = own.get(key), others.get(key)
+        prior = prior_rate(cand, contained=site_query in covered and _all_cjk(site_query, covered[site_query]))
+        if cand.rank:  # sites try different rare spellings first (the lexicon's own words in its order)
+            prior *= 1.0 + JITTER * _hash01(site.name, site_query)
+        rate = expected_rate(prior, theirs, mine)
+        if mine is not None:
+            reason = f"here: {mine.text()}"
+        elif theirs is not None:
+            reason = f"never run here; other sites: {theirs.text()}"
+        else:
+            reason = f"never run; prior: {cand.kind}, rank {cand.rank}"
+        ranked.append((-rate, -(mine.found_rate if mine else 0.0), index, cand, site_query, mine, rate, reason))
+    ranked.sort(key=lambda r: r[:3])
+
+    # 3. Budget: the main share in order, then the rotation share on the longest-unrun low-yield ones.
+    budget = max(0, int(budget))
+    low_yield_here = [r for r in ranked if r[5] is not None and r[5].flagged_new == 0]
+    reserve = int(round(budget * rotation_share)) if low_yield_here else 0
+    spent = 0
+    chosen: set[int] = set()
+    planned: list[PlannedQuery] = []
+    for _, _, index, cand, site_query, mine, rate, reason in ranked:
+        cost = mine.cost if mine else default_cost(cand)
+        if spent + cost > budget - reserve:
+            continue
+        spent += cost
+        chosen.add(index)
+        planned.append(PlannedQuery(cand.text, site_query, cand.kind, cand.species, cand.source,
+                                    f"{reason}; expects {rate:.3f}/request", cost, rate, mine))
+    rotation = [r for r in ranked if r[2] not in chosen]
+    rotation.sort(key=lambda r: (r[5] is None, r[5].last_month if r[5] else "", r[0]))
+    for _, _, index, cand, site_query, mine, rate, reason in rotation:
+        cost = mine.cost if mine else default_cost(cand)
+        if spent + cost > budget:
+            continue
+        spent += cost
+        chosen.add(index)
+        why = f"rotation: {reason}" if mine else f"rotation: {reason}"
+        planned.append(PlannedQuery(cand.text, site_query, cand.kind, cand.species, cand.source, why, cost, rate,
+                                    mine, True))
+    for _, _, index, cand, site_query, mine, rate, reason in ranked:
+        if index not in chosen:
+            plan.skipped.append(SkippedQuery(cand.text, site_query, cand.kind, cand.species,
+                                             f"over budget ({reason}; expects {rate:.3f}/request)"))
+    plan.queries = planned
+    return plan
+
+
+def _hash01(*parts: str) -> float:
+    import hashlib
+
+    digest = hashlib.blake2b("\0".join(parts).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2 ** 64
+
+
+def _all_cjk(*texts: str) -> bool:
+    return all(_is_cjk_word(t) for t in texts)
+
+
+def default_cost(cand: Candidate) -> int:
+    """Result pages a query never run is expected to take."""
+    broad = cand.kind in ("plain", "code_word", "cover", "traditional") and len(cand.text) <= 2
+    return BROAD_COST if broad else NARROW_COST
+
+
+def _dedupe_key(site_query: str, mode: str) -> str:
+    key = site_query.casefold()
+    if mode == "segmented":
+        # the site cuts at any separator: 象*牙 and 象/牙 are the query 象 牙
+        key = " ".join(SEPARATOR_CHARS.sub(" ", key).split())
+    return key
+
+
+def _covered(kept: list[tuple[Candidate, str]]) -> dict[str, str]:
+    """Each query containing another (shorter) candidate, with that candidate: on a substring
+    search it finds nothing the shorter one does not."""
+    folded = sorted({q.casefold(): q for _, q in kept}.items(), key=lambda kv: len(kv[0]))
+    out: dict[str, str] = {}
+    for _, site_query in kept:
+        key = site_query.casefold()
+        cover = next((orig for k, orig in folded if len(k) < len(key) and k in key), None)
+        if cover is not None:
+            out[site_query] = cover
+    return out
+
+
+def with_search_match(site: SiteConfig, search_match: str, cap: int | None = None) -> SiteConfig:
+    """A copy of ``site`` searching as given (for tests and what-if plans)."""
+    return replace(site, search_match=search_match, search_cap=cap)
+
+
+def plan_sites(
+    config: Any,
+    sites: Mapping[str, SiteConfig],
+    month: str,
+    db: Any = None,
+    budget: int | None = None,
+    lexicon: Lexicon | None = None,
+) -> dict[str, SitePlan]:
+    """Each site's plan for ``month`` from the configured lexicon and the yields stored in ``db``
+    (None: no yields, the prior order alone), within ``budget`` (default: ``requests_per_site``)."""
+    from monitor.months import shift_month
+
+    if lexicon is None:
+        lexicon = Lexicon.load(config.keywords_dir or None)
+    stored: dict[str, list[Any]] = {}
+    if db is not None:
+        from monitor.storage.yields import site_yields
+
+        stored = site_yields(db, None, before=month, since=shift_month(month, -YIELD_WINDOW))
+    everywhere = [row for rows in stored.values() for row in rows]
+    limit = int(budget if budget is not None else config.requests_per_site)
+    return {name: plan_for_site(lexicon, site, stored.get(name, []), month, limit, network=everywhere)
+            for name, site in sites.items()}
