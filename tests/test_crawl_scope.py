@@ -73,3 +73,18 @@ def test_site_file_hosts_are_validated_naming_the_entry(tmp_path: Path) -> None:
     assert scope.refusal("http://api.shop.example.com/search") == ""
     assert scope.refusal("https://img.shop.example.com/p/1.jpg") == ""
     assert scope.refusal("https://img.shop.example.com/q/1.jpg") == "offsite"
+
+
+@pytest.mark.parametrize(("line", "field"), [
+    ("politeness:\n  download_delay: .nan\n", "politeness.download_delay"),
+    ("politeness:\n  download_delay: .inf\n", "politeness.download_delay"),
+    ("politeness:\n  concurrency: 0\n", "politeness.concurrency"),
+    ("max_pages: 0\n", "max_pages"),
+])
+def test_site_file_politeness_is_bounded(tmp_path: Path, line: str, field: str) -> None:
+    site = tmp_path / "shop.yaml"
+    site.write_text('name: shop\nplatform: html\nbase_url: "https://shop.example.com/"\nscript: simplified\n'
+                    'charset: utf-8\nsearch:\n  url: "s?q={keyword}"\n  results: "a::attr(href)"\nlisting:\n'
+                    '  id_from_url: "i/(\\\\d+)"\n  fields:\n    title: "h1::text"\n' + line, encoding="utf-8")
+    with pytest.raises(SiteFileError, match=rf"shop.yaml: {field}: must be"):
+        load_site_file(site)

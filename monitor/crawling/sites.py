@@ -11,6 +11,7 @@ JMESPath expression over a JSON document (API answers, or JSON embedded in a pag
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from importlib import resources
@@ -384,7 +385,13 @@ def load_site_file(path: Path | str) -> SiteConfig:
     for key, kind in (("download_delay", float), ("concurrency", int), ("obey_robots", bool), ("autothrottle", bool)):
         if key in politeness:
             politeness[key] = reader.get(politeness, key, "politeness.", kind)
+    for key, low, high in (("download_delay", 0.0, 3600.0), ("concurrency", 1, 64)):
+        value = politeness.get(key)
+        if value is not None and not (math.isfinite(value) and low <= value <= high):
+            raise reader.fail(f"politeness.{key}", f"must be between {low:g} and {high:g}; got {value!r}")
     max_pages = reader.get(data, "max_pages", "", int)
+    if max_pages is not None and max_pages < 1:
+        raise reader.fail("max_pages", f"must be at least 1; got {max_pages!r}")
     hosts = _hosts(reader, data)
     search_match = reader.choice(data, "search_match", "", SEARCH_MATCHES, default="unknown")
     return SiteConfig(
