@@ -156,3 +156,13 @@ def test_sites_plan_without_a_database_uses_the_prior_order(tmp_path: Path) -> N
     assert not (tmp_path / "wtm.sqlite3").exists()
     bad = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "sites", "plan", "nosuchsite"])
     assert bad.exit_code != 0
+
+
+def test_demo_plans_smaller_than_a_real_crawl_and_says_so(tmp_path: Path) -> None:
+    from monitor.demo import DEMO_REQUESTS_PER_SITE, demo_config
+
+    config = load_config(overrides={"data_dir": str(tmp_path)}, environ={})
+    assert demo_config(config, "http://127.0.0.1:1").requests_per_site == DEMO_REQUESTS_PER_SITE
+    assert DEMO_REQUESTS_PER_SITE < config.requests_per_site
+    small = load_config(overrides={"data_dir": str(tmp_path), "requests_per_site": 20}, environ={})
+    assert demo_config(small, "http://127.0.0.1:1").requests_per_site == 20

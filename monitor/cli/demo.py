@@ -19,6 +19,7 @@ def demo_command(state: State, months: int, seed: int | None) -> None:
     """Start the simulated marketplaces on a free loopback port, crawl the last MONTHS
     simulated months into a fresh SQLite database in the data folder, file takedown
     requests so removals show, and write each month's report. Prints the last report's path.
+    The demo's query plans are smaller than a real monthly crawl's (it says so), to keep it short.
 
     Exits 0 when every unhealthy site is one the sandbox makes fail on purpose (naming its
     faults), 3 when a site failed beyond them."""
@@ -39,6 +40,9 @@ def demo_command(state: State, months: int, seed: int | None) -> None:
                  else f"{site} (no deliberate fault)" for site in sites]
         click.secho(f"{month}: sites reported unhealthy (the report says so): {'; '.join(named)}",
                     fg="yellow", err=True)
+    if outcome.requests_per_site < outcome.real_requests_per_site:
+        click.echo(f"query plans: {outcome.requests_per_site} result pages per site and month, smaller than a real "
+                   f"monthly crawl's {outcome.real_requests_per_site} (requests_per_site)", err=True)
     click.echo(f"database: {outcome.database}", err=True)
     click.echo(str(outcome.last_report))
     if outcome.unexplained_failures:

@@ -45,13 +45,18 @@ ROTATION_SHARE = 0.15
 # Months of yields a plan reads, and how much each older month counts (a month ago counts 1).
 YIELD_WINDOW = 6
 YIELD_DECAY = 0.7
-# New flagged listings per request expected of a query never run anywhere, by kind; each rank
-# down within the kind halves it, and a query containing a shorter candidate is CONTAINED_RANKS
-# down (on a substring search it is skipped outright).
-KIND_PRIOR = {"plain": 0.5, "code_word": 0.4, "cover": 0.3, "traditional": 0.25, "separator": 0.2,
-              "pinyin_mix": 0.2, "homophone": 0.15}
+# New flagged listings per request expected of a query never run anywhere, by kind, before the
+# yields say otherwise (kind_rates); each rank down within the kind halves it, and a query
+# containing a shorter candidate is CONTAINED_RANKS down (on a substring search it is skipped).
+KIND_PRIOR = {"plain": 0.10, "code_word": 0.08, "cover": 0.06, "traditional": 0.05, "separator": 0.04,
+              "pinyin_mix": 0.04, "homophone": 0.03}
 RANK_DECAY = 0.5
 CONTAINED_RANKS = 2
+# A name's expected yield never falls below this share of its prior.
+NAME_FLOOR = 0.5
+# Requests' worth of evidence each kind's prior is worth against the yields of all queries of
+# the kind on all sites.
+KIND_WEIGHT = 50.0
 # How many requests' worth of evidence the prior is worth against other sites' yields, and
 # other sites' yields against this site's own.
 PRIOR_WEIGHT = 4.0
@@ -59,12 +64,15 @@ NETWORK_WEIGHT = 2.0
 # Priors are spread by up to this share per site and query, so sites try different rare
 # spellings first and the network learns about more of them each month.
 JITTER = 0.25
-# Estimated result pages of a query never run: a word of one or two characters (象牙, 猛犸) is
-# in many ads and pages; longer words and disguised spellings rarely fill one page.
+# Estimated result pages of a query never run (see default_cost).
 BROAD_COST, NARROW_COST = 2, 1
+# Kinds whose spellings are many and alike: each site tries them in its own order (JITTER).
+DISGUISES = ("traditional", "separator", "pinyin_mix", "homophone")
 # Same-sound spellings per name from pypinyin's readings alone (the curated classes of
 # homophones.yaml are all kept): the most common characters first.
-MAX_READING_HOMOPHONES = 12
+MAX_READING_HOMOPHONES = 40
+# Disguised spellings of a name up to this rank are also searched inside its product words.
+COMPOUND_MAX_RANK = 0
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[a-z]", re.I)
@@ -192,6 +200,24 @@ def _build_candidates(lexicon: Lexicon, seps: Sequence[str]) -> list[Candidate]:
             add(form, "pinyin_mix", t.species, t.term, rank, fragment)
     for form, species, source, rank in _homophone_forms(lexicon, [t for t in names if t.homophones]):
         add(form, "homophone", species, source, rank)
+
+    # 4. The likeliest of those inside the product words (希角杯, xi角片): where search goes by
+    #    words, 希角 does not find 希角杯, which a word index cuts 希 / 角杯. (Where search matches
+    #    substrings, the name's spelling covers them.)
+    likely: dict[tuple[str, str], list[Candidate]] = {}
+    for c in out:
+        if c.kind in ("homophone", "pinyin_mix") and c.rank <= COMPOUND_MAX_RANK and not c.fragment:
+            likely.setdefault((c.species, c.source), []).append(c)
+    products = [(k.species, k.term) for k in lexicon.search_keywords()]
+    products += [(t.species, t.term) for t in terms if t.kind == "product"]
+    for species, word in dict.fromkeys(products):
+        if not _is_cjk_word(word):
+            continue
+        for t in names:
+            if t.species == species and t.term in word and t.term != word:
+                for c in likely.get((species, t.term), []):
+                    add(word.replace(t.term, c.text, 1), c.kind, species, word, c.rank + 1)
+                break
     # Prior order: by rank, then kind; within them the species take turns (象牙, 犀角, 玳瑁, ...
     # then 象牙手镯, 犀角杯, ...), each in the lexicon's order.
     order = {k: i for i, k in enumerate(KINDS)}
@@ -252,8 +278,7 @@ def _separator_forms(name: str, seps: Sequence[str]) -> list[tuple[str, int, boo
 
 def _pinyin_forms(name: str, pinyin_variants: Any) -> list[tuple[str, int, bool]]:
     """Mixes of characters and pinyin the matcher knows (象ya, xiang牙, x牙), ranked: one full
-    syllable first, initials next, several syllables last; and for longer names the two-character
-    fragments (犀niu, niu角) that every mix of them contains."""
+    syllable first, initials next, several syllables last."""
     from pypinyin import lazy_pinyin
 
     out: list[tuple[str, int, bool]] = []
@@ -270,11 +295,6 @@ def _pinyin_forms(name: str, pinyin_variants: Any) -> list[tuple[str, int, bool]
         initials = sum(1 for p in pieces if p == "initial")
         rank = 0 if syllables == 1 and initials == 0 else (1 if syllables + initials == 1 else 2)
         out.append((v.text, rank, False))
-    if len(name) > 2:
-        for i in range(len(name) - 1):
-            a, b = name[i], name[i + 1]
-            for text, rank in ((a + full[i + 1], 0), (full[i] + b, 0), (a + full[i + 1][0], 1), (full[i][0] + b, 1)):
-                out.append((text, rank, True))
     return out
 
 
@@ -337,7 +357,7 @@ def _homophone_forms(lexicon: Lexicon, names: list[Term]) -> list[tuple[str, str
         out.extend((text, t.species, t.term, rank) for text, rank in curated)
         readings.sort(key=lambda pair: -pair[1])
         for position, (text, _) in enumerate(readings[:MAX_READING_HOMOPHONES]):
-            out.append((text, t.species, t.term, 2 + position // 3))
+            out.append((text, t.species, t.term, 2 + position // 5))
     return out
 
 
@@ -411,11 +431,31 @@ def _key(query: str) -> str:
     return query.casefold()
 
 
-def prior_rate(cand: Candidate, contained: bool = False) -> float:
-    """New flagged listings per request expected of a query never run anywhere: by its kind and
-    its rank within the kind, less for a query containing a shorter one (likely to find nothing more)."""
+def kind_rates(rows: Iterable[Any], month: str, window: int = YIELD_WINDOW) -> dict[str, float]:
+    """Per kind, how many times its prior the kind's queries have yielded on all sites lately
+    (1.0 without yields): a kind whose spellings bring new flagged ads is tried more."""
+    flagged: dict[str, float] = {}
+    requests: dict[str, float] = {}
+    for row in rows:
+        age = _months_between(row.month, month)
+        kind = getattr(row, "kind", "")
+        if kind in KIND_PRIOR and 1 <= age <= window:
+            weight = YIELD_DECAY ** (age - 1)
+            flagged[kind] = flagged.get(kind, 0.0) + weight * row.flagged_new
+            requests[kind] = requests.get(kind, 0.0) + weight * row.requests
+    out = {}
+    for kind, base in KIND_PRIOR.items():
+        rate = (flagged.get(kind, 0.0) + KIND_WEIGHT * base) / (requests.get(kind, 0.0) + KIND_WEIGHT)
+        out[kind] = rate / base
+    return out
+
+
+def prior_rate(cand: Candidate, contained: bool = False, kind_factor: float = 1.0) -> float:
+    """New flagged listings per request expected of a query never run anywhere: by its kind (as
+    the kind has done lately, ``kind_rates``) and its rank within the kind, less for a query
+    containing a shorter one (likely to find nothing more)."""
     rank = cand.rank + (CONTAINED_RANKS if contained else 0)
-    return KIND_PRIOR[cand.kind] * RANK_DECAY ** rank
+    return KIND_PRIOR[cand.kind] * kind_factor * RANK_DECAY ** rank
 
 
 def expected_rate(prior: float, network: YieldSummary | None, own: YieldSummary | None) -> float:
@@ -515,8 +555,11 @@ def plan_for_site(
     plan = SitePlan(site=site.name, month=month, budget=budget, search_match=mode)
     if site.search is None or site.crawl == "category":
         return plan
+    yields, network = list(yields), list(network)
     own = summarise_yields(yields, month)
     others = summarise_yields(network, month, exclude_site=site.name)
+    names = {t.term for t in lexicon.terms() if t.kind == "name"}
+    factors = kind_rates([r for r in network if getattr(r, "site", None) != site.name] + yields, month)
     pool = list(candidates if candidates is not None else lexicon_candidates(lexicon))
 
     # 1. What the site would be sent, once each.
@@ -559,10 +602,15 @@ def plan_for_site(
     for index, (cand, site_query) in enumerate(kept):
         key = _key(site_query)
         mine, theirs = own.get(key), others.get(key)
-        prior = prior_rate(cand, contained=site_query in covered and _all_cjk(site_query, covered[site_query]))
-        if cand.rank:  # sites try different rare spellings first (the lexicon's own words in its order)
+        prior = prior_rate(cand, contained=site_query in covered and _all_cjk(site_query, covered[site_query]),
+                           kind_factor=factors[cand.kind])
+        if cand.kind in DISGUISES:  # sites try disguised spellings in different orders (lexicon words in its own)
             prior *= 1.0 + JITTER * _hash01(site.name, site_query)
         rate = expected_rate(prior, theirs, mine)
+        if cand.kind == "plain" and cand.text in names:
+            # a species' own name is never dropped for a few quiet months: where search goes by
+            # words, no other query finds the ads that name it (鹤顶 does not find 鹤顶红)
+            rate = max(rate, NAME_FLOOR * prior)
         if mine is not None:
             reason = f"here: {mine.text()}"
         elif theirs is not None:
@@ -618,8 +666,9 @@ def _all_cjk(*texts: str) -> bool:
 
 
 def default_cost(cand: Candidate) -> int:
-    """Result pages a query never run is expected to take."""
-    broad = cand.kind in ("plain", "code_word", "cover", "traditional") and len(cand.text) <= 2
+    """Result pages a query never run is expected to take: a name of one or two characters
+    (象牙, 犀角) is in many ads, other words and disguised spellings rarely fill a page."""
+    broad = cand.kind == "plain" and cand.rank == 0 and len(cand.text) <= 2
     return BROAD_COST if broad else NARROW_COST
 
 
