@@ -1,7 +1,8 @@
-"""The generic site spider: searches a marketplace for each keyword, follows result pages and
-listings, and revisits every listing already known so removals are seen even when search no
-longer shows them. Everything site-specific comes from the ``SiteConfig``; archetype
-subclasses only decide how a response becomes a document (HTML, JSON, JSON inside HTML).
+"""The generic site spider: searches a marketplace for each keyword, walks the category pages its
+site file names (browsing), follows result pages and listings, and revisits every listing
+already known so removals are seen even when search no longer shows them. Everything
+site-specific comes from the ``SiteConfig``; archetype subclasses only decide how a response
+becomes a document (HTML, JSON, JSON inside HTML).
 
 Spiders yield ``ListingItem``s and nothing else: matching and storage are pipelines.
 """
@@ -16,6 +17,8 @@ from typing import Any, AsyncIterator, Iterable, Iterator
 from urllib.parse import quote, urljoin, urlsplit
 
 import scrapy
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
 
 from monitor.crawling.guard import REFUSED_META, fault_name
@@ -38,6 +41,10 @@ COVERAGE_FIELDS = {"price": "price_text", "date": "posted_text", "contact": "con
 # listings they listed. The storage pipeline turns them into the query's yield.
 QUERY_PAGES = "wtm/query/pages/"
 QUERY_FOUND = "wtm/query/found/"
+# Browsing, in the crawl's stats: category pages walked, and listings (by id) found only by the
+# queries, only by browsing, or by both ("wtm/found/query", ".../browse", ".../both").
+BROWSE_PAGES = "wtm/pages/browse"
+FOUND_BY = "wtm/found/"
 
 
 @dataclass
@@ -133,6 +140,11 @@ class SiteSpider(scrapy.Spider):
             keywords = self.default_keywords
         self.keywords = list(keywords or [])
         self.revisit = [tuple(pair) for pair in (revisit or [])]
+        # Listings known before this crawl began, by id and by URL: a walk with `stop: known`
+        # ends after a page listing none but these.
+        self.known = {str(part) for pair in self.revisit for part in pair}
+        self.found_by: dict[str, str] = {}  # listing (id, else URL) -> "query" | "browse" | "both"
+        self._walking = False
         self.sandbox_url = sandbox_url or self.default_sandbox_url
         self.base_url = self.site.base_url(self.sandbox_url)
         # Read by monitor.crawling.guard.SiteScopeMiddleware for every request.
@@ -141,6 +153,12 @@ class SiteSpider(scrapy.Spider):
         self._home_paths = {urlsplit(self.base_url).path, urlsplit(self.base_url).path + "index.html"}
 
     # -- requests ---------------------------------------------------------------------------
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> "SiteSpider":
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.walk_when_searched, signal=signals.spider_idle)
+        return spider
 
     def _meta(self, **extra: Any) -> dict[str, Any]:
         return {"download_slot": self.site.name, **extra}
@@ -155,12 +173,28 @@ class SiteSpider(scrapy.Spider):
                         url, callback=self.parse_results, errback=self.on_error,
                         meta=self._meta(keyword=keyword, rule="search", page=1, template=url),
                     )
-        if self.site.crawl in ("category", "both"):
-            for url in self.site.category_urls(self.sandbox_url):
-                yield scrapy.Request(
-                    url, callback=self.parse_results, errback=self.on_error,
-                    meta=self._meta(keyword="", rule="category", page=1, template=url),
-                )
+        if self.site.crawl == "category":
+            self._walking = True
+            for request in self.walk_requests():
+                yield request
+
+    def walk_requests(self) -> list[scrapy.Request]:
+        """The first page of each category walk."""
+        return [scrapy.Request(url, callback=self.parse_results, errback=self.on_error,
+                               meta=self._meta(keyword="", rule="category", page=1, template=url))
+                for url in self.site.category_urls(self.sandbox_url)]
+
+    def walk_when_searched(self) -> None:
+        """With ``crawl: both``, the walks begin when the searches and revisits are done, so a
+        listing both find was requested for its query, and the query's yield counts it."""
+        if self._walking or self.site.crawl != "both":
+            return
+        self._walking = True
+        requests = self.walk_requests()
+        for request in requests:
+            self.crawler.engine.crawl(request)
+        if requests:
+            raise DontCloseSpider
 
     def on_error(self, failure: Any) -> None:
         request = getattr(failure, "request", None)
@@ -220,6 +254,9 @@ class SiteSpider(scrapy.Spider):
         rule = self._rule(response)
         self.crawler.stats.inc_value("wtm/pages/results")
         keyword = meta.get("keyword", "")
+        browsing = meta.get("rule") == "category"  # a walk's page; its listings carry the keyword ""
+        if browsing:
+            self.crawler.stats.inc_value(BROWSE_PAGES)
         if meta.get("rule") == "search" and keyword:
             self.crawler.stats.inc_value(f"{QUERY_PAGES}{keyword}")
         if self._looks_like_login_wall(response):
@@ -230,6 +267,7 @@ class SiteSpider(scrapy.Spider):
             self.crawler.stats.inc_value("wtm/errors/unreadable_page")
             return
         found = 0
+        fresh = False  # the page lists a listing not known before the crawl began
         if rule.items is not None:
             fields = rule.item_fields or self.site.fields
             for node in select_nodes(doc, rule.items):
@@ -243,6 +281,7 @@ class SiteSpider(scrapy.Spider):
                     continue
                 found += 1
                 canonical = self.site.listing_url(external_id, self.sandbox_url) or link
+                fresh = self._note_listed(external_id, canonical, browsing) or fresh
                 if rule.follow:
                     target = self.site.fetch_url(external_id, self.sandbox_url) or canonical
                     yield self._listing_request(target, keyword, external_id, canonical, partial=values)
@@ -259,11 +298,15 @@ class SiteSpider(scrapy.Spider):
                 external_id = self.id_from_url(url)
                 canonical = (self.site.listing_url(external_id, self.sandbox_url) if external_id else None) or url
                 target = (self.site.fetch_url(external_id, self.sandbox_url) if external_id else None) or url
+                fresh = self._note_listed(external_id, canonical, browsing) or fresh
                 yield self._listing_request(target, keyword, external_id, canonical)
         if found and meta.get("rule") == "search" and keyword:
             self.crawler.stats.inc_value(f"{QUERY_FOUND}{keyword}", found)
         page = meta.get("page", 1)
         limit = rule.max_pages
+        if browsing and rule.stop == "known" and found and not fresh:
+            self.crawler.stats.inc_value("wtm/browse/stopped_known")
+            return  # everything here is older than the last crawl, and so is every later page
         if found and rule.next_page is not None and (limit is None or page < limit):
             next_url = self._next_page_url(doc, rule, response, page)
             if next_url:
@@ -271,6 +314,19 @@ class SiteSpider(scrapy.Spider):
                     next_url, callback=self.parse_results, errback=self.on_error,
                     meta=self._meta(keyword=keyword, rule=meta["rule"], page=page + 1, template=meta.get("template", "")),
                 )
+
+    def _note_listed(self, external_id: str, url: str, browsing: bool) -> bool:
+        """Record that a result page listed this listing (by a query, or by browsing) in
+        ``found_by`` and its ``wtm/found/*`` counters; True when it was not known before the crawl."""
+        key = external_id or url
+        how = "browse" if browsing else "query"
+        before = self.found_by.get(key)
+        if before not in (how, "both"):
+            after = self.found_by[key] = how if before is None else "both"
+            if before is not None:
+                self.crawler.stats.inc_value(f"{FOUND_BY}{before}", -1)
+            self.crawler.stats.inc_value(f"{FOUND_BY}{after}")
+        return external_id not in self.known and url not in self.known
 
     def _listing_request(
         self, url: str, keyword: str, external_id: str, canonical: str, partial: dict[str, str] | None = None

@@ -30,6 +30,10 @@ CRAWL_MODES = ("search", "category", "both")
 # How the site's search matches a query (see monitor.crawling.planner): every ad containing it,
 # the ads sharing its words after the site cuts text into words, or not known.
 SEARCH_MATCHES = ("substring", "segmented", "unknown")
+# When a category walk stops before its last page (besides max_pages): ``known`` stops after the
+# first page listing nothing the crawl did not already know when it began (the site's stored,
+# not-removed listings): on a newest-first page, everything further on is older than the last crawl.
+WALK_STOPS = ("known",)
 FIELDS = ("title", "description", "price", "location", "seller", "contact", "posted", "id", "url")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")
 
@@ -93,6 +97,7 @@ class PageRule:
     next_url: str | None  # template for cursor paging: {next} is what next_page selected
     max_pages: int | None
     cap: int | None = None  # results the search shows at most (search only)
+    stop: str | None = None  # one of WALK_STOPS, or None: walk to max_pages or the last page (category only)
 
 
 @dataclass(frozen=True)
@@ -252,7 +257,8 @@ _KNOWN_KEYS: dict[str, set[str]] = {
          "category", "listing", "parsers", "politeness", "max_pages", "notes", "hosts", "search_match"},
     "search": {"url", "urls", "results", "items", "item_fields", "follow", "next_page", "next_url", "max_pages",
                "cap"},
-    "category": {"url", "urls", "results", "items", "item_fields", "follow", "next_page", "next_url", "max_pages"},
+    "category": {"url", "urls", "results", "items", "item_fields", "follow", "next_page", "next_url", "max_pages",
+                 "stop"},
     "listing": {"fields", "id_from_url", "url", "fetch", "embedded_json", "deleted_text"},
     "parsers": {"currency", "date_format"},
     "politeness": {"download_delay", "concurrency", "obey_robots", "autothrottle"},
@@ -271,6 +277,9 @@ def _page_rule(reader: _Reader, key: str, platform: str) -> PageRule | None:
         raise reader.fail(f"{key}.url", "is required (a URL template, or a list under urls)")
     if key == "search" and not all("{keyword}" in u for u in urls):
         raise reader.fail("search.url", "must contain {keyword}")
+    if key == "category" and any("{keyword}" in u for u in urls):
+        raise reader.fail(f"{key}.{'urls' if 'urls' in section else 'url'}",
+                          "category pages are fixed addresses without {keyword} (searching is search.url's job)")
     results = reader.selector(section, "results", where)
     items = reader.selector(section, "items", where)
     if results is None and items is None:
@@ -289,7 +298,22 @@ def _page_rule(reader: _Reader, key: str, platform: str) -> PageRule | None:
     next_page = reader.selector(section, "next_page", where)
     if next_url is not None and next_page is None:
         raise reader.fail(f"{key}.next_page", "is required with next_url")
-    return PageRule(tuple(urls), results, items, item_fields, follow, next_page, next_url, max_pages, cap)
+    stop = _walk_stop(reader, section, max_pages) if key == "category" else None
+    return PageRule(tuple(urls), results, items, item_fields, follow, next_page, next_url, max_pages, cap, stop)
+
+
+def _walk_stop(reader: _Reader, section: Mapping[str, Any], max_pages: int | None) -> str | None:
+    """A category walk's ``stop`` rule, checked with its ``max_pages``. A first crawl knows no
+    listing, so with ``stop: known`` only ``max_pages`` ends its walk: it is then required."""
+    if max_pages is not None and max_pages < 1:
+        raise reader.fail("category.max_pages", f"must be at least 1 (pages walked from each address); got {max_pages}")
+    stop = reader.get(section, "stop", "category.", str)
+    if stop is not None and stop not in WALK_STOPS:
+        raise reader.fail("category.stop", f"must be one of {', '.join(WALK_STOPS)} (or left out); got {stop!r}")
+    if stop == "known" and max_pages is None:
+        raise reader.fail("category.max_pages", "is required with stop: known (a first crawl knows no listing, "
+                                                "so only max_pages ends its walk)")
+    return stop
 
 
 def _fields(reader: _Reader, section: Mapping[str, Any], key: str, where: str, required: bool) -> dict[str, Selector]:
