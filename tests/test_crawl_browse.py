@@ -186,6 +186,7 @@ def test_max_pages_caps_a_walk_and_a_listing_both_find_is_credited_to_its_query(
     (sites_dir / f"{site}.yaml").write_text(text.replace("  max_pages: 5\n", "  max_pages: 2\n"), encoding="utf-8")
     config = config_for(served, tmp_path / "data", sites_dir)
     month = served.world.months[-1]
+    # 老料 ("old material", a code word) finds four ads there that month; the walks reach three of them
     served.crawl(config, month, [site], ["老料"])
     assert served.pages(site, key) == [1, 2]
     size = served.world.site(site).page_size
