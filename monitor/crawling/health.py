@@ -16,7 +16,8 @@ A site is unhealthy when:
   and by at least ``MIN_ITEMS_TO_COMPARE`` listings (10 → 3 is a quiet month, not a breakage);
 * a field's coverage collapsed (under half of the last good run's, or under half of the
   listings when the site file selects that field and there is no earlier run to compare with);
-* it did not finish (killed, shut down, or failed to start).
+* it did not finish (killed, shut down, failed to start, or stopped because the disk holding
+  the data folder was nearly full: ``disk_full``).
 """
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ MAX_UNREAD_LISTINGS = 0.05
 MIN_FIRST_COVERAGE = 0.5
 # Fewer requests than this tell nothing about a site's failure rate.
 MIN_REQUESTS_TO_JUDGE = 4
+# Below this much free space where the crawl keeps its state, the crawl stops (``disk_full``)
+# before Scrapy's disk queue fails mid-write, which leaves the spider waiting forever.
+MIN_FREE_BYTES = 20 * 1024 * 1024
+DISK_CHECK_SECONDS = 2.0
 _STATUS = re.compile(r"^downloader/response_status_count/(\d+)$")
 
 
@@ -84,7 +89,9 @@ def assess(
     pages = int(stats.get("response_received_count", 0))
     coverage = {name: round(stats.get(f"wtm/field/{name}", 0) / items, 4) if items else 0.0 for name in COVERAGE}
     problems: list[str] = []
-    if finish_reason not in GOOD_FINISH:
+    if finish_reason == "disk_full":
+        problems.append(f"stopped: under {MIN_FREE_BYTES // 2**20} MB free on the disk of the data folder")
+    elif finish_reason not in GOOD_FINISH:
         problems.append(f"did not finish: {finish_reason}")
     if items == 0:
         problems.append("no listings found")
@@ -182,6 +189,8 @@ class CrawlHealth:
         self.crawler = crawler
         state = crawler.settings.get("WTM_STATE_DIR")
         self.history = HealthHistory(Path(state) / "health") if state else None
+        self.state_dir = Path(state) if state else None
+        self.disk_watch: Any = None
         self.fingerprint = ""
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -195,6 +204,11 @@ class CrawlHealth:
         return Path(jobdir) / "health_stats.json" if jobdir else None
 
     def spider_opened(self, spider: Any) -> None:
+        if self.state_dir is not None:
+            from twisted.internet import task
+
+            self.disk_watch = task.LoopingCall(self._check_disk)
+            self.disk_watch.start(DISK_CHECK_SECONDS, now=True)
         self.fingerprint = keywords_fingerprint(getattr(spider, "keywords", []))
         carry = self._carry_file()
         if carry is not None and carry.is_file():
@@ -203,7 +217,26 @@ class CrawlHealth:
                 self.crawler.stats.inc_value(key, value)
             carry.unlink()
 
+    def _check_disk(self) -> None:
+        import shutil
+
+        folder = self.state_dir
+        while folder is not None and not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        if folder is None or shutil.disk_usage(folder).free >= MIN_FREE_BYTES:
+            return
+        self.crawler.stats.set_value("wtm/errors/disk_full", 1)
+        if self.disk_watch is not None and self.disk_watch.running:
+            self.disk_watch.stop()
+        from scrapy.utils.defer import deferred_from_coro
+        from twisted.internet import reactor
+
+        # Not from inside the spider_opened signal: the engine closes the spider once it runs.
+        reactor.callLater(0, lambda: deferred_from_coro(self.crawler.engine.close_spider_async(reason="disk_full")))
+
     def spider_closed(self, spider: Any, reason: str) -> None:
+        if self.disk_watch is not None and self.disk_watch.running:
+            self.disk_watch.stop()
         stats = self.crawler.stats
         started = stats.get_value("start_time")
         duration = 0.0

@@ -310,8 +310,11 @@ def _finish(config: Config, db: Any, summary: CrawlSummary, names: Iterable[str]
     for name in sorted(summary.sites):
         lines.append(outcome_line(name, summary.sites[name], stamp, summary.month))
     if lines:
-        with open(config.data_path / "logs" / "crawl.log", "a", encoding="utf-8") as out:
-            out.write("\n".join(lines) + "\n")
+        try:
+            with open(config.data_path / "logs" / "crawl.log", "a", encoding="utf-8") as out:
+                out.write("\n".join(lines) + "\n")
+        except OSError as exc:  # a full disk: the outcome still reaches the terminal below
+            logger.warning("could not append to %s: %s", config.data_path / "logs" / "crawl.log", exc)
         for line in lines:
             logger.info("%s", line)
     _dispose(db)
