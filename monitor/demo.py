@@ -1,4 +1,4 @@
-"""The demo: a year of monthly monitoring of the simulated marketplaces, in minutes.
+"""The demo: six months of monthly monitoring of the simulated marketplaces, in minutes.
 
 It starts the sandbox on a free loopback port, then for each of the last ``months``
 simulated months crawls every site, files takedown requests for the month's new
@@ -65,7 +65,7 @@ def demo_config(config: Config, sandbox_url: str) -> Config:
 
 def run_demo(
     config: Config,
-    months: int = 12,
+    months: int = 6,
     seed: int = DEMO_SEED,
     on_step: Callable[[str], None] | None = None,
 ) -> DemoOutcome:

@@ -1,4 +1,4 @@
-"""``wtm demo``: a year of simulated monitoring, ending with the path of a report."""
+"""``wtm demo``: six months of simulated monitoring, ending with the path of a report."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from monitor.cli import EXIT_SITES_FAILED, State, pass_state
 
 
 @click.command("demo")
-@click.option("--months", default=12, show_default=True, type=click.IntRange(1, 24),
+@click.option("--months", default=6, show_default=True, type=click.IntRange(1, 24),
               help="How many simulated months to crawl and report.")
 @click.option("--seed", default=None, type=int, help="Seed of the simulated world (default: the demo's).")
 @pass_state
