@@ -132,6 +132,11 @@ def main(argv: list[str] | None = None) -> int:
     minutes_by_month = {m: max((n * delay(s) for (mm, s), n in pages.items() if mm == m), default=0) / 60 for m in months}
     real_minutes = max(minutes_by_month.values(), default=0.0)
     busiest = max(pages.items(), key=lambda kv: kv[1] * delay(kv[0][1]))[0] if pages else ("", "")
+    busiest_sites = sorted(pages.items(), key=lambda kv: -kv[1] * delay(kv[0][1]))[:3]
+    print("busiest sites: " + "; ".join(
+        f"{name} {month} {n} requests ({searches.get((month, name), 0)} search pages, "
+        f"{n - searches.get((month, name), 0)} listing, revisit and browse pages)"
+        for (month, name), n in busiest_sites))
     print(f"precision {precision:.3f} ({true_flags}/{len(flagged)} flagged listings truly illegal)")
     print(f"requests per site and month: {mean_requests:.0f} on average ({mean_search:.0f} of them search pages), "
           f"at most {max(per_site, default=0)}")

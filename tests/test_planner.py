@@ -82,6 +82,17 @@ def test_segmented_search_sends_one_form_per_split(lexicon: Lexicon) -> None:
     assert not any(w.startswith("covered") for w in why.values())
 
 
+def test_segmented_search_gets_disguised_product_words_and_tries_word_supersets_later(lexicon: Lexicon) -> None:
+    segmented = plan_for_site(lexicon, site("segmented"), [], MONTH, EVERYTHING)
+    order = [q.site_query for q in segmented.queries]
+    # a word index cuts 希角杯 into 希 / 角杯: 希角 does not find it, 希角杯 does
+    assert sent(segmented)["希角杯"].kind == "homophone" and "xi角杯" in order
+    # 象牙麻将 (象牙 / 麻将) finds nothing 象牙 does not, as far as jieba's words tell
+    assert order.index("象牙麻将") > order.index("象芽")
+    substring = plan_for_site(lexicon, site("substring"), [], MONTH, EVERYTHING)
+    assert skipped(substring)["希角杯"] == "covered by '希角' (substring search)"
+
+
 @pytest.mark.parametrize(("match", "cap"), [("unknown", None), ("substring", 60), ("segmented", 100)])
 def test_unknown_or_capped_search_skips_nothing_as_covered(lexicon: Lexicon, match: str, cap: int | None) -> None:
     plan = plan_for_site(lexicon, site(match, cap), [], MONTH, EVERYTHING)
@@ -157,6 +168,16 @@ def test_yields_on_other_sites_raise_a_query_here(lexicon: Lexicon) -> None:
     own = plan_for_site(lexicon, site("segmented"), [], MONTH, EVERYTHING,
                         network=rows("testsite", "2025-06", 虎g=(1, 1, 1)))
     assert [q.site_query for q in own.queries].index("虎g") == before
+
+
+def test_a_separator_that_brings_ads_elsewhere_is_tried_sooner_in_other_names(lexicon: Lexicon) -> None:
+    network = [YieldRecord(other, "2025-06", "象|牙", "separator", 1, 1, 1) for other in ("a", "b", "c", "d")]
+    network += [YieldRecord(other, "2025-06", "象~牙", "separator", 1, 0, 0) for other in ("a", "b", "c", "d")]
+    before = [q.site_query for q in plan_for_site(lexicon, site("substring"), [], MONTH, EVERYTHING).queries]
+    after = [q.site_query for q in plan_for_site(lexicon, site("substring"), [], MONTH, EVERYTHING,
+                                                 network=network).queries]
+    assert after.index("犀|角") < before.index("犀|角")
+    assert after.index("犀|角") < after.index("犀~角")  # | brought ads on other sites, ~ nothing
 
 
 def test_rotation_retries_the_low_yield_queries_tried_longest_ago(lexicon: Lexicon) -> None:

@@ -15,14 +15,21 @@ How a site's search matches decides what is worth sending (the site file's ``sea
   and a separator between two characters of a name (``羚*羊``) finds every spelling that splits
   the name there (``羚*羊角``, ``羚*羊*角``).
 * ``segmented``: the site cuts text and query into words, so any separator is a word boundary:
-  ``象 牙`` finds ``象*牙`` but ``象牙`` does not. One separator form per placement is sent.
+  ``象 牙`` finds ``象*牙`` but ``象牙`` does not. One separator form per placement is sent, and
+  a disguised name is also sent inside its product words (``希角杯``: a word index cuts the ad
+  ``希角杯`` into 希 / 角杯, which ``希角`` does not find). A query whose words (as jieba cuts
+  them) include all of another's (``象牙麻将``: 象牙 / 麻将) likely finds nothing more: it is
+  tried later, not skipped, since the site may cut otherwise.
 * ``unknown``: nothing is assumed; no query is skipped as covered by another.
 
 Each query's yield (result pages spent, listings found, flagged listings new to the database) is
-stored per site and month (``monitor.storage.yields``). The plan sends first the queries that found
-new flagged ads in recent months (most per request first), then queries never tried (in a prior
-order by kind), then the rest; it stops at the per-site request budget, keeping a rotation share of
-the budget for the low-yield queries tried longest ago, so a code word that returns is not lost.
+stored per site and month (``monitor.storage.yields``). The plan orders the queries by the new
+flagged listings per request expected of them (``expected_rate``): a prior by kind and rank,
+scaled by how the kind has done on all sites lately (``kind_rates``), moved by what the query did
+on the other sites (a spelling that brings ads on one site is tried on the others) and then by
+what it did on this one; ties go to the listings found per request. It fills the per-site request
+budget in that order, keeping a rotation share for the low-yield queries tried longest ago, so a
+code word that returns is not lost. A species' own names are never dropped for a few quiet months.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any, Iterable, Mapping, Sequence
 
 from monitor.crawling.sites import SiteConfig
@@ -38,7 +46,6 @@ from monitor.matching.normalise import SEPARATOR_CHARS
 
 # Prior order of the kinds of query, for queries never run (lower first).
 KINDS = ("plain", "code_word", "cover", "traditional", "separator", "pinyin_mix", "homophone")
-SEARCH_MATCHES = ("substring", "segmented", "unknown")
 
 # Share of the budget kept for low-yield queries tried longest ago.
 ROTATION_SHARE = 0.15
@@ -73,6 +80,11 @@ DISGUISES = ("traditional", "separator", "pinyin_mix", "homophone")
 MAX_READING_HOMOPHONES = 40
 # Disguised spellings of a name up to this rank are also searched inside its product words.
 COMPOUND_MAX_RANK = 0
+# Separators, in the normaliser's order, share a rank this many at a time (space * / \ first).
+SEPARATORS_PER_RANK = 2
+# Requests' worth of evidence a kind's rate is worth against the yields of one of its styles
+# (one separator: if 象*牙 brings ads, 犀*角 is tried sooner).
+STYLE_WEIGHT = 20.0
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[a-z]", re.I)
@@ -88,7 +100,7 @@ def separators() -> tuple[str, ...]:
     def position(ch: str) -> int:
         if ch == " ":
             return -1
-        for escaped in (ch, "\\" + ch, f"\\u{ord(ch):04x}"):
+        for escaped in ("\\" + ch, f"\\u{ord(ch):04x}", ch):
             at = pattern.find(escaped)
             if at >= 0:
                 return at
@@ -266,7 +278,8 @@ def _separator_forms(name: str, seps: Sequence[str]) -> list[tuple[str, int, boo
     n = len(name)
     if n < 2:
         return out
-    for rank, sep in enumerate(seps):
+    for index, sep in enumerate(seps):
+        rank = index // SEPARATORS_PER_RANK
         out.append((sep.join(name), rank, False))
         if n > 2:
             for i in range(1, n):
@@ -431,23 +444,40 @@ def _key(query: str) -> str:
     return query.casefold()
 
 
-def kind_rates(rows: Iterable[Any], month: str, window: int = YIELD_WINDOW) -> dict[str, float]:
-    """Per kind, how many times its prior the kind's queries have yielded on all sites lately
-    (1.0 without yields): a kind whose spellings bring new flagged ads is tried more."""
-    flagged: dict[str, float] = {}
-    requests: dict[str, float] = {}
+def style(kind: str, query: str) -> tuple[str, str]:
+    """The kind of a query and, for a separator spelling, the separator it uses."""
+    if kind == "separator":
+        found = SEPARATOR_CHARS.search(query)
+        return kind, found.group(0) if found else ""
+    return kind, ""
+
+
+def kind_rates(rows: Iterable[Any], month: str, window: int = YIELD_WINDOW) -> dict[tuple[str, str], float]:
+    """Per kind, and per style within it (``style``), how many times its prior the queries have
+    yielded on all sites lately (1.0 without yields): a kind, or a separator, whose spellings
+    bring new flagged ads is tried more. Look a style up with ``factor``."""
+    flagged: dict[tuple[str, str], float] = {}
+    requests: dict[tuple[str, str], float] = {}
     for row in rows:
         age = _months_between(row.month, month)
         kind = getattr(row, "kind", "")
         if kind in KIND_PRIOR and 1 <= age <= window:
             weight = YIELD_DECAY ** (age - 1)
-            flagged[kind] = flagged.get(kind, 0.0) + weight * row.flagged_new
-            requests[kind] = requests.get(kind, 0.0) + weight * row.requests
-    out = {}
+            for cell in {(kind, ""), style(kind, row.query)}:
+                flagged[cell] = flagged.get(cell, 0.0) + weight * row.flagged_new
+                requests[cell] = requests.get(cell, 0.0) + weight * row.requests
+    out: dict[tuple[str, str], float] = {}
     for kind, base in KIND_PRIOR.items():
-        rate = (flagged.get(kind, 0.0) + KIND_WEIGHT * base) / (requests.get(kind, 0.0) + KIND_WEIGHT)
-        out[kind] = rate / base
+        rate = (flagged.get((kind, ""), 0.0) + KIND_WEIGHT * base) / (requests.get((kind, ""), 0.0) + KIND_WEIGHT)
+        out[(kind, "")] = rate / base
+        for cell in [c for c in requests if c[0] == kind and c[1]]:
+            out[cell] = (flagged[cell] + STYLE_WEIGHT * rate) / (requests[cell] + STYLE_WEIGHT) / base
     return out
+
+
+def factor(rates: Mapping[tuple[str, str], float], kind: str, query: str) -> float:
+    """A query's prior factor from ``kind_rates``: its style's, else its kind's."""
+    return rates.get(style(kind, query), rates.get((kind, ""), 1.0))
 
 
 def prior_rate(cand: Candidate, contained: bool = False, kind_factor: float = 1.0) -> float:
@@ -596,14 +626,18 @@ def plan_for_site(
                 plan.skipped.append(SkippedQuery(cand.text, site_query, cand.kind, cand.species,
                                                  f"covered by {covered[site_query]!r} (substring search)"))
         kept = [(c, q) for c, q in kept if q not in covered]
+    if mode == "segmented":
+        # a word index finds for 象牙麻将 (象牙 / 麻将) only ads 象牙 finds: likely, not certain,
+        # as the site may cut words otherwise than jieba does
+        covered = _covered_by_words(kept)
 
     # 2. Order by expected yield.
     ranked = []
     for index, (cand, site_query) in enumerate(kept):
         key = _key(site_query)
         mine, theirs = own.get(key), others.get(key)
-        prior = prior_rate(cand, contained=site_query in covered and _all_cjk(site_query, covered[site_query]),
-                           kind_factor=factors[cand.kind])
+        contained = site_query in covered and (mode == "segmented" or _all_cjk(site_query, covered[site_query]))
+        prior = prior_rate(cand, contained=contained, kind_factor=factor(factors, cand.kind, site_query))
         if cand.kind in DISGUISES:  # sites try disguised spellings in different orders (lexicon words in its own)
             prior *= 1.0 + JITTER * _hash01(site.name, site_query)
         rate = expected_rate(prior, theirs, mine)
@@ -691,6 +725,47 @@ def _covered(kept: list[tuple[Candidate, str]]) -> dict[str, str]:
         if cover is not None:
             out[site_query] = cover
     return out
+
+
+def _covered_by_words(kept: list[tuple[Candidate, str]]) -> dict[str, str]:
+    """Each query whose words (as jieba cuts them) include all the words of another candidate."""
+    words = {q: _words(q) for _, q in kept}
+    by_size = sorted(((len(w), q, w) for q, w in words.items() if w), key=lambda x: x[0])
+    out: dict[str, str] = {}
+    for _, site_query in kept:
+        mine = words[site_query]
+        cover = next((q for n, q, w in by_size if n < len(mine) and w <= mine), None)
+        if cover is not None:
+            out[site_query] = cover
+    return out
+
+
+_TOKENIZER: Any = None
+
+
+def _words(text: str) -> frozenset[str]:
+    """The words a word-index search would cut ``text`` into, as jieba's stock dictionary cuts
+    them (spaces and punctuation are no words)."""
+    global _TOKENIZER
+    if _TOKENIZER is None:
+        import logging
+
+        import jieba
+
+        from monitor.matching.segmenter import cache_dir
+
+        logging.getLogger("jieba").setLevel(logging.WARNING)
+        tokenizer = jieba.Tokenizer()
+        tokenizer.tmp_dir = str(cache_dir())
+        tokenizer.cache_file = "jieba-planner.cache"
+        tokenizer.initialize()
+        _TOKENIZER = tokenizer
+    return _cut(text.lower())
+
+
+@lru_cache(maxsize=65536)
+def _cut(text: str) -> frozenset[str]:
+    return frozenset(w for w in _TOKENIZER.cut(text, HMM=False) if any(ch.isalnum() for ch in w))
 
 
 def with_search_match(site: SiteConfig, search_match: str, cap: int | None = None) -> SiteConfig:
