@@ -118,8 +118,8 @@ class Candidate:
 
     ``text`` is what the spider is given (Simplified, or a Traditional/regional spelling that the
     site's conversion leaves alone); ``rank`` orders candidates of one kind (0: most likely);
-    ``fragment`` marks two characters of a longer name with a disguise between them, useful only
-    where search matches substrings."""
+    ``fragment`` marks part of a name (two of its characters with a separator between them, or
+    the name less its first or last character), useful only where search matches substrings."""
 
     text: str
     kind: str
@@ -212,6 +212,12 @@ def _build_candidates(lexicon: Lexicon, seps: Sequence[str]) -> list[Candidate]:
             add(form, "pinyin_mix", t.species, t.term, rank, fragment)
     for form, species, source, rank in _homophone_forms(lexicon, [t for t in names if t.homophones]):
         add(form, "homophone", species, source, rank)
+    for t in names:
+        # where search matches substrings, 顶红 finds every spelling of 鹤顶红 that changes only its
+        # first character (合顶红, he顶红, 鹤 顶红), 鹤顶 those changing its last
+        if t.homophones and len(t.term) >= 3:
+            add(t.term[1:], "homophone", t.species, t.term, 0, True)
+            add(t.term[:-1], "homophone", t.species, t.term, 0, True)
 
     # 4. The likeliest of those inside the product words (希角杯, xi角片): where search goes by
     #    words, 希角 does not find 希角杯, which a word index cuts 希 / 角杯. (Where search matches
