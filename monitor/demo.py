@@ -24,7 +24,7 @@ log = logging.getLogger("monitor.demo")
 
 DEMO_SEED = 20120101
 # Result pages per site and month the demo's query plans fit (a real crawl: requests_per_site).
-DEMO_REQUESTS_PER_SITE = 100
+DEMO_REQUESTS_PER_SITE = 60
 
 
 @dataclass

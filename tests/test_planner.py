@@ -172,6 +172,19 @@ def test_yields_on_other_sites_raise_a_query_here(lexicon: Lexicon) -> None:
     assert [q.site_query for q in own.queries].index("虎g") == before
 
 
+def test_a_book_of_every_sites_yields_plans_as_the_rows_do(lexicon: Lexicon) -> None:
+    from monitor.crawling.planner import YieldBook
+
+    everywhere = rows("testsite", "2025-06", 象芽=(1, 2, 2), 象牙=(3, 30, 0)) + rows("other", "2025-05", 虎g=(1, 1, 1))
+    everywhere += rows("other", "2025-06", 象芽=(1, 0, 0)) + rows("third", "2025-04", 白料=(2, 3, 1))
+    own = [r for r in everywhere if r.site == "testsite"]
+    by_rows = plan_for_site(lexicon, site("segmented"), own, MONTH, 80, network=everywhere)
+    by_book = plan_for_site(lexicon, site("segmented"), (), MONTH, 80, book=YieldBook(everywhere, MONTH))
+    assert by_rows.queries == by_book.queries
+    first = by_book.queries[0]
+    assert first.site_query == "象芽" and first.last.flagged_new == 2 and first.last.runs == 1
+
+
 def test_a_separator_that_brings_ads_elsewhere_is_tried_sooner_in_other_names(lexicon: Lexicon) -> None:
     network = [YieldRecord(other, "2025-06", "象|牙", "separator", 1, 1, 1) for other in ("a", "b", "c", "d")]
     network += [YieldRecord(other, "2025-06", "象~牙", "separator", 1, 0, 0) for other in ("a", "b", "c", "d")]

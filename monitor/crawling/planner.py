@@ -415,35 +415,92 @@ def _months_between(earlier: str, later: str) -> int:
     return (int(later[:4]) - int(earlier[:4])) * 12 + int(later[5:7]) - int(earlier[5:7])
 
 
+class _Tally:
+    """Running sums of one query's yields (on one site, or several)."""
+
+    __slots__ = ("requests", "found", "flagged_new", "runs", "last_month", "w_requests", "w_found", "w_flagged")
+
+    def __init__(self) -> None:
+        self.requests = self.found = self.flagged_new = self.runs = 0
+        self.last_month = ""
+        self.w_requests = self.w_found = self.w_flagged = 0.0
+
+    def add(self, other: "_Tally", sign: int = 1) -> None:
+        for name in ("requests", "found", "flagged_new", "runs", "w_requests", "w_found", "w_flagged"):
+            setattr(self, name, getattr(self, name) + sign * getattr(other, name))
+
+    def summary(self, last_month: str | None = None) -> YieldSummary:
+        return YieldSummary(self.requests, self.found, self.flagged_new, self.runs, last_month or self.last_month,
+                            self.w_requests, self.w_found, self.w_flagged)
+
+
+class YieldBook:
+    """Stored yields read once for planning every site: per site and query, and over all sites.
+
+    ``rows`` are ``monitor.storage.yields.YieldRecord`` (anything with ``site``, ``month``,
+    ``query``, ``kind``, ``requests``, ``found`` and ``flagged_new``). Only the ``window`` months
+    before ``month`` count, a month ago fully and older months less (YIELD_DECAY per month);
+    rows of ``month`` itself and later are ignored, so a month's plan is the same before and
+    after its crawl."""
+
+    def __init__(self, rows: Iterable[Any], month: str, window: int = YIELD_WINDOW) -> None:
+        self.month = month
+        self.by_site: dict[str, dict[str, _Tally]] = {}
+        self.total: dict[str, _Tally] = {}
+        self.latest: dict[str, list[tuple[str, str]]] = {}  # query -> [(last month, site)], latest first
+        rows = list(rows)
+        self.kinds = kind_rates(rows, month, window)
+        months_seen: dict[tuple[str, str], set[str]] = {}
+        for row in rows:
+            age = _months_between(row.month, month)
+            if not 1 <= age <= window:
+                continue
+            site, key, weight = getattr(row, "site", ""), _key(row.query), YIELD_DECAY ** (age - 1)
+            tally = self.by_site.setdefault(site, {}).setdefault(key, _Tally())
+            tally.requests += row.requests
+            tally.found += row.found
+            tally.flagged_new += row.flagged_new
+            tally.w_requests += weight * row.requests
+            tally.w_found += weight * row.found
+            tally.w_flagged += weight * row.flagged_new
+            tally.last_month = max(tally.last_month, row.month)
+            months_seen.setdefault((site, key), set()).add(row.month)
+        for (site, key), months in months_seen.items():
+            tally = self.by_site[site][key]
+            tally.runs = len(months)
+            self.total.setdefault(key, _Tally()).add(tally)
+            self.latest.setdefault(key, []).append((tally.last_month, site))
+        for entries in self.latest.values():
+            entries.sort(reverse=True)
+
+    def own(self, site: str) -> dict[str, YieldSummary]:
+        """The site's own yields per query."""
+        return {key: tally.summary() for key, tally in self.by_site.get(site, {}).items()}
+
+    def others(self, site: str, key: str) -> YieldSummary | None:
+        """What the query did on the other sites, or None when no other site ran it."""
+        total = self.total.get(key)
+        if total is None:
+            return None
+        last = next((m for m, s in self.latest[key] if s != site), None)
+        if last is None:
+            return None
+        mine = self.by_site.get(site, {}).get(key)
+        if mine is None:
+            return total.summary(last)
+        rest = _Tally()
+        rest.add(total)
+        rest.add(mine, -1)
+        return rest.summary(last)
+
+
 def summarise_yields(rows: Iterable[Any], month: str, window: int = YIELD_WINDOW,
                      exclude_site: str | None = None) -> dict[str, YieldSummary]:
     """Per query (as sites receive it, case folded), its yields in the ``window`` months before
-    ``month``, summed over the sites of ``rows`` (but ``exclude_site``).
-
-    ``rows`` are ``monitor.storage.yields.YieldRecord`` (anything with ``site``, ``month``,
-    ``query``, ``requests``, ``found`` and ``flagged_new``); rows of ``month`` itself and later
-    are ignored, so a month's plan is the same before and after its crawl."""
-    grouped: dict[str, list[tuple[int, Any]]] = {}
-    for row in rows:
-        if exclude_site is not None and getattr(row, "site", None) == exclude_site:
-            continue
-        age = _months_between(row.month, month)
-        if 1 <= age <= window:
-            grouped.setdefault(_key(row.query), []).append((age, row))
-    out: dict[str, YieldSummary] = {}
-    for query, items in grouped.items():
-        w_req = w_flag = w_found = 0.0
-        for age, row in items:
-            weight = YIELD_DECAY ** (age - 1)
-            w_req += weight * row.requests
-            w_flag += weight * row.flagged_new
-            w_found += weight * row.found
-        out[query] = YieldSummary(
-            requests=sum(r.requests for _, r in items), found=sum(r.found for _, r in items),
-            flagged_new=sum(r.flagged_new for _, r in items), runs=len({(getattr(r, "site", ""), r.month) for _, r in items}),
-            last_month=max(r.month for _, r in items), w_requests=w_req, w_found=w_found, w_flagged=w_flag,
-        )
-    return out
+    ``month``, summed over the sites of ``rows`` (but ``exclude_site``); see ``YieldBook``."""
+    book = YieldBook([r for r in rows if exclude_site is None or getattr(r, "site", None) != exclude_site],
+                     month, window)
+    return {key: tally.summary() for key, tally in book.total.items()}
 
 
 def _key(query: str) -> str:
@@ -574,11 +631,13 @@ def plan_for_site(
     network: Iterable[Any] = (),
     rotation_share: float = ROTATION_SHARE,
     candidates: Sequence[Candidate] | None = None,
+    book: YieldBook | None = None,
 ) -> SitePlan:
     """The site's queries for ``month`` within ``budget`` result-page requests.
 
     ``yields`` are the site's stored yields (``monitor.storage.yields.YieldRecord``), ``network``
-    those of the other sites (a query that brings new flagged ads elsewhere is tried here sooner).
+    those of the other sites (a query that brings new flagged ads elsewhere is tried here sooner);
+    ``book``, a ``YieldBook`` of every site's yields, replaces both when many sites are planned.
 
     Steps: 1. every candidate in the site's script, dropping duplicates after conversion, those
     the site's charset cannot encode, and (on an uncapped substring search) those containing
@@ -591,11 +650,12 @@ def plan_for_site(
     plan = SitePlan(site=site.name, month=month, budget=budget, search_match=mode)
     if site.search is None or site.crawl == "category":
         return plan
-    yields, network = list(yields), list(network)
-    own = summarise_yields(yields, month)
-    others = summarise_yields(network, month, exclude_site=site.name)
+    if book is None:
+        yields = [r if getattr(r, "site", None) == site.name else replace_site(r, site.name) for r in yields]
+        book = YieldBook([r for r in network if getattr(r, "site", None) != site.name] + yields, month)
+    own = book.own(site.name)
     names = {t.term for t in lexicon.terms() if t.kind == "name"}
-    factors = kind_rates([r for r in network if getattr(r, "site", None) != site.name] + yields, month)
+    factors = book.kinds
     pool = list(candidates if candidates is not None else lexicon_candidates(lexicon))
 
     # 1. What the site would be sent, once each.
@@ -641,7 +701,7 @@ def plan_for_site(
     ranked = []
     for index, (cand, site_query) in enumerate(kept):
         key = _key(site_query)
-        mine, theirs = own.get(key), others.get(key)
+        mine, theirs = own.get(key), book.others(site.name, key)
         contained = site_query in covered and (mode == "segmented" or _all_cjk(site_query, covered[site_query]))
         prior = prior_rate(cand, contained=contained, kind_factor=factor(factors, cand.kind, site_query))
         if cand.kind in DISGUISES:  # sites try disguised spellings in different orders (lexicon words in its own)
@@ -721,28 +781,40 @@ def _dedupe_key(site_query: str, mode: str) -> str:
 
 
 def _covered(kept: list[tuple[Candidate, str]]) -> dict[str, str]:
-    """Each query containing another (shorter) candidate, with that candidate: on a substring
-    search it finds nothing the shorter one does not."""
-    folded = sorted({q.casefold(): q for _, q in kept}.items(), key=lambda kv: len(kv[0]))
+    """Each query containing another (shorter) candidate, with that candidate (the shortest): on a
+    substring search it finds nothing the shorter one does not."""
+    folded = {q.casefold(): q for _, q in kept}
     out: dict[str, str] = {}
     for _, site_query in kept:
         key = site_query.casefold()
-        cover = next((orig for k, orig in folded if len(k) < len(key) and k in key), None)
-        if cover is not None:
-            out[site_query] = cover
+        for length in range(1, len(key)):
+            cover = next((folded[key[i:i + length]] for i in range(len(key) - length + 1)
+                          if key[i:i + length] in folded), None)
+            if cover is not None:
+                out[site_query] = cover
+                break
     return out
 
 
 def _covered_by_words(kept: list[tuple[Candidate, str]]) -> dict[str, str]:
     """Each query whose words (as jieba cuts them) include all the words of another candidate."""
+    from itertools import combinations
+
     words = {q: _words(q) for _, q in kept}
-    by_size = sorted(((len(w), q, w) for q, w in words.items() if w), key=lambda x: x[0])
+    by_words: dict[frozenset[str], str] = {}
+    for q, w in words.items():
+        if w:
+            by_words.setdefault(w, q)
     out: dict[str, str] = {}
     for _, site_query in kept:
-        mine = words[site_query]
-        cover = next((q for n, q, w in by_size if n < len(mine) and w <= mine), None)
-        if cover is not None:
-            out[site_query] = cover
+        mine = sorted(words[site_query])
+        found = None
+        for size in range(1, min(len(mine), 6)):
+            found = next((by_words[frozenset(c)] for c in combinations(mine, size) if frozenset(c) in by_words), None)
+            if found is not None:
+                break
+        if found is not None:
+            out[site_query] = found
     return out
 
 
@@ -798,7 +870,14 @@ def plan_sites(
         from monitor.storage.yields import site_yields
 
         stored = site_yields(db, None, before=month, since=shift_month(month, -YIELD_WINDOW))
-    everywhere = [row for rows in stored.values() for row in rows]
+    book = YieldBook([row for rows in stored.values() for row in rows], month)
     limit = int(budget if budget is not None else config.requests_per_site)
-    return {name: plan_for_site(lexicon, site, stored.get(name, []), month, limit, network=everywhere)
-            for name, site in sites.items()}
+    return {name: plan_for_site(lexicon, site, (), month, limit, book=book) for name, site in sites.items()}
+
+
+def replace_site(row: Any, site: str) -> Any:
+    """``row`` as a yield of ``site`` (rows given as a site's own need not name it)."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(site=site, month=row.month, query=row.query, kind=getattr(row, "kind", ""),
+                           requests=row.requests, found=row.found, flagged_new=row.flagged_new)
