@@ -67,17 +67,7 @@ class SiteScopeMiddleware(OffsiteMiddleware):
 
 class GuardedResolver(CachingThreadedResolver):
     """Scrapy's caching DNS resolver that refuses non-public answers (private, loopback,
-    link-local, reserved) for any name but the local base-URL hosts in ``WTM_LOCAL_HOSTS``."""
-
-    def __init__(self, reactor: Any, cache_size: int, timeout: float, local_hosts: Sequence[str] = ()) -> None:
-        super().__init__(reactor, cache_size, timeout)
-        self.local_hosts = {h.lower() for h in local_hosts}
-
-    @classmethod
-    def from_crawler(cls, crawler: Any, reactor: Any) -> "GuardedResolver":
-        settings = crawler.settings
-        cache_size = settings.getint("DNSCACHE_SIZE") if settings.getbool("DNSCACHE_ENABLED") else 0
-        return cls(reactor, cache_size, settings.getfloat("DNS_TIMEOUT"), settings.getlist("WTM_LOCAL_HOSTS"))
+    link-local, reserved) for any name but the local base-URL hosts of the sites crawling."""
 
     def getHostByName(self, name: str, timeout: Sequence[int] = ()) -> "Deferred[str]":
         deferred = super().getHostByName(name, timeout)
@@ -86,7 +76,7 @@ class GuardedResolver(CachingThreadedResolver):
 
     def _check(self, address: str, name: str) -> str:
         host = name.lower().rstrip(".")
-        if refused_address(address) and host not in self.local_hosts and host not in _LOCAL_HOSTS:
+        if refused_address(address) and host not in _LOCAL_HOSTS:
             logger.warning("refused %s: %s resolves to the non-public address %s", BLOCKED_ADDRESS, name, address)
             _BLOCKED_NAMES.add(host)
             raise DNSLookupError(f"{BLOCKED_ADDRESS}: {name} resolves to the non-public address {address}")
