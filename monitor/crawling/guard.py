@@ -13,7 +13,7 @@ refused even when its text looks harmless.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Sequence
 from urllib.parse import urlsplit
 
 from scrapy import Request, Spider
