@@ -376,3 +376,34 @@ def test_crawls_of_different_sites_in_one_month_keep_their_own_runs(tmp_path: Pa
         assert _open_run(config, db, ["beta"], MONTH, "site", as_of) not in (first, second)  # beta finished: fresh
     finally:
         db.dispose()
+
+
+def test_a_queue_left_by_a_killed_crawl_is_discarded_and_a_cleanly_stopped_one_kept(tmp_path: Path) -> None:
+    """kill -9 can cut Scrapy's disk queue mid-record; resuming it failed at the first request
+    (struct.error in queuelib), so such a site is crawled afresh instead."""
+    from queuelib import LifoDiskQueue
+
+    from monitor.crawling.settings import discard_killed_queue
+
+    killed = tmp_path / "killed"
+    (killed / "requests.queue").mkdir(parents=True)
+    (killed / "requests.queue" / "0").write_bytes(b"\x00\x00")  # cut inside the queue's size field
+    with pytest.raises(Exception):
+        LifoDiskQueue(str(killed / "requests.queue" / "0"))  # what Scrapy would have read
+    assert discard_killed_queue(killed) is True
+    assert not killed.exists()
+
+    stopped = tmp_path / "stopped"
+    queue = stopped / "requests.queue"
+    queue.mkdir(parents=True)
+    kept = LifoDiskQueue(str(queue / "0"))
+    kept.push(b"a request")
+    kept.close()
+    time.sleep(0.01)
+    (queue / "active.json").write_text("[0]", "utf-8")  # written last, on a clean stop
+    assert discard_killed_queue(stopped) is False
+    assert (queue / "0").exists()
+
+    os.utime(queue / "0", (time.time() + 5, time.time() + 5))  # written to after the clean stop
+    assert discard_killed_queue(stopped) is True
+    assert discard_killed_queue(tmp_path / "never-started") is False

@@ -7,6 +7,7 @@ spider class carries as ``custom_settings`` (its site file's politeness, page ca
 
 from __future__ import annotations
 
+import shutil
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,25 @@ def job_dir(config: Config, job: str, site: str) -> Path:
     """Scrapy's JOBDIR for one site in one job (a month's run): never shared between sites
     or jobs, as Scrapy requires. ``job`` and ``site`` are checked names, not scraped text."""
     return state_dir(config) / "jobs" / job / site
+
+
+def discard_killed_queue(jobdir: Path) -> bool:
+    """Remove ``jobdir`` if its crawl was killed outright (True when removed).
+
+    Scrapy writes its queue's index, ``requests.queue/active.json``, only on a clean stop; a
+    queue written to after it (or without one) may end mid-record, and resuming it fails at the
+    first request. Starting such a site afresh is safe: the pipelines never store a listing twice.
+    """
+    queue = jobdir / "requests.queue"
+    if not queue.is_dir():
+        return False
+    index = queue / "active.json"
+    written = index.stat().st_mtime if index.exists() else None
+    stale = any(written is None or path.stat().st_mtime > written
+                for path in queue.rglob("*") if path.is_file() and path != index)
+    if stale:
+        shutil.rmtree(jobdir, ignore_errors=True)
+    return stale
 
 
 def crawl_settings(

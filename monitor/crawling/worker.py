@@ -31,7 +31,7 @@ from typing import Any
 
 from monitor.config import Config
 from monitor.crawling.health import GOOD_FINISH
-from monitor.crawling.settings import crawl_settings, job_dir, site_settings
+from monitor.crawling.settings import crawl_settings, discard_killed_queue, job_dir, site_settings
 from monitor.crawling.sites import load_sites
 
 logger = logging.getLogger(__name__)
@@ -125,6 +125,9 @@ def run(job: dict[str, Any], stopper: "Stopper | None" = None) -> dict[str, dict
 
     for name, site in sites.items():
         jobdir = job_dir(config, job["job"], name) if job.get("job") else None
+        if jobdir is not None and discard_killed_queue(jobdir):
+            logger.warning("site %s: its last crawl was killed outright and left its queue unreadable; "
+                           "crawling it afresh", name)
         spider = spider_class(site, site_settings(config, site, jobdir, polite))
         crawler = process.create_crawler(spider)
         crawlers[name] = crawler
