@@ -18,6 +18,8 @@ from functools import lru_cache
 
 import ahocorasick
 import opencc
+from confusable_homoglyphs import confusables as _confusables
+from confusable_homoglyphs.categories import alias as _script
 
 from monitor.matching.zhuyin import BOPOMOFO, pinyin_syllables, spell
 
@@ -134,9 +136,44 @@ def translate_table() -> dict[int, str | None]:
             table[cp] = base
     for ch in "üǖǘǚǜÜǕǗǙǛ":
         table[ord(ch)] = "v"
+    # then the TR39 skeleton of look-alike letters: of the letter itself (Greek Χ is x, its
+    # lower case χ is not), else of its NFKC lower case
+    latin = confusable_latin()
+    for cp, out in latin.items():
+        if cp not in table or (table[cp] is not None and not table[cp].isascii()):
+            table[cp] = out
+    for cp, out in list(table.items()):
+        if out and any(ord(c) in latin for c in out):
+            table[cp] = "".join(latin.get(ord(c), c) for c in out)
     for ch in INVISIBLE:
         table[ord(ch)] = None
     return table
+
+
+# Scripts whose letters are never folded to Latin: Han and the scripts written beside it, whose
+# TR39 look-alikes (丫 for Y, ㄧ for l, ロ for 口) would turn Chinese text into Latin initials.
+_UNFOLDED_SCRIPTS = frozenset({"HAN", "BOPOMOFO", "HIRAGANA", "KATAKANA", "HANGUL", "YI", "COMMON", "INHERITED"})
+
+
+@lru_cache(maxsize=1)
+def confusable_latin() -> dict[int, str]:
+    """Letters of other alphabets that look like Latin letters or digits (Cyrillic х, Greek Ν,
+    Cherokee Ꮃ), mapped to that ASCII lower-case skeleton (Unicode TR39 confusables.txt, from
+    the ``confusable-homoglyphs`` data).
+
+    Only letters outside Han and the scripts written with it: a skeleton is many-to-one, and
+    folding those would make Latin initials out of Chinese text. In the confusables data a
+    source letter lists exactly one entry, its prototype; a prototype lists its sources.
+    """
+    out: dict[int, str] = {}
+    for ch, entries in _confusables.confusables_data.items():
+        if len(ch) != 1 or ch.isascii() or len(entries) != 1 or not unicodedata.category(ch).startswith("L"):
+            continue
+        target = entries[0]["c"].lower()
+        if not (target.isascii() and target.isalnum()) or _script(ch) in _UNFOLDED_SCRIPTS:
+            continue
+        out[ord(ch)] = target
+    return out
 
 
 @dataclass
