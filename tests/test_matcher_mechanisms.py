@@ -52,3 +52,59 @@ def test_skeleton_is_from_the_library_data() -> None:
 def test_other_alphabets_words_are_not_abbreviations(matcher: Matcher) -> None:
     # a Russian word folds in part (хорошо -> xopoшo) but stays a word: no initials inside it
     assert not matcher.match({"title": "Сувенир хорошо xyz 手镯"}).flagged
+
+
+# -- emoji sequences as lexicon terms ------------------------------------------------------
+
+@pytest.mark.parametrize("title, description, species", [
+    ("🐘🦷手镯 圈口58", "老料 满纹", ["ivory"]),
+    ("🐘 🦷 挂件 观音", "", ["ivory"]),                 # spaced like Chinese characters
+    ("🐯🦴 一副", "泡酒用 老东西", ["tiger"]),
+    ("🐅🦴 半斤", "", ["tiger"]),
+    ("🐆🦷 吊坠 一颗", "", ["leopard"]),
+    ("🦏角 杯 老件", "", ["rhino_horn"]),               # an animal emoji before a word
+])
+def test_emoji_terms(matcher: Matcher, title: str, description: str, species: list[str]) -> None:
+    result = matcher.match({"title": title, "description": description})
+    assert result.species == species
+    m = result.matches[0]
+    assert m.trick == "code_word" and title[m.start:m.end] == m.text
+
+
+@pytest.mark.parametrize("title", ["儿童🦷刷 🐘图案 软毛", "🐘🦷", "宝宝🦷膏 🐯卡通"])
+def test_emoji_alone_or_in_daily_goods_are_not_offers(matcher: Matcher, title: str) -> None:
+    assert not matcher.match({"title": title}).flagged
+
+
+def test_other_emoji_still_separate_nothing(matcher: Matcher) -> None:
+    assert matcher.match({"title": "象🎉牙 手镯 老料"}).species == ["ivory"]
+
+
+@pytest.fixture()
+def lexicon_copy(tmp_path):
+    import shutil
+    from pathlib import Path
+
+    target = tmp_path / "lexicon"
+    target.mkdir()
+    for path in Path(Lexicon.load().source).glob("*.yaml"):
+        shutil.copy(path, target / path.name)
+    return target
+
+
+@pytest.mark.parametrize("term, says", [
+    ("✂🐘", "separator"),            # a symbol the normaliser strips cannot be in a term
+    ("🐘", "single emoji"),
+])
+def test_bad_emoji_term_names_file_line_and_field(lexicon_copy, term: str, says: str) -> None:
+    from monitor.exceptions import KeywordFileError
+
+    path = lexicon_copy / "ivory.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("  - term: 🐘🦷\n", f"  - term: {term}\n", 1), encoding="utf-8")
+    line_no = next(i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                   if line == f"  - term: {term}")
+    with pytest.raises(KeywordFileError) as err:
+        Lexicon.load(lexicon_copy)
+    message = str(err.value)
+    assert f"ivory.yaml:{line_no}:" in message and ".term:" in message and says in message

@@ -107,12 +107,37 @@ def _parse_term(node: Node, species: str, shown: str, index: int) -> Term:
     trick = f.text("trick", required=False)
     if trick and trick not in TRICKS:
         raise f.fail("trick", f"must be one of {', '.join(TRICKS)}", f.map["trick"].line)
+    _check_emoji(f, term)
     strong = strength == "strong" if strength else kind != "code_word"
     return Term(
         term=term, species=species, kind=kind, strong=strong, source=source, trick=trick,
         homophones=f.flag("homophones", kind in ("name", "product")), pinyin=f.flag("pinyin", True),
         origin=f"{shown}:{node.line}",
     )
+
+
+# Pictographs a term may be spelled with (🐘🦷, 🐯🦴): the matcher then reads them as word
+# characters. Other symbols (✂, ★, ❤) stay separators and cannot be part of a term.
+EMOJI_FIRST, EMOJI_LAST = 0x1F300, 0x1FAFF
+
+
+def is_emoji(ch: str) -> bool:
+    return EMOJI_FIRST <= ord(ch) <= EMOJI_LAST
+
+
+def _check_emoji(f: Fields, term: str) -> None:
+    """An emoji term holds pictographs and words only, so that every character of it is read."""
+    for ch in term:
+        if is_emoji(ch) or ch in "\u200d\ufe0f":
+            continue
+        if 0x2190 <= ord(ch) <= 0x2BFF or 0x1F000 <= ord(ch) <= 0x1F2FF or 0x1FB00 <= ord(ch) <= 0x1FFFF:
+            raise f.fail("term", f"{ch!r} (U+{ord(ch):04X}) is read as a separator, not part of a word; "
+                                 f"emoji terms use pictographs U+{EMOJI_FIRST:X}..U+{EMOJI_LAST:X}",
+                         f.map["term"].line)
+    if any(is_emoji(c) for c in term) and not any(c.isalnum() for c in term if not is_emoji(c)) \
+            and sum(is_emoji(c) for c in term) < 2:
+        raise f.fail("term", "a single emoji is not a term: pair the animal with its part (🐘🦷) or a word (🦏角)",
+                     f.map["term"].line)
 
 
 def _parse_species(path: Path, shown: str, groups: Sequence[Species]) -> SpeciesEntry:
@@ -287,6 +312,11 @@ class Lexicon:
 
     def entry(self, species: str) -> SpeciesEntry:
         return self._species[species]
+
+    @property
+    def emoji(self) -> frozenset[str]:
+        """The pictographs terms are spelled with (🦷 in 🐘🦷): word characters to the normaliser."""
+        return frozenset(c for t in self.terms() for c in t.term if is_emoji(c))
 
     def terms(self, species: str | None = None) -> list[Term]:
         keys = [species] if species else self.species

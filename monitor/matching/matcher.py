@@ -107,7 +107,7 @@ class Matcher:
         self._order = tuple(lexicon.species)  # species.yaml's order, for the verdict
         shared = lexicon.shared
         folder = cache_dir or default_cache_dir()
-        self.normaliser = Normaliser(shared.regional)
+        self.normaliser = Normaliser(shared.regional, lexicon.emoji)
         words = [t.term for t in lexicon.terms()]
         words += [w for k in lexicon.species for w in lexicon.entry(k).exclusions]
         self._segmenter = Segmenter(folder, lexicon.version, [self.normaliser.word(w) for w in words])

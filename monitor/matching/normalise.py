@@ -55,15 +55,22 @@ def _is_cjk(ch: str) -> bool:
     return ("\u4e00" <= ch <= "\u9fff") or ("\u3400" <= ch <= "\u4dbf") or ("\uf900" <= ch <= "\ufaff")
 
 
-def separator_spans(s: str) -> list[tuple[int, int]]:
-    """Runs of separators wedged between two Chinese characters, or between Chinese and pinyin."""
+def separator_spans(s: str, run: re.Pattern[str] = _SEPARATOR_RUN, kept: frozenset[str] = frozenset()) \
+        -> list[tuple[int, int]]:
+    """Runs of separators wedged between two Chinese characters, or between Chinese and pinyin.
+
+    ``run`` and ``kept`` come from a ``Normaliser`` whose lexicon spells terms with emoji
+    (🐘🦷): those emoji are not separators but word characters, like Chinese ones."""
     spans = []
     end = len(s)
-    for m in _SEPARATOR_RUN.finditer(s):
+    for m in run.finditer(s):
         a, b = m.span()
         if a == 0 or b >= end:
             continue
         left, right = s[a - 1], s[b]
+        if kept:
+            left = "\u4e00" if left in kept else left
+            right = "\u4e00" if right in kept else right
         if (_is_cjk(left) and (_is_cjk(right) or right in _ASCII_LOWER)) or (left in _ASCII_LOWER and _is_cjk(right)):
             spans.append((a, b))
         elif left in _ASCII_LOWER and right in _ASCII_LOWER and not m.group().isspace() and " " not in m.group():
@@ -98,8 +105,8 @@ def _single_letter(s: str, i: int) -> bool:
         not (i + 1 < len(s) and s[i + 1].isascii() and s[i + 1].isalnum())
 
 
-def strip_separators(s: str) -> str:
-    spans = separator_spans(s)
+def strip_separators(s: str, run: re.Pattern[str] = _SEPARATOR_RUN, kept: frozenset[str] = frozenset()) -> str:
+    spans = separator_spans(s, run, kept)
     if not spans:
         return s
     out, pos = [], 0
@@ -230,8 +237,31 @@ def _traditional_chars() -> re.Pattern[str]:
     return _char_class([ord(c) for c in _traditional_list()])
 
 
+def _separators_but(kept: frozenset[str]) -> str:
+    """The separator class body less ``kept`` (astral emoji only: the rest is written out)."""
+    body = _SEP.replace(r"\U0001f300-\U0001faff", "")
+    lo, parts = 0x1F300, []
+    for cp in sorted(ord(c) for c in kept if 0x1F300 <= ord(c) <= 0x1FAFF):
+        if cp > lo:
+            parts.append(f"{chr(lo)}-{chr(cp - 1)}")
+        lo = cp + 1
+    if lo <= 0x1FAFF:
+        parts.append(f"{chr(lo)}-{chr(0x1FAFF)}")
+    return body + "".join(parts)
+
+
 class Normaliser:
-    def __init__(self, regional: dict[str, str] | None = None) -> None:
+    """``kept``: emoji the lexicon spells terms with (🦷 in 🐘🦷), which are then word
+    characters rather than separators; other emoji still separate nothing from a word."""
+
+    def __init__(self, regional: dict[str, str] | None = None, kept: str | frozenset[str] = "") -> None:
+        self._kept = frozenset(c for c in kept if 0x1F300 <= ord(c) <= 0x1FAFF)
+        if self._kept:
+            body = _separators_but(self._kept)
+            self._run = re.compile(f"(?:[{body}]|{_EMPTY_BRACKETS}){{1,3}}")
+            self._any = re.compile(f"[{body}]+")
+        else:
+            self._run, self._any = _SEPARATOR_RUN, _SEPARATOR_ANY
         self._table = translate_table()
         self._needs_table = _needs_translation()
         self._traditional = _traditional_chars()
@@ -264,7 +294,7 @@ class Normaliser:
         if self._traditional.search(s):
             s = self._converter.convert(s)
         s = self._apply_regional(s)
-        stripped = strip_separators(s)
+        stripped = strip_separators(s, self._run, self._kept)
         return self._apply_regional(stripped) if stripped != s else s
 
     def _has_regional(self, s: str) -> bool:
@@ -295,7 +325,7 @@ class Normaliser:
             if self._traditional.search(text):
                 text = self._converter.convert(text)
         text = self._apply_regional(text)
-        stripped = _TONE_DIGIT.sub("", _SEPARATOR_ANY.sub("", text))
+        stripped = _TONE_DIGIT.sub("", self._any.sub("", text))
         if _OPENING_BRACKET.search(stripped):
             stripped = _EMPTY_BRACKET_PAIR.sub("", stripped)
         return self._apply_regional(stripped) if stripped != text else text
@@ -326,7 +356,7 @@ class Normaliser:
             converted, origin = "".join(pieces), new_origin
         s = converted
         s, origin = self._regional_with_offsets(s, origin)
-        spans = separator_spans(s)
+        spans = separator_spans(s, self._run, self._kept)
         if spans:
             out, new_origin, pos = [], [], 0
             for a, b in spans:
