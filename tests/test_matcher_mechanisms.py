@@ -108,3 +108,29 @@ def test_bad_emoji_term_names_file_line_and_field(lexicon_copy, term: str, says:
         Lexicon.load(lexicon_copy)
     message = str(err.value)
     assert f"ivory.yaml:{line_no}:" in message and ".term:" in message and says in message
+
+
+# -- title and description read as one text -----------------------------------------------
+
+@pytest.mark.parametrize("title, description, species, text", [
+    ("老料 象", "牙手镯 圈口56", ["ivory"], "象\n牙手镯"),
+    ("出一只 犀", "角杯 清代", ["rhino_horn"], "犀\n角杯"),
+    ("穿山", "甲片 50克 炮制", ["pangolin"], "穿山\n甲片"),
+])
+def test_term_split_across_title_and_description(matcher: Matcher, title: str, description: str,
+                                                 species: list[str], text: str) -> None:
+    result = matcher.match({"title": title, "description": description})
+    assert result.species == species
+    assert [m.field for m in result.matches] == ["title+description"]   # one hit, not also 甲片
+    m = result.matches[0]
+    assert m.text == text and (title + "\n" + description)[m.start:m.end] == text
+
+
+def test_split_innocent_compound_stays_innocent(matcher: Matcher) -> None:
+    assert not matcher.match({"title": "小象", "description": "牙刷 儿童 软毛"}).flagged
+    assert not matcher.match({"title": "经典 玳瑁", "description": "色眼镜框 板材"}).flagged
+
+
+def test_whole_terms_in_each_field_are_not_counted_again(matcher: Matcher) -> None:
+    result = matcher.match({"title": "象牙手镯", "description": "象牙手镯 老料"})
+    assert [m.field for m in result.matches] == ["title", "description"]

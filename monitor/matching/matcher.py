@@ -93,6 +93,11 @@ def primary_trick(tricks: list[str]) -> str:
     return "plain"
 
 
+def _drop_hit(fe: FieldEvidence, term: Any, start: int, end: int) -> None:
+    """Take a field's hit out when the seam between two fields holds it (see ``_scan_seams``)."""
+    fe.hits = [h for h in fe.hits if not (h.term == term and h.original[0] == start and h.original[1] == end)]
+
+
 class Matcher:
     """Build once per process (jieba dictionary, pattern automata); then call ``match``.
 
@@ -204,6 +209,8 @@ class Matcher:
         evidence = ListingEvidence(title_field=title_field)
         for name, text in texts:
             self._scan_field(name, text, evidence)
+        if len(texts) > 1:
+            self._scan_seams(texts, evidence)
         if not any(fe.hits or fe.covers for fe in evidence.fields):
             return MatchResult(False, [], 0.0, [])
         for fe in evidence.fields:
@@ -240,6 +247,38 @@ class Matcher:
             o_start, o_end = norm.span(hit.start, hit.end)
             hit.original = (o_start, o_end, text[o_start:o_end])
             hit.trick = self._trick(hit, norm)
+
+    SEAM_CHARS = 24  # each side of a seam: longer than any spelling of a term
+
+    def _scan_seams(self, texts: list[tuple[str, str]], evidence: ListingEvidence) -> None:
+        """Terms split across two fields (title ends 象, description starts 牙): the fields'
+        ends are read as one text, joined by a newline as in ``joined``. Only what crosses the
+        seam is kept, with the hits and exclusions it overlaps (穿山|甲片 is 穿山甲片, not also
+        甲片), and those are taken out of the fields, so nothing is counted twice. Such a hit's
+        field is ``"title+description"``; its offsets index the two fields joined by a newline."""
+        by_name = {fe.name: fe for fe in evidence.fields}
+        for (a, left), (b, right) in zip(texts, texts[1:]):
+            cut = max(0, len(left) - self.SEAM_CHARS)
+            head = len(left) - cut
+            seam = ListingEvidence(title_field=evidence.title_field)
+            self._scan_field(f"{a}+{b}", left[cut:] + "\n" + right[:self.SEAM_CHARS], seam)
+            fe = seam.fields[0]
+            span = fe.norm.span
+            across = [span(h.start, h.end) for h in fe.hits] + [span(x[1], x[2]) for x in fe.exclusions]
+            across = [(lo, hi) for lo, hi in across if lo < head < hi - 1]
+            if not across:
+                continue
+            fe.hits = [h for h in fe.hits if any(h.original[0] < hi and lo < h.original[1] for lo, hi in across)]
+            fe.covers = [c for c in fe.covers if span(c[1], c[2])[0] < head < span(c[1], c[2])[1] - 1]
+            for hit in fe.hits:
+                o_start, o_end, raw = hit.original
+                if o_end <= head:
+                    _drop_hit(by_name[a], hit.term, o_start + cut, o_end + cut)
+                elif o_start > head:
+                    _drop_hit(by_name[b], hit.term, o_start - head - 1, o_end - head - 1)
+                hit.original = (o_start + cut, o_end + cut, raw)
+            if fe.hits or fe.covers:
+                evidence.fields.append(fe)
 
     def _spellings(self, s: str) -> list[tuple[int, int, tuple[tuple[str, Any], ...]]]:
         """(last index, start, entries) of every spelling found in ``s``, either direction."""
