@@ -58,6 +58,7 @@ def exit_code(exc: MonitorError) -> int:
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "match": ("match", "match_command", "Flag listings in a JSON Lines file."),
     "keywords": ("keywords", "keywords_group", "Inspect and check the lexicon."),
+    "model": ("model", "model_group", "Train and measure the matcher's learned second stage."),
     "sandbox": ("sandbox", "sandbox_group", "Serve the simulated marketplaces."),
     "sites": ("sites", "sites_group", "List and check site definitions."),
     "crawl": ("crawl", "crawl_command", "Crawl every site, or rerun one."),

@@ -17,7 +17,8 @@ def lexicon_folder(state: State) -> Path | None:
 
 
 def load_matcher(state: State) -> Matcher:
-    return Matcher(Lexicon.load(lexicon_folder(state)))
+    """The configured lexicon with the newest model trained in the data folder (else the shipped one)."""
+    return Matcher(Lexicon.load(lexicon_folder(state)), model_dir=state.config.data_path)
 
 
 @click.group("keywords")
@@ -83,6 +84,28 @@ def test_command(state: State, text: str, description: str) -> None:
         click.echo(f"  - {m.species:10} {m.term:8} {m.kind:9} {m.field}[{m.start}:{m.end}] {m.text!r} ({reason})")
     verdict = f"FLAGGED {', '.join(result.species)}" if result.flagged else "not flagged"
     click.echo(f"verdict: {verdict} (score {result.score})")
+    for key, value in result.to_dict().items():
+        if key in SHOWN_KEYS:
+            continue
+        if isinstance(value, dict):  # the model's verdict, and what other stages add
+            click.echo(f"{key}:")
+            for k, v in value.items():
+                click.echo(f"  {k}: {_shown(v)}")
+        else:
+            click.echo(f"{key}: {_shown(value)}")
+    click.echo(f"matcher version: {matcher.version}")
+
+
+# to_dict keys printed above; any other (model, product form, quantity, intent...) is printed as it comes
+SHOWN_KEYS = frozenset({"flagged", "species", "score", "matches"})
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, list) and value and all(isinstance(v, (list, tuple)) and len(v) == 2 for v in value):
+        return ", ".join(f"{a} {b:+}" if isinstance(b, (int, float)) else f"{a} {b}" for a, b in value)
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
 
 
 @keywords_group.command("check")

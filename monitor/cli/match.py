@@ -68,8 +68,10 @@ MATCH_HELP = f"""Flag listings in a JSON Lines file.
 
 Each input line is a JSON object; its "title" and "description" (text, or null or absent) are
 matched and its "id" is copied. Each output line is {{"id", "flagged", "species", "score",
-"matches"}}, plus "truncated" (the names of the fields cut) when a field is longer than the
-matcher reads: only its first {MAX_FIELD_CHARS:,} characters are matched.
+"matches", "model"}}, plus "truncated" (the names of the fields cut) when a field is longer than
+the matcher reads: only its first {MAX_FIELD_CHARS:,} characters are matched. "model" is the
+learned second stage's verdict: its probability, whether the rules or the model decided ("model
+only": flagged with no rule evidence, for review), its version and its strongest features.
 
 A line that cannot be used (not UTF-8, not JSON, JSON nested too deeply, not a JSON object, a
 title or description that is not text) is reported on stderr as FILE:LINE: REASON and skipped;

@@ -104,7 +104,7 @@ def run(job: dict[str, Any], stopper: "Stopper | None" = None) -> dict[str, dict
         from monitor.crawling.pipelines import shared_database, shared_matcher
 
         shared_database(config)
-        shared_matcher(config.keywords_dir or None)
+        shared_matcher(config.keywords_dir or None, config.data_path)
     if stopper is not None and stopper.reason is not None:
         return results  # stopped before it began: every site's state is as it was
     process = AsyncCrawlerProcess(settings)

@@ -19,7 +19,9 @@ from typing import Any, Mapping
 
 import ahocorasick
 
+from monitor.matching import model_stage
 from monitor.matching.lexicon import Lexicon
+from monitor.matching.model import Model, load_model
 from monitor.matching.normalise import SEPARATOR_CHARS, Normalised, Normaliser
 from monitor.matching.patterns import Spelling, homophone_candidates, load_patterns
 from monitor.matching.segmenter import Segmenter, stock_frequencies
@@ -68,6 +70,8 @@ class MatchResult:
     matches: list[Match]
     rejected: list[tuple[Match, str]] = field(default_factory=list)
     truncated: list[str] = field(default_factory=list)
+    model: dict[str, Any] | None = None  # the second stage's probability, reasons and version
+
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -78,6 +82,8 @@ class MatchResult:
         }
         if self.truncated:
             out["truncated"] = list(self.truncated)
+        if self.model is not None:
+            out["model"] = dict(self.model)
         return out
 
 
@@ -101,12 +107,18 @@ def _drop_hit(fe: FieldEvidence, term: Any, start: int, end: int) -> None:
 class Matcher:
     """Build once per process (jieba dictionary, pattern automata); then call ``match``.
 
-    ``max_field_chars`` is how much of each field is read (None: all of it)."""
+    ``max_field_chars`` is how much of each field is read (None: all of it). ``model`` is the
+    learned second stage (``model_stage``): by default the newest trained in ``model_dir`` (a data
+    folder), else the shipped one; None matches with the rules alone."""
 
     def __init__(self, lexicon: Lexicon, cache_dir: Path | None = None,
-                 max_field_chars: int | None = MAX_FIELD_CHARS) -> None:
+                 max_field_chars: int | None = MAX_FIELD_CHARS, model: Model | None | str = "default",
+                 model_dir: Path | None = None) -> None:
         if max_field_chars is not None and max_field_chars < 1:
             raise ValueError(f"max_field_chars must be at least 1 or None, got {max_field_chars}")
+        self.model: Model | None = load_model(model_dir) if model == "default" else model  # type: ignore[assignment]
+        # listings without a single rule hit are scored too (flagged only above the high threshold)
+        self.score_unmatched = True
         self.max_field_chars = max_field_chars
         self.lexicon = lexicon
         self._order = tuple(lexicon.species)  # species.yaml's order, for the verdict
@@ -157,6 +169,15 @@ class Matcher:
         for t in lexicon.terms():
             owners.setdefault(t.term, set()).add(t.species)
         self._shared_terms = frozenset(term for term, species in owners.items() if len(species) > 1)
+        self._strong_terms = frozenset((t.term, t.species) for t in lexicon.terms() if t.strong)
+
+    @property
+    def version(self) -> str:
+        """The lexicon's version, and the model's after a ``+`` when one is loaded (stored with
+        every match, at most 64 characters)."""
+        if self.model is None:
+            return self.lexicon.version
+        return f"{self.lexicon.version}+{self.model.version}"[:64]
 
     _frequencies: dict[str, int] | None = None
 
@@ -177,6 +198,17 @@ class Matcher:
 
     def match(self, listing: Mapping[str, Any], fields: list[str] | None = None) -> MatchResult:
         """Flag one listing. ``listing`` maps field names to text; ids, URLs, prices are skipped."""
+        return self._match(listing, fields, self.model)
+
+    def rules_evidence(self, listing: Mapping[str, Any]) -> tuple[MatchResult, str, str]:
+        """What the model reads of one listing: the rules' verdict alone, the normalised text and
+        the verdict's tier (``model_stage``). Training calls this, so both ends read alike."""
+        text: list[str] = []
+        result = self._match(listing, None, None, text)
+        return result, text[0] if text else "", model_stage.tier(result, self._strong_terms)
+
+    def _match(self, listing: Mapping[str, Any], fields: list[str] | None, model: Model | None,
+               text_out: list[str] | None = None) -> MatchResult:
         names = fields or [k for k, v in listing.items() if isinstance(v, str) and k not in NON_TEXT_FIELDS]
         texts = [(n, listing.get(n)) for n in names]
         texts = [(n, t) for n, t in texts if isinstance(t, str) and t]
@@ -185,24 +217,35 @@ class Matcher:
         joined = "\n".join(t for _, t in texts)
         cap = self.max_field_chars
         if cap is not None and len(joined) > cap and any(len(t) > cap for _, t in texts):
-            result = self._verdict([(n, t[:cap]) for n, t in texts])
+            result = self._verdict([(n, t[:cap]) for n, t in texts], None, model, text_out)
             result.truncated = [n for n, t in texts if len(t) > cap]
             return result
-        return self._verdict(texts, joined)
+        return self._verdict(texts, joined, model, text_out)
 
-    def _verdict(self, texts: list[tuple[str, str]], joined: str | None = None) -> MatchResult:
+    def _verdict(self, texts: list[tuple[str, str]], joined: str | None, model: Model | None,
+                 text_out: list[str] | None) -> MatchResult:
         try:
-            return self._decide(texts, "\n".join(t for _, t in texts) if joined is None else joined)
+            return self._decide(texts, "\n".join(t for _, t in texts) if joined is None else joined, model, text_out)
         except UnicodeEncodeError:
             if not any(_LONE_SURROGATE.search(t) for _, t in texts):
                 raise
         # half a surrogate pair (JSON can spell one: "\ud800") stops OpenCC: read it as U+FFFD,
         # one character for one, so offsets still index the original text
         texts = [(n, _LONE_SURROGATE.sub("\ufffd", t)) for n, t in texts]
-        return self._decide(texts, "\n".join(t for _, t in texts))
+        return self._decide(texts, "\n".join(t for _, t in texts), model, text_out)
 
-    def _decide(self, texts: list[tuple[str, str]], joined: str) -> MatchResult:
+    def _decide(self, texts: list[tuple[str, str]], joined: str, model: Model | None,
+                text_out: list[str] | None) -> MatchResult:
         joined = self.normaliser.prefilter(joined)
+        if text_out is not None:
+            text_out.append(joined)
+        result = self._rules(texts, joined)
+        if model is None or (not result.rejected and not result.flagged and not self.score_unmatched):
+            return result
+        level = model_stage.tier(result, self._strong_terms)
+        return model_stage.apply(model, result, joined, level, self._order)
+
+    def _rules(self, texts: list[tuple[str, str]], joined: str) -> MatchResult:
         if not self._has_candidate(joined):
             return MatchResult(False, [], 0.0, [])
         title_field = "title" if any(n == "title" for n, _ in texts) else texts[0][0]

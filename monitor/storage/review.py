@@ -171,3 +171,22 @@ def decision_history(db: Database, listing_id: int) -> list[dict[str, Any]]:
             {"decision": d.decision, "reviewer": d.reviewer, "note": d.note, "decided_at": d.decided_at, "current": d.current}
             for d in s.scalars(select(ReviewDecision).where(ReviewDecision.listing_id == listing_id).order_by(ReviewDecision.id))
         ]
+
+
+def decided_listings(db: Database) -> list[dict[str, Any]]:
+    """Every listing with a current analyst decision: its text, the decision and where it came
+    from (what ``wtm model train`` learns from; the matcher itself never reads the database)."""
+    with db.session() as s:
+        rows = s.execute(
+            select(Listing.id, Listing.title, Listing.description, Listing.species, Listing.first_seen_month,
+                   Site.name, ReviewDecision.decision, ReviewDecision.decided_at)
+            .join(Site, Site.id == Listing.site_id)
+            .join(ReviewDecision, ReviewDecision.listing_id == Listing.id)
+            .where(ReviewDecision.current == true())
+            .order_by(Listing.id)
+        ).all()
+    return [
+        {"listing_id": lid, "title": title or "", "description": description or "", "species": list(species or []),
+         "month": month, "site": site, "decision": decision, "decided_at": decided_at}
+        for lid, title, description, species, month, site, decision, decided_at in rows
+    ]
