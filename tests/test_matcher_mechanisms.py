@@ -134,3 +134,106 @@ def test_split_innocent_compound_stays_innocent(matcher: Matcher) -> None:
 def test_whole_terms_in_each_field_are_not_counted_again(matcher: Matcher) -> None:
     result = matcher.match({"title": "象牙手镯", "description": "象牙手镯 老料"})
     assert [m.field for m in result.matches] == ["title", "description"]
+
+
+# -- product types named after an animal ---------------------------------------------------
+
+@pytest.mark.parametrize("title, description, kind", [
+    ("豹子皮 纹理 毛绒公仔 40cm", "柔软 送礼", "toy"),
+    ("犀牛角 手办 树脂涂装", "限量款", "toy"),
+    ("清代象牙雕刻 拍卖 图录", "大16开 300页", "book"),
+    ("鹤顶红 相册 老照片", "胶片时代 影集一本", "book"),
+    ("穿山甲 盾构机 配件", "机械 设备 型号齐全", "machine"),
+    ("XY轴 滑台 丝杆 行程200", "步进电机 驱动", "machine"),
+    ("穿山甲 软件 激活码", "永久授权", "software"),
+    ("鹤顶红 手游 账号 出售", "满级", "software"),
+    ("金钱豹 男装 夹克", "吊牌齐全 正品", "garment"),
+    ("保护穿山甲 公益 徽章", "义卖款 一枚", "badge"),
+    ("人工虎骨粉 胶囊", "国药准字 壮骨关节", "substitute_medicine"),
+])
+def test_product_types_clear_a_name_hit(matcher: Matcher, title: str, description: str, kind: str) -> None:
+    result = matcher.match({"title": title, "description": description})
+    assert not result.flagged
+    reasons = {reason for _, reason in result.rejected}
+    assert any(kind in r for r in reasons) or any("depiction" in r or "innocent" in r or "negated" in r
+                                                  for r in reasons), reasons
+
+
+@pytest.mark.parametrize("title, description, species", [
+    ("象牙手镯 网格纹清晰", "老料 不是玩具", ["ivory"]),                # negated type word
+    ("犀角杯 清代", "送毛绒公仔一个", ["rhino_horn"]),                   # an accessory
+    ("象牙雕件 人物", "有网格纹 附图录一本", ["ivory"]),                 # species context outweighs
+    ("老虎骨 一副 泡酒", "过审写工具 懂的来", ["tiger"]),                 # a giveaway outweighs
+])
+def test_real_offers_with_a_product_type_word(matcher: Matcher, title: str, description: str,
+                                              species: list[str]) -> None:
+    assert matcher.match({"title": title, "description": description}).species == species
+
+
+def test_latin_type_words_are_whole_words(matcher: Matcher) -> None:
+    # app inside WhatsApp is no software listing
+    result = matcher.match({"title": "象牙手镯 老料", "description": "联系 WhatsApp"})
+    assert result.species == ["ivory"]
+
+
+# -- context real sellers give: origin, price, form, selling cheap ------------------------
+
+@pytest.mark.parametrize("title, description, species", [
+    ("非洲 白料 便宜出", "", ["ivory"]),           # origin and selling cheap
+    ("黑料 急出 白菜价", "", ["rhino_horn"]),
+    ("白料 雕龙牌", "", ["ivory"]),                # a plaque right by the code word
+    ("象ya 牌 一块", "", ["ivory"]),               # half pinyin beside a plaque
+    ("黄料 老挝 带回", "", ["ivory"]),
+    ("十三鳞 2800元", "自留多年", ["hawksbill"]),   # a price after a number
+])
+def test_trade_context_confirms_weak_evidence(matcher: Matcher, title: str, description: str,
+                                              species: list[str]) -> None:
+    assert matcher.match({"title": title, "description": description}).species == species
+
+
+@pytest.mark.parametrize("title", [
+    "非洲 花梨 黄料 便宜出",        # the other material's grade
+    "黑料 卫衣 便宜出 300元",       # clothing
+    "鹤顶红 口红 色号 特价出 59元",  # cosmetics
+])
+def test_trade_context_does_not_outweigh_innocent_words(matcher: Matcher, title: str) -> None:
+    assert not matcher.match({"title": title}).flagged
+
+
+# -- foreign trade names for tortoiseshell --------------------------------------------------
+
+@pytest.mark.parametrize("title, description", [
+    ("べっ甲 かんざし", "江户时代 老件"),
+    ("bekko 手镯 老件", ""),
+    ("pulsera de carey de tortuga", "antigua"),
+    ("peigne en écaille de tortue", "梳子 19世纪"),
+    ("Écaille 手串 透光", ""),
+])
+def test_foreign_tortoiseshell_names(matcher: Matcher, title: str, description: str) -> None:
+    assert matcher.match({"title": title, "description": description}).species == ["hawksbill"]
+
+
+@pytest.mark.parametrize("title, description", [
+    ("べっ甲調 眼镜框", "醋酸板材"),
+    ("Mariah Carey 专辑 CD", "全新未拆"),
+    ("tortoiseshell 猫 领养", "两个月大"),
+])
+def test_foreign_names_in_innocent_listings(matcher: Matcher, title: str, description: str) -> None:
+    assert not matcher.match({"title": title, "description": description}).flagged
+
+
+# -- cover wording that confirms rather than clears ----------------------------------------
+
+@pytest.mark.parametrize("title, description", [
+    ("不是仿品 象牙手镯", "老料"),
+    ("不是树脂 象牙 吊坠", ""),
+    ("非猛犸象牙 手串", ""),
+    ("猛犸象牙 吊坠", "说是猛犸其实是老象牙"),
+])
+def test_cover_wording_that_confirms(matcher: Matcher, title: str, description: str) -> None:
+    assert matcher.match({"title": title, "description": description}).species == ["ivory"]
+
+
+def test_a_real_negation_still_clears(matcher: Matcher) -> None:
+    assert not matcher.match({"title": "不是象牙 是牛骨 手串"}).flagged
+    assert not matcher.match({"title": "仿品 象牙手镯 树脂"}).flagged

@@ -80,6 +80,9 @@ class SharedContext:
     accessory_before: list[str] = field(default_factory=list)
     accessory_after: list[str] = field(default_factory=list)
     giveaways: list[str] = field(default_factory=list)
+    trade: list[str] = field(default_factory=list)
+    prices: list[str] = field(default_factory=list)
+    product_types: dict[str, list[str]] = field(default_factory=dict)
     regional: dict[str, str] = field(default_factory=dict)
     homophone_max_swaps: int = 1
     homophone_max_swaps_short: int = 2
@@ -198,7 +201,7 @@ def _parse_shared(directory: Path, shown_dir: str) -> SharedContext:
         f = Fields(read_yaml(path, shown), shown)
         f.check_keys({"product", "units", "size_units", "innocent", "innocent_near", "near_innocent", "negation_before",
                       "negation_before_exceptions", "negation_after", "accessory_before", "accessory_after",
-                      "giveaways"})
+                      "giveaways", "trade", "prices", "product_types", "offer"})
         shared.product = f.words("product")
         shared.units = f.words("units")
         shared.size_units = f.words("size_units")
@@ -216,6 +219,15 @@ def _parse_shared(directory: Path, shown_dir: str) -> SharedContext:
         shared.accessory_before = f.words("accessory_before")
         shared.accessory_after = f.words("accessory_after")
         shared.giveaways = f.words("giveaways")
+        shared.trade = f.words("trade")
+        shared.prices = f.words("prices")
+        types = f.mapping("product_types")
+        if types is not None:
+            for name in types.map:
+                if not name.replace("_", "").isalnum() or not name.islower():
+                    raise types.fail(name, "a product type is named in lower-case letters, digits and _",
+                                     types.map[name].line)
+                shared.product_types[name] = types.words(name, required=True)
     path = directory / "regional.yaml"
     if path.exists():
         shown = f"{shown_dir}/regional.yaml"

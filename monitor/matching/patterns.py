@@ -94,10 +94,13 @@ def compile_patterns(
         ("near_exception", shared.near_innocent_exceptions), ("negation_before", shared.negation_before),
         ("negation_exception", shared.negation_before_exceptions), ("negation_after", shared.negation_after),
         ("accessory_before", shared.accessory_before), ("accessory_after", shared.accessory_after),
-        ("giveaway", shared.giveaways),
+        ("giveaway", shared.giveaways), ("trade", shared.trade), ("price", shared.prices),
     ):
         for word in words:
             add(out.context, word, (kind, None))
+    for name, words in shared.product_types.items():
+        for word in words:
+            add(out.context, word, ("product_type", name))
     for key in lexicon.species:
         entry = lexicon.entry(key)
         for kind, words in (("context", entry.context), ("species_innocent", entry.innocent_context),

@@ -252,8 +252,17 @@ def _find_negation(fe: FieldEvidence, start: int) -> bool:
             if any(x_start <= n_start and n_end <= x_end and x_end - x_start > n_end - n_start
                    for _, x_start, x_end in exceptions.touching(n_start, n_end)):
                 continue
+            if _confirms(fe, n_start, n_end, start):
+                continue
             return True
     return False
+
+
+def _confirms(fe: FieldEvidence, n_start: int, n_end: int, start: int) -> bool:
+    """The negation is part of wording that confirms (不是仿品, 非猛犸 before 象牙): it denies the
+    imitation or the cover, not what follows, so what follows is the real material."""
+    return any(g_start <= n_start and n_end <= g_end <= start and g_end - g_start > n_end - n_start
+               for _, g_start, g_end in fe.index("giveaway").touching(n_start, n_end))
 
 
 ACCESSORY_GAP = 2
@@ -392,6 +401,35 @@ def _has(ev: ListingEvidence, kind: str) -> bool:
     return any(_spans(fe, kind) for fe in ev.fields)
 
 
+def _product_types(ev: ListingEvidence) -> list[str]:
+    """The product types (toy, book, machine...) the listing names, negated ones and accessories
+    (送毛绒公仔) left out, in the order first named."""
+    found: dict[str, None] = {}
+    for fe in ev.fields:
+        for name, start, end in sorted(_spans(fe, "product_type"), key=_span_start):
+            if name not in found and not _negated_at(fe, start) and not _accessory(fe, start, end) \
+                    and not _inside_hit(fe, start, end) and not _inside_latin_word(fe.norm.text, start, end):
+                found[name] = None
+    return list(found)
+
+
+def _inside_latin_word(text: str, start: int, end: int) -> bool:
+    """A Latin word found inside a longer one (app in whatsapp, otc in hotcake)."""
+    def glued(i: int) -> bool:
+        return 0 <= i < len(text) and text[i].isascii() and text[i].isalnum()
+    return (text[start].isascii() and glued(start - 1)) or (text[end - 1].isascii() and glued(end))
+
+
+def _inside_hit(fe: FieldEvidence, start: int, end: int) -> bool:
+    return any(h.start <= start and end <= h.end for h in fe.hit_index().touching(start, end))
+
+
+def _trade_context(ev: ListingEvidence) -> bool:
+    """An origin (非洲), selling cheap (便宜出) or a price after a number (500元)."""
+    return any(not _negated_at(fe, start) for fe in ev.fields for _, start, _ in _spans(fe, "trade")) \
+        or _has_unit(ev, "price")
+
+
 def decide(
     ev: ListingEvidence,
     window: int,
@@ -408,7 +446,8 @@ def decide(
 
     giveaway = _has(ev, "giveaway")
     product_word = _has_product_word(ev) or _has_unit(ev)   # outweighs innocent context
-    product = product_word or _has_unit(ev, "size_unit")
+    product = product_word or _has_unit(ev, "size_unit") or _trade_context(ev)
+    product_types = _product_types(ev)
     innocent = bool(_listing_words(ev, "innocent"))
     species_context = _listing_words(ev, "context")
     vetoed = _listing_words(ev, "veto")
@@ -488,6 +527,8 @@ def decide(
                 hit.reason = "listing is about something else (veto word)"
             elif near and not giveaway:
                 hit.reason = "next to a depiction or imitation word"
+            elif product_types and not giveaway and sp not in species_context and not cover_given_away(sp):
+                hit.reason = f"a product named after the animal ({product_types[0]}), not an animal product"
             elif sp in cover_species and not cover_given_away(sp):
                 hit.reason = "legal substitute named in the title"
             elif innocent and not (product_word or sp in species_context or _product_char_near(hit, fe)):
