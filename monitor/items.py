@@ -13,6 +13,10 @@ class ListingItem:
     Spiders set the raw fields only. ``status`` is ``"live"`` for a listing that
     answered, or ``"removed"`` when a revisit found it gone (``removal_kind`` then says
     how: ``http_404``, ``http_410``, ``deleted_page``, ``redirect_home``).
+
+    ``unread`` marks a removed listing that was already gone on its first visit: it was
+    never read, so only what the results page showed is known (title, and price, place or
+    date where the page shows them). It is stored and counted apart, never as a live ad.
     """
 
     site: str
@@ -28,6 +32,7 @@ class ListingItem:
     keyword: str = ""
     status: str = "live"
     removal_kind: str = ""
+    unread: bool = False
     fetched_at: datetime | None = None
     # Raw response kept for evidence (body bytes and the encoding they are in).
     raw_body: bytes = b""

@@ -106,7 +106,8 @@ def _build(s: Any, month: str, lang: str, labels: Mapping[str, str], now: dateti
     with_requests = [h for h in takedown_history if h["requested"]]
     takedown_focus = with_requests[0] if with_requests else takedown_history[-1]
     removals = [rows.removal_row(row) for row in stats.removals(s, month)]
-    health = [rows.health_row(row) for row in stats.crawl_health(s, month)]
+    health = [rows.health_row(row, lang) for row in stats.crawl_health(s, month)]
+    unread = stats.removed_unread(s, month)
     not_crawled = stats.sites_not_crawled(s, month)
     terms = [rows.term_row(row, lang) for row in stats.term_hits(s, month)]
     dealers = [rows.dealer_row(row, lang) for row in stats.top_dealers(s, month, limit=DEALER_LIMIT)]
@@ -142,6 +143,9 @@ def _build(s: Any, month: str, lang: str, labels: Mapping[str, str], now: dateti
             "takedown_removed_60": takedown_focus["removed_60"],
             "takedown_removed_share": takedown_focus["share_60"],
             "removed_this_month": sum(r["removed"] for r in removals),
+            # Gone before the crawl could read them: never in "total" (new flagged ads).
+            "removed_unread": sum(r["listings"] for r in unread),
+            "removed_unread_flagged": sum(r["flagged_by_title"] for r in unread),
             "uncrawled_sites": [
                 {"site": r["site"], "problems": r["problems"] or [_unhealthy_reason(r, labels, lang)]}
                 for r in health if not r["healthy"]
@@ -158,6 +162,7 @@ def _build(s: Any, month: str, lang: str, labels: Mapping[str, str], now: dateti
         "takedown_totals": {k: v for k, v in takedown_focus.items() if k != "sites"},
         "takedown_history": [{k: v for k, v in h.items() if k != "sites"} for h in takedown_history],
         "removals": removals,
+        "removed_unread": unread,
         "dealers": dealers,
         "terms": terms,
         "rising_terms": _rising(terms),

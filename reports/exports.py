@@ -31,6 +31,8 @@ def tables(context: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
         {"figure": "takedown_removed_60d", "value": key["takedown_removed_60"]},
         {"figure": "takedown_removed_share_60d", "value": key["takedown_removed_share"]},
         {"figure": "removed_this_month", "value": key["removed_this_month"]},
+        {"figure": "removed_before_read", "value": key["removed_unread"]},
+        {"figure": "removed_before_read_flagged_by_title", "value": key["removed_unread_flagged"]},
         {"figure": "sites_not_crawled", "value": ", ".join(u["site"] for u in key["uncrawled_sites"])},
     ]
     trend_rows = []

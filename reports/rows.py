@@ -10,7 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Iterable, Mapping
 
-from .labels import kind_name, species_name
+from monitor.crawlhealth import Reach, SiteHealth
+
+from .labels import kind_name, species_name, words
 
 PHONE_KINDS = ("phone", "landline")
 HIGHLIGHTED_FIELDS = ("title", "description")
@@ -48,10 +50,12 @@ def removal_row(row: Mapping[str, Any]) -> dict[str, Any]:
             "by_kind": dict(sorted(row["by_kind"].items()))}
 
 
-def health_row(row: Mapping[str, Any]) -> dict[str, Any]:
-    """A site's crawl health; missing figures (a crawl that died early) read as zero."""
+def health_row(row: Mapping[str, Any], lang: str = "zh") -> dict[str, Any]:
+    """A site's crawl health; missing figures (a crawl that died early) read as zero. Its reach
+    (what it searched and browsed) comes flat, for the spreadsheets, and as one plain sentence."""
     errors = row.get("errors") or {}
     coverage = row.get("coverage") or {}
+    reach = SiteHealth.from_json(row).reach
     return {
         "site": row["site"],
         "pages": int(row.get("pages") or 0),
@@ -64,7 +68,22 @@ def health_row(row: Mapping[str, Any]) -> dict[str, Any]:
         "healthy": bool(row.get("healthy", False)),
         "problems": [str(p) for p in row.get("problems") or []],
         "last_run": when(row.get("last_run")),
+        "removed_unread": int(row.get("removed_unread") or 0),
+        "queries": reach.queries, "query_pages": reach.query_pages, "browse_pages": reach.browse_pages,
+        "only_browse": reach.only_browse, "single_query": reach.single_query, "requests": reach.requests,
+        "flagged": reach.flagged, "requests_per_flagged": reach.requests_per_flagged,
+        "reach_text": reach_text(reach, lang),
     }
+
+
+def reach_text(reach: Reach, lang: str) -> str:
+    """What a site's crawl looked at and how thinly its finds hang on it, in plain words."""
+    t = words(lang)
+    per_flagged = (t["reach_per_flagged"].format(n=f"{reach.requests_per_flagged:,.1f}")
+                   if reach.requests_per_flagged is not None else t["reach_no_flagged"].format(n=f"{reach.requests:,}"))
+    return t["reach"].format(queries=f"{reach.queries:,}", pages=f"{reach.browse_pages:,}",
+                             only_browse=f"{reach.only_browse:,}", single=f"{reach.single_query:,}",
+                             per_flagged=per_flagged)
 
 
 def term_row(row: Mapping[str, Any], lang: str) -> dict[str, Any]:

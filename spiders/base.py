@@ -21,6 +21,7 @@ from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
 
+from monitor.crawlhealth import Stat
 from monitor.crawling.guard import REFUSED_META, fault_name
 from monitor.crawling.parsers import http_date
 from monitor.crawling.scope import REFUSED_SCHEME
@@ -37,14 +38,10 @@ ITEM_FIELDS = {
 REDIRECTS = (301, 302, 303, 307, 308)
 LISTING_STATUSES = [404, 410, *REDIRECTS]
 COVERAGE_FIELDS = {"price": "price_text", "date": "posted_text", "contact": "contact_text", "location": "location"}
-# Per search query (as given to the spider), in the crawl's stats: result pages requested and
-# listings they listed. The storage pipeline turns them into the query's yield.
-QUERY_PAGES = "wtm/query/pages/"
-QUERY_FOUND = "wtm/query/found/"
-# Browsing, in the crawl's stats: category pages walked, and listings (by id) found only by the
-# queries, only by browsing, or by both ("wtm/found/query", ".../browse", ".../both").
-BROWSE_PAGES = "wtm/pages/browse"
-FOUND_BY = "wtm/found/"
+# Counter keys in the crawl's stats, defined once in monitor.crawlhealth.Stat (health, storage
+# and the report read them): per query result pages and listings; browsing pages; found by what.
+QUERY_PAGES, QUERY_FOUND = Stat.QUERY_PAGES, Stat.QUERY_FOUND
+BROWSE_PAGES, FOUND_BY = Stat.BROWSE_PAGES, Stat.FOUND_BY
 
 
 @dataclass
@@ -144,6 +141,7 @@ class SiteSpider(scrapy.Spider):
         # ends after a page listing none but these.
         self.known = {str(part) for pair in self.revisit for part in pair}
         self.found_by: dict[str, str] = {}  # listing (id, else URL) -> "query" | "browse" | "both"
+        self._queries_of: dict[str, set[str]] = {}  # listing -> up to two queries that listed it
         self._walking = False
         self.sandbox_url = sandbox_url or self.default_sandbox_url
         self.base_url = self.site.base_url(self.sandbox_url)
@@ -281,7 +279,7 @@ class SiteSpider(scrapy.Spider):
                     continue
                 found += 1
                 canonical = self.site.listing_url(external_id, self.sandbox_url) or link
-                fresh = self._note_listed(external_id, canonical, browsing) or fresh
+                fresh = self._note_listed(external_id, canonical, browsing, keyword) or fresh
                 if rule.follow:
                     target = self.site.fetch_url(external_id, self.sandbox_url) or canonical
                     yield self._listing_request(target, keyword, external_id, canonical, partial=values)
@@ -290,6 +288,7 @@ class SiteSpider(scrapy.Spider):
                     if item is not None:
                         yield item
         if rule.results is not None:
+            texts = self._link_texts(doc, rule.results)
             for link in extract_all(doc, rule.results):
                 url = self.link(response.url, link)
                 if not url:
@@ -298,8 +297,8 @@ class SiteSpider(scrapy.Spider):
                 external_id = self.id_from_url(url)
                 canonical = (self.site.listing_url(external_id, self.sandbox_url) if external_id else None) or url
                 target = (self.site.fetch_url(external_id, self.sandbox_url) if external_id else None) or url
-                fresh = self._note_listed(external_id, canonical, browsing) or fresh
-                yield self._listing_request(target, keyword, external_id, canonical)
+                fresh = self._note_listed(external_id, canonical, browsing, keyword) or fresh
+                yield self._listing_request(target, keyword, external_id, canonical, link_text=texts.get(link, ""))
         if found and meta.get("rule") == "search" and keyword:
             self.crawler.stats.inc_value(f"{QUERY_FOUND}{keyword}", found)
         page = meta.get("page", 1)
@@ -315,27 +314,61 @@ class SiteSpider(scrapy.Spider):
                     meta=self._meta(keyword=keyword, rule=meta["rule"], page=page + 1, template=meta.get("template", "")),
                 )
 
-    def _note_listed(self, external_id: str, url: str, browsing: bool) -> bool:
+    def _note_listed(self, external_id: str, url: str, browsing: bool, keyword: str = "") -> bool:
         """Record that a result page listed this listing (by a query, or by browsing) in
-        ``found_by`` and its ``wtm/found/*`` counters; True when it was not known before the crawl."""
+        ``found_by`` and its ``wtm/found/*`` counters, and whether one query alone lists it
+        (``Stat.SINGLE_QUERY``); True when it was not known before the crawl."""
         key = external_id or url
         how = "browse" if browsing else "query"
         before = self.found_by.get(key)
+        queries = self._queries_of.setdefault(key, set())
+        was_single = before == "query" and len(queries) == 1
+        if not browsing and keyword and len(queries) < 2:
+            queries.add(keyword)  # two tell "more than one" as well as all would
         if before not in (how, "both"):
             after = self.found_by[key] = how if before is None else "both"
             if before is not None:
                 self.crawler.stats.inc_value(f"{FOUND_BY}{before}", -1)
             self.crawler.stats.inc_value(f"{FOUND_BY}{after}")
+        single = self.found_by[key] == "query" and len(queries) == 1
+        if single != was_single:
+            self.crawler.stats.inc_value(Stat.SINGLE_QUERY, 1 if single else -1)
         return external_id not in self.known and url not in self.known
 
     def _listing_request(
-        self, url: str, keyword: str, external_id: str, canonical: str, partial: dict[str, str] | None = None
+        self, url: str, keyword: str, external_id: str, canonical: str, partial: dict[str, str] | None = None,
+        link_text: str = "",
     ) -> scrapy.Request:
+        """A listing page's request; ``partial`` (what an items rule read) or ``link_text`` (the
+        result link's text) is what is known should the page answer that the listing is gone."""
         meta = self._meta(keyword=keyword, external_id=external_id, listing_url=canonical,
                           handle_httpstatus_list=LISTING_STATUSES, dont_redirect=True)
         if partial:
             meta["partial"] = partial
+        if link_text:
+            meta["link_text"] = link_text
         return scrapy.Request(url, callback=self.parse_listing, errback=self.on_error, meta=meta)
+
+    @staticmethod
+    def _link_texts(doc: Node, selector: Any) -> dict[str, str]:
+        """href -> link text for a results rule that picks links' ``href`` (CSS ``::attr(href)``
+        or XPath ``/@href``): the only title a listing gone before its first visit will have."""
+        expression = selector.expression
+        if doc.html is None or selector.regex is not None:
+            return {}
+        if selector.kind == "css" and expression.endswith("::attr(href)"):
+            links = doc.html.css(expression[: -len("::attr(href)")])
+        elif selector.kind == "xpath" and expression.endswith("/@href"):
+            links = doc.html.xpath(expression[: -len("/@href")])
+        else:
+            return {}
+        texts: dict[str, str] = {}
+        for link in links:
+            href = " ".join((link.attrib.get("href") or "").split())
+            text = " ".join(" ".join(link.xpath(".//text()").getall()).split())
+            if href and text:
+                texts.setdefault(href, text)
+        return texts
 
     def _next_page_url(self, doc: Node, rule: PageRule, response: Response, page: int) -> str:
         value = extract_text(doc, rule.next_page)
@@ -414,11 +447,7 @@ class SiteSpider(scrapy.Spider):
         if kind:
             if not external_id:
                 return
-            self.crawler.stats.inc_value(f"wtm/removed/{kind}")
-            yield ListingItem(
-                site=self.site.name, external_id=external_id, url=canonical, status="removed",
-                removal_kind=kind, fetched_at=self.fetched_at(response), keyword=keyword,
-            )
+            yield self.removed_item(response, external_id, canonical, kind)
             return
         partial = dict(meta.get("partial") or {})
         doc = None
@@ -440,6 +469,26 @@ class SiteSpider(scrapy.Spider):
         item = self.build_item(partial, response, keyword, canonical, external_id)
         if item is not None:
             yield item
+
+    def removed_item(self, response: Response, external_id: str, url: str, kind: str) -> ListingItem:
+        """A listing page that says the listing is gone. Known before the crawl, it is a removal;
+        else it was gone before its first visit (``unread``) and carries what its results page
+        showed: the items rule's fields, or the result link's text as its title."""
+        meta = response.meta
+        item = ListingItem(site=self.site.name, external_id=external_id, url=url, status="removed",
+                           removal_kind=kind, fetched_at=self.fetched_at(response), keyword=meta.get("keyword", ""))
+        if meta.get("revisit") or external_id in self.known or url in self.known:
+            self.crawler.stats.inc_value(f"{Stat.REMOVED}{kind}")
+            return item
+        self.crawler.stats.inc_value(f"{Stat.REMOVED_UNREAD}{kind}")
+        item.unread = True
+        shown = dict(meta.get("partial") or {})
+        if not shown.get("title") and meta.get("link_text"):
+            shown["title"] = meta["link_text"]
+        for name, attribute in ITEM_FIELDS.items():
+            if shown.get(name):
+                setattr(item, attribute, shown[name])
+        return item
 
     def id_from_url(self, url: str) -> str:
         if self.site.id_from_url is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from monitor.crawling.health import HealthHistory, assess, errors_by_kind, keywords_fingerprint
+from monitor.crawling.health import HealthHistory, assess, errors_by_kind
 
 FIELDS = ["title", "price", "posted", "contact", "location"]
 
@@ -61,14 +61,24 @@ def test_errors_by_kind_ignore_removal_answers() -> None:
     assert errors == {"http_429": 3, "retries_exhausted": 2, "login_wall": 4, "spider_ValueError": 1}
 
 
-def test_history_keeps_the_last_good_run_per_keyword_set(tmp_path: Path) -> None:
+def test_history_keeps_the_last_good_run_per_site(tmp_path: Path) -> None:
     history = HealthHistory(tmp_path)
-    full, one = keywords_fingerprint(["象牙", "犀角"]), keywords_fingerprint(["象牙"])
-    assert keywords_fingerprint(["犀角", "象牙"]) == full
-    history.record("site", full, assess(stats(80), "finished", FIELDS, None, 1))
-    history.record("site", full, assess(stats(0), "finished", FIELDS, None, 1))  # unhealthy: not kept
-    assert history.last_good("site", full)["items"] == 80
-    assert history.last_good("site", one) is None
+    history.record("site", assess(stats(80), "finished", FIELDS, None, 1))
+    history.record("site", assess(stats(0), "finished", FIELDS, None, 1))  # unhealthy: not kept
+    assert history.last_good("site")["items"] == 80
+    assert history.last_good("other") is None
+    (tmp_path / "old.json").write_text('{"0123456789abcdef": {"items": 80}}', encoding="utf-8")
+    assert history.last_good("old") is None  # a history kept per keyword set, before plans changed monthly
+
+
+def test_listing_counts_compare_only_plans_of_a_like_size() -> None:
+    previous = {"items": 100, "coverage": {"price": 1.0, "date": 1.0, "contact": 1.0, "location": 1.0}, "queries": 40}
+    planned = {f"wtm/query/pages/q{i}": 1 for i in range(30)}
+    assert not assess(stats(40, **planned), "finished", FIELDS, previous, 1)["healthy"]
+    small = {f"wtm/query/pages/q{i}": 1 for i in range(10)}  # a quarter of the plan finds fewer, rightly
+    assert assess(stats(40, **small), "finished", FIELDS, previous, 1)["healthy"]
+    collapsed = stats(40, **small) | {"wtm/field/price": 2}
+    assert "price coverage fell from 100% to 5%" in assess(collapsed, "finished", FIELDS, previous, 1)["problems"]
 
 
 def test_small_sites_are_not_judged_on_noise() -> None:

@@ -48,7 +48,7 @@ def test_batches_are_written_as_they_fill(db: Database) -> None:
         assert count(db, Listing) == (n + 1) // 3 * 3
     rec.finish({"pages": 3, "items": 7, "healthy": True})
     assert count(db, Listing) == 7
-    assert rec.stats == {"items": 7, "new": 7, "removed": 0, "batches": 3}
+    assert rec.stats == {"items": 7, "new": 7, "removed": 0, "unread": 0, "batches": 3}
     with db.session() as s:
         crawl = s.scalars(select(SiteCrawl)).one()
         assert (crawl.status, crawl.items, crawl.new_listings, crawl.health["pages"]) == ("finished", 7, 7, 3)

@@ -49,10 +49,10 @@ def crawl_command(state: State, all_sites: bool, sites: tuple[str, ...], keyword
     )
     for name in sorted(summary.sites):
         health = summary.sites[name]
-        if health.get("healthy"):
-            click.echo(f"{name}: ok, {health.get('items', 0)} listings, {health.get('pages', 0)} pages")
+        if health.healthy:
+            click.echo(f"{name}: ok, {health.items} listings, {health.pages} pages")
         else:
-            click.secho(f"{name}: UNHEALTHY: {'; '.join(health.get('problems') or [])}", fg="red", err=True)
+            click.secho(f"{name}: UNHEALTHY: {'; '.join(health.problems)}", fg="red", err=True)
     click.echo(f"{len(summary.sites)} sites, {summary.items} listings, {summary.pages} pages; log {summary.log_file}")
     if summary.failed_sites:
         sys.exit(EXIT_SITES_FAILED)

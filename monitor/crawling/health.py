@@ -12,17 +12,22 @@ A site is unhealthy when:
 * it produced no live items (a login wall, 500s, garbage, or selectors that no longer match);
 * over half of its requests failed (refused connections, time-outs, 5xx and 429 answers);
 * more than 5 % of the listings it found could not be read after retries;
-* its items dropped by more than half against its last good run with the same keywords,
-  and by at least ``MIN_ITEMS_TO_COMPARE`` listings (10 → 3 is a quiet month, not a breakage);
+* its items dropped by more than half against the site's last good run, and by at least
+  ``MIN_ITEMS_TO_COMPARE`` listings (10 → 3 is a quiet month, not a breakage); the planner
+  changes a site's queries every month, so the runs compared are the site's, whatever they
+  searched, when their plans are of comparable size (``COMPARABLE_PLANS``);
 * a field's coverage collapsed (under half of the last good run's, or under half of the
   listings when the site file selects that field and there is no earlier run to compare with);
 * it did not finish (killed, shut down, failed to start, or stopped because the disk holding
-  the data folder was nearly full: ``disk_full``).
+  the data folder was nearly full: ``disk_full``);
+* it was walled off: the crawl gave up on the site after repeated captcha or ban pages.
+
+The verdict is a ``monitor.crawlhealth.SiteHealth``; the counters it is made of are the
+``Stat`` keys there.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from pathlib import Path
@@ -30,11 +35,15 @@ from typing import Any, Iterable, Mapping
 
 from scrapy import signals
 
-COVERAGE = ("price", "date", "contact", "location")
+from monitor.crawlhealth import COVERAGE, Reach, SiteHealth, Stat
+
 SITE_FIELD_FOR = {"price": "price", "date": "posted", "contact": "contact", "location": "location"}
 GOOD_FINISH = ("finished", "closespider_pagecount")
 # A halving smaller than this many listings is noise (10 → 3 ads), not a broken site.
 MIN_ITEMS_TO_COMPARE = 10
+# Listing counts are compared with the site's last good run only when the two plans ran
+# within this factor of each other's number of queries (a plan half the size finds fewer).
+COMPARABLE_PLANS = 2.0
 # Unhealthy past these shares: failed requests of all requests, unread listings of all found,
 # and (on a first crawl) the least share of listings a declared field must be filled on.
 MAX_FAILED_REQUESTS = 0.5
@@ -46,12 +55,9 @@ MIN_REQUESTS_TO_JUDGE = 4
 # before Scrapy's disk queue fails mid-write, which leaves the spider waiting forever.
 MIN_FREE_BYTES = 20 * 1024 * 1024
 DISK_CHECK_SECONDS = 2.0
+# Where the verdict waits in the crawl's stats for the storage pipeline and the worker.
+HEALTH_STAT = "wtm/health"
 _STATUS = re.compile(r"^downloader/response_status_count/(\d+)$")
-
-
-def keywords_fingerprint(keywords: Iterable[str]) -> str:
-    """Identifies a keyword set, so runs are compared only with runs that searched the same."""
-    return hashlib.sha256("\n".join(sorted(set(keywords))).encode()).hexdigest()[:16]
 
 
 def errors_by_kind(stats: Mapping[str, Any]) -> dict[str, int]:
@@ -65,16 +71,46 @@ def errors_by_kind(stats: Mapping[str, Any]) -> dict[str, int]:
             kind = f"http_{status.group(1)}"
         elif key.startswith("spider_exceptions/") and key.count("/") == 1:
             kind = "spider_" + key.split("/", 1)[1]
-        elif key.startswith("wtm/errors/") and key != "wtm/errors/HttpError":
-            kind = key.split("/", 2)[2]
+        elif key.startswith(Stat.ERRORS) and key != Stat.ERRORS + "HttpError":
+            kind = key[len(Stat.ERRORS):]
         elif key == "retry/max_reached":
             kind = "retries_exhausted"
-        elif key == "wtm/listings/unread":
+        elif key == Stat.LISTINGS_UNREAD:
             kind = "listings_unread"
         else:
             continue
         errors[kind] = errors.get(kind, 0) + value
     return errors
+
+
+def _counted(stats: Mapping[str, Any], prefix: str) -> int:
+    return sum(v for k, v in stats.items() if k.startswith(prefix) and isinstance(v, int))
+
+
+def reach(stats: Mapping[str, Any]) -> Reach:
+    """What the crawl searched and browsed, from the spiders' counters."""
+    found_by = {how: int(stats.get(Stat.FOUND_BY + how, 0)) for how in ("query", "browse", "both")}
+    return Reach(
+        queries=sum(1 for k in stats if k.startswith(Stat.QUERY_PAGES)),
+        query_pages=_counted(stats, Stat.QUERY_PAGES),
+        browse_pages=int(stats.get(Stat.BROWSE_PAGES, 0)),
+        found=sum(found_by.values()),
+        only_browse=found_by["browse"],
+        only_query=found_by["query"],
+        single_query=int(stats.get(Stat.SINGLE_QUERY, 0)),
+        requests=int(stats.get("downloader/request_count", 0)),
+        flagged=int(stats.get(Stat.ITEMS_FLAGGED, 0)),
+    )
+
+
+def comparable(previous: Mapping[str, Any], queries: int) -> bool:
+    """Whether the last good run's plan was of a size like this one's (see COMPARABLE_PLANS);
+    a run recorded before plans were counted is compared as it always was."""
+    before = previous.get("queries")
+    if before is None:
+        return True
+    low, high = sorted((int(before), queries))
+    return high == 0 or (low > 0 and high / low <= COMPARABLE_PLANS)
 
 
 def assess(
@@ -83,11 +119,11 @@ def assess(
     selected_fields: Iterable[str],
     previous: Mapping[str, Any] | None,
     duration_s: float,
-) -> dict[str, Any]:
-    """The health dict stored per site and run (see the brief's storage contract)."""
-    items = int(stats.get("wtm/items/live", 0))
-    pages = int(stats.get("response_received_count", 0))
-    coverage = {name: round(stats.get(f"wtm/field/{name}", 0) / items, 4) if items else 0.0 for name in COVERAGE}
+) -> SiteHealth:
+    """The site's health from its crawl's stats and its last good run (``HealthHistory``)."""
+    items = int(stats.get(Stat.ITEMS_LIVE, 0))
+    coverage = {name: round(stats.get(Stat.FIELD + name, 0) / items, 4) if items else 0.0 for name in COVERAGE}
+    seen = reach(stats)
     problems: list[str] = []
     if finish_reason == "disk_full":
         problems.append(f"stopped: under {MIN_FREE_BYTES // 2**20} MB free on the disk of the data folder")
@@ -95,13 +131,15 @@ def assess(
         problems.append(f"did not finish: {finish_reason}")
     if items == 0:
         problems.append("no listings found")
-    if stats.get("wtm/errors/storage"):
-        problems.append(f"{stats['wtm/errors/storage']} batch writes to the database failed (listings lost)")
+    if stats.get(Stat.ERRORS + "storage"):
+        problems.append(f"{stats[Stat.ERRORS + 'storage']} batch writes to the database failed (listings lost)")
+    if stats.get(Stat.GAVE_UP):
+        problems.append(f"gave up on the site after {stats[Stat.GAVE_UP]} captcha or ban pages")
     problems += _failure_problems(stats, items)
     selected = set(selected_fields)
     if previous and int(previous.get("items") or 0) >= MIN_ITEMS_TO_COMPARE:
         before = int(previous["items"])
-        if items and items < before / 2 and before - items >= MIN_ITEMS_TO_COMPARE:
+        if items and items < before / 2 and before - items >= MIN_ITEMS_TO_COMPARE and comparable(previous, seen.queries):
             problems.append(f"listings fell from {before} to {items}")
         for name in COVERAGE:
             was = float(previous.get("coverage", {}).get(name, 0.0))
@@ -111,18 +149,20 @@ def assess(
         for name in COVERAGE:
             if SITE_FIELD_FOR[name] in selected and coverage[name] < MIN_FIRST_COVERAGE:
                 problems.append(f"{name} coverage only {coverage[name]:.0%}")
-    return {
-        "pages": pages,
-        "items": items,
-        "removed": sum(v for k, v in stats.items() if k.startswith("wtm/removed/") and isinstance(v, int)),
-        "errors": errors_by_kind(stats),
-        "finish_reason": finish_reason,
-        "duration_s": round(duration_s, 2),
-        "coverage": coverage,
-        "charset_repaired": int(stats.get("wtm/charset_repaired", 0)),
-        "healthy": not problems,
-        "problems": problems,
-    }
+    return SiteHealth(
+        pages=int(stats.get("response_received_count", 0)),
+        items=items,
+        removed=_counted(stats, Stat.REMOVED),
+        removed_unread=_counted(stats, Stat.REMOVED_UNREAD),
+        errors=errors_by_kind(stats),
+        finish_reason=finish_reason,
+        duration_s=round(duration_s, 2),
+        coverage=coverage,
+        charset_repaired=int(stats.get(Stat.CHARSET_REPAIRED, 0)),
+        healthy=not problems,
+        problems=problems,
+        reach=seen,
+    )
 
 
 def failed_requests(stats: Mapping[str, Any]) -> tuple[int, int]:
@@ -142,16 +182,17 @@ def _failure_problems(stats: Mapping[str, Any], items: int) -> list[str]:
     failed, attempts = failed_requests(stats)
     if attempts >= MIN_REQUESTS_TO_JUDGE and failed > attempts * MAX_FAILED_REQUESTS:
         problems.append(f"most requests failed ({failed} of {attempts})")
-    unread = int(stats.get("wtm/listings/unread", 0))
-    found = items + unread + sum(v for k, v in stats.items() if k.startswith("wtm/removed/") and isinstance(v, int))
+    unread = int(stats.get(Stat.LISTINGS_UNREAD, 0))
+    found = items + unread + _counted(stats, Stat.REMOVED) + _counted(stats, Stat.REMOVED_UNREAD)
     if unread and unread > found * MAX_UNREAD_LISTINGS:
         problems.append(f"{unread} of {found} listings could not be read after retries")
     return problems
 
 
 class HealthHistory:
-    """The last good run per site and keyword set, kept as small JSON files in the state
-    folder so health works with or without the database (benchmarks, ``scrapy crawl``)."""
+    """The last good run per site, kept as small JSON files in the state folder so health works
+    with or without the database (benchmarks, ``scrapy crawl``). Keyed by site alone: the
+    planner changes a site's queries every month, and a history per query set never compared."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -159,23 +200,19 @@ class HealthHistory:
     def _path(self, site: str) -> Path:
         return self.folder / f"{site}.json"
 
-    def last_good(self, site: str, fingerprint: str) -> dict[str, Any] | None:
+    def last_good(self, site: str) -> dict[str, Any] | None:
         try:
             data = json.loads(self._path(site).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
-        return data.get(fingerprint)
+        return data if isinstance(data, dict) and "items" in data else None  # not the old per-keyword file
 
-    def record(self, site: str, fingerprint: str, health: Mapping[str, Any]) -> None:
-        if not health.get("healthy"):
+    def record(self, site: str, health: SiteHealth) -> None:
+        if not health.healthy:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self._path(site)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            data = {}
-        data[fingerprint] = {"items": health["items"], "coverage": health["coverage"]}
+        data = {"items": health.items, "coverage": health.coverage, "queries": health.reach.queries}
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
         tmp.replace(path)
@@ -183,7 +220,7 @@ class HealthHistory:
 
 class CrawlHealth:
     """Scrapy extension: computes the site's health when its spider closes and leaves it in
-    the stats (``wtm/health``) for the storage pipeline and the worker to pick up."""
+    the stats (``HEALTH_STAT``, a ``SiteHealth``) for the storage pipeline and the worker."""
 
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
@@ -191,7 +228,6 @@ class CrawlHealth:
         self.history = HealthHistory(Path(state) / "health") if state else None
         self.state_dir = Path(state) if state else None
         self.disk_watch: Any = None
-        self.fingerprint = ""
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -209,7 +245,6 @@ class CrawlHealth:
 
             self.disk_watch = task.LoopingCall(self._check_disk)
             self.disk_watch.start(DISK_CHECK_SECONDS, now=True)
-        self.fingerprint = keywords_fingerprint(getattr(spider, "keywords", []))
         carry = self._carry_file()
         if carry is not None and carry.is_file():
             # Resuming an interrupted job: count what its first part already did.
@@ -225,7 +260,7 @@ class CrawlHealth:
             folder = folder.parent
         if folder is None or shutil.disk_usage(folder).free >= MIN_FREE_BYTES:
             return
-        self.crawler.stats.set_value("wtm/errors/disk_full", 1)
+        self.crawler.stats.set_value(Stat.ERRORS + "disk_full", 1)
         if self.disk_watch is not None and self.disk_watch.running:
             self.disk_watch.stop()
         from scrapy.utils.defer import deferred_from_coro
@@ -246,15 +281,15 @@ class CrawlHealth:
             duration = (datetime.now(timezone.utc) - started).total_seconds()
         site = getattr(spider, "site", None)
         fields = list(site.fields) if site is not None else []
-        previous = self.history.last_good(spider.name, self.fingerprint) if self.history else None
+        previous = self.history.last_good(spider.name) if self.history else None
         health = assess(stats.get_stats(), reason, fields, previous, duration)
         carry = self._carry_file()
         if carry is not None and reason not in GOOD_FINISH:
             counters = {k: v for k, v in stats.get_stats().items()
                         if isinstance(v, int) and (k.startswith(("wtm/", "downloader/response_status_count/"))
-                                                   or k == "response_received_count")}
+                                                   or k in ("response_received_count", "downloader/request_count"))}
             carry.parent.mkdir(parents=True, exist_ok=True)
             carry.write_text(json.dumps(counters), encoding="utf-8")
-        stats.set_value("wtm/health", health)
+        stats.set_value(HEALTH_STAT, health)
         if self.history is not None:
-            self.history.record(spider.name, self.fingerprint, health)
+            self.history.record(spider.name, health)

@@ -20,7 +20,8 @@ from scrapy import signals
 from scrapy.exceptions import DropItem
 
 from monitor.config import Config
-from monitor.crawling.health import GOOD_FINISH
+from monitor.crawlhealth import SiteHealth, Stat
+from monitor.crawling.health import GOOD_FINISH, HEALTH_STAT
 from monitor.crawling.parsers import clean_location, parse_date, parse_price
 from monitor.exceptions import MonitorError
 from monitor.items import ListingItem
@@ -58,7 +59,7 @@ class NormalisePipeline:
     def process_item(self, item: ListingItem) -> ListingItem:
         if not (item.site and item.external_id and item.url):
             raise DropItem(f"listing without site, id or URL: {item.url or item.external_id!r}")
-        if item.status == "removed":
+        if item.status == "removed" and not item.unread:
             return item
         for name in ("title", "description", "price_text", "location", "seller", "contact_text", "posted_text"):
             value = getattr(item, name)
@@ -96,7 +97,7 @@ class ContactsPipeline:
                 seen[(contact.kind, contact.value)] = None
         except Exception:  # hostile text must not cost us the listing: salvage line by line
             logger.warning("contact extraction failed on %s; reading it line by line", item.url, exc_info=True)
-            self.crawler.stats.inc_value("wtm/errors/contact_extraction")
+            self.crawler.stats.inc_value(Stat.ERRORS + "contact_extraction")
             for line in text.splitlines():
                 try:
                     for contact in self.extract(line):
@@ -159,16 +160,18 @@ class MatchPipeline:
         return cls(*shared_matcher(config.keywords_dir or None, config.data_path), crawler=crawler)
 
     def process_item(self, item: ListingItem) -> ListingItem:
-        if item.status != "live":
-            return item
+        if item.status != "live" and not item.unread:
+            return item  # a gone listing already stored: nothing new to match
         result = self.matcher.match({"title": item.title, "description": item.description})
         if result.truncated:
             logger.warning("%s: matched only the first %s characters of its %s", item.url,
                            f"{self.matcher.max_field_chars:,}", " and ".join(result.truncated))
             if self.crawler is not None:
-                self.crawler.stats.inc_value("wtm/errors/truncated")
+                self.crawler.stats.inc_value(Stat.ERRORS + "truncated")
         verdict = result.to_dict()
         verdict["lexicon_version"] = self.matcher.version  # "<lexicon>+<model>": what decided
+        if result.flagged and item.status == "live" and self.crawler is not None:
+            self.crawler.stats.inc_value(Stat.ITEMS_FLAGGED)
         item.match = verdict  # type: ignore[attr-defined]
         return item
 
@@ -225,12 +228,12 @@ class StoragePipeline:
         return Path(jobdir) / name if jobdir else None
 
     def process_item(self, item: ListingItem) -> ListingItem:
-        if item.status == "removed":
+        if item.status == "removed" and not item.unread:
             self.removed.append(item)
             return item
         verdict = getattr(item, "match", None) or {}
         flagged = bool(verdict.get("flagged"))
-        if flagged and item.keyword:
+        if flagged and item.keyword and not item.unread:
             from monitor.storage.recorder import storable_id
 
             self.flagged.setdefault(storable_id(item.external_id), item.keyword)
@@ -248,14 +251,16 @@ class StoragePipeline:
             raise
         except Exception:  # a failed batch write: counted, and the site is reported unhealthy
             logger.exception("storing a batch of %s listings failed", self.crawler.spider.name)
-            self.crawler.stats.inc_value("wtm/errors/storage")
+            self.crawler.stats.inc_value(Stat.ERRORS + "storage")
         item.raw_body = b""
         return item
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         if self.recorder is None:
             return
-        health = dict(self.crawler.stats.get_value("wtm/health") or {})
+        verdict = self.crawler.stats.get_value(HEALTH_STAT)
+        # No verdict (the health extension is off): nothing says the crawl went wrong.
+        health = SiteHealth.from_json(verdict) if verdict is not None else SiteHealth(healthy=True)
         pending = self._pending_file()
         if self.removed and reason not in GOOD_FINISH and pending is not None:
             # Interrupted: the revisits are done (the job's dupefilter will not repeat them),
@@ -264,20 +269,17 @@ class StoragePipeline:
             rows = [(i.external_id, i.url, i.removal_kind) for i in self.removed]
             pending.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
         elif self.removed:
-            if health.get("healthy", True):
+            if health.healthy:
                 for item in self.removed:
                     self.recorder.mark_removed(item.external_id, item.removal_kind)
             else:
-                health.setdefault("problems", []).append(
-                    f"{len(self.removed)} removals not applied because the crawl was unhealthy"
-                )
+                health.fail(f"{len(self.removed)} removals not applied because the crawl was unhealthy")
         try:
             self.recorder.finish(health)
         except Exception as exc:
             logger.exception("finishing the crawl record of %s failed", spider.name)
-            health["healthy"] = False
-            health.setdefault("problems", []).append(f"storing the last listings failed: {exc}")
-            self.crawler.stats.set_value("wtm/health", health)
+            health.fail(f"storing the last listings failed: {exc}")
+            self.crawler.stats.set_value(HEALTH_STAT, health)
         else:
             self._store_yields(spider, reason)
         self.recorder = None
@@ -286,7 +288,6 @@ class StoragePipeline:
         """Each query's yield into ``query_yields``. An interrupted crawl that will resume keeps
         its flagged listings in the JOBDIR instead (its counters are carried by the health
         extension), so the resumed crawl stores the whole month's yields once."""
-        from monitor.spiders.base import QUERY_FOUND, QUERY_PAGES
         from monitor.storage.yields import YieldRecord, new_listing_ids, record_yields
 
         carry = self._pending_file("pending_yields.json")
@@ -295,8 +296,8 @@ class StoragePipeline:
             carry.write_text(json.dumps(self.flagged, ensure_ascii=False), encoding="utf-8")
             return
         stats = self.crawler.stats.get_stats()
-        pages = {k[len(QUERY_PAGES):]: int(v) for k, v in stats.items() if k.startswith(QUERY_PAGES)}
-        found = {k[len(QUERY_FOUND):]: int(v) for k, v in stats.items() if k.startswith(QUERY_FOUND)}
+        pages = {k[len(Stat.QUERY_PAGES):]: int(v) for k, v in stats.items() if k.startswith(Stat.QUERY_PAGES)}
+        found = {k[len(Stat.QUERY_FOUND):]: int(v) for k, v in stats.items() if k.startswith(Stat.QUERY_FOUND)}
         try:
             new = new_listing_ids(self.db, spider.name, self.flagged, since=self.as_of)
             flagged_new: dict[str, int] = {}

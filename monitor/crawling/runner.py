@@ -33,6 +33,7 @@ except ImportError:  # Windows
     fcntl = None  # type: ignore[assignment]
 
 from monitor.config import Config
+from monitor.crawlhealth import SiteHealth
 from monitor.exceptions import CrawlError, CrawlLockedError
 from monitor.crawling.settings import job_dir, state_dir
 from monitor.crawling.sites import SiteFileError, sites_for_config
@@ -48,13 +49,13 @@ ORPHAN_WAIT = STOP_TIMEOUT + 15.0
 
 @dataclass
 class CrawlSummary:
-    """What a crawl did, per site. ``sites`` maps a site name to its health dict."""
+    """What a crawl did, per site. ``sites`` maps a site name to its health."""
 
     run_id: int | None
     month: str
     started_at: datetime
     finished_at: datetime | None = None
-    sites: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sites: dict[str, SiteHealth] = field(default_factory=dict)
     log_file: Path | None = None
     interrupted: bool = False
     # Measured by the worker: seconds from the first request to the last site's close, and the
@@ -65,7 +66,7 @@ class CrawlSummary:
 
     @property
     def failed_sites(self) -> list[str]:
-        return sorted(name for name, health in self.sites.items() if not health.get("healthy"))
+        return sorted(name for name, health in self.sites.items() if not health.healthy)
 
     @property
     def ok(self) -> bool:
@@ -73,11 +74,11 @@ class CrawlSummary:
 
     @property
     def pages(self) -> int:
-        return sum(int(h.get("pages", 0)) for h in self.sites.values())
+        return sum(h.pages for h in self.sites.values())
 
     @property
     def items(self) -> int:
-        return sum(int(h.get("items", 0)) for h in self.sites.values())
+        return sum(h.items for h in self.sites.values())
 
 
 ProgressCallback = Callable[[dict[str, Any]], None]
@@ -199,8 +200,7 @@ def run_crawl(
         raise CrawlError(f"the crawl worker exited with status {returncode}; see {log_file}")
     for name in names:
         if name not in summary.sites:
-            summary.sites[name] = {"healthy": False, "items": 0, "pages": 0, "errors": {"crawl_failed": 1},
-                                   "problems": [f"no outcome reported; see {log_file}"], "finish_reason": "unknown"}
+            summary.sites[name] = SiteHealth.failed(f"no outcome reported; see {log_file}", finish_reason="unknown")
     return summary
 
 
@@ -287,13 +287,13 @@ def _follow(worker: subprocess.Popen[bytes], summary: CrawlSummary, display: "_D
         if event is None:
             continue
         if event.get("event") == "site_done":
-            summary.sites[event["site"]] = event["health"]
+            summary.sites[event["site"]] = SiteHealth.from_json(event["health"])
         elif event.get("event") == "done":
             summary.crawl_seconds = event.get("crawl_s")
             summary.peak_rss_mb = event.get("peak_rss_mb")
             summary.cpu_seconds = event.get("cpu_s")
             for name, health in (event.get("sites") or {}).items():
-                summary.sites.setdefault(name, health)
+                summary.sites.setdefault(name, SiteHealth.from_json(health))
         display.update(event)
 
 
@@ -325,15 +325,16 @@ def _dispose(db: Any) -> None:
         db.dispose()
 
 
-def outcome_line(name: str, health: dict[str, Any], stamp: str = "", month: str = "") -> str:
+def outcome_line(name: str, health: SiteHealth | dict[str, Any], stamp: str = "", month: str = "") -> str:
     """One greppable line per site and run."""
-    verdict = "ok" if health.get("healthy") else "UNHEALTHY"
-    errors = ",".join(f"{k}={v}" for k, v in sorted((health.get("errors") or {}).items())) or "-"
-    problems = "; ".join(health.get("problems") or []) or "-"
+    health = SiteHealth.from_json(health)
+    verdict = "ok" if health.healthy else "UNHEALTHY"
+    errors = ",".join(f"{k}={v}" for k, v in sorted(health.errors.items())) or "-"
+    problems = "; ".join(health.problems) or "-"
     return (
-        f"{stamp} month={month} site={name} outcome={verdict} pages={health.get('pages', 0)} "
-        f"items={health.get('items', 0)} removed={health.get('removed', 0)} "
-        f"finish={health.get('finish_reason', '?')} duration_s={health.get('duration_s', 0)} "
+        f"{stamp} month={month} site={name} outcome={verdict} pages={health.pages} "
+        f"items={health.items} removed={health.removed} "
+        f"finish={health.finish_reason or '?'} duration_s={health.duration_s} "
         f"errors={errors} problems={problems}"
     ).strip()
 
@@ -571,12 +572,12 @@ class _Display:
                     if name in self.tasks:
                         self.progress.update(self.tasks[name], status=f"{counts['pages']} pages, {counts['items']} listings")
             elif kind == "site_done":
-                health = event["health"]
-                status = "ok" if health.get("healthy") else "UNHEALTHY: " + "; ".join(health.get("problems", []))
+                health = SiteHealth.from_json(event["health"])
+                status = "ok" if health.healthy else "UNHEALTHY: " + "; ".join(health.problems)
                 task_id = self.tasks.get(event["site"])
                 if task_id is not None:
                     self.progress.update(task_id, total=1, completed=1,
-                                         status=f"{health.get('pages', 0)} pages, {health.get('items', 0)} listings, {status}")
+                                         status=f"{health.pages} pages, {health.items} listings, {status}")
                 self.progress.advance(self.tasks["__all__"])
             return
         if kind == "site_done":

@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from monitor.config import Config
-from monitor.crawling.health import GOOD_FINISH
+from monitor.crawlhealth import SiteHealth, Stat
+from monitor.crawling.health import GOOD_FINISH, HEALTH_STAT
 from monitor.crawling.settings import crawl_settings, discard_killed_queue, job_dir, site_settings
 from monitor.crawling.sites import load_sites
 
@@ -61,11 +62,7 @@ def emit(event: dict[str, Any]) -> None:
 
 
 def failed_health(problem: str) -> dict[str, Any]:
-    return {
-        "pages": 0, "items": 0, "removed": 0, "errors": {"crawl_failed": 1}, "finish_reason": "failed",
-        "duration_s": 0.0, "coverage": {"price": 0.0, "date": 0.0, "contact": 0.0, "location": 0.0},
-        "charset_repaired": 0, "healthy": False, "problems": [problem],
-    }
+    return SiteHealth.failed(problem).to_json()
 
 
 def _stats_of(crawler: Any) -> Any:
@@ -113,13 +110,13 @@ def run(job: dict[str, Any], stopper: "Stopper | None" = None) -> dict[str, dict
     def finished(name: str, crawler: Any, jobdir: Path | None, outcome: Any) -> None:
         error = outcome.exception() if not outcome.cancelled() else None
         stats = _stats_of(crawler)
-        health = stats.get_value("wtm/health") if stats else None
-        if error is not None or not health:
+        verdict = stats.get_value(HEALTH_STAT) if stats else None
+        if error is not None or verdict is None:
             problem = f"crawl failed: {type(error).__name__}: {error}" if error is not None else "crawl did not run"
-            health = failed_health(problem)
-        results[name] = health
+            verdict = SiteHealth.failed(problem)
+        health = results[name] = SiteHealth.from_json(verdict).to_json()
         # Finished (or never started): nothing to resume, so the next crawl starts afresh.
-        if jobdir is not None and (error is not None or health.get("finish_reason") in GOOD_FINISH):
+        if jobdir is not None and (error is not None or verdict.finish_reason in GOOD_FINISH):
             shutil.rmtree(jobdir, ignore_errors=True)
         emit({"event": "site_done", "site": name, "health": health})
 
@@ -155,7 +152,7 @@ def run(job: dict[str, Any], stopper: "Stopper | None" = None) -> dict[str, dict
                 continue
             snapshot[name] = {
                 "pages": stats.get_value("response_received_count", 0),
-                "items": stats.get_value("wtm/items/live", 0),
+                "items": stats.get_value(Stat.ITEMS_LIVE, 0),
             }
         if snapshot:
             emit({"event": "progress", "sites": snapshot})

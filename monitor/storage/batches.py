@@ -78,7 +78,8 @@ class BatchWriter:
     month: str
     evidence_dir: Path | None
 
-    def write(self, conn: Connection, batch: Batch) -> tuple[int, int]:
+    def write(self, conn: Connection, batch: Batch) -> tuple[int, int, int]:
+        """(new listings, listings removed, listings stored as removed before they could be read)."""
         at = self.observed_at
         existing: dict[str, Any] = {}
         ids = list(batch.adds)
@@ -94,15 +95,28 @@ class BatchWriter:
         rematch: dict[str, PendingListing] = {}
         refingerprint: dict[str, int] = {}
         observations: dict[str, dict] = {}
-        for external_id, add in batch.adds.items():
+        unread = 0
+        for external_id, add in list(batch.adds.items()):
             item = add.item
             fields = _item_fields(item)
             old = existing.get(external_id)
+            if item.unread:
+                if old is not None:  # known already: an ordinary removal, its stored text kept
+                    del batch.adds[external_id]
+                    batch.removals.setdefault(external_id, item.removal_kind or "removed")
+                    continue
+                new_rows.append(self._unread_row(external_id, add, fields))
+                rematch[external_id] = add
+                observations[external_id] = {"status": "removed", "price_cny": fields["price_cny"],
+                                             "changes": {"removal_kind": [None, item.removal_kind]}}
+                unread += 1
+                continue
             if old is None:
                 fp = simhash(listing_text(item.title, item.description)) if add.flagged else None
                 row = {
                     "site_id": self.site_id, "external_id": external_id, **fields,
                     "first_seen": at, "first_seen_month": self.month, "last_seen": at,
+                    "removed_at": None, "removed_month": None, "removal_kind": None, "unread": False,
                     "flagged": add.flagged, "species": add.species, "score": add.score,
                     "lexicon_version": add.lexicon_version, **_fp_columns(fp, add.flagged),
                 }
@@ -125,6 +139,8 @@ class BatchWriter:
                 changes["flagged"] = [old["flagged"], add.flagged]
             if old["removed_at"] is not None:
                 changes["reinstated"] = [_jsonable(old["removed_at"]), None]
+            # Read at last: it becomes an ordinary listing (species rows, fingerprint, dealer).
+            verdict_changed = verdict_changed or old["unread"]
             text_changed = any(name in changes for name in _TEXT_FIELDS)
             fp = old["fingerprint"]
             if add.flagged and (text_changed or fp is None):
@@ -137,7 +153,7 @@ class BatchWriter:
                 "row_id": old["id"], **values, "last_seen": max(at, old["last_seen"]),
                 "flagged": add.flagged, "species": add.species, "score": add.score,
                 "lexicon_version": add.lexicon_version, **_fp_columns(fp, add.flagged),
-                "removed_at": None, "removed_month": None, "removal_kind": None,
+                "removed_at": None, "removed_month": None, "removal_kind": None, "unread": False,
             })
             if verdict_changed or any(name in changes for name in _TEXT_FIELDS):
                 rematch[external_id] = add
@@ -165,7 +181,19 @@ class BatchWriter:
                            + list(refingerprint.values()))
         self._write_evidence(conn, batch, listing_ids)
         removed = self._write_removals(conn, batch.removals)
-        return len(new_rows), removed
+        return len(new_rows) - unread, removed, unread
+
+    def _unread_row(self, external_id: str, add: PendingListing, fields: dict[str, Any]) -> dict[str, Any]:
+        """A listing gone before its first visit: what its results page showed, removed at once,
+        never ``flagged`` (the title's verdict is kept in ``species`` and ``score``)."""
+        at = self.observed_at
+        return {
+            "site_id": self.site_id, "external_id": external_id, **fields,
+            "first_seen": at, "first_seen_month": self.month, "last_seen": at,
+            "removed_at": at, "removed_month": self.month, "removal_kind": (add.item.removal_kind or "removed")[:30],
+            "unread": True, "flagged": False, "species": add.species if add.flagged else [], "score": add.score,
+            "lexicon_version": add.lexicon_version, **_fp_columns(None, False),
+        }
 
     def _write_matches(self, conn: Connection, rematch: dict[str, PendingListing], listing_ids: dict[str, int]) -> None:
         if not rematch:
@@ -188,7 +216,7 @@ class BatchWriter:
                     "text": str(m.get("text", "") or "")[:200], "trick": str(m.get("trick", "") or "")[:30],
                     "score": float(m.get("score", add.score) or 0.0), "lexicon_version": add.lexicon_version[:64],
                 })
-            if add.flagged:
+            if add.flagged and not add.item.unread:
                 first_month = self.month
                 for species in sorted({str(name)[:30] for name in add.species}):
                     species_rows.append({"listing_id": lid, "species": species, "site_id": self.site_id,
@@ -206,6 +234,8 @@ class BatchWriter:
     def _write_contacts(self, conn: Connection, batch: Batch, listing_ids: dict[str, int]) -> None:
         wanted: dict[int, dict[tuple[str, str], str]] = {}
         for eid, add in batch.adds.items():
+            if add.item.unread:
+                continue  # a dealer is made of ads read, not of titles of ads already gone
             found = _contacts_of(add.item)
             if found:
                 wanted[listing_ids[eid]] = found

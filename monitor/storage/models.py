@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -139,6 +140,10 @@ class Listing(Base):
     removed_at: Mapped[datetime | None] = mapped_column(DateTime)
     removed_month: Mapped[str | None] = mapped_column(String(7))
     removal_kind: Mapped[str | None] = mapped_column(String(30))
+    # Already removed when first seen: stored from its results-page entry (URL, title, ...) and
+    # counted apart. Such a row is never ``flagged`` (which counts ads the crawl read); the
+    # matcher's verdict on its title is kept in ``species`` and ``score``.
+    unread: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     flagged: Mapped[bool] = mapped_column(Boolean, default=False)
     species: Mapped[list[Any]] = mapped_column(JSON, default=list)
     score: Mapped[float] = mapped_column(Float, default=0.0)

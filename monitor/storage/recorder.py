@@ -18,11 +18,12 @@ import time
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from monitor.crawlhealth import SiteHealth
 from monitor.exceptions import CrawlLockedError, StorageError
 from monitor.items import ListingItem
 from monitor.storage.batches import Batch, BatchWriter, PendingListing
@@ -197,7 +198,7 @@ class CrawlRecorder:
         self._batch = Batch()
         self._closed = False
         self._last_heartbeat = _now()
-        self.stats = {"items": 0, "new": 0, "removed": 0, "batches": 0}
+        self.stats = {"items": 0, "new": 0, "removed": 0, "unread": 0, "batches": 0}
         self.site_id = ensure_site(db, site)
         with db.engine.begin() as conn:
             known_run = conn.execute(select(CrawlRun.id, CrawlRun.month).where(CrawlRun.id == run_id)).first()
@@ -260,7 +261,7 @@ class CrawlRecorder:
                     conn.execute(
                         update(SiteCrawl).where(SiteCrawl.id == held.site_crawl_id, SiteCrawl.status == "running")
                         .values(status="failed", finished_at=naive(now),
-                                health={"healthy": False, "problems": [f"abandoned: {why}"]})
+                                health=SiteHealth.failed(f"abandoned: {why}", fault="").to_json())
                     )
             if taken == 1:
                 log.warning("site %s: took over the lock held by %s (%s)", self.site, held.owner, why)
@@ -282,10 +283,10 @@ class CrawlRecorder:
         with self.db.engine.begin() as conn:
             conn.execute(delete(SiteLock).where(SiteLock.site_id == self.site_id, SiteLock.owner == self.owner))
 
-    def _mark_site_crawl(self, conn: Connection, status: str, health: dict | None = None) -> None:
+    def _mark_site_crawl(self, conn: Connection, status: str, health: SiteHealth | None = None) -> None:
         values: dict[str, Any] = {"status": status, "finished_at": naive(_now()) if status != "finished" else self.observed_at}
         if health is not None:
-            values["health"] = health
+            values["health"] = health.to_json()
         conn.execute(update(SiteCrawl).where(SiteCrawl.id == self.site_crawl_id).values(**values))
 
     # -- public API ---------------------------------------------------------------------
@@ -300,9 +301,11 @@ class CrawlRecorder:
         score: float = 0.0,
         evidence: bytes | None = None,
     ) -> None:
-        """Buffer one observed listing; writes happen when the batch is full."""
+        """Buffer one observed listing; writes happen when the batch is full. A removed one
+        is a removal of a known listing, unless ``item.unread`` (gone before its first visit:
+        stored from what its results page showed)."""
         self._check_open()
-        if item.status == "removed":
+        if item.status == "removed" and not item.unread:
             self.mark_removed(item.external_id, item.removal_kind or "removed")
             return
         external_id = storable_id(item.external_id)
@@ -333,11 +336,11 @@ class CrawlRecorder:
             try:
                 with self.db.engine.begin() as conn:
                     self._heartbeat(conn)
-                    new, removed = self._writer.write(conn, batch)
+                    new, removed, unread = self._writer.write(conn, batch)
                     conn.execute(
                         update(SiteCrawl)
                         .where(SiteCrawl.id == self.site_crawl_id)
-                        .values(items=SiteCrawl.items + len(batch.adds), new_listings=SiteCrawl.new_listings + new,
+                        .values(items=SiteCrawl.items + len(batch.adds) - unread, new_listings=SiteCrawl.new_listings + new,
                                 removed_listings=SiteCrawl.removed_listings + removed)
                     )
                 break
@@ -353,8 +356,9 @@ class CrawlRecorder:
                 self._drop(batch, exc)
                 raise
         self._batch = Batch()
-        self.stats["items"] += len(batch.adds)
+        self.stats["items"] += len(batch.adds) - unread
         self.stats["new"] += new
+        self.stats["unread"] += unread
         self.stats["removed"] += removed
         self.stats["batches"] += 1
 
@@ -364,13 +368,13 @@ class CrawlRecorder:
         if self._batch is batch:
             self._batch = Batch()
 
-    def finish(self, health: dict | None = None) -> None:
+    def finish(self, health: SiteHealth | Mapping[str, Any] | None = None) -> None:
         """Flush, store the per-site health figures and release the lock."""
         self._check_open()
         try:
             self.flush()
             with self.db.engine.begin() as conn:
-                self._mark_site_crawl(conn, "finished", dict(health or {}))
+                self._mark_site_crawl(conn, "finished", SiteHealth.from_json(health) if health is not None else None)
                 conn.execute(update(Site).where(Site.id == self.site_id, Site.first_crawled_at.is_(None))
                              .values(first_crawled_at=self.observed_at))
         except BaseException:
@@ -387,7 +391,7 @@ class CrawlRecorder:
         self._batch = Batch()
         try:
             with self.db.engine.begin() as conn:
-                self._mark_site_crawl(conn, "failed", {"healthy": False, "problems": [reason or "aborted"]})
+                self._mark_site_crawl(conn, "failed", SiteHealth.failed(reason or "aborted", fault=""))
         finally:
             self._release_lock()
 

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, true, union
 from sqlalchemy.orm import Session
 
+from monitor.crawlhealth import SiteHealth
 from monitor.storage.models import (
     Contact,
     Listing,
@@ -43,6 +44,7 @@ __all__ = [
     "new_flagged_by_species",
     "new_flagged_summary",
     "removals",
+    "removed_unread",
     "review_counts",
     "sites_not_crawled",
     "takedown_outcomes",
@@ -149,6 +151,23 @@ def removals(s: Session, month: str) -> list[dict[str, Any]]:
             "removal_rate": (total / at_start) if at_start else None,
         })
     return out
+
+
+def removed_unread(s: Session, month: str) -> list[dict[str, Any]]:
+    """Per site: listings first seen in ``month`` already removed (stored from their results-page
+    entry, ``Listing.unread``), and how many of those the matcher flags by what that entry showed.
+    Counted apart: they are never new flagged ads, dealers' ads or trend figures."""
+    check_month(month)
+    counts: dict[int, Counter] = defaultdict(Counter)
+    for site_id, species in s.execute(
+        select(Listing.site_id, Listing.species)
+        .where(Listing.first_seen_month == month, Listing.unread == true())
+    ):
+        counts[site_id]["listings"] += 1
+        counts[site_id]["flagged_by_title"] += bool(species)
+    names = _site_names(s)
+    return [{"site": names[site_id], "listings": c["listings"], "flagged_by_title": c["flagged_by_title"]}
+            for site_id, c in sorted(counts.items(), key=lambda pair: names[pair[0]])]
 
 
 def takedown_outcomes(s: Session, month: str) -> list[dict[str, Any]]:
@@ -318,8 +337,8 @@ def listing_contacts(s: Session, listing_ids: list[int]) -> dict[int, list[dict[
 
 
 def crawl_health(s: Session, month: str) -> list[dict[str, Any]]:
-    """Per site, the health figures of its latest crawl in ``month`` (flattened), plus
-    ``site``, ``last_run``, ``status`` and the raw ``health`` dict."""
+    """Per site, the health figures of its latest crawl in ``month`` (a ``SiteHealth`` as JSON,
+    flattened), plus ``site``, ``last_run``, ``status`` and the stored ``health`` JSON."""
     check_month(month)
     latest = (
         select(SiteCrawl.site_id, func.max(SiteCrawl.id).label("crawl_id"))
@@ -334,7 +353,7 @@ def crawl_health(s: Session, month: str) -> list[dict[str, Any]]:
     out = []
     for crawl, name in rows:
         health = dict(crawl.health or {})
-        entry: dict[str, Any] = {"items": crawl.items, **health}
+        entry: dict[str, Any] = {**SiteHealth.from_json(health).to_json(), "items": health.get("items", crawl.items)}
         entry.update({
             "site": name, "last_run": crawl.finished_at or crawl.started_at, "status": crawl.status,
             "run_id": crawl.run_id, "new_listings": crawl.new_listings, "removed_listings": crawl.removed_listings,
@@ -342,7 +361,7 @@ def crawl_health(s: Session, month: str) -> list[dict[str, Any]]:
         })
         if crawl.status != "finished":
             entry["healthy"] = False
-            entry.setdefault("problems", [f"crawl {crawl.status}"])
+            entry["problems"] = entry["problems"] or [f"crawl {crawl.status}"]
         out.append(entry)
     return out
 
