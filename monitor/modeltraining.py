@@ -171,9 +171,14 @@ def fit(examples: Sequence[Example], tokens: Sequence[list[str]], meta: dict[str
         rows = [i for i, e in enumerate(examples) if e.illegal and e.species]
         sp_clf = OneVsRestClassifier(LogisticRegression(l1_ratio=1.0, C=c, solver="liblinear", max_iter=2000))
         sp_clf.fit(x[rows], [examples[i].species[0] for i in rows])
-        order = [list(sp_clf.classes_).index(s) for s in species]
-        columns += [sp_clf.estimators_[k].coef_[0] for k in order]
-        intercepts += [float(sp_clf.estimators_[k].intercept_[0]) for k in order]
+        if len(species) == 2:  # one binary estimator, for the second class
+            one = sp_clf.estimators_[0]
+            columns += [-one.coef_[0], one.coef_[0]]
+            intercepts += [-float(one.intercept_[0]), float(one.intercept_[0])]
+        else:
+            order = [list(sp_clf.classes_).index(s) for s in species]
+            columns += [sp_clf.estimators_[k].coef_[0] for k in order]
+            intercepts += [float(sp_clf.estimators_[k].intercept_[0]) for k in order]
         keep = np.union1d(keep, np.flatnonzero(np.abs(np.vstack(columns[1:])).sum(axis=0)))
     vocab = vectoriser.get_feature_names_out()
     matrix = np.vstack(columns).T[keep]

@@ -108,6 +108,34 @@ def _shown(value: object) -> str:
     return str(value)
 
 
+@keywords_group.command("suggest")
+@click.option("--min-count", default=3, show_default=True, type=click.IntRange(1),
+              help="Confirmed listings an n-gram must appear in.")
+@click.option("--min-share", default=0.9, show_default=True, type=click.FloatRange(0, 1),
+              help="Share of the listings holding it that were confirmed.")
+@click.option("--top", default=30, show_default=True, type=click.IntRange(1))
+@click.option("--dev-set/--no-dev-set", default=True, show_default=True,
+              help="Also read the checkout's labelled development set (illegal as confirmed, benign as rejected).")
+@pass_state
+def suggest_command(state: State, min_count: int, min_share: float, top: int, dev_set: bool) -> None:
+    """List candidate code words: character n-grams frequent in confirmed listings (analysts'
+    decisions in the database), rare in rejected and benign ones, that no lexicon word holds.
+    Accept one by adding it as a code_word term to its species' YAML file."""
+    from monitor import codewords, modeltraining
+
+    matcher = Matcher(Lexicon.load(lexicon_folder(state)), model=None)
+    examples = modeltraining.gather(modeltraining.decisions(state.config),
+                                    modeltraining.DEV_SET if dev_set else None, sandbox=0)
+    confirmed = [(e.title, e.description) for e in examples if e.illegal]
+    benign = [(e.title, e.description) for e in examples if not e.illegal]
+    found = codewords.suggest(matcher, confirmed, benign, min_count, min_share, top)
+    click.echo(f"{len(confirmed)} confirmed and {len(benign)} rejected or benign listings read")
+    if not found:
+        click.echo("no candidate code words")
+    for s in found:
+        click.echo(f"  {s.ngram:8} in {s.confirmed:3} confirmed, {s.benign:3} other  e.g. {s.example}")
+
+
 @keywords_group.command("check")
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 @pass_state

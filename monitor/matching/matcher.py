@@ -62,7 +62,10 @@ class MatchResult:
     explaining results (`wtm keywords test`) and is left out of ``to_dict``.
 
     ``truncated`` names the fields longer than the matcher reads (``Matcher.max_field_chars``):
-    only their beginning was matched. ``to_dict`` has the key only when some field was cut."""
+    only their beginning was matched. ``to_dict`` has the key only when some field was cut.
+
+    ``form``, ``quantity`` and ``intent`` say what is on offer (``monitor.matching.offer``);
+    ``to_dict`` has these three keys on every flagged result (a value may be None)."""
 
     flagged: bool
     species: list[str]
@@ -70,6 +73,12 @@ class MatchResult:
     matches: list[Match]
     rejected: list[tuple[Match, str]] = field(default_factory=list)
     truncated: list[str] = field(default_factory=list)
+    # what is on offer (monitor.matching.offer), in to_dict when flagged: "form" (raw_tusk,
+    # segment, whole_horn, casque, scale, bone, skin, worked or None), "quantity" ({"amount",
+    # "unit": piece/gram/set, "text"} or None) and "intent" ("sell" or "buy")
+    form: str | None = None
+    quantity: dict[str, Any] | None = None
+    intent: str | None = None
     model: dict[str, Any] | None = None  # the second stage's probability, reasons and version
 
 
@@ -80,6 +89,10 @@ class MatchResult:
             "score": self.score,
             "matches": [m.to_dict() for m in self.matches],
         }
+        if self.flagged:
+            out["form"] = self.form
+            out["quantity"] = dict(self.quantity) if self.quantity else None
+            out["intent"] = self.intent
         if self.truncated:
             out["truncated"] = list(self.truncated)
         if self.model is not None:
@@ -170,6 +183,12 @@ class Matcher:
             owners.setdefault(t.term, set()).add(t.species)
         self._shared_terms = frozenset(term for term, species in owners.items() if len(species) > 1)
         self._strong_terms = frozenset((t.term, t.species) for t in lexicon.terms() if t.strong)
+
+    def known_words(self) -> list[str]:
+        """Every normalised spelling the matcher searches for: terms, covers, exclusions, context."""
+        words = [k for k in self._terms.keys()] + [k[::-1] for k in self._reversed.keys()]
+        words += list(self._exclusions.keys()) + list(self._context.keys())
+        return sorted({w for w in words if w and w != "\0"})
 
     @property
     def version(self) -> str:
