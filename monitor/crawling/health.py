@@ -134,7 +134,7 @@ def assess(
     if stats.get(Stat.ERRORS + "storage"):
         problems.append(f"{stats[Stat.ERRORS + 'storage']} batch writes to the database failed (listings lost)")
     if stats.get(Stat.GAVE_UP):
-        problems.append(f"gave up on the site after {stats[Stat.GAVE_UP]} captcha or ban pages")
+        problems.append(f"gave up on the site after {stats[Stat.GAVE_UP]} walls (captcha or ban pages)")
     problems += _failure_problems(stats, items)
     selected = set(selected_fields)
     if previous and int(previous.get("items") or 0) >= MIN_ITEMS_TO_COMPARE:

@@ -111,6 +111,9 @@ def crawl_settings(
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "monitor.crawling.middlewares.PatientRetryMiddleware": 550,
             "monitor.crawling.middlewares.CharsetRepairMiddleware": 585,
+            # Walls (monitor.crawling.walls): sees pages decompressed and re-decoded, before retries.
+            "monitor.crawling.walls.WallMiddleware": 580,
+            "monitor.crawling.walls.VerifyRedirectMiddleware": 610,
         },
         "EXTENSIONS": {"monitor.crawling.health.CrawlHealth": 500},
         "ITEM_PIPELINES": dict(PIPELINES) if pipelines else {},

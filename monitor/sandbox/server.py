@@ -23,8 +23,8 @@ from monitor.sandbox.c2c import C2CApp
 from monitor.sandbox.classifieds import ClassifiedsApp
 from monitor.sandbox.collectibles import CollectiblesApp
 from monitor.sandbox.forums import ForumApp
-from monitor.sandbox.sites import (FAULT_SHARE, RATE_LIMIT_PER_S, RETRY_AFTER_S, ROBOTS_DISALLOW,
-                                   SLOW_SECONDS)
+from monitor.sandbox.sites import (CAPTCHA_SEARCHES, CAPTCHA_WALL_S, CAPTCHA_WINDOW_S, FAULT_SHARE,
+                                   RATE_LIMIT_PER_S, RETRY_AFTER_S, ROBOTS_DISALLOW, SLOW_SECONDS)
 from monitor.sandbox.world import Sandbox, hash01
 
 log = logging.getLogger("monitor.sandbox")
@@ -73,6 +73,8 @@ class SandboxServer:
         self._cache: dict[tuple[str, int, str], Response] = {}
         self._hits: dict[str, deque[float]] = {s.name: deque() for s in self.world.sites}
         self._failed_once: set[tuple[str, str]] = set()
+        self._searches: dict[str, deque[float]] = {s.name: deque() for s in self.world.sites}
+        self._walled_until: dict[str, float] = {}
         self._lock = threading.Lock()
         self.requests = 0
         self._httpd = _LoopbackHTTPServer((HOST, port), _handler_for(self))
@@ -140,6 +142,8 @@ class SandboxServer:
             return Response(404, b"not found", "text/plain; charset=utf-8")
         faults = app.spec.faults
         month = self.month
+        if "captcha" in faults and self._is_search(app, path, query) and self._captcha_wall(site):
+            return captcha_page(app)
         if "rate_limit" in faults and self._too_fast(site):
             return Response(429, "请求过于频繁，请稍后再试".encode(), "text/plain; charset=utf-8",
                             [("Retry-After", str(RETRY_AFTER_S))])
@@ -183,6 +187,29 @@ class SandboxServer:
             hits.append(now)
         return False
 
+    @staticmethod
+    def _is_search(app: SiteApp, path: str, query: str) -> bool:
+        """A keyword search: the site's search path with its keyword parameter."""
+        page = urlsplit(app.search_url("\u0001"))
+        names = [name for name, value in parse_qs(page.query).items() if "\u0001" in value[0]]
+        return path == page.path and bool(names) and names[0] in parse_qs(query, keep_blank_values=True)
+
+    def _captcha_wall(self, site: str) -> bool:
+        """Whether this search meets the captcha wall: it stands CAPTCHA_WALL_S from the search that
+        made more than CAPTCHA_SEARCHES within CAPTCHA_WINDOW_S (the sandbox has one client)."""
+        now = time.monotonic()
+        with self._lock:
+            searches = self._searches[site]
+            searches.append(now)
+            while searches and now - searches[0] > CAPTCHA_WINDOW_S:
+                searches.popleft()
+            if now < self._walled_until.get(site, 0.0):
+                return True
+            if len(searches) > CAPTCHA_SEARCHES:
+                self._walled_until[site] = now + CAPTCHA_WALL_S
+                return True
+        return False
+
     def admin(self, method: str, path: str, query: str, body: bytes) -> Response:
         def answer(obj: object, status: int = 200) -> Response:
             return Response(status, json.dumps(obj, ensure_ascii=False).encode(), "application/json; charset=utf-8")
@@ -218,6 +245,14 @@ class SandboxServer:
         except (ValueError, TypeError, AttributeError) as exc:
             return answer({"error": str(exc)}, 400)
         return answer({"error": f"unknown admin path {path}"}, 404)
+
+
+def captcha_page(app: SiteApp) -> Response:
+    """What a site shows a client that searched too fast: HTTP 200, a slider captcha, no results."""
+    body = (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>安全验证 - {h(app.spec.label)}</title></head>'
+            '<body><div class="verify"><h1>访问过于频繁</h1><p>请拖动下方滑块完成验证后继续访问。</p>'
+            '<div class="slider-captcha" data-verify="/verify/slider"></div></div></body></html>')
+    return Response(200, body.encode("utf-8"), "text/html; charset=utf-8")
 
 
 def _handler_for(server: SandboxServer) -> type[BaseHTTPRequestHandler]:

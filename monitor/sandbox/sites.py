@@ -26,9 +26,15 @@ FAULTS = (
     "duplicates",      # each search page repeats the last two results of the previous one
     "stale_index",     # search lists ads removed this month; their detail page answers removed
     "login_wall",      # a fixed share of detail pages hide the ad (or its contacts) behind a login
+    "captcha",         # searched faster than CAPTCHA_SEARCHES per CAPTCHA_WINDOW_S: a captcha page instead
 )
 
 RATE_LIMIT_PER_S = 40
+# More search requests than this within the window put up a captcha wall on the site's searches
+# for CAPTCHA_WALL_S (requests while it stands count in the window but do not extend it).
+CAPTCHA_SEARCHES = 20
+CAPTCHA_WINDOW_S = 2.0
+CAPTCHA_WALL_S = 2.0
 RETRY_AFTER_S = 1
 SLOW_SECONDS = 0.8
 FAULT_SHARE = {"server_error": 0.05, "slow": 0.10, "truncated": 0.20, "login_wall": 0.15}
@@ -258,7 +264,7 @@ SITES: tuple[SandboxSite, ...] = (
     _s("maoyitong", "b2b", "utf-8", "贸易通", "http_404", ("rate_limit",), variant=4,
        takedown_rate=0.4, weight=0.8, illegal_bias=0.7),
     # 5. forums and post bars
-    _s("wenwanba", "forum", "utf-8", "文玩吧", "deleted_page", (), variant=0,
+    _s("wenwanba", "forum", "utf-8", "文玩吧", "deleted_page", ("captcha",), variant=0,
        takedown_rate=0.6, weight=1.2, illegal_bias=1.6),
     _s("shoucangluntan", "forum", "gbk", "收藏论坛", "deleted_page", (), variant=1,
        takedown_rate=0.4, weight=0.9, illegal_bias=1.5),
@@ -266,7 +272,7 @@ SITES: tuple[SandboxSite, ...] = (
        takedown_rate=0.5, weight=0.9, illegal_bias=1.4),
     _s("diaosuquan", "forum", "utf-8", "雕塑圈", "redirect_home", ("login_wall",), variant=3,
        takedown_rate=0.3, weight=0.8, illegal_bias=1.5),
-    _s("laowanjia", "forum", "utf-8", "老玩家社区", "http_404", ("server_error",), variant=4,
+    _s("laowanjia", "forum", "utf-8", "老玩家社区", "http_404", ("server_error", "captcha"), variant=4,
        takedown_rate=0.5, weight=0.9, illegal_bias=1.4),
     # 6. Taiwan and Hong Kong auctions (Traditional)
     _s("lutian", "auction", "big5", "露天拍賣場", "http_404", ("robots",), variant=0, region="tw",
