@@ -12,6 +12,7 @@ from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.http import Request, Response, TextResponse
 from scrapy.utils.response import response_status_message
 
+from monitor.crawlhealth import Stat
 from monitor.crawling.parsers import http_date
 
 logger = logging.getLogger(__name__)
@@ -73,7 +74,7 @@ class PatientRetryMiddleware(RetryMiddleware):
 
 class CharsetRepairMiddleware:
     """Re-decode a page whose text holds U+FFFD (a lying ``Content-Type`` charset), trying
-    the site's own charset first; counts repairs in the ``wtm/charset_repaired`` stat.
+    the site's own charset first; counts repairs in the ``Stat.CHARSET_REPAIRED`` stat.
 
     Ordered at 585, after HttpCompressionMiddleware (590) has decompressed the body.
     """
@@ -104,7 +105,7 @@ class CharsetRepairMiddleware:
                 continue
             if encoding == response.encoding:
                 break
-            self.crawler.stats.inc_value("wtm/charset_repaired")
+            self.crawler.stats.inc_value(Stat.CHARSET_REPAIRED)
             logger.debug("re-decoded %s as %s (declared %s)", response.url, encoding, response.encoding)
             return response.replace(encoding=encoding)
         self.crawler.stats.inc_value("wtm/charset_unrepaired")
