@@ -1,17 +1,14 @@
 """The generic site spider: searches a marketplace for each keyword, walks the category pages its
 site file names (browsing), follows result pages and listings, and revisits every listing
 already known so removals are seen even when search no longer shows them. Everything
-site-specific comes from the ``SiteConfig``; archetype subclasses only decide how a response
-becomes a document (HTML, JSON, JSON inside HTML).
+site-specific comes from the ``SiteConfig``; each page (search, category, listing) is read by the
+reader its site file names (``monitor.spiders.archetypes``: HTML, a JSON API, JSON inside HTML).
 
 Spiders yield ``ListingItem``s and nothing else: matching and storage are pipelines.
 """
 
 from __future__ import annotations
 
-import json
-import re
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, AsyncIterator, Iterable, Iterator
 from urllib.parse import quote, urljoin, urlsplit
@@ -25,8 +22,10 @@ from monitor.crawlhealth import Stat
 from monitor.crawling.guard import REFUSED_META, fault_name
 from monitor.crawling.parsers import http_date
 from monitor.crawling.scope import REFUSED_SCHEME
-from monitor.crawling.sites import PageRule, Selector, SiteConfig
+from monitor.crawling.sites import PageReader, PageRule, SiteConfig
 from monitor.items import ListingItem
+from monitor.spiders.archetypes import READERS
+from monitor.spiders.readers import Node, UnreadablePage, decode, extract_all, extract_text, select_nodes
 
 # Field name in the site file -> ListingItem attribute.
 ITEM_FIELDS = {
@@ -44,82 +43,13 @@ QUERY_PAGES, QUERY_FOUND = Stat.QUERY_PAGES, Stat.QUERY_FOUND
 BROWSE_PAGES, FOUND_BY = Stat.BROWSE_PAGES, Stat.FOUND_BY
 
 
-@dataclass
-class Node:
-    """Where selectors run: an HTML selector, parsed JSON, or both (embedded-JSON pages)."""
-
-    html: scrapy.Selector | None
-    data: Any = None
-
-
-def extract_all(node: Node, selector: Selector) -> list[str]:
-    """Every string the selector finds, stripped, empties dropped."""
-    if selector.kind == "json":
-        import jmespath
-
-        value = jmespath.search(selector.expression, node.data) if node.data is not None else None
-        values = value if isinstance(value, list) else [value]
-        texts = [_json_text(v) for v in values if v is not None]
-    elif node.html is None:
-        texts = []
-    elif selector.kind == "css":
-        texts = node.html.css(selector.expression).getall()
-    else:
-        texts = node.html.xpath(selector.expression).getall()
-    texts = [" ".join(t.split()) for t in texts]
-    if selector.regex is not None:
-        found = []
-        for text in texts:
-            match = selector.regex.search(text)
-            if match:
-                found.append(match.group(1) if selector.regex.groups else match.group(0))
-        texts = found
-    return [t for t in texts if t]
-
-
-def extract_text(node: Node, selector: Selector | None) -> str:
-    if selector is None:
-        return ""
-    if selector.regex is not None:
-        parts = extract_all(Node(node.html, node.data), Selector(selector.kind, selector.expression, None, selector.source))
-        joined = " ".join(parts)
-        match = selector.regex.search(joined)
-        if not match:
-            return ""
-        return match.group(1) if selector.regex.groups else match.group(0)
-    return " ".join(extract_all(node, selector))
-
-
-def select_nodes(node: Node, selector: Selector) -> list[Node]:
-    """Containers (HTML) or objects (JSON) that each hold one listing."""
-    if selector.kind == "json":
-        import jmespath
-
-        value = jmespath.search(selector.expression, node.data) if node.data is not None else None
-        if value is None:
-            return []
-        return [Node(None, v) for v in (value if isinstance(value, list) else [value])]
-    if node.html is None:
-        return []
-    found = node.html.css(selector.expression) if selector.kind == "css" else node.html.xpath(selector.expression)
-    return [Node(s, node.data) for s in found]
-
-
-def _json_text(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
-
-
 class SiteSpider(scrapy.Spider):
     """Generic spider for one site; ``spider_class(site)`` makes a named subclass per site."""
 
     site: SiteConfig
     name = "site"
     default_sandbox_url = ""
-    # Set by the `scrapy crawl` loader: the lexicon's search keywords, used when none are given.
+    # Set by the `scrapy crawl` loader: the planner's queries for the month, used when none are given.
     default_keywords: tuple[str, ...] = ()
 
     def __init__(
@@ -223,11 +153,30 @@ class SiteSpider(scrapy.Spider):
 
     # -- documents ----------------------------------------------------------------------------
 
+    def page_reader(self, response: Response) -> PageReader:
+        """The reader of this page: its result rule's (search, category), else the listing's."""
+        rule = response.meta.get("rule")
+        page = self.site.search if rule == "search" else self.site.category if rule == "category" else None
+        return page.reader if page is not None else self.site.listing_reader
+
+    def page_text(self, response: Response, reader: PageReader) -> str:
+        """The page's text as its server declared it, or in the site file's charset for the page."""
+        try:
+            declared = response.text if hasattr(response, "text") else None
+        except Exception:  # an encoding name the codec registry does not know
+            declared = None
+        return decode(response.body, declared, reader.charset)
+
     def document(self, response: Response) -> Node | None:
-        """The response as something selectors run on; None when it cannot be read."""
-        if not hasattr(response, "text"):
+        """The response as something selectors run on, read by its page's reader (search,
+        category or listing: each may be HTML, a JSON API or JSON in a script); None when
+        it cannot be read."""
+        reader = self.page_reader(response)
+        try:
+            return READERS[reader.kind].read(self.page_text(response, reader), reader.script)
+        except UnreadablePage as exc:
+            self.logger.debug("%s: %s: %s", self.site.name, response.url, exc)
             return None
-        return Node(scrapy.Selector(response))
 
     def _looks_like_login_wall(self, response: Response) -> bool:
         """Sent to a login page (or refused): the listing is hidden, not gone."""
@@ -407,10 +356,10 @@ class SiteSpider(scrapy.Spider):
         if response.status in REDIRECTS:
             target = self._redirect_target(response)
             return "redirect_home" if target and urlsplit(target).path in self._home_paths else ""
-        text = getattr(response, "text", "")
-        if any(marker in text for marker in self.site.deleted_markers):
-            return "deleted_page"
-        return ""
+        reader = self.page_reader(response)
+        text = self.page_text(response, reader)
+        document = lambda: self.document(response) if response.status == 200 else None  # noqa: E731
+        return "deleted_page" if READERS[reader.kind].deleted(text, self.site.deleted_markers, document) else ""
 
     def _redirect_target(self, response: Response) -> str:
         location = response.headers.get(b"Location")
@@ -520,16 +469,3 @@ class SiteSpider(scrapy.Spider):
             if getattr(item, attribute):
                 stats.inc_value(f"wtm/field/{name}")
         return item
-
-
-def json_document(text: str) -> Any:
-    """Parse JSON, tolerating a JavaScript assignment around it (window.__DATA__ = {...};)."""
-    text = text.strip()
-    try:
-        return json.loads(text)
-    except ValueError:
-        pass
-    match = re.search(r"[\[{].*[\]}]", text, re.S)
-    if match is None:
-        raise ValueError("no JSON object found")
-    return json.loads(match.group(0))

@@ -1,6 +1,7 @@
-"""Spider classes per site: the archetype's generic spider, subclassed with the site's name and
-definition (and its crawl settings). A site that truly needs code registers its subclass in
-``SPECIAL``."""
+"""Spider classes per site: the generic ``SiteSpider`` subclassed with the site's name and
+definition, the Scrapy settings of its archetype (``monitor.spiders.archetypes.ARCHETYPES``) and
+its own crawl settings. How each page is read is the site file's choice (its readers), not the
+class's, so no site needs code of its own."""
 
 from __future__ import annotations
 
@@ -10,12 +11,10 @@ from monitor.crawling.sites import SiteConfig
 from monitor.spiders.archetypes import ARCHETYPES
 from monitor.spiders.base import SiteSpider
 
-# site name -> spider class to use instead of the archetype's (none needed so far).
-SPECIAL: dict[str, type[SiteSpider]] = {}
-
 
 def spider_class(site: SiteConfig, custom_settings: Mapping[str, Any] | None = None) -> type[SiteSpider]:
     """A spider class named after the site, crawling it as its definition says."""
-    base = SPECIAL.get(site.name) or ARCHETYPES[site.platform]
-    attributes = {"name": site.name, "site": site, "custom_settings": dict(custom_settings or {})}
-    return type(f"{base.__name__}_{site.name.replace('-', '_')}", (base,), attributes)
+    archetype = ARCHETYPES[site.platform]
+    settings = {**archetype.settings, **dict(custom_settings or {})}
+    attributes = {"name": site.name, "site": site, "archetype": archetype, "custom_settings": settings}
+    return type(f"SiteSpider_{site.name.replace('-', '_')}", (SiteSpider,), attributes)

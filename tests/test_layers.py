@@ -103,3 +103,30 @@ def test_only_config_reads_the_environment() -> None:
 def test_the_checker_sees_the_mapped_packages() -> None:
     assert "monitor.spiders.base" in ALL and "monitor.reports.context" in ALL and "monitor.matching.verdict" in ALL
     assert "monitor.crawling.parsers" in imports("monitor.spiders.base", ALL["monitor.spiders.base"])
+
+
+def test_the_site_definition_model_and_its_readers_are_free_of_scrapy() -> None:
+    """The site-file validator checks readers and archetypes against their registry: neither
+    it nor anything it imports (transitively, within the project) may import Scrapy."""
+    seen, todo, outside = set(), ["monitor.crawling.sites"], set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        for target in imports(name, ALL[name]):
+            if target in ALL:
+                todo.append(target)
+            elif not any(target.startswith(p) for p in PACKAGES):
+                outside.add(target.split(".")[0])
+    assert {"monitor.spiders.archetypes", "monitor.spiders.readers"} <= seen
+    assert not outside & {"scrapy", "twisted"}, sorted(n for n in seen if any(
+        within(t, "scrapy") or within(t, "twisted") for t in imports(n, ALL[n])))
+    import subprocess
+    import sys
+
+    probe = ("import sys; from monitor.crawling.sites import load_sites; load_sites(); "
+             "found = sorted(m for m in sys.modules if m.split('.')[0] in ('scrapy', 'twisted')); "
+             "print(found[:5]); sys.exit(1 if found else 0)")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr  # loading every site file imported Scrapy

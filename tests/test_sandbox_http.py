@@ -81,7 +81,9 @@ def client(server: SandboxServer) -> Client:
 
 
 def body_text(server: SandboxServer, site: str, response: http.client.HTTPResponse) -> str:
-    return response.body.decode(server.world.site(site).charset)  # type: ignore[attr-defined]
+    """The body in the site's charset; JSON answers are UTF-8 on every site (jingbiaotw's search API too)."""
+    json_answer = (response.getheader("Content-Type") or "").startswith("application/json")
+    return response.body.decode("utf-8" if json_answer else server.world.site(site).charset)  # type: ignore[attr-defined]
 
 
 def crawl_search(server: SandboxServer, client: Client, site: str, keyword: str) -> tuple[list[str], int]:
@@ -100,7 +102,10 @@ def crawl_search(server: SandboxServer, client: Client, site: str, keyword: str)
         nxt = ""
         if response.getheader("Content-Type", "").startswith("application/json"):
             data = json.loads(text)
-            if spec.variant == 0:
+            if site == "jingbiaotw":
+                found = [x["id"] for x in data["hits"]]
+                nxt = f"/jingbiaotw/api/search?q={quote(keyword)}&offset={data['next_offset']}" if data["next_offset"] else ""
+            elif spec.variant == 0:
                 found = [x["id"] for x in data["data"]["items"]]
                 cursor = data["data"]["nextCursor"]
                 nxt = f"/xianzhi/api/search?q={quote(keyword)}&cursor={cursor}" if cursor else ""
@@ -152,7 +157,7 @@ def broad_keyword(world: Sandbox, site: str, month: str = MONTH) -> str:
 def test_starts_all_sites_in_under_five_seconds(started: tuple[SandboxServer, float]) -> None:
     server, elapsed = started
     assert elapsed < 5.0
-    assert len(server.apps) == 30
+    assert len(server.apps) == 31
 
 
 def test_binds_only_loopback(server: SandboxServer) -> None:
@@ -195,7 +200,7 @@ def test_admin_state_month_and_truth(server: SandboxServer, client: Client) -> N
     as_json = client.raw("/__admin__/month", "POST", b'{"month": "2024-03"}', {"Content-Type": "application/json"})
     assert json.loads(as_json.body)["today"] == "2024-03-31"  # type: ignore[attr-defined]
     sites = json.loads(client.get("/__admin__/sites").body)  # type: ignore[attr-defined]
-    assert len(sites) == 30 and {"name", "archetype", "charset", "faults", "removal"} <= set(sites[0])
+    assert len(sites) == 31 and {"name", "archetype", "charset", "faults", "removal"} <= set(sites[0])
     truth = json.loads(client.get("/__admin__/truth?month=2024-02").body)  # type: ignore[attr-defined]
     assert len(truth) == len(server.world.truth("2024-02"))
 
@@ -246,11 +251,20 @@ def test_keyword_search_in_the_sites_encoding(server: SandboxServer, client: Cli
     ids, _ = crawl_search(server, client, site, keyword)
     assert dedupe(ids) == server.world.search(site, keyword, MONTH) != []
     if spec.charset != "utf-8":
-        # The same keyword percent-encoded as UTF-8 is garbage to a GBK/Big5 site.
+        # The same keyword percent-encoded in another charset is garbage to the site's search:
+        # UTF-8 to a GBK/Big5 site, Big5 to jingbiaotw's UTF-8 search API.
         app = server.apps[site]
-        wrong = app.search_url(keyword, 1).replace(app.quote(keyword), quote(keyword))
-        text = body_text(server, site, client.get(wrong))
-        assert not any(parse_listing_url(urljoin(urljoin("http://x", wrong), h)) for h in HREF_RE.findall(text))
+        taken = spec.query_charset or spec.charset
+        other = "big5" if taken == "utf-8" else "utf-8"
+        right = app.search_url(keyword, 1)
+        wrong = right.replace(quote(keyword.encode(taken)), quote(keyword.encode(other)))
+        assert wrong != right
+        response = client.get(wrong)
+        text = body_text(server, site, response)
+        if response.getheader("Content-Type").startswith("application/json"):
+            assert json.loads(text)["hits"] == []
+        else:
+            assert not any(parse_listing_url(urljoin(urljoin("http://x", wrong), h)) for h in HREF_RE.findall(text))
 
 
 @pytest.mark.parametrize("site,charset", [("huaxiacang", "gbk"), ("shoucangluntan", "gbk"), ("lutian", "big5"),

@@ -55,14 +55,18 @@ def walk(server: SandboxServer, client: Client, site: str, keyword: str = "",
         nxt = ""
         if response.getheader("Content-Type", "").startswith("application/json"):
             data = json.loads(text)
-            if site == "xianzhi":
+            if site == "jingbiaotw":
+                found, offset = [x["id"] for x in data["hits"]], data["next_offset"]
+                nxt = f"{nth(1).rsplit('&offset=', 1)[0]}&offset={offset}" if offset else ""
+                cursor = None
+            elif site == "xianzhi":
                 found, cursor = [x["id"] for x in data["data"]["items"]], data["data"]["nextCursor"]
             elif site == "erhuoquan":
                 found = [str(x["itemId"]) for x in data["data"]["list"]]
                 cursor = data["data"]["cursor"] if data["data"]["hasMore"] else None
             else:
                 found, cursor = [x["id"] for x in data["items"]], data["cursor"] if data["has_more"] else None
-            nxt = f"{nth(1)}&{CURSOR_PARAM[site]}={quote(cursor)}" if cursor else ""
+            nxt = f"{nth(1)}&{CURSOR_PARAM[site]}={quote(cursor)}" if cursor else nxt
         elif site == "zhuanshou":
             state = json.loads(re.search(r"window.__INITIAL_STATE__ = (.*?);</script>", text).group(1))["search"]
             found = [x["infoId"] for x in state["list"]]
@@ -144,9 +148,9 @@ def test_latin_letters_are_case_insensitive(server: SandboxServer, client: Clien
 
 def test_every_site_states_its_search_mode_and_cap() -> None:
     modes = Counter(s.search_mode for s in SITES)
-    assert modes == {"segmented": 15, "substring": 15}
+    assert modes == {"segmented": 16, "substring": 15}
     caps = {s.name: s.result_cap for s in SITES if s.result_cap}
-    assert len(caps) == 6 and all(60 <= cap <= 100 for cap in caps.values())
+    assert len(caps) == 7 and all(60 <= cap <= 100 for cap in caps.values())
 
 
 # -- caps -------------------------------------------------------------------------------------
@@ -198,7 +202,7 @@ def test_an_empty_keyword_finds_nothing(server: SandboxServer, client: Client, s
 def test_a_third_of_the_sites_have_no_categories(server: SandboxServer, client: Client) -> None:
     world = server.world
     bare = [s.name for s in SITES if not world.categories(s.name)]
-    assert len(bare) == 10
+    assert len(bare) == 11
     assert {s.archetype for s in SITES if s.name in bare} == {s.archetype for s in SITES}  # in every archetype
     for spec in SITES:
         home = body_text(server, spec.name, client.get(f"/{spec.name}/"))

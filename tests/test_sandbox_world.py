@@ -35,12 +35,14 @@ def test_calendar_spans_24_months(world: Sandbox) -> None:
         world.truth("2030-01")
 
 
-def test_thirty_sites_six_archetypes(world: Sandbox) -> None:
-    assert len(world.sites) == 30
-    assert Counter(s.archetype for s in world.sites) == {a: 5 for a in ("classifieds", "collectibles", "c2c", "b2b", "forum", "auction")}
+def test_thirty_one_sites_six_archetypes(world: Sandbox) -> None:
+    assert len(world.sites) == 31
+    founders = Counter(s.archetype for s in world.sites if not s.newcomer)
+    assert founders == {a: 5 for a in ("classifieds", "collectibles", "c2c", "b2b", "forum", "auction")}
+    assert [(s.name, s.archetype) for s in world.sites if s.newcomer] == [("jingbiaotw", "auction")]
     charsets = {s.name: s.charset for s in world.sites}
     assert all(charsets[s.name] == "gbk" for s in world.sites if s.archetype == "collectibles")
-    assert {charsets["lutian"], charsets["paimaitw"]} == {"big5"}
+    assert {charsets["lutian"], charsets["paimaitw"], charsets["jingbiaotw"]} == {"big5"}
     assert all(s.script == "traditional" for s in world.sites if s.archetype == "auction")
 
 
@@ -192,3 +194,34 @@ def test_listing_urls_round_trip() -> None:
     for spec in SITES:
         assert parse_listing_url(listing_url(spec, "12345")) == (spec.name, "12345")
     assert parse_listing_url("/nosuchsite/item/1") is None
+
+
+def _founders_digest(world: Sandbox) -> list[tuple]:
+    return [(x.site, x.external_id, x.title, x.description, x.price_text, x.seller.seller_id, x.contact_text,
+             x.location, x.posted, x.removed_idx, x.filed)
+            for s in world.sites if not s.newcomer for x in world.site_listings(s.name)]
+
+
+def test_a_site_that_joins_later_changes_none_of_the_founders(monkeypatch: pytest.MonkeyPatch) -> None:
+    import monitor.sandbox.world as world_module
+
+    with_newcomer = _founders_digest(Sandbox())
+    founders = tuple(s for s in world_module.SITES if not s.newcomer)
+    monkeypatch.setattr(world_module, "SITES", founders)
+    without = Sandbox()
+    assert [s.name for s in without.sites] == [s.name for s in founders]
+    assert _founders_digest(without) == with_newcomer
+
+
+def test_the_mixed_region_site_writes_each_listing_for_its_sellers_region(world: Sandbox) -> None:
+    items = world.site_listings("jingbiaotw")
+    by_currency = Counter(x.currency for x in items)
+    assert by_currency["TWD"] > 100 and by_currency["HKD"] > 100 and set(by_currency) == {"TWD", "HKD"}
+    for x in items:
+        region = "hk" if x.currency == "HKD" else "tw"
+        assert x.seller.region == region
+        assert not x.price_text or x.price_text == "面議" or x.price_text.startswith("HK$" if region == "hk" else "NT$")
+    hk_only = [x for x in items if x.currency == "HKD" and "埗" in x.location]  # 深水埗: an HK place, not in Big5
+    assert hk_only
+    dealers = {x.seller.seller_id for x in items if x.kind == "illegal"}
+    assert dealers and all(d.startswith("D") for d in dealers)  # recruited from the network's dealers

@@ -14,6 +14,7 @@ from monitor.config import load_config
 from monitor.crawling.settings import crawl_settings, site_settings
 from monitor.crawling.sites import load_sites
 from monitor.spiders.archetypes import ARCHETYPES
+from monitor.spiders.base import SiteSpider
 from monitor.spiders.registry import spider_class
 
 CHECKOUT = Path(__file__).resolve().parent.parent
@@ -23,7 +24,7 @@ def test_one_spider_class_per_site_of_its_archetype() -> None:
     config = load_config()
     for name, site in load_sites().items():
         spider = spider_class(site, site_settings(config, site))
-        assert spider.name == name and issubclass(spider, ARCHETYPES[site.platform])
+        assert spider.name == name and issubclass(spider, SiteSpider) and spider.archetype is ARCHETYPES[site.platform]
 
 
 def test_settings_name_the_tool_and_obey_robots_by_default(tmp_path: Path) -> None:

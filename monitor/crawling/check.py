@@ -18,7 +18,7 @@ from monitor.config import Config
 from monitor.crawling.parsers import clean_location, http_date, parse_date, parse_price
 from monitor.crawling.scope import BLOCKED_ADDRESS, SiteScope, refused_address
 from monitor.crawling.settings import PAGE_MAXSIZE
-from monitor.crawling.sites import SiteConfig, sites_for_config
+from monitor.crawling.sites import PageReader, SiteConfig, sites_for_config
 from monitor.exceptions import CrawlError
 
 
@@ -108,26 +108,30 @@ def _fetch(url: str, config: Config, site: SiteConfig) -> tuple[Any, str]:
         return None, f"too large: over {PAGE_MAXSIZE} bytes"
     scrapy_headers = Headers({k: v for k, v in headers.items()})
     cls = responsetypes.from_args(headers=scrapy_headers, url=final, body=body)
-    response = cls(url=final, status=status, headers=scrapy_headers, body=body)
-    if hasattr(response, "text") and "\ufffd" in response.text:
-        response = response.replace(encoding=site.charset)
-    return response, ""
+    return cls(url=final, status=status, headers=scrapy_headers, body=body), ""
 
 
-def _read(site: SiteConfig, response: Any, page: PageCheck) -> Any:
-    from monitor.spiders.archetypes import DOCUMENTS, UnreadablePage
+def _read(reader: PageReader, response: Any, page: PageCheck) -> Any:
+    """The page as the crawl reads it: the same reader, the same charset rule."""
+    from monitor.spiders.archetypes import READERS
+    from monitor.spiders.readers import UnreadablePage, decode
 
     page.status = response.status
-    page.encoding = getattr(response, "encoding", "") or ""
     try:
-        return DOCUMENTS[site.platform](site, response)
+        declared = response.text if hasattr(response, "text") else None
+    except Exception:  # an encoding name the codec registry does not know
+        declared = None
+    text = decode(response.body, declared, reader.charset)
+    page.encoding = (getattr(response, "encoding", "") or "") if text == declared else reader.charset
+    try:
+        return READERS[reader.kind].read(text, reader.script)
     except UnreadablePage as exc:
-        page.error = str(exc)
+        page.error = f"{exc} (read as {reader.kind})"
         return None
 
 
 def check_site(config: Config, name: str, keyword: str | None = None) -> SiteCheck:
-    from monitor.spiders.base import extract_all, extract_text, select_nodes
+    from monitor.spiders.readers import extract_all, extract_text, select_nodes
 
     site = sites_for_config(config, [name])[name]
     rule = site.search if site.search is not None else site.category
@@ -141,7 +145,7 @@ def check_site(config: Config, name: str, keyword: str | None = None) -> SiteChe
     if response is None:
         result.search.error = error
         return result
-    doc = _read(site, response, result.search)
+    doc = _read(rule.reader, response, result.search)
     if doc is None:
         return result
     links: list[str] = []
@@ -182,7 +186,7 @@ def check_site(config: Config, name: str, keyword: str | None = None) -> SiteChe
         if listing_response is None:
             result.listing.error = error
             return result
-        node = _read(site, listing_response, result.listing)
+        node = _read(site.listing_reader, listing_response, result.listing)
         if node is None:
             return result
     else:

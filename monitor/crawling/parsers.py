@@ -8,6 +8,7 @@ month, and a real site's clock is what its author meant).
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -38,12 +39,22 @@ class Price:
     cny: float | None
 
 
+# Keys of a price given as a JSON object ({"amount": 1200, "currency": "HKD"}), as APIs name them.
+_AMOUNT_KEYS = ("amount", "value", "price")
+_CURRENCY_KEYS = ("currency", "currency_code", "currencyCode", "priceCurrency")
+
+
 def parse_price(text: str, default_currency: str = "CNY") -> Price:
     """Read a printed price; a range (300-500元) counts as its lower bound, what a buyer is
-    first offered. 面议 and other "ask me" prices have no amount but keep the currency."""
+    first offered. 面议 and other "ask me" prices have no amount but keep the currency.
+    A price selected as a JSON object carries its own currency (a site mixing regions)."""
     raw = unicodedata.normalize("NFKC", text or "").strip()
     if not raw:
         return Price(None, "", None)
+    if raw.startswith("{"):
+        price = _price_object(raw, default_currency)
+        if price is not None:
+            return price
     currency = default_currency
     upper = raw.upper()
     for mark, code in _CURRENCY_MARKS:
@@ -62,6 +73,30 @@ def parse_price(text: str, default_currency: str = "CNY") -> Price:
     rate = CNY_RATES.get(currency)
     cny = round(amount * rate, 2) if rate is not None else None
     return Price(amount, currency, cny)
+
+
+def _price_object(raw: str, default_currency: str) -> Price | None:
+    """A JSON price object, or None when ``raw`` is not one. Its amount may itself be printed
+    ("NT$1,200"); a currency the object names wins over one the amount's text shows."""
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    amount = next((data[k] for k in _AMOUNT_KEYS if data.get(k) is not None), None)
+    currency = next((str(data[k]).strip().upper() for k in _CURRENCY_KEYS if data.get(k)), "")
+    if isinstance(amount, bool):
+        amount = None
+    if isinstance(amount, (int, float)):
+        code = currency or default_currency
+        rate = CNY_RATES.get(code)
+        return Price(float(amount), code, round(amount * rate, 2) if rate is not None else None)
+    printed = parse_price(str(amount) if amount is not None else "", currency or default_currency)
+    code = currency or printed.currency or default_currency
+    rate = CNY_RATES.get(code)
+    cny = round(printed.amount * rate, 2) if printed.amount is not None and rate is not None else None
+    return Price(printed.amount, code, cny)
 
 
 _REL_UNITS: tuple[tuple[re.Pattern[str], str], ...] = (

@@ -7,6 +7,11 @@ Selectors are strings: CSS by default (``h1.title::text``), ``xpath:`` for XPath
 JMESPath expression over a JSON document (API answers, or JSON embedded in a page), and
 ``re:`` after any of them to keep one regular-expression group of what was selected, e.g.
 ``"span.price::text re:([\\d.,]+)"``.
+
+Each page (search, category, listing) is read by a reader (``monitor.spiders.archetypes``): the
+site's ``platform`` names the default, a section's ``reader`` another; the section's ``charset``
+decodes its pages, ``query_charset`` encodes the queries, ``charset`` is the default of both.
+Errors name the file, the field and its line.
 """
 
 from __future__ import annotations
@@ -22,8 +27,8 @@ from urllib.parse import quote
 import yaml
 
 from monitor.exceptions import SiteFileError
+from monitor.spiders.archetypes import ARCHETYPES, READER_KEYS, READERS
 
-PLATFORMS = ("html", "json_api", "embedded_json", "forum")
 SCRIPTS = ("simplified", "traditional")
 VARIANTS = ("s2t", "s2tw", "s2hk", "s2twp")
 CRAWL_MODES = ("search", "category", "both")
@@ -85,6 +90,17 @@ class Selector:
 
 
 @dataclass(frozen=True)
+class PageReader:
+    """How one kind of page is read: a reader of ``monitor.spiders.archetypes.READERS``, the
+    charset its pages are decoded with when their server does not say (or lies), and the
+    ``<script>`` holding the data (embedded_json)."""
+
+    kind: str
+    charset: str
+    script: Selector | None = None
+
+
+@dataclass(frozen=True)
 class PageRule:
     """How to read a page of results (a search answer or a category page)."""
 
@@ -98,6 +114,7 @@ class PageRule:
     max_pages: int | None
     cap: int | None = None  # results the search shows at most (search only)
     stop: str | None = None  # one of WALK_STOPS, or None: walk to max_pages or the last page (category only)
+    reader: PageReader = PageReader("html", "utf-8")
 
 
 @dataclass(frozen=True)
@@ -123,6 +140,8 @@ class SiteConfig:
     date_format: str | None
     politeness: Mapping[str, Any]
     max_pages: int | None
+    listing_reader: PageReader = PageReader("html", "utf-8")
+    query_charset: str = ""  # queries are percent-encoded in it (default: charset)
     hosts: tuple[str, ...] = ()  # further scopes beyond the base URL's (see monitor.crawling.scope)
     search_match: str = "unknown"  # one of SEARCH_MATCHES
     search_cap: int | None = None  # results the site's search shows at most, when it caps them
@@ -162,9 +181,9 @@ class SiteConfig:
         return _converter(self.variant).convert(keyword)
 
     def encode_keyword(self, keyword: str) -> str:
-        """The keyword converted to the site's script and percent-encoded in its charset."""
+        """The keyword converted to the site's script and percent-encoded in its query charset."""
         text = self.site_keyword(keyword)
-        return quote(text.encode(self.charset, errors="xmlcharrefreplace"), safe="")
+        return quote(text.encode(self.query_charset or self.charset, errors="xmlcharrefreplace"), safe="")
 
     def listing_url(self, external_id: str, sandbox_url: str = "") -> str | None:
         from urllib.parse import urljoin
@@ -212,12 +231,19 @@ def _converter(variant: str) -> Any:
 class _Reader:
     """Pulls typed values out of the parsed YAML, naming file and field in every error."""
 
-    def __init__(self, path: Path, data: Mapping[str, Any]) -> None:
+    def __init__(self, path: Path, data: Mapping[str, Any], lines: Mapping[str, int] | None = None) -> None:
         self.path = path
         self.data = data
+        self.lines = lines or {}
 
     def fail(self, key: str, message: str) -> SiteFileError:
-        return SiteFileError(f"{self.path}: {key}: {message}")
+        """An error naming the file, the field and the line of the field (or of the nearest
+        section that holds it, when the field is missing)."""
+        probe = key
+        while probe and probe not in self.lines:
+            probe = probe.rpartition(".")[0] if "." in probe else probe.partition("[")[0] if "[" in probe else ""
+        line = self.lines.get(probe)
+        return SiteFileError(f"{self.path}: {key}: {message}" + (f" (line {line})" if line else ""))
 
     def get(self, mapping: Mapping[str, Any], key: str, where: str, kind: type | tuple[type, ...], required: bool = False, default: Any = None) -> Any:
         if key not in mapping or mapping[key] is None:
@@ -242,7 +268,10 @@ class _Reader:
         value = self.get(mapping, key, where, str, required=required)
         if value is None:
             return None
-        return Selector.parse(value, f"{self.path}: {where}{key}")
+        try:
+            return Selector.parse(value, "")
+        except SiteFileError as exc:
+            raise self.fail(where + key, str(exc).removeprefix(": ")) from None
 
     def section(self, key: str) -> Mapping[str, Any]:
         value = self.get(self.data, key, "", dict, default={})
@@ -254,22 +283,52 @@ class _Reader:
 
 _KNOWN_KEYS: dict[str, set[str]] = {
     "": {"name", "title", "platform", "base_url", "script", "traditional_variant", "charset", "crawl", "search",
-         "category", "listing", "parsers", "politeness", "max_pages", "notes", "hosts", "search_match"},
+         "category", "listing", "parsers", "politeness", "max_pages", "notes", "hosts", "search_match",
+         "query_charset"},
     "search": {"url", "urls", "results", "items", "item_fields", "follow", "next_page", "next_url", "max_pages",
-               "cap"},
+               "cap", "reader", "charset", *READER_KEYS},
     "category": {"url", "urls", "results", "items", "item_fields", "follow", "next_page", "next_url", "max_pages",
-                 "stop"},
-    "listing": {"fields", "id_from_url", "url", "fetch", "embedded_json", "deleted_text"},
+                 "stop", "reader", "charset", *READER_KEYS},
+    "listing": {"fields", "id_from_url", "url", "fetch", "deleted_text", "reader", "charset", *READER_KEYS},
     "parsers": {"currency", "date_format"},
     "politeness": {"download_delay", "concurrency", "obey_robots", "autothrottle"},
 }
 
 
-def _page_rule(reader: _Reader, key: str, platform: str) -> PageRule | None:
+def _charset(reader: _Reader, mapping: Mapping[str, Any], key: str, where: str, default: str | None) -> str:
+    value = reader.get(mapping, key, where, str, required=default is None, default=default).lower()
+    try:
+        "测试".encode(value)
+    except LookupError:
+        raise reader.fail(where + key, f"unknown encoding {value!r}") from None
+    except UnicodeEncodeError:
+        pass
+    return value
+
+
+def _page_reader(reader: _Reader, section: Mapping[str, Any], where: str, default: PageReader) -> PageReader:
+    """A section's reader and charset (default: the site's), with the keys the reader adds."""
+    kind = reader.get(section, "reader", where, str, default=default.kind)
+    if kind not in READERS:
+        raise reader.fail(f"{where}reader", f"must be one of {', '.join(READERS)}; got {kind!r}")
+    for extra in READER_KEYS:  # listing.embedded_json is also every page's default script
+        if extra in section and extra not in READERS[kind].keys and where != "listing.":
+            raise reader.fail(f"{where}{extra}", f"is a key of reader {', '.join(n for n, r in READERS.items() if extra in r.keys)}, "
+                                                 f"not of {kind}")
+    charset = _charset(reader, section, "charset", where, default.charset)
+    script = reader.selector(section, "embedded_json", where) or default.script
+    if "embedded_json" in READERS[kind].requires and script is None:
+        raise reader.fail(f"{where}embedded_json", f"is required for reader {kind} (the <script> holding the data; "
+                                                   "listing.embedded_json is every page's default)")
+    return PageReader(kind, charset, script)
+
+
+def _page_rule(reader: _Reader, key: str, default: PageReader) -> PageRule | None:
     section = reader.section(key)
     if not section:
         return None
     where = f"{key}."
+    page_reader = _page_reader(reader, section, where, default)
     urls = section.get("urls") if "urls" in section else section.get("url")
     if isinstance(urls, str):
         urls = [urls]
@@ -299,7 +358,8 @@ def _page_rule(reader: _Reader, key: str, platform: str) -> PageRule | None:
     if next_url is not None and next_page is None:
         raise reader.fail(f"{key}.next_page", "is required with next_url")
     stop = _walk_stop(reader, section, max_pages) if key == "category" else None
-    return PageRule(tuple(urls), results, items, item_fields, follow, next_page, next_url, max_pages, cap, stop)
+    return PageRule(tuple(urls), results, items, item_fields, follow, next_page, next_url, max_pages, cap, stop,
+                    page_reader)
 
 
 def _walk_stop(reader: _Reader, section: Mapping[str, Any], max_pages: int | None) -> str | None:
@@ -335,11 +395,12 @@ def load_site_file(path: Path | str) -> SiteConfig:
         raise SiteFileError(f"{path}: cannot read: {exc}") from None
     try:
         data = yaml.safe_load(text)
+        lines = _key_lines(yaml.compose(text, Loader=yaml.SafeLoader))
     except yaml.YAMLError as exc:
         raise SiteFileError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(data, dict):
         raise SiteFileError(f"{path}: expected a mapping of settings at the top level")
-    reader = _Reader(path, data)
+    reader = _Reader(path, data, lines)
     unknown = set(data) - _KNOWN_KEYS[""]
     if unknown:
         raise reader.fail(sorted(unknown)[0], f"unknown key; expected one of {', '.join(sorted(_KNOWN_KEYS['']))}")
@@ -347,28 +408,28 @@ def load_site_file(path: Path | str) -> SiteConfig:
     name = reader.get(data, "name", "", str, required=True)
     if not _NAME.match(name):
         raise reader.fail("name", f"use lower-case letters, digits, - and _ only; got {name!r}")
-    platform = reader.choice(data, "platform", "", PLATFORMS)
+    platform = reader.choice(data, "platform", "", ARCHETYPES)
     base_url = reader.get(data, "base_url", "", str, required=True)
     if not (base_url.startswith(("http://", "https://")) or base_url.startswith("{sandbox}/")):
         raise reader.fail("base_url", f"must start with http://, https:// or {{sandbox}}/; got {base_url!r}")
     script = reader.choice(data, "script", "", SCRIPTS)
     variant = reader.choice(data, "traditional_variant", "", VARIANTS, default="s2t")
-    charset = reader.get(data, "charset", "", str, required=True).lower()
-    try:
-        "测试".encode(charset)
-    except LookupError:
-        raise reader.fail("charset", f"unknown encoding {charset!r}") from None
-    except UnicodeEncodeError:
-        pass
+    charset = _charset(reader, data, "charset", "", None)
+    query_charset = _charset(reader, data, "query_charset", "", charset)
     crawl = reader.choice(data, "crawl", "", CRAWL_MODES, default="search")
-    search = _page_rule(reader, "search", platform)
-    category = _page_rule(reader, "category", platform)
+    listing = reader.section("listing")
+    # every page's default reader: the platform's, with listing.embedded_json as its script
+    default = PageReader(ARCHETYPES[platform].reader, charset, None)
+    embedded = reader.selector(listing, "embedded_json", "listing.")
+    listing_reader = _page_reader(reader, listing, "listing.", default)
+    default = PageReader(default.kind, charset, embedded)
+    search = _page_rule(reader, "search", default)
+    category = _page_rule(reader, "category", default)
     if crawl in ("search", "both") and search is None:
         raise reader.fail("search", f"is required when crawl is {crawl!r}")
     if crawl in ("category", "both") and category is None:
         raise reader.fail("category", f"is required when crawl is {crawl!r}")
 
-    listing = reader.section("listing")
     fields = _fields(reader, listing, "fields", "listing.", required=True)
     if "title" not in fields:
         raise reader.fail("listing.fields.title", "is required")
@@ -389,9 +450,6 @@ def load_site_file(path: Path | str) -> SiteConfig:
         if value is not None and "{id}" not in value:
             raise reader.fail(f"listing.{key}", f"must contain {{id}}; got {value!r}")
         templates[key] = value
-    embedded = reader.selector(listing, "embedded_json", "listing.")
-    if platform == "embedded_json" and embedded is None:
-        raise reader.fail("listing.embedded_json", "is required for platform embedded_json (the <script> holding the data)")
     deleted = reader.get(listing, "deleted_text", "listing.", (list, str), default=["信息已删除", "資訊已刪除", "信息已刪除"])
     if isinstance(deleted, str):
         deleted = [deleted]
@@ -423,10 +481,27 @@ def load_site_file(path: Path | str) -> SiteConfig:
         charset=charset, crawl=crawl, search=search, category=category, fields=fields, id_from_url=id_regex,
         listing_url_template=templates["url"], fetch_url_template=templates["fetch"],
         embedded_json=embedded, deleted_markers=tuple(deleted), default_currency=currency, date_format=date_format,
-        politeness=politeness, max_pages=max_pages, hosts=hosts, search_match=search_match,
+        politeness=politeness, max_pages=max_pages, listing_reader=listing_reader, query_charset=query_charset,
+        hosts=hosts, search_match=search_match,
         search_cap=search.cap if search is not None else None, title=reader.get(data, "title", "", str, default=""),
         notes=reader.get(data, "notes", "", str, default=""), source_file=path, raw=data,
     )
+
+
+def _key_lines(node: yaml.Node | None, prefix: str = "", lines: dict[str, int] | None = None) -> dict[str, int]:
+    """The line of every key of the file, by its dotted name (``search.reader``, ``hosts[1]``),
+    so errors can point at it; yaml.safe_load keeps no positions."""
+    lines = {} if lines is None else lines
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            name = f"{prefix}.{key_node.value}" if prefix else str(key_node.value)
+            lines.setdefault(name, key_node.start_mark.line + 1)
+            _key_lines(value_node, name, lines)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            lines.setdefault(f"{prefix}[{index}]", item.start_mark.line + 1)
+            _key_lines(item, f"{prefix}[{index}]", lines)
+    return lines
 
 
 def _hosts(reader: _Reader, data: Mapping[str, Any]) -> tuple[str, ...]:

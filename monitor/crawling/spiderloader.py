@@ -7,13 +7,14 @@ from typing import Any
 
 import scrapy
 
-from monitor.crawling.pipelines import config_from_settings
+from monitor.crawling.pipelines import as_of_from_settings, config_from_settings
 from monitor.crawling.settings import site_settings
 from monitor.crawling.sites import SiteConfig, load_sites
 
 
 class SiteSpiderLoader:
     def __init__(self, settings: Any) -> None:
+        self.settings = settings
         self.config = config_from_settings(settings)
         self.polite = settings.getbool("WTM_POLITE", True)
         self._sites: dict[str, SiteConfig] = load_sites(self.config.sites_dir or None, errors=[])
@@ -23,18 +24,26 @@ class SiteSpiderLoader:
         return cls(settings)
 
     def load(self, spider_name: str) -> type[scrapy.Spider]:
-        from monitor.crawling.runner import default_keywords
         from monitor.spiders.registry import spider_class
 
         site = self._sites.get(spider_name)
         if site is None:
             raise KeyError(f"Spider not found: {spider_name}")
         spider = spider_class(site, site_settings(self.config, site, polite=self.polite))
-        # Run outside the monitor's runner: take the sandbox origin and the lexicon's search
-        # keywords from the configuration unless `-a sandbox_url=... -a keywords=a,b` are given.
+        # Run outside the monitor's runner: take the sandbox origin from the configuration and
+        # the month's queries from the planner unless `-a sandbox_url=... -a keywords=a,b` are given.
         spider.default_sandbox_url = self.config.sandbox_url
-        spider.default_keywords = tuple(default_keywords(self.config))
+        spider.default_keywords = tuple(self.planned_queries(site))
         return spider
+
+    def planned_queries(self, site: SiteConfig) -> list[str]:
+        """The site's queries for the crawl's month (``WTM_AS_OF`` or the clock), as the monthly
+        crawl plans them: from the lexicon and the yields stored in the configured database."""
+        from monitor.crawling.pipelines import shared_database
+        from monitor.crawling.planner import plan_sites
+
+        month = f"{as_of_from_settings(self.settings):%Y-%m}"
+        return plan_sites(self.config, {site.name: site}, month, db=shared_database(self.config))[site.name].keywords
 
     def list(self) -> list[str]:
         return sorted(self._sites)

@@ -1,4 +1,4 @@
-"""Simulated marketplaces: 30 Chinese-language sites on 127.0.0.1, the test bed and the demo.
+"""Simulated marketplaces: 31 Chinese-language sites on 127.0.0.1, the test bed and the demo.
 
 ``Sandbox`` is the deterministic world (listings over a calendar of months, the truth,
 takedowns); ``SandboxServer`` serves it over HTTP. SITES.md documents every site.

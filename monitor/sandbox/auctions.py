@@ -1,14 +1,16 @@
 """Taiwan and Hong Kong auctions (露天 / Yahoo 拍賣 / Carousell style): Traditional Chinese,
-Big5 on one family, prices in NT$ / HK$, search that only matches Traditional text."""
+Big5 on two families (one searched through a JSON API), prices in NT$ / HK$, search that only
+matches Traditional text."""
 
 from __future__ import annotations
 
 import json
 import re
 from datetime import date
-from urllib.parse import unquote
+from urllib.parse import parse_qs, quote, unquote
 
 from monitor.sandbox.apps import Response, SiteApp, h
+from monitor.sandbox.sites import SandboxSite
 from monitor.sandbox.urls import listing_url
 from monitor.sandbox.world import Listing
 
@@ -144,3 +146,72 @@ class AuctionApp(SiteApp):
             rows = "".join(f'<tr><td class="lbl">{k}</td><td class="val">{h(val)}</td></tr>' for k, val in fields)
             body = f'<div class="lot-detail"><h1 class="lot-title">{title}</h1><table class="lot-info">{rows}</table><div class="lot-desc">{desc}</div></div>'
         return self.page(item.title, body, head=head)
+
+
+JINGBIAO_API = "/jingbiaotw/api/search"
+JINGBIAO_PAGE = "/jingbiaotw/search"
+
+
+class ApiAuctionApp(SiteApp):
+    """競標網 (a Yahoo 拍賣 / 露天 style site): the search page is a shell whose script calls a
+    UTF-8 JSON API (``api/search?q=...&offset=N``: offset paging, 20 a page); listing pages are
+    Big5 HTML carrying the listing as JSON in ``<script type="application/json" id="item-data">``.
+    The page is encoded as a PHP site's ``mb_convert_encoding`` with entity substitution does
+    it: a character Big5 cannot hold becomes ``&#NNNNN;``, in the script's JSON too. Sellers
+    from Taiwan and Hong Kong list here: each price names its own currency."""
+
+    def route(self, month: str, path: str, query: str) -> Response | None:
+        if path == JINGBIAO_API:
+            p = parse_qs(query, keep_blank_values=True, encoding=self.spec.query_charset, errors="replace")
+            keyword = p.get("q", [""])[0]
+            offset = self.int_param(p.get("offset", [None])[0], 0)
+            if offset % self.spec.page_size:
+                return self.json({"error": "bad_offset", "message": f"offset must be a multiple of {self.spec.page_size}"}, 400)
+            return self.api_results(month, keyword, offset // self.spec.page_size + 1)
+        if path == JINGBIAO_PAGE:
+            keyword = self.params(query).get("q", "")
+            shell = (f'<div id="search-app" data-api="{JINGBIAO_API}" data-q="{h(keyword)}">'
+                     f'<p class="loading">載入中…</p><noscript>請啟用 JavaScript</noscript></div>')
+            return self.page(f"{keyword} 搜尋結果", shell)
+        return None
+
+    def page_url(self, keyword: str, page: int) -> str:
+        return f"{JINGBIAO_API}?q={quote(keyword.encode(self.spec.query_charset), safe='')}&offset={self.offset_of_page(page)}"
+
+    def home(self, month: str) -> Response:
+        form = self.search_form(JINGBIAO_PAGE, "q", "搜尋")
+        return self.page(self.spec.label, f'<header class="jb-header"><h1>{h(self.spec.label)}</h1>{form}</header>')
+
+    def api_results(self, month: str, keyword: str, page: int) -> Response:
+        items, has_next, total = self.list_page(month, page, keyword)
+        shown = len(self.world.search_results(self.spec.name, keyword, month)[0])
+        offset = self.offset_of_page(page)
+        if offset and offset >= shown:  # past the cap (or the last hit): refused, as Elasticsearch-backed sites do
+            return self.json({"error": "window_too_large", "message": f"at most {shown} results can be paged"}, 400)
+        hits = [{"id": x.external_id, "title": x.title, "url": listing_url(self.spec, x.external_id),
+                 "price": self.price_object(x), "thumb": f"/jingbiaotw/img/{x.external_id}.jpg"} for x in items]
+        return self.json({"query": keyword, "total": total, "offset": offset, "hits": hits,
+                          "next_offset": offset + self.spec.page_size if has_next else None})
+
+    @staticmethod
+    def price_object(item: Listing) -> dict[str, object]:
+        amount = int(item.price_amount) if item.price_amount is not None else None
+        return {"amount": amount, "currency": item.currency, "display": item.price_text}
+
+    def detail(self, month: str, item: Listing) -> Response:
+        data = {"item": {
+            "id": item.external_id, "title": item.title, "description": item.description,
+            "price": self.price_object(item),
+            "seller": {"nick": item.seller_name, "phone": item.contact_text, "area": item.location},
+            "region": "HK" if item.currency == "HKD" else "TW",
+            "posted_at": f"{item.posted:%Y/%m/%d} {item.posted_time}",
+        }}
+        script = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
+        body = (f'<div id="item-app"><h1 class="jb-title">{h(item.title)}</h1><p class="loading">載入中…</p></div>'
+                f'<script type="application/json" id="item-data">{script}</script>')
+        return self.page(item.title, body)
+
+
+def auction_app(world: object, spec: SandboxSite) -> SiteApp:
+    """The app of an auction site: the JSON-search family (variant 5) or the HTML one."""
+    return ApiAuctionApp(world, spec) if spec.variant == 5 else AuctionApp(world, spec)  # type: ignore[arg-type]

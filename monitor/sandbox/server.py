@@ -1,4 +1,4 @@
-"""Serves the 30 sites on one loopback port, each under /<name>/, with the sites' faults.
+"""Serves the 31 sites on one loopback port, each under /<name>/, with the sites' faults.
 
 Pages are cached per (month, world version, URL); faults that depend on time or on how
 often a URL was asked for (429, first-hit 500/503, slow answers) sit in front of the cache.
@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 from monitor.sandbox.apps import Response, SiteApp, h
-from monitor.sandbox.auctions import AuctionApp
+from monitor.sandbox.auctions import auction_app
 from monitor.sandbox.b2b import B2BApp
 from monitor.sandbox.c2c import C2CApp
 from monitor.sandbox.classifieds import ClassifiedsApp
@@ -31,7 +31,7 @@ log = logging.getLogger("monitor.sandbox")
 
 HOST = "127.0.0.1"  # the sandbox never listens anywhere else
 APPS = {"classifieds": ClassifiedsApp, "collectibles": CollectiblesApp, "c2c": C2CApp,
-        "b2b": B2BApp, "forum": ForumApp, "auction": AuctionApp}
+        "b2b": B2BApp, "forum": ForumApp, "auction": auction_app}
 CACHE_LIMIT = 30_000
 
 

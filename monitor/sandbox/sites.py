@@ -1,4 +1,4 @@
-"""The 30 simulated marketplaces: who they are, how they encode, how they fail.
+"""The 31 simulated marketplaces: who they are, how they encode, how they fail.
 
 Everything a site does differently from its archetype siblings is data here, so the
 renderers stay one per archetype and the fault list of a site can be read in one line.
@@ -91,6 +91,9 @@ class SandboxSite:
     result_cap: int | None = None   # hits beyond the first N are never shown (deep paging refused)
     categories: tuple[Category, ...] = ()
     extra: dict[str, str] = field(default_factory=dict)
+    query_charset: str = ""         # what its search reads the keyword in, when not charset (a UTF-8 API)
+    regions: tuple[str, ...] = ()   # a site mixing regions: each listing is of its seller's (default: region)
+    newcomer: bool = False          # joined after the first 30: generated without changing theirs (world.py)
 
     @property
     def currency(self) -> str:
@@ -204,8 +207,10 @@ CATEGORIES: dict[str, tuple[Category, ...]] = {
 # Search per site, chosen the way such sites are built: a search engine (segmented) on the big
 # platforms, SQL LIKE (substring) on small PHP/ASP sites and Discuz!-style forums.
 SEGMENTED = {"tongcheng", "ganjiwang", "baixingjie", "huaxiacang", "panjiayuan", "xianzhi", "zhuanshou",
-             "erhuoquan", "pifa168", "huicongwang", "yiwugou", "wenwanba", "diaosuquan", "lutian", "qipaitw"}
-RESULT_CAP = {"tongcheng": 100, "cangpinhui": 60, "panjiayuan": 100, "xianzhi": 100, "pifa168": 60, "wenwanba": 60}
+             "erhuoquan", "pifa168", "huicongwang", "yiwugou", "wenwanba", "diaosuquan", "lutian", "qipaitw",
+             "jingbiaotw"}
+RESULT_CAP = {"tongcheng": 100, "cangpinhui": 60, "panjiayuan": 100, "xianzhi": 100, "pifa168": 60, "wenwanba": 60,
+              "jingbiaotw": 100}
 
 
 def _s(name: str, archetype: str, charset: str, label: str, removal: str, faults: tuple[str, ...] = (),
@@ -285,6 +290,11 @@ SITES: tuple[SandboxSite, ...] = (
        takedown_rate=0.7, weight=1.0, illegal_bias=1.2),
     _s("gangpaihk", "auction", "utf-8", "港拍網", "deleted_page", ("duplicates",), variant=4,
        region="hk", takedown_rate=0.5, weight=0.9, illegal_bias=1.3),
+    # 7. joined later: a Taiwan auction site with Hong Kong sellers, a UTF-8 JSON search API and
+    # Big5 listing pages whose data is JSON in a <script> (see SITES.md)
+    _s("jingbiaotw", "auction", "big5", "競標網", "deleted_page", ("stale_index",), variant=5, region="tw",
+       regions=("tw", "hk"), query_charset="utf-8", newcomer=True, takedown_rate=0.5, weight=0.9,
+       illegal_bias=1.2),
 )
 
 SITES_BY_NAME: dict[str, SandboxSite] = {s.name: s for s in SITES}

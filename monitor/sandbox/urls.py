@@ -1,4 +1,4 @@
-"""URL schemes of the 30 sites: where a listing lives and how to read an id back from a URL."""
+"""URL schemes of the 31 sites: where a listing lives and how to read an id back from a URL."""
 
 from __future__ import annotations
 
@@ -39,6 +39,7 @@ DETAIL: dict[str, str] = {
     "qipaitw": "/qipaitw/item/{id}",
     "kaluohk": "/kaluohk/p/{id}/",
     "gangpaihk": "/gangpaihk/lot/{id}",
+    "jingbiaotw": "/jingbiaotw/item/{id}",
 }
 
 API_DETAIL: dict[str, str] = {

@@ -20,12 +20,18 @@ from monitor.sandbox import generator as G
 from monitor.sandbox import phrases as P
 from monitor.sandbox.sites import CNY_PER, FAULT_SHARE, SITES, SITES_BY_NAME, Category, SandboxSite
 
+# The sites the network began with: their weights and dealers are drawn among them alone, so a
+# site that joins later adds its own listings and changes none of theirs.
+FOUNDERS: tuple[SandboxSite, ...] = tuple(s for s in SITES if not s.newcomer)
+
 FIRST_MONTH = "2024-01"
 N_MONTHS = 24
 PREHISTORY = 6          # months simulated before the first served month, so it starts full
 NEW_PER_MONTH = 750
 N_DEALERS = 170
 N_SHOPS = 320
+# Share of the dealers of its regions a site that joined later (SandboxSite.newcomer) draws.
+NEWCOMER_DEALERS = 0.25
 
 
 def month_index(month: str) -> int:
@@ -110,7 +116,7 @@ Seller = G.Seller
 
 
 class Sandbox:
-    """The deterministic world of 30 marketplaces (see SITES.md for how each one looks)."""
+    """The deterministic world of 31 marketplaces (see SITES.md for how each one looks)."""
 
     def __init__(self, seed: int = 20120101, first_month: str = FIRST_MONTH, n_months: int = N_MONTHS) -> None:
         self.seed = seed
@@ -129,7 +135,8 @@ class Sandbox:
         self._truth_cache: dict[tuple[int, int], list[dict]] = {}
         rng = random.Random(self.seed)
         self._dealers = self._make_dealers(rng)
-        self._dealers_on = {s.name: [d for d in self._dealers if s.name in d.sites] for s in SITES}
+        self._dealers_on = {s.name: [d for d in self._dealers if s.name in d.sites] for s in FOUNDERS}
+        self._dealers_on.update({s.name: self._recruits(s) for s in SITES if s.newcomer})
         self._shops_by_region: dict[str, list[Seller]] = {"cn": [], "tw": [], "hk": []}
         for i in range(N_SHOPS):
             shop = G.make_seller(rng, f"S{i:04d}", rng.choice(["cn"] * 8 + ["tw", "hk"]), dealer=False)
@@ -395,7 +402,7 @@ class Sandbox:
         from monitor.sandbox.compose import compose_listing
 
         rng = random.Random(f"{self.seed}:{spec.name}")
-        share = spec.weight / sum(s.weight for s in SITES)
+        share = spec.weight / sum(s.weight for s in FOUNDERS)
         site_no = SITES.index(spec)
         next_id = 10_000 + int(hash01(self.seed, spec.name) * 80_000) * 10
         species_keys, species_cum = list(P.SPECIES_SHARE), list(accumulate(P.SPECIES_SHARE.values()))
@@ -424,17 +431,39 @@ class Sandbox:
                 elif kind == "illegal":
                     seller = self._dealer_for(rng, spec, species)
                 elif rng.random() < 0.55:
-                    seller = rng.choice(self._shops_by_region[spec.region])
+                    seller = rng.choice(self._shops_by_region[self._region(rng, spec)])
                 else:
                     person_no += 1
-                    seller = G.make_seller(rng, f"P{site_no:02d}{person_no:04d}", spec.region, dealer=False)
+                    seller = G.make_seller(rng, f"P{site_no:02d}{person_no:04d}", self._region(rng, spec), dealer=False)
                 next_id += rng.randint(3, 97)
-                item = compose_listing(rng, spec, str(next_id), idx, kind, seller, original, progress, species)
+                item = compose_listing(rng, self._as_seller_region(spec, seller), str(next_id), idx, kind, seller,
+                                       original, progress, species)
                 items.append(item)
                 if item.kind == "illegal" and original is None and rng.random() < 0.18:
                     reposts.setdefault(item.end_idx + rng.randint(0, 1), []).append(item)
         items.sort(key=lambda x: (x.posted, x.posted_time, int(x.external_id)))
         return items
+
+    @staticmethod
+    def _region(rng: random.Random, spec: SandboxSite) -> str:
+        """The region of a listing's seller: the site's, or one of its regions on a mixed site
+        (only there is a number drawn, so the other sites' streams stay as they were)."""
+        return rng.choice(spec.regions) if len(spec.regions) > 1 else spec.region
+
+    @staticmethod
+    def _as_seller_region(spec: SandboxSite, seller: Seller) -> SandboxSite:
+        """On a mixed site a listing is written for its seller's region: currency, Traditional
+        variant (s2tw or s2hk) and price marks (NT$ or HK$)."""
+        if len(spec.regions) > 1 and seller.region in spec.regions and seller.region != spec.region:
+            return dataclasses.replace(spec, region=seller.region)
+        return spec
+
+    def _recruits(self, spec: SandboxSite) -> list[Seller]:
+        """Dealers of a newcomer's regions who also sell there, chosen by a hash (no draw from
+        the shared stream): some of the dealers already on the founders come to it."""
+        regions = spec.regions or (spec.region,)
+        return [d for d in self._dealers
+                if d.region in regions and hash01(self.seed, "recruit", spec.name, d.seller_id) < NEWCOMER_DEALERS]
 
     def _make_dealers(self, rng: random.Random) -> list[Seller]:
         dealers = []
@@ -445,9 +474,9 @@ class Sandbox:
             dealer = G.make_seller(rng, f"D{i:04d}", region, dealer=True)
             first = rng.choices(species_keys, species_w)[0]
             dealer.species = (first,) if rng.random() < 0.7 else (first, rng.choices(species_keys, species_w)[0])
-            same = [s.name for s in SITES if (s.region == region) or (region == "cn" and s.region == "cn")]
+            same = [s.name for s in FOUNDERS if (s.region == region) or (region == "cn" and s.region == "cn")]
             if region == "hk" and rng.random() < 0.5:
-                same += [s.name for s in SITES if s.archetype == "forum"]
+                same += [s.name for s in FOUNDERS if s.archetype == "forum"]
             bias = [SITES_BY_NAME[n].illegal_bias for n in same]
             dealer.sites = sorted(set(rng.choices(same, bias, k=rng.randint(1, 4))))
             dealer.tricks = tuple(rng.sample(G.TRICKS, 2))
