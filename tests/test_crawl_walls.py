@@ -20,9 +20,12 @@ from monitor.crawling import run_crawl
 from monitor.crawling.sites import shipped_sites_dir
 from monitor.crawling.walls import wall_kind
 from monitor.months import month_end
+from monitor.reports.context import build_context
 from monitor.reports.labels import FAULT_NAMES
+from monitor.reports.render import render_html
 from monitor.sandbox import Sandbox, SandboxServer
 from monitor.sandbox.sites import CAPTCHA_SEARCHES
+from monitor.storage import Database
 
 SEED = 20120101
 FAST = {"WTM_WALL_PAUSE": 0.2, "WTM_WALL_DELAY": 0.05, "WTM_MAX_WALLS": 2}
@@ -68,6 +71,14 @@ def test_the_sandbox_captcha_wall_is_backed_off_and_the_site_completed(tmp_path:
     with sqlite3.connect(tmp_path / "wtm.sqlite3") as db:
         stored = {r[0] for r in db.execute("SELECT external_id FROM listings")}
     assert listed and listed <= stored, sorted(listed - stored)  # every search answered in the end
+    database = Database(config.db_url)
+    try:
+        context = build_context(database, month, "zh")
+    finally:
+        database.dispose()
+    row = next(h for h in context["health"] if h["site"] == site)
+    assert row["errors"].get("captcha", 0) >= 1 and row["healthy"]
+    assert f"{FAULT_NAMES['zh']['captcha']} {row['errors']['captcha']}" in render_html(context)
 
 
 SITE_FILE = """\
