@@ -30,6 +30,9 @@ class Stat:
     CHARSET_REPAIRED = "wtm/charset_repaired"
     RESULT_PAGES = "wtm/pages/results"
     LISTING_PAGES = "wtm/pages/listing"
+    BROWSE_STOPPED = "wtm/browse/stopped_known"  # walks ended on a page of known listings
+    RETRY_AFTER_HONOURED = "wtm/retry_after_honoured"
+    CHARSET_UNREPAIRED = "wtm/charset_unrepaired"
     # Per search query (as given to the spider): result pages requested and listings they listed.
     QUERY_PAGES = "wtm/query/pages/"
     QUERY_FOUND = "wtm/query/found/"

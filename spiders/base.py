@@ -132,9 +132,9 @@ class SiteSpider(scrapy.Spider):
         stats = self.crawler.stats
         if meta.get("rule") == "search" and meta.get("keyword"):
             stats.inc_value(f"{QUERY_PAGES}{meta['keyword']}")  # a result page spent, though it failed
-        stats.inc_value(f"wtm/errors/{fault_name(failure.value, getattr(request, 'url', ''))}")
+        stats.inc_value(f"{Stat.ERRORS}{fault_name(failure.value, getattr(request, 'url', ''))}")
         if meta.get("external_id") or meta.get("revisit"):
-            stats.inc_value("wtm/listings/unread")  # a listing page still failing after retries
+            stats.inc_value(Stat.LISTINGS_UNREAD)  # a listing page still failing after retries
         self.logger.warning("%s: %s failed: %s", self.site.name, getattr(request, "url", "?"), failure.value)
 
     def link(self, base: str, value: str) -> str:
@@ -147,7 +147,7 @@ class SiteSpider(scrapy.Spider):
             url = ""
         refusal = self.scope.refusal(url) if url else REFUSED_SCHEME
         if refusal:
-            self.crawler.stats.inc_value(f"wtm/errors/{refusal}")
+            self.crawler.stats.inc_value(f"{Stat.ERRORS}{refusal}")
             return ""
         return url
 
@@ -199,7 +199,7 @@ class SiteSpider(scrapy.Spider):
     def parse_results(self, response: Response) -> Iterator[Any]:
         meta = response.meta
         rule = self._rule(response)
-        self.crawler.stats.inc_value("wtm/pages/results")
+        self.crawler.stats.inc_value(Stat.RESULT_PAGES)
         keyword = meta.get("keyword", "")
         browsing = meta.get("rule") == "category"  # a walk's page; its listings carry the keyword ""
         if browsing:
@@ -207,11 +207,11 @@ class SiteSpider(scrapy.Spider):
         if meta.get("rule") == "search" and keyword:
             self.crawler.stats.inc_value(f"{QUERY_PAGES}{keyword}")
         if self._looks_like_login_wall(response):
-            self.crawler.stats.inc_value("wtm/errors/login_wall")
+            self.crawler.stats.inc_value(Stat.ERRORS + "login_wall")
             return
         doc = self.document(response)
         if doc is None:
-            self.crawler.stats.inc_value("wtm/errors/unreadable_page")
+            self.crawler.stats.inc_value(Stat.ERRORS + "unreadable_page")
             return
         found = 0
         fresh = False  # the page lists a listing not known before the crawl began
@@ -224,7 +224,7 @@ class SiteSpider(scrapy.Spider):
                     continue
                 external_id = values.get("id") or self.id_from_url(link)
                 if not external_id:
-                    self.crawler.stats.inc_value("wtm/items/incomplete")
+                    self.crawler.stats.inc_value(Stat.ITEMS_INCOMPLETE)
                     continue
                 found += 1
                 canonical = self.site.listing_url(external_id, self.sandbox_url) or link
@@ -253,7 +253,7 @@ class SiteSpider(scrapy.Spider):
         page = meta.get("page", 1)
         limit = rule.max_pages
         if browsing and rule.stop == "known" and found and not fresh:
-            self.crawler.stats.inc_value("wtm/browse/stopped_known")
+            self.crawler.stats.inc_value(Stat.BROWSE_STOPPED)
             return  # everything here is older than the last crawl, and so is every later page
         if found and rule.next_page is not None and (limit is None or page < limit):
             next_url = self._next_page_url(doc, rule, response, page)
@@ -376,7 +376,7 @@ class SiteSpider(scrapy.Spider):
         return request
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
-        self.crawler.stats.inc_value("wtm/pages/listing")
+        self.crawler.stats.inc_value(Stat.LISTING_PAGES)
         meta = response.meta
         original_url = (meta.get("redirect_urls") or [response.url])[0]
         hops = meta.get("listing_hops", 0)
@@ -401,11 +401,11 @@ class SiteSpider(scrapy.Spider):
         partial = dict(meta.get("partial") or {})
         doc = None
         if self._looks_like_login_wall(response):
-            self.crawler.stats.inc_value("wtm/errors/login_wall")
+            self.crawler.stats.inc_value(Stat.ERRORS + "login_wall")
         else:
             doc = self.document(response)
             if doc is None:
-                self.crawler.stats.inc_value("wtm/errors/unreadable_page")
+                self.crawler.stats.inc_value(Stat.ERRORS + "unreadable_page")
         if doc is not None:
             for name, selector in self.site.fields.items():
                 value = extract_text(doc, selector)
@@ -413,7 +413,7 @@ class SiteSpider(scrapy.Spider):
                     partial[name] = value
         elif not partial:
             if doc is None and not self._looks_like_login_wall(response):
-                self.crawler.stats.inc_value("wtm/listings/unread")
+                self.crawler.stats.inc_value(Stat.LISTINGS_UNREAD)
             return
         item = self.build_item(partial, response, keyword, canonical, external_id)
         if item is not None:
@@ -453,7 +453,7 @@ class SiteSpider(scrapy.Spider):
     ) -> ListingItem | None:
         external_id = values.get("id") or external_id
         if not external_id or not values.get("title"):
-            self.crawler.stats.inc_value("wtm/items/incomplete")
+            self.crawler.stats.inc_value(Stat.ITEMS_INCOMPLETE)
             return None
         item = ListingItem(
             site=self.site.name, external_id=external_id, url=url, keyword=keyword,
@@ -464,8 +464,8 @@ class SiteSpider(scrapy.Spider):
             if values.get(name):
                 setattr(item, attribute, values[name])
         stats = self.crawler.stats
-        stats.inc_value("wtm/items/live")
+        stats.inc_value(Stat.ITEMS_LIVE)
         for name, attribute in COVERAGE_FIELDS.items():
             if getattr(item, attribute):
-                stats.inc_value(f"wtm/field/{name}")
+                stats.inc_value(f"{Stat.FIELD}{name}")
         return item

@@ -22,6 +22,7 @@ from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.resolver import CachingThreadedResolver
 from twisted.internet.error import DNSLookupError
 
+from monitor.crawlhealth import Stat
 from monitor.crawling.scope import BLOCKED_ADDRESS, SiteScope, refused_address
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ class SiteScopeMiddleware(OffsiteMiddleware):
         if not refusal:
             return None
         request.meta[REFUSED_META] = refusal
-        self.stats.inc_value(f"wtm/errors/{refusal}")
+        self.stats.inc_value(f"{Stat.ERRORS}{refusal}")
         key = f"{refusal} {request.url[:80]}"
         if len(self.refused_hosts) < 20 and key not in self.refused_hosts:
             self.refused_hosts.add(key)

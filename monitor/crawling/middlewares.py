@@ -55,7 +55,7 @@ class PatientRetryMiddleware(RetryMiddleware):
         if response.status in (429, 503):
             delay = retry_after_seconds(response.headers.get(b"Retry-After"))
             if delay is not None:
-                self.crawler.stats.inc_value("wtm/retry_after_honoured")
+                self.crawler.stats.inc_value(Stat.RETRY_AFTER_HONOURED)
                 delay = min(delay, self.retry_after_max)
         if delay is None:
             delay = self.backoff * 2 ** (retry.meta.get("retry_times", 1) - 1)
@@ -108,5 +108,5 @@ class CharsetRepairMiddleware:
             self.crawler.stats.inc_value(Stat.CHARSET_REPAIRED)
             logger.debug("re-decoded %s as %s (declared %s)", response.url, encoding, response.encoding)
             return response.replace(encoding=encoding)
-        self.crawler.stats.inc_value("wtm/charset_unrepaired")
+        self.crawler.stats.inc_value(Stat.CHARSET_UNREPAIRED)
         return response
