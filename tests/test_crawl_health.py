@@ -88,3 +88,26 @@ def test_small_sites_are_not_judged_on_noise() -> None:
     assert assess(stats(3), "finished", FIELDS, previous, 1)["healthy"]
     previous = {"items": 20, "coverage": {"price": 1.0, "date": 1.0, "contact": 1.0, "location": 1.0}}
     assert not assess(stats(9), "finished", FIELDS, previous, 1)["healthy"]
+
+
+def test_health_is_one_typed_object_written_and_read_as_json() -> None:
+    import json
+
+    from monitor.crawlhealth import SiteHealth
+
+    run = stats(40, **{"wtm/query/pages/象牙": 3, "wtm/query/pages/犀角": 1, "wtm/pages/browse": 5,
+                       "wtm/found/query": 20, "wtm/found/browse": 15, "wtm/found/both": 5,
+                       "wtm/reach/single_query": 12, "downloader/request_count": 95, "wtm/items/flagged": 10,
+                       "wtm/removed_unread/http_404": 2})
+    health = assess(run, "finished", FIELDS, None, 3.0)
+    reach = health.reach
+    assert (reach.queries, reach.query_pages, reach.browse_pages) == (2, 4, 5)
+    assert (reach.found, reach.only_browse, reach.only_query, reach.single_query) == (40, 15, 20, 12)
+    assert reach.requests_per_flagged == 9.5 and health.removed_unread == 2
+    stored = json.loads(json.dumps(health.to_json()))
+    assert SiteHealth.from_json(stored) == health
+    assert stored["reach"]["requests_per_flagged"] == 9.5
+    # A row stored before coverage was recorded reads with zeros, and the old dict reads still work.
+    old = SiteHealth.from_json({"pages": 3, "items": 7, "healthy": True})
+    assert old.reach.queries == 0 and old.reach.requests_per_flagged is None and old["items"] == 7
+    assert SiteHealth.failed("crawl did not run").to_json()["errors"] == {"crawl_failed": 1}
