@@ -45,6 +45,10 @@ class Stat:
     # Walls: captcha or ban pages met, by fault ("captcha", "banned"); sites given up.
     WALLS = "wtm/walls/"
     GAVE_UP = "wtm/walls/gave_up"
+    # Requests not sent because the site reached requests_per_site (monitor.crawling.budget).
+    SEARCHES_OVER_BUDGET = "wtm/budget/searches_dropped"
+    WALK_PAGES_OVER_BUDGET = "wtm/budget/walk_pages_dropped"
+    OVER_BUDGET = (SEARCHES_OVER_BUDGET, WALK_PAGES_OVER_BUDGET)
 
 
 @dataclass

@@ -5,8 +5,8 @@ simulated months crawls every site, files takedown requests for the month's new
 flagged ads (with the recorder and with the sandbox, whose platforms then remove a
 share of them), and writes the month's report, all into a fresh SQLite database.
 
-To stay within a few minutes it searches each site with a smaller query plan than a real
-monthly crawl (``DEMO_REQUESTS_PER_SITE`` result pages instead of ``requests_per_site``)
+To stay within a few minutes it gives each site a smaller budget than a real monthly crawl
+(``DEMO_REQUESTS_PER_SITE`` requests instead of ``requests_per_site``), so it searches less,
 and says so.
 """
 
@@ -23,8 +23,8 @@ from monitor.months import month_end
 log = logging.getLogger("monitor.demo")
 
 DEMO_SEED = 20120101
-# Result pages per site and month the demo's query plans fit (a real crawl: requests_per_site).
-DEMO_REQUESTS_PER_SITE = 60
+# Requests per site and month the demo's crawls fit (a real crawl: requests_per_site).
+DEMO_REQUESTS_PER_SITE = 160
 
 
 @dataclass
@@ -34,7 +34,7 @@ class DemoOutcome:
     failed_sites: dict[str, list[str]] = field(default_factory=dict)
     # The sandbox's deliberate faults of each site (empty for a site that should never fail).
     site_faults: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    # Result pages per site and month the demo planned, and what a real crawl would plan.
+    # Requests per site and month the demo allowed, and what a real crawl would allow.
     requests_per_site: int = 0
     real_requests_per_site: int = 0
 
@@ -91,9 +91,9 @@ def run_demo(
         outcome.requests_per_site = int(cfg.requests_per_site)
         outcome.real_requests_per_site = int(config.requests_per_site)
         if outcome.requests_per_site < outcome.real_requests_per_site:
-            step(f"searching each site with a smaller query plan than a real monthly crawl: "
-                 f"{outcome.requests_per_site} result pages a month, not {outcome.real_requests_per_site} "
-                 f"(requests_per_site), so the demo finds fewer disguised ads")
+            step(f"crawling each site with a smaller budget than a real monthly crawl: "
+                 f"{outcome.requests_per_site} requests a month, not {outcome.real_requests_per_site} "
+                 f"(requests_per_site), so it searches less and finds fewer disguised ads")
         db = Database(cfg.db_url)
         db.upgrade()
         for index, month in enumerate(chosen, 1):

@@ -41,7 +41,7 @@ def demo_command(state: State, months: int, seed: int | None) -> None:
         click.secho(f"{month}: sites reported unhealthy (the report says so): {'; '.join(named)}",
                     fg="yellow", err=True)
     if outcome.requests_per_site < outcome.real_requests_per_site:
-        click.echo(f"query plans: {outcome.requests_per_site} result pages per site and month, smaller than a real "
+        click.echo(f"budget: {outcome.requests_per_site} requests per site and month, smaller than a real "
                    f"monthly crawl's {outcome.real_requests_per_site} (requests_per_site)", err=True)
     click.echo(f"database: {outcome.database}", err=True)
     click.echo(str(outcome.last_report))

@@ -77,7 +77,7 @@ def check_command(state: State, name: str, keyword: str | None) -> None:
 @click.option("--month", callback=month_callback, metavar="YYYY-MM",
               help="Month to plan (default: this month). Yields of the months before it are read.")
 @click.option("--budget", type=click.IntRange(1, None), metavar="N",
-              help="Result pages to plan for (default: the requests_per_site setting).")
+              help="Requests of the whole crawl to plan for (default: the requests_per_site setting).")
 @click.option("--skipped/--no-skipped", default=True, show_default=True,
               help="Also list the candidate queries left out, with why.")
 @pass_state
@@ -105,6 +105,8 @@ def plan_command(state: State, name: str, month: str | None, budget: int | None,
     click.secho(f"{name} {month}: {len(plan.queries)} queries, about {plan.estimated_requests} of "
                 f"{plan.budget} result pages; search matches {site.search_match}{cap}"
                 + ("" if db is not None else "; no database yet, so no yields: prior order only"), bold=True)
+    click.echo(f"budget: {plan.requests} requests, {plan.budget} of them for searching; the other "
+               f"{plan.requests - plan.budget} kept for {plan.kept_for}")
     for index, q in enumerate(plan.queries, 1):
         source = "" if q.site_query == q.query else f" (from {q.query})"
         click.echo(f"{index:4d}. {_pad(repr(q.site_query) + source, 26)} {q.kind:<11} {q.species:<10} ~{q.cost}  {q.reason}")

@@ -16,14 +16,10 @@ from typing import Any
 from scrapy import Request, Spider, signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
+from monitor.crawlhealth import Stat
 from monitor.crawling.guard import REFUSED_META
 
 logger = logging.getLogger(__name__)
-
-SEARCHES_DROPPED = "wtm/budget/searches_dropped"
-WALK_PAGES_DROPPED = "wtm/budget/walk_pages_dropped"
-# Scrapy counts a request a middleware drops as a download exception; health does not.
-DROPPED = (SEARCHES_DROPPED, WALK_PAGES_DROPPED)
 
 
 class RequestBudgetMiddleware:
@@ -56,9 +52,9 @@ class RequestBudgetMiddleware:
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
         rule = request.meta.get("rule")
         if rule == "search" and self.sent >= self.search_limit:
-            self._drop(request, SEARCHES_DROPPED, "searching")
+            self._drop(request, Stat.SEARCHES_OVER_BUDGET, "searching")
         if rule == "category" and self.sent >= self.budget:
-            self._drop(request, WALK_PAGES_DROPPED, "browsing")
+            self._drop(request, Stat.WALK_PAGES_OVER_BUDGET, "browsing")
         self.sent += 1
 
     def _drop(self, request: Request, stat: str, what: str) -> None:

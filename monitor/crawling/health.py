@@ -169,7 +169,7 @@ def failed_requests(stats: Mapping[str, Any]) -> tuple[int, int]:
     """(failed, all) download attempts: exceptions (refused, time-out, too large) and
     5xx/429 answers, retries included, against every attempt."""
     attempts = int(stats.get("downloader/request_count", 0))
-    failed = int(stats.get("downloader/exception_count", 0))
+    failed = int(stats.get("downloader/exception_count", 0)) - sum(int(stats.get(k, 0)) for k in Stat.OVER_BUDGET)
     for key, value in stats.items():
         status = _STATUS.match(key)
         if status and (int(status.group(1)) >= 500 or int(status.group(1)) == 429) and isinstance(value, int):

@@ -49,6 +49,14 @@ KINDS = ("plain", "code_word", "cover", "traditional", "separator", "pinyin_mix"
 
 # Share of the budget kept for low-yield queries tried longest ago.
 ROTATION_SHARE = 0.15
+# requests_per_site is every request of a site's crawl. Searching gets what the site's last crawl
+# spent elsewhere (revisits, listing pages, browsing) leaves; a first crawl, with nothing to go
+# by, leaves FIRST_CRAWL_OTHER of the budget (15-40 % on the sandbox) plus its walk pages; and
+# searching never gets under MIN_SEARCH_SHARE.
+FIRST_CRAWL_OTHER = 0.3
+MIN_SEARCH_SHARE = 1 / 3
+# Pages a walk is counted for when its category gives no max_pages.
+WALK_PAGES_UNCAPPED = 10
 # Months of yields a plan reads, and how much each older month counts (a month ago counts 1).
 YIELD_WINDOW = 6
 YIELD_DECAY = 0.7
@@ -599,10 +607,12 @@ class SitePlan:
 
     site: str
     month: str
-    budget: int
+    budget: int  # search result pages
     search_match: str
     queries: list[PlannedQuery] = field(default_factory=list)
     skipped: list[SkippedQuery] = field(default_factory=list)
+    requests: int = 0  # every request of the crawl (requests_per_site); 0: only searching was planned
+    kept_for: str = ""  # why requests - budget are left to revisits, listing pages and browsing
 
     @property
     def keywords(self) -> list[str]:
@@ -851,6 +861,31 @@ def with_search_match(site: SiteConfig, search_match: str, cap: int | None = Non
     return replace(site, search_match=search_match, search_cap=cap)
 
 
+def walk_pages(site: SiteConfig) -> int:
+    """The most result pages the site's category walks request in one crawl."""
+    if site.crawl == "search" or site.category is None:
+        return 0
+    per_walk = site.category.max_pages or site.max_pages or WALK_PAGES_UNCAPPED
+    return len(site.category.urls) * per_walk
+
+
+def search_budget(site: SiteConfig, requests: int, other: int | None) -> tuple[int, str]:
+    """Result pages the site's searching may take of its ``requests``, and why the rest is kept:
+    ``other`` is what its last crawl spent on everything else (None: never crawled)."""
+    requests = max(0, int(requests))
+    if site.search is None or site.crawl == "category":
+        return 0, "the site is only browsed"
+    if other is None:
+        walks = walk_pages(site)
+        other = int(round(requests * FIRST_CRAWL_OTHER)) + walks
+        why = (f"a first crawl: {FIRST_CRAWL_OTHER:.0%} of the budget for listing pages"
+               + (f", {walks} for browsing" if walks else ""))
+    else:
+        why = "its last crawl's revisits, listing pages and browsing"
+    floor = int(round(requests * MIN_SEARCH_SHARE))
+    return max(floor, requests - other), why
+
+
 def plan_sites(
     config: Any,
     sites: Mapping[str, SiteConfig],
@@ -860,7 +895,8 @@ def plan_sites(
     lexicon: Lexicon | None = None,
 ) -> dict[str, SitePlan]:
     """Each site's plan for ``month`` from the configured lexicon and the yields stored in ``db``
-    (None: no yields, the prior order alone), within ``budget`` (default: ``requests_per_site``)."""
+    (None: no yields, the prior order alone), its searching within what ``budget`` requests
+    (default: ``requests_per_site``) leave after the site's other requests (``search_budget``)."""
     from monitor.months import shift_month
 
     if lexicon is None:
@@ -872,7 +908,18 @@ def plan_sites(
         stored = site_yields(db, None, before=month, since=shift_month(month, -YIELD_WINDOW))
     book = YieldBook([row for rows in stored.values() for row in rows], month)
     limit = int(budget if budget is not None else config.requests_per_site)
-    return {name: plan_for_site(lexicon, site, (), month, limit, book=book) for name, site in sites.items()}
+    other: dict[str, int] = {}
+    if db is not None:
+        from monitor.storage.yields import other_requests
+
+        other = other_requests(db, sites, before=month)
+    plans = {}
+    for name, site in sites.items():
+        pages, why = search_budget(site, limit, other.get(name))
+        plan = plan_for_site(lexicon, site, (), month, pages, book=book)
+        plan.requests, plan.kept_for = limit, why
+        plans[name] = plan
+    return plans
 
 
 def replace_site(row: Any, site: str) -> Any:

@@ -108,6 +108,7 @@ def crawl_settings(
             # First of all: every request, redirect and robots.txt fetch stays in the site's scope.
             "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
             "monitor.crawling.guard.SiteScopeMiddleware": 50,
+            "monitor.crawling.budget.RequestBudgetMiddleware": 120,  # after robots.txt (100)
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "monitor.crawling.middlewares.PatientRetryMiddleware": 550,
             "monitor.crawling.middlewares.CharsetRepairMiddleware": 585,
@@ -121,6 +122,7 @@ def crawl_settings(
         "WTM_CONFIG": dict(config.values),
         "WTM_STATE_DIR": str(state_dir(config)),
         "WTM_POLITE": polite,
+        "WTM_REQUESTS_PER_SITE": int(config.requests_per_site),
     }
     if run_id is not None:
         settings["WTM_RUN_ID"] = run_id

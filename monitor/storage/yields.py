@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from monitor.storage.db import Database
-from monitor.storage.models import Listing, QueryYield, Site
+from monitor.storage.models import Listing, QueryYield, Site, SiteCrawl
 from monitor.storage.timeutil import naive
 
 MAX_QUERY = 200
@@ -129,3 +129,32 @@ def new_listing_ids(db: Database, site: str, external_ids: Iterable[str], since:
                 .where(Listing.site_id == site_id, Listing.external_id.in_(chunk), Listing.first_seen >= at)
             ).scalars())
     return found
+
+
+def other_requests(db: Database, sites: Iterable[str], before: str) -> dict[str, int]:
+    """Per site, the requests its last month crawled before ``before`` spent on anything but search
+    result pages (revisits, listing pages, browsing): what next month's search plan must leave room
+    for. A site whose last crawl did not finish, or that was never crawled, is left out."""
+    names = sorted(set(sites))
+    if not names:
+        return {}
+    with db.engine.connect() as conn:
+        crawls = conn.execute(
+            select(Site.name, SiteCrawl.month, SiteCrawl.health)
+            .join(Site, Site.id == SiteCrawl.site_id)
+            .where(Site.name.in_(names), SiteCrawl.month < before, SiteCrawl.status == "finished")
+        ).all()
+        last: dict[str, str] = {}
+        for name, month, _ in crawls:
+            last[name] = max(month, last.get(name, ""))
+        pages: dict[str, int] = defaultdict(int)
+        for name, month, health in crawls:
+            if month == last[name] and isinstance(health, dict):
+                pages[name] += int(health.get("pages") or 0)
+        searched: dict[str, int] = defaultdict(int)
+        for name, month in last.items():
+            searched[name] = int(conn.execute(
+                select(func.coalesce(func.sum(QueryYield.requests), 0))
+                .where(QueryYield.site == name, QueryYield.month == month)
+            ).scalar() or 0)
+    return {name: max(0, pages[name] - searched[name]) for name in last if pages.get(name)}
