@@ -13,54 +13,15 @@ import json
 from pathlib import Path
 from typing import Any, Mapping
 
+from .sections import export_all
+
 FORMATS = ("xlsx", "csv", "json")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def tables(context: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
-    """The report's tables as lists of flat rows, keyed by a file-safe table name."""
-    meta = context["meta"]
-    trend = context["trend"]
-    key = context["key_points"]
-    summary = [
-        {"figure": "month", "value": meta["month"]},
-        {"figure": "new_flagged", "value": key["total"]},
-        {"figure": "new_flagged_previous_month", "value": key["previous"]},
-        {"figure": "new_flagged_same_month_last_year", "value": key["year_ago"]},
-        {"figure": "takedown_requested", "value": key["takedown_requested"]},
-        {"figure": "takedown_removed_60d", "value": key["takedown_removed_60"]},
-        {"figure": "takedown_removed_share_60d", "value": key["takedown_removed_share"]},
-        {"figure": "removed_this_month", "value": key["removed_this_month"]},
-        {"figure": "removed_before_read", "value": key["removed_unread"]},
-        {"figure": "removed_before_read_flagged_by_title", "value": key["removed_unread_flagged"]},
-        {"figure": "sites_not_crawled", "value": ", ".join(u["site"] for u in key["uncrawled_sites"])},
-    ]
-    trend_rows = []
-    for index, month in enumerate(trend["months"]):
-        row: dict[str, Any] = {"month": month, "total": trend["total"][index]}
-        for species, series in trend["by_species"].items():
-            row[species] = series[index]
-        trend_rows.append(row)
-    return {
-        "summary": summary,
-        "trend": trend_rows,
-        "species": [{k: v for k, v in r.items()} for r in context["species"]],
-        "sites": [{**{k: v for k, v in r.items() if k != "by_species"},
-                   "by_species": _pairs(r["by_species"])} for r in context["sites"]],
-        "takedowns": list(context["takedowns"]),
-        "takedown_history": list(context["takedown_history"]),
-        "removals": [{**{k: v for k, v in r.items() if k != "by_kind"}, "by_kind": _pairs(r["by_kind"])}
-                     for r in context["removals"]],
-        "dealers": [{**d, "contacts": ", ".join(d["contacts"]), "ads_by_species": _pairs(d["ads_by_species"]),
-                     "sites": ", ".join(d["sites"])} for d in context["dealers"]],
-        "terms": list(context["terms"]),
-        "examples": [{k: (", ".join(v) if isinstance(v, list) else v) for k, v in e.items() if k != "spans"}
-                     for e in context["examples"]],
-        "health": [{**{k: v for k, v in h.items() if k not in ("errors", "coverage", "problems")},
-                    **{f"coverage_{k}": v for k, v in h["coverage"].items()},
-                    "errors": _pairs(h["errors"]), "problems": "; ".join(h["problems"])}
-                   for h in context["health"]],
-    }
+    """The report's tables as lists of flat rows, keyed by a file-safe table name (each section's own)."""
+    return export_all(context)
 
 
 def write_tables(context: Mapping[str, Any], fmt: str, out: Path) -> Path:
@@ -81,10 +42,6 @@ def write_tables(context: Mapping[str, Any], fmt: str, out: Path) -> Path:
         out.parent.mkdir(parents=True, exist_ok=True)
         _write_xlsx(out, data)
     return out
-
-
-def _pairs(mapping: Mapping[str, Any]) -> str:
-    return ", ".join(f"{k} {v}" for k, v in mapping.items())
 
 
 def _columns(rows: list[dict[str, Any]]) -> list[str]:

@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable, Mapping
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
-from . import charts
+from .sections import SECTIONS
 
 # Only plain http(s) URLs without spaces, quotes or angle brackets become links.
 _LINKABLE = re.compile(r"^https?://[^\s\"'<>\\`\x00-\x1f\x7f]+$", re.IGNORECASE)
@@ -110,16 +110,15 @@ def environment() -> Environment:
 
 
 def chart_svgs(context: Mapping[str, Any]) -> dict[str, Markup]:
-    """The trend charts as inline SVG, drawn from the context's numbers at render time."""
-    trend, labels = context["trend"], context["labels"]
-    return {
-        "trend_total": Markup(charts.trend_total_svg(trend["months"], trend["total"], labels["trend_total"])),
-        "trend_species": Markup(charts.trend_species_svg(trend["months"], trend["by_species"], trend["names"],
-                                                         labels["trend_species"])),
-    }
+    """The sections' charts as inline SVG, drawn from the context's numbers at render time."""
+    svgs: dict[str, Markup] = {}
+    for section in SECTIONS:
+        if section.charts is not None:
+            svgs.update({name: Markup(svg) for name, svg in section.charts(context).items()})
+    return svgs
 
 
 def render_html(context: Mapping[str, Any]) -> str:
     """The whole report as one self-contained HTML document (inline CSS and SVG, no scripts)."""
     template = environment().get_template("base.html")
-    return template.render(ctx=context, t=context["labels"], charts=chart_svgs(context))
+    return template.render(ctx=context, t=context["labels"], charts=chart_svgs(context), sections=SECTIONS)

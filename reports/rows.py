@@ -18,6 +18,11 @@ PHONE_KINDS = ("phone", "landline")
 HIGHLIGHTED_FIELDS = ("title", "description")
 
 
+def pairs(mapping: Mapping[str, Any]) -> str:
+    """A small mapping as one spreadsheet cell: ``"a 1, b 2"``."""
+    return ", ".join(f"{k} {v}" for k, v in mapping.items())
+
+
 def share(part: int | float, whole: int | float) -> float | None:
     return round(part / whole, 4) if whole else None
 

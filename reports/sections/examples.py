@@ -1,0 +1,22 @@
+"""The month's highest-scoring new flagged ads, in the published column layout."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import rows
+from .base import Context, Query, Section, Tables
+
+LIMIT = 30  # rows kept; the exports carry the same rows
+
+
+def build(q: Query, context: Context) -> dict[str, Any]:
+    return {"examples": [rows.example_row(row, q.lang) for row in q.stat("example_ads", q.month, limit=LIMIT)]}
+
+
+def export(context: Context) -> Tables:
+    return {"examples": [{k: (", ".join(v) if isinstance(v, list) else v) for k, v in e.items() if k != "spans"}
+                         for e in context["examples"]]}
+
+
+SECTION = Section(key="examples", title="examples", template="_examples.html", build=build, export=export)

@@ -1,0 +1,39 @@
+"""Takedown requests and their outcomes, and the month's removals of flagged ads by site and method."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from monitor.months import shift_month
+
+from .. import rows
+from .base import Context, Query, Section, Tables
+
+
+def build(q: Query, context: Context) -> dict[str, Any]:
+    # A request's 30- and 60-day outcomes are known only a month or two after it was sent,
+    # so the report shows the requests of this month and of the two before it.
+    history = []
+    for request_month in (shift_month(q.month, -2), q.previous_month, q.month):
+        site_outcomes = [rows.takedown_row(row) for row in q.stat("takedown_outcomes", request_month)]
+        history.append({"month": request_month, "sites": site_outcomes, **rows.takedown_totals(site_outcomes)})
+    with_requests = [h for h in history if h["requested"]]
+    focus = with_requests[0] if with_requests else history[-1]
+    return {
+        "takedowns": focus["sites"],
+        "takedown_totals": {k: v for k, v in focus.items() if k != "sites"},
+        "takedown_history": [{k: v for k, v in h.items() if k != "sites"} for h in history],
+        "removals": [rows.removal_row(row) for row in q.stat("removals", q.month)],
+    }
+
+
+def export(context: Context) -> Tables:
+    return {
+        "takedowns": list(context["takedowns"]),
+        "takedown_history": list(context["takedown_history"]),
+        "removals": [{**{k: v for k, v in r.items() if k != "by_kind"}, "by_kind": rows.pairs(r["by_kind"])}
+                     for r in context["removals"]],
+    }
+
+
+SECTION = Section(key="takedowns", title="takedowns", template="_takedowns.html", build=build, export=export)
