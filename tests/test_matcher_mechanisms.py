@@ -237,3 +237,36 @@ def test_cover_wording_that_confirms(matcher: Matcher, title: str, description: 
 def test_a_real_negation_still_clears(matcher: Matcher) -> None:
     assert not matcher.match({"title": "不是象牙 是牛骨 手串"}).flagged
     assert not matcher.match({"title": "仿品 象牙手镯 树脂"}).flagged
+
+
+# -- what is on offer ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("title, description, form, quantity, intent", [
+    ("象牙手镯 老料", "重35克", "worked", {"amount": 35, "unit": "gram", "text": "35克"}, "sell"),
+    ("非洲原牙一整根", "2.3公斤", "raw_tusk", {"amount": 2300, "unit": "gram", "text": "2.3公斤"}, "sell"),
+    ("象牙 牙段 3块", "边角也有", "segment", {"amount": 3, "unit": "piece", "text": "3块"}, "sell"),
+    ("犀角 整只 老件", "约三两", "whole_horn", {"amount": 150, "unit": "gram", "text": "三两"}, "sell"),
+    ("盔犀鸟头骨 完整", "", "casque", None, "sell"),
+    ("穿山甲片 半斤", "炮制好的", "scale", {"amount": 250, "unit": "gram", "text": "半斤"}, "sell"),
+    ("虎骨 一副", "泡酒用", "bone", {"amount": 1, "unit": "set", "text": "一副"}, "sell"),
+    ("豹皮 整张", "毛色完整", "skin", None, "sell"),
+    ("高价求购犀角杯", "老件优先", "worked", None, "buy"),
+    ("收老象牙 原牙", "两根以上", "raw_tusk", {"amount": 2, "unit": "piece", "text": "两根"}, "buy"),
+    ("老象牙", "", None, None, "sell"),
+])
+def test_what_is_on_offer(matcher: Matcher, title: str, description: str, form: str | None,
+                          quantity: dict | None, intent: str) -> None:
+    result = matcher.match({"title": title, "description": description})
+    assert result.flagged
+    assert (result.form, result.quantity, result.intent) == (form, quantity, intent)
+    data = result.to_dict()
+    assert (data["form"], data["quantity"], data["intent"]) == (form, quantity, intent)
+
+
+def test_offer_keys_only_on_flags(matcher: Matcher) -> None:
+    data = matcher.match({"title": "象牙白 乳胶漆 5公斤"}).to_dict()
+    assert not data["flagged"] and "form" not in data and "intent" not in data
+
+
+def test_buying_words_negated_or_inside_other_words(matcher: Matcher) -> None:
+    assert matcher.match({"title": "象牙手镯 收藏多年", "description": "不回收 不退换"}).intent == "sell"

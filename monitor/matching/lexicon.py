@@ -65,6 +65,18 @@ class SpeciesEntry:
 
 
 @dataclass
+class OfferWords:
+    """``context.yaml``'s ``offer``: words for what is on offer (``monitor.matching.offer``)."""
+
+    forms: dict[str, list[str]] = field(default_factory=dict)   # in tie-break order
+    pieces: list[str] = field(default_factory=list)
+    sets: list[str] = field(default_factory=list)
+    weights: dict[str, int] = field(default_factory=dict)       # grams per unit
+    buying: list[str] = field(default_factory=list)
+    buying_before: list[str] = field(default_factory=list)
+
+
+@dataclass
 class SharedContext:
     product: list[str] = field(default_factory=list)
     units: list[str] = field(default_factory=list)
@@ -83,6 +95,7 @@ class SharedContext:
     trade: list[str] = field(default_factory=list)
     prices: list[str] = field(default_factory=list)
     product_types: dict[str, list[str]] = field(default_factory=dict)
+    offer: "OfferWords" = field(default_factory=lambda: OfferWords())
     regional: dict[str, str] = field(default_factory=dict)
     homophone_max_swaps: int = 1
     homophone_max_swaps_short: int = 2
@@ -228,6 +241,9 @@ def _parse_shared(directory: Path, shown_dir: str) -> SharedContext:
                     raise types.fail(name, "a product type is named in lower-case letters, digits and _",
                                      types.map[name].line)
                 shared.product_types[name] = types.words(name, required=True)
+        offer = f.mapping("offer")
+        if offer is not None:
+            shared.offer = _parse_offer(offer)
     path = directory / "regional.yaml"
     if path.exists():
         shown = f"{shown_dir}/regional.yaml"
@@ -263,6 +279,30 @@ def _parse_shared(directory: Path, shown_dir: str) -> SharedContext:
                     raise f.fail(f"extra_classes[{index}]", "expected a list of single characters", group.line)
                 shared.homophone_classes.append([c.value for c in chars])
     return shared
+
+
+OFFER_FORMS = ("raw_tusk", "segment", "whole_horn", "casque", "scale", "bone", "skin", "worked")
+
+
+def _parse_offer(f: Fields) -> OfferWords:
+    f.check_keys({"forms", "pieces", "sets", "weights", "buying", "buying_before"})
+    out = OfferWords(pieces=f.words("pieces"), sets=f.words("sets"), buying=f.words("buying"),
+                     buying_before=f.words("buying_before"))
+    forms = f.mapping("forms")
+    if forms is not None:
+        for name in forms.map:
+            if name not in OFFER_FORMS:
+                raise forms.fail(name, f"must be one of {', '.join(OFFER_FORMS)}, got {name!r}", forms.map[name].line)
+            out.forms[name] = forms.words(name, required=True)
+    weights = f.mapping("weights")
+    if weights is not None:
+        for unit in weights.map:
+            grams = weights.integer(unit, 0)
+            if grams < 1:
+                raise weights.fail(unit, "expected the grams in one unit, a whole number of at least 1",
+                                   weights.map[unit].line)
+            out.weights[unit] = grams
+    return out
 
 
 class Lexicon:

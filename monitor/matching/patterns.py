@@ -101,6 +101,19 @@ def compile_patterns(
     for name, words in shared.product_types.items():
         for word in words:
             add(out.context, word, ("product_type", name))
+    offer = shared.offer
+    for rank, (name, words) in enumerate(offer.forms.items()):
+        for word in words:
+            add(out.context, word, ("form", (rank, name)))
+    for kind, words in (("buying", offer.buying), ("buying_before", offer.buying_before)):
+        for word in words:
+            add(out.context, word, (kind, None))
+    for word in offer.pieces:
+        add(out.context, word, ("quantity", ("piece", 0)))
+    for word in offer.sets:
+        add(out.context, word, ("quantity", ("set", 0)))
+    for word, grams in offer.weights.items():
+        add(out.context, word, ("quantity", ("gram", grams)))
     for key in lexicon.species:
         entry = lexicon.entry(key)
         for kind, words in (("context", entry.context), ("species_innocent", entry.innocent_context),

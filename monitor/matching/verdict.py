@@ -443,6 +443,7 @@ def decide(
     and any species it does not name after them, alphabetically, so none is ever dropped.
     """
     from monitor.matching.matcher import Match, MatchResult
+    from monitor.matching.offer import describe
 
     giveaway = _has(ev, "giveaway")
     product_word = _has_product_word(ev) or _has_unit(ev)   # outweighs innocent context
@@ -588,7 +589,9 @@ def decide(
         score = round(min(1.0, top + 0.05 * (sum(len(accepted[s]) for s in species) - 1)), 3)
     else:
         score = round(min(0.4, 0.1 * len(rejected)), 3)
-    return MatchResult(bool(species), species, score, matches, [(to_match(h), h.reason) for h in rejected])
+    offer = describe(ev, [h for sp in species for h in accepted[sp]] or rejected)
+    return MatchResult(bool(species), species, score, matches, [(to_match(h), h.reason) for h in rejected],
+                       form=offer.form, quantity=offer.quantity, intent=offer.intent)
 
 
 class _HitList:
