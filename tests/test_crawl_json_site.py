@@ -192,3 +192,19 @@ def test_scrapy_crawl_is_handed_the_planners_queries(tmp_path: Path) -> None:
     planned = plan_sites(config, {SITE: load_sites()[SITE]}, "2025-06")[SITE].keywords
     assert list(spider.default_keywords) == planned
     assert len(planned) > 20 and set(planned) != set(default_keywords(config))
+
+
+@pytest.mark.parametrize(("text", "default", "amount", "currency", "cny"), [
+    ('{"amount": 1200, "currency": "HKD", "display": "HK$1,200"}', "TWD", 1200.0, "HKD", 1104.0),
+    ('{"amount": 19230, "currency": "twd"}', "CNY", 19230.0, "TWD", 4230.6),
+    ('{"amount": null, "currency": "TWD", "display": "面議"}', "CNY", None, "TWD", None),
+    ('{"value": "NT$ 3,000"}', "CNY", 3000.0, "TWD", 660.0),  # a printed amount: its mark names the currency
+    ('{"price": 88}', "HKD", 88.0, "HKD", 80.96),  # no currency named: the site file's
+    ("{not json} 1,200元", "CNY", 1200.0, "CNY", 1200.0),  # not an object: read as printed text
+])
+def test_a_price_object_carries_its_own_currency(text: str, default: str, amount: float | None, currency: str,
+                                                 cny: float | None) -> None:
+    from monitor.crawling.parsers import parse_price
+
+    price = parse_price(text, default)
+    assert (price.amount, price.currency, price.cny) == (amount, currency, cny)
