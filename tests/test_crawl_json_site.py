@@ -208,3 +208,26 @@ def test_a_price_object_carries_its_own_currency(text: str, default: str, amount
 
     price = parse_price(text, default)
     assert (price.amount, price.currency, price.cny) == (amount, currency, cny)
+
+
+def test_a_page_whose_header_lies_is_repaired_in_its_own_sections_charset() -> None:
+    """jingbiaotw's charset is UTF-8 (its search API's) but its listing pages are Big5: a listing
+    page whose header says UTF-8 is re-decoded as Big5, not as the site's UTF-8 or a fallback."""
+    from scrapy import Request
+    from scrapy.http import HtmlResponse
+    from scrapy.utils.test import get_crawler
+
+    from monitor.crawling.middlewares import CharsetRepairMiddleware
+    from monitor.spiders.registry import spider_class
+
+    crawler = get_crawler(spider_class(load_sites()[SITE]))
+    crawler.spider = crawler._create_spider(sandbox_url="http://127.0.0.1:9")
+    page = '<html><body><h1 class="jb-title">猛&#29505;象牙手串 帶證書</h1><p>聯絡電話</p></body></html>'
+    url = "http://127.0.0.1:9/jingbiaotw/item/1"
+    for meta, charset in (({}, "big5"), ({"rule": "search"}, "utf-8")):
+        body = page.encode(charset)
+        response = HtmlResponse(url, body=body, headers={"Content-Type": "text/html; charset=utf-8" if charset == "big5"
+                                                         else "text/html; charset=big5"},
+                                request=Request(url, meta=meta))
+        repaired = CharsetRepairMiddleware(crawler).process_response(response.request, response)
+        assert "帶證書" in repaired.text and "\ufffd" not in repaired.text, (meta, repaired.encoding)

@@ -74,7 +74,7 @@ class PatientRetryMiddleware(RetryMiddleware):
 
 class CharsetRepairMiddleware:
     """Re-decode a page whose text holds U+FFFD (a lying ``Content-Type`` charset), trying
-    the site's own charset first; counts repairs in the ``Stat.CHARSET_REPAIRED`` stat.
+    the site file's charset for the page first; counts repairs in the ``Stat.CHARSET_REPAIRED`` stat.
 
     Ordered at 585, after HttpCompressionMiddleware (590) has decompressed the body.
     """
@@ -95,8 +95,8 @@ class CharsetRepairMiddleware:
             text = "\ufffd"
         if "\ufffd" not in text:
             return response
-        site = getattr(self.crawler.spider, "site", None)
-        candidates = [site.charset] if site is not None else []
+        reader = getattr(self.crawler.spider, "page_reader", None)  # this page's charset (search, listing, ...)
+        candidates = [reader(response).charset] if reader is not None else []
         candidates += [e for e in _FALLBACK_ENCODINGS if e not in candidates]
         for encoding in candidates:
             try:
