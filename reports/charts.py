@@ -49,13 +49,17 @@ _PROLOG = re.compile(r"^.*?(?=<svg)", re.S)
 _METADATA = re.compile(r"\s*<metadata>.*?</metadata>", re.S)
 
 
-def trend_total_svg(months: Sequence[str], totals: Sequence[int], title: str) -> str:
-    """Bars of new flagged ads per month since the first crawl."""
+def trend_total_svg(months: Sequence[str], totals: Sequence[int | None], title: str, no_data: str = "no data") -> str:
+    """Bars of new flagged ads per month since the first crawl; a month without data (``None``)
+    gets no bar but a ``no_data`` mark, so it does not read as zero."""
     fig = Figure(figsize=(9, 3.2))
     with matplotlib.rc_context(_RC):
         ax = fig.add_subplot()
-        positions = list(range(len(months)))
-        ax.bar(positions, totals, color=PALETTE[0], width=0.75)
+        shown = [(i, n) for i, n in enumerate(totals) if n is not None]
+        ax.bar([i for i, _ in shown], [n for _, n in shown], color=PALETTE[0], width=0.75)
+        for i, n in enumerate(totals):
+            if n is None:
+                ax.text(i, 0, no_data, rotation=90, ha="center", va="bottom", fontsize=8, color="#777777")
         _month_axis(ax, months)
         ax.set_ylim(bottom=0)
         ax.yaxis.get_major_locator().set_params(integer=True)

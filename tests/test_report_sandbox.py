@@ -39,6 +39,7 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> dict:
     filed: dict[str, Counter] = {}
     honoured: dict[str, Counter] = {}
     requested: dict[str, list[str]] = {}
+    contexts: dict[str, dict] = {}
     with SandboxServer(world, port=0, month=months[0]) as server:
         config = load_config(None, {"data_dir": str(folder), "sandbox_url": server.url, "sites": SITES,
                                     "download_delay": 0.0, "autothrottle": False, "concurrency_per_site": 4})
@@ -55,7 +56,7 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> dict:
             filed[month] = Counter(path.split("/")[1] for path in requested[month])
             honoured[month] = Counter(path.split("/")[1] for path, gone in outcome.items()
                                       if gone is not None and gone <= months[-1])
-        contexts = {month: build_context(db, month, "zh") for month in months}
+            contexts[month] = build_context(db, month, "zh")  # as the monthly job does, at the month's end
         db.dispose()
     return {"world": world, "months": months, "contexts": contexts, "filed": filed, "honoured": honoured,
             "requested": requested, "db_file": folder / "wtm.sqlite3"}
@@ -105,7 +106,48 @@ def test_counts_are_new_ads_that_exist_in_the_truth(crawled: dict) -> None:
     assert flagged_total >= 5, "the crawl found too little to test anything"
     last = crawled["contexts"][months[-1]]
     assert last["trend"]["months"] == months
-    assert last["trend"]["total"] == [crawled["contexts"][m]["key_points"]["total"] for m in months]
+
+
+def flagged_by_posting(crawled: dict) -> dict[str, list[tuple[str, str]]]:
+    """The stored flagged listings by the month the truth says they were posted, and by the
+    month the crawl first saw them (``seen:<month>``)."""
+    import sqlite3
+
+    world, months = crawled["world"], crawled["months"]
+    posted = {(r["site"], r["external_id"]): r["first_month"] for m in months for r in world.truth(m)}
+    out: dict[str, list[tuple[str, str]]] = {}
+    with sqlite3.connect(crawled["db_file"]) as db:
+        for site, eid, seen in db.execute("SELECT s.name, l.external_id, l.first_seen_month FROM listings l "
+                                          "JOIN sites s ON s.id = l.site_id WHERE l.flagged"):
+            out.setdefault(posted[(site, eid)], []).append((site, eid))
+            out.setdefault(f"seen:{seen}", []).append((site, eid))
+    return out
+
+
+def test_new_is_the_posting_month_and_the_first_months_older_ads_are_backlog(crawled: dict) -> None:
+    world, months = crawled["world"], crawled["months"]
+    by_month = flagged_by_posting(crawled)
+    first = crawled["contexts"][months[0]]
+    found_first = by_month[f"seen:{months[0]}"]
+    truth_first = {(r["site"], r["external_id"]): r["first_month"] for r in world.truth(months[0])}
+    older = [key for key in found_first if truth_first[key] < months[0]]
+    assert older, "the first month found no ad posted before monitoring, so nothing was checked"
+    assert first["key_points"]["backlog"] == len(older)
+    assert first["key_points"]["total"] == len(found_first) - len(older)
+    assert {b["site"]: b["listings"] for b in first["key_points"]["backlog_sites"]} == dict(Counter(k[0] for k in older))
+    posted = {key: m for m, keys in by_month.items() if not m.startswith("seen:") for key in keys}
+    for month in months:
+        context = crawled["contexts"][month]
+        posted_then = {key for key in by_month.get(month, [])}
+        assert {(e["site"], e["external_id"]) for e in context["examples"]} <= posted_then, month
+        # Found later but posted before monitoring began (the crawl missed them then): backlog too.
+        old = [key for key in by_month.get(f"seen:{month}", []) if posted[key] < months[0]]
+        assert context["key_points"]["backlog"] == len(old), month
+    # Regenerated after the last crawl, each month counts every flagged ad the truth says was posted
+    # in it (late finds included), and the first month has no change against the month before it.
+    last = crawled["contexts"][months[-1]]
+    assert last["trend"]["total"] == [len(by_month.get(m, [])) for m in months]
+    assert last["trend"]["change"][0] is None and first["key_points"]["change_previous"] is None
 
 
 def test_removals_are_the_ones_the_sandbox_made(crawled: dict) -> None:
@@ -123,7 +165,7 @@ def test_removals_are_the_ones_the_sandbox_made(crawled: dict) -> None:
         got = {r["site"]: Counter(r["by_kind"]) for r in context["removals"] if r["removed"]}
         assert got == expected, month
         removed_any += sum(sum(c.values()) for c in got.values())
-        flagged.update({(e["site"], e["external_id"]): month for e in context["examples"]})
+        flagged.update({key: month for key in flagged_by_posting(crawled).get(f"seen:{month}", [])})
     assert removed_any > 0, "no removal happened, so nothing was checked"
 
 

@@ -1,6 +1,8 @@
 """The monthly report's questions, as query functions over a Session.
 
-Months are "YYYY-MM" strings; "new flagged ads in M" are flagged listings first seen in M.
+Months are "YYYY-MM" strings; "new flagged ads in M" are flagged listings posted in M (first
+seen in M when the site gives no date), never the backlog a site's first month finds
+(``monitor.storage.newness``).
 Every query groups on indexed month columns (``listings.first_seen_month``,
 ``listing_species``) in portable SQL, and loads details only for the few rows shown, so
 each stays well under two seconds on millions of rows (see benchmarks/storage.py).
@@ -28,11 +30,13 @@ from monitor.storage.models import (
     TakedownItem,
     TakedownRequest,
 )
+from monitor.storage.newness import backlog, new_in, new_series
 from monitor.storage.timeutil import check_month, previous_month
 
 CADENCE_SLACK_DAYS = 3
 
 __all__ = [
+    "backlog_found",
     "crawl_health",
     "example_ads",
     "listing_contacts",
@@ -57,7 +61,8 @@ def new_flagged_by_species(s: Session, month: str) -> dict[str, int]:
     check_month(month)
     rows = s.execute(
         select(ListingSpecies.species, func.count())
-        .where(ListingSpecies.first_seen_month == month)
+        .join(Listing, Listing.id == ListingSpecies.listing_id)
+        .where(new_in(s, month))
         .group_by(ListingSpecies.species)
         .order_by(ListingSpecies.species)
     )
@@ -68,7 +73,7 @@ def new_flagged_by_site(s: Session, month: str) -> dict[str, int]:
     check_month(month)
     counts = s.execute(
         select(Listing.site_id, func.count())
-        .where(Listing.first_seen_month == month, Listing.flagged == true())
+        .where(new_in(s, month))
         .group_by(Listing.site_id)
     ).all()
     names = _site_names(s)
@@ -79,7 +84,8 @@ def new_flagged_by_site_species(s: Session, month: str) -> dict[tuple[str, str],
     check_month(month)
     counts = s.execute(
         select(ListingSpecies.site_id, ListingSpecies.species, func.count())
-        .where(ListingSpecies.first_seen_month == month)
+        .join(Listing, Listing.id == ListingSpecies.listing_id)
+        .where(new_in(s, month))
         .group_by(ListingSpecies.site_id, ListingSpecies.species)
     ).all()
     names = _site_names(s)
@@ -92,31 +98,29 @@ def new_flagged_summary(s: Session, month: str) -> dict[str, int]:
     check_month(month)
     total, reposts = s.execute(
         select(func.count(), func.count(Listing.repost_of))
-        .where(Listing.first_seen_month == month, Listing.flagged == true())
+        .where(new_in(s, month))
     ).one()
     return {"listings": total, "unique_ads": total - reposts, "reposts": reposts}
 
 
 def monthly_trend(s: Session) -> list[tuple[str, str, int]]:
-    """(month, species, new flagged listings) for every month with data, oldest first."""
-    rows = s.execute(
-        select(ListingSpecies.first_seen_month, ListingSpecies.species, func.count())
-        .group_by(ListingSpecies.first_seen_month, ListingSpecies.species)
-        .order_by(ListingSpecies.first_seen_month, ListingSpecies.species)
-    )
-    return [(month, species, count) for month, species, count in rows]
+    """(month, species, new flagged listings) for every month with new ads, oldest first."""
+    return [(month, species, n) for (month, species), n in sorted(new_series(s, by_species=True).items())]
 
 
 def monthly_totals(s: Session) -> dict[str, int]:
-    """month -> new flagged listings first seen in it, each listing once (the species rows
+    """month -> new flagged listings new in it, each listing once (the species rows
     count a two-species listing twice)."""
-    rows = s.execute(
-        select(Listing.first_seen_month, func.count())
-        .where(Listing.flagged == true())
-        .group_by(Listing.first_seen_month)
-        .order_by(Listing.first_seen_month)
-    )
-    return {month: count for month, count in rows}
+    return {month: n for (month, _), n in sorted(new_series(s).items())}
+
+
+def backlog_found(s: Session, month: str) -> list[dict[str, Any]]:
+    """Per site: flagged ads found in ``month`` but posted before the site was first monitored
+    (counted apart, never as new), and the earliest month they were posted."""
+    check_month(month)
+    names = _site_names(s)
+    rows = [{**{k: v for k, v in r.items() if k != "site_id"}, "site": names[r["site_id"]]} for r in backlog(s, month)]
+    return sorted(rows, key=lambda r: r["site"])
 
 
 def removals(s: Session, month: str) -> list[dict[str, Any]]:
@@ -213,7 +217,7 @@ def top_dealers(s: Session, month: str, limit: int = 20) -> list[dict[str, Any]]
     check_month(month)
     top = s.execute(
         select(Listing.dealer_id, func.count().label("n"))
-        .where(Listing.first_seen_month == month, Listing.flagged == true(), Listing.dealer_id.is_not(None))
+        .where(new_in(s, month), Listing.dealer_id.is_not(None))
         .group_by(Listing.dealer_id)
         .order_by(func.count().desc(), Listing.dealer_id)
         .limit(limit)
@@ -261,18 +265,17 @@ def top_dealers(s: Session, month: str, limit: int = 20) -> list[dict[str, Any]]
 
 
 def term_hits(s: Session, month: str) -> list[dict[str, Any]]:
-    """Matches by (term, species, kind) on listings first seen this month and last month."""
+    """Matches by (term, species, kind) on listings new this month and last month."""
     check_month(month)
-    last = previous_month(month)
-    rows = s.execute(
-        select(Match.term, Match.species, Match.kind, Listing.first_seen_month, func.count())
-        .join(Listing, Listing.id == Match.listing_id)
-        .where(Listing.first_seen_month.in_([month, last]), Listing.flagged == true())
-        .group_by(Match.term, Match.species, Match.kind, Listing.first_seen_month)
-    ).all()
     hits: dict[tuple[str, str, str], dict[str, int]] = defaultdict(lambda: {"this": 0, "last": 0})
-    for term, species, kind, row_month, count in rows:
-        hits[(term, species, kind)]["this" if row_month == month else "last"] += count
+    for which, when in (("this", month), ("last", previous_month(month))):
+        for term, species, kind, count in s.execute(
+            select(Match.term, Match.species, Match.kind, func.count())
+            .join(Listing, Listing.id == Match.listing_id)
+            .where(new_in(s, when))
+            .group_by(Match.term, Match.species, Match.kind)
+        ):
+            hits[(term, species, kind)][which] += count
     out = [
         {"term": term, "species": species, "kind": kind, "hits": c["this"], "hits_last_month": c["last"]}
         for (term, species, kind), c in hits.items()
@@ -287,7 +290,7 @@ def example_ads(s: Session, month: str, limit: int = 30) -> list[dict[str, Any]]
     rows = s.execute(
         select(Listing, Site.name)
         .join(Site, Site.id == Listing.site_id)
-        .where(Listing.first_seen_month == month, Listing.flagged == true())
+        .where(new_in(s, month))
         .order_by(Listing.score.desc(), Listing.id)
         .limit(limit)
     ).all()
@@ -372,8 +375,9 @@ def review_counts(s: Session, month: str) -> dict[str, dict[str, int]]:
     rows = s.execute(
         select(ListingSpecies.species, ReviewDecision.decision, func.count())
         .select_from(ListingSpecies)
+        .join(Listing, Listing.id == ListingSpecies.listing_id)
         .outerjoin(ReviewDecision, and_(ReviewDecision.listing_id == ListingSpecies.listing_id, ReviewDecision.current == true()))
-        .where(ListingSpecies.first_seen_month == month)
+        .where(new_in(s, month))
         .group_by(ListingSpecies.species, ReviewDecision.decision)
     ).all()
     out: dict[str, dict[str, int]] = {}

@@ -21,6 +21,7 @@ def build(q: Query, context: Context) -> dict[str, Any]:
     total_year_ago = (sum(q.stat("new_flagged_by_site", q.year_ago_month).values())
                       if q.year_ago_month in q.data_months else None)
     summary = q.stat("new_flagged_summary", q.month)
+    backlog = q.stat("backlog_found", q.month)
     takedown = context["takedown_totals"]
     removals, health = context["removals"], context["health"]
     unread = context["removed_unread"]
@@ -34,6 +35,9 @@ def build(q: Query, context: Context) -> dict[str, Any]:
         "change_year_ago_pct": pct_change(total, total_year_ago) if total_year_ago is not None else None,
         "unique_ads": summary.get("unique_ads", total),
         "reposts": summary.get("reposts", 0),
+        # Found this month but posted before their site was first monitored: never "new".
+        "backlog": sum(r["listings"] for r in backlog),
+        "backlog_sites": backlog,
         "species_movers": movers(context["species"], "species", lambda r: r["name"]),
         "site_movers": movers(context["sites"], "site", lambda r: r["site"]),
         "takedown_month": takedown["month"],
@@ -85,6 +89,7 @@ def export(context: Context) -> Tables:
         {"figure": "month", "value": meta["month"]},
         {"figure": "new_flagged", "value": key["total"]},
         {"figure": "new_flagged_previous_month", "value": key["previous"]},
+        {"figure": "backlog_found", "value": key["backlog"]},
         {"figure": "new_flagged_same_month_last_year", "value": key["year_ago"]},
         {"figure": "takedown_requested", "value": key["takedown_requested"]},
         {"figure": "takedown_removed_60d", "value": key["takedown_removed_60"]},
