@@ -5,9 +5,11 @@
 Generates listings of about 200 characters (title + description) from ordinary marketplace
 phrases; about 5 % carry a species term, written plain or disguised (Traditional, separators,
 pinyin, homophones, code words), and about 3 % carry innocent look-alikes (象牙白, 豹纹...).
-Prints listings/s for Matcher.match (normalisation included) and, on the same texts in the same
-run, for a bare pyahocorasick scan of the raw text for the lexicon's terms: the exact-matching
-ceiling. Also prints how long the lexicon and the matcher (jieba included) take to load,
+Prints listings/s for Matcher.match (normalisation and the learned model included; also with the
+rules alone) and, on the same texts in the same run, for a bare pyahocorasick scan of the raw
+text for the lexicon's terms: the exact-matching ceiling. Two mixes: the 5 %-candidate mix of a
+whole site, and a candidate-heavy one (60 % species phrases, 35 % look-alikes) like a crawl's
+search results, which nearly all carry a lexicon term. Also prints how long the lexicon and the matcher (jieba included) take to load,
 with the compiled-pattern cache warm and cold. One process, one core.
 
 Last, the worst case: one page packed with lexicon terms and look-alikes (``--dense`` characters
@@ -51,7 +53,12 @@ LOOKALIKES = [
 ]
 
 
-def generate(n: int, seed: int) -> list[dict[str, str]]:
+# (share with a species phrase, share with a look-alike): the 5 %-candidate mix of a whole site,
+# and a crawl's search results, which nearly all carry a lexicon term
+MIXES = {"5%-candidate": (0.05, 0.03), "candidate-heavy": (0.60, 0.35)}
+
+
+def generate(n: int, seed: int, species_share: float = 0.05, lookalike_share: float = 0.03) -> list[dict[str, str]]:
     rng = random.Random(seed)
     listings = []
     for i in range(n):
@@ -61,14 +68,14 @@ def generate(n: int, seed: int) -> list[dict[str, str]]:
         description = "，".join(words[2:])
         while len(title) + len(description) < 190:
             description += "，" + rng.choice(FILLER)
-        if roll < 0.05:
+        if roll < species_share:
             phrase = rng.choice(SPECIES_PHRASES)
             if rng.random() < 0.5:
                 title = phrase + " " + title
             else:
                 cut = rng.randrange(len(description))
                 description = description[:cut] + phrase + description[cut:]
-        elif roll < 0.08:
+        elif roll < species_share + lookalike_share:
             description = rng.choice(LOOKALIKES) + "，" + description
         listings.append({"title": title, "description": description[: 200 - len(title) + 10]})
     return listings
@@ -122,6 +129,44 @@ def fresh_process_load(home: str | None = None) -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
+def measure_mix(mix: str, listings: list[dict[str, str]], matcher, rules_only, automaton, args) -> None:
+    """Listings/s of the matcher with its model, with the rules alone, and of a bare AC scan."""
+    n = len(listings)
+    chars = sum(len(x["title"]) + len(x["description"]) for x in listings)
+    with_candidate = sum(rules_only.rules_evidence(x)[2] != "none" for x in listings)
+
+    def ac_scan() -> int:
+        hits = 0
+        for x in listings:
+            for _ in automaton.iter(x["title"] + "\n" + x["description"]):
+                hits += 1
+        return hits
+
+    flagged = [0]
+
+    def match_all(m) -> None:
+        count = 0
+        for x in listings:
+            count += m.match(x).flagged
+        flagged[0] = count
+
+    match_all(matcher)  # warm-up
+    ac_runs, ac_cpu = timed(ac_scan, args.repeat)
+    rules_runs, rules_cpu = timed(lambda: match_all(rules_only), args.repeat)
+    match_runs, match_cpu = timed(lambda: match_all(matcher), args.repeat)
+    ac_rate, match_rate = n / statistics.median(ac_runs), n / statistics.median(match_runs)
+    rules_rate = n / statistics.median(rules_runs)
+    print(f"\n{mix} mix: {n} listings, {chars / n:.0f} characters each on average, seed {args.seed}; "
+          f"{with_candidate / n:.0%} with rule evidence")
+    print(f"  plain pyahocorasick scan of raw text (ceiling): {ac_rate:,.0f} listings/s")
+    print(f"  whole matcher with its model: {match_rate:,.0f} listings/s, {1e6 / match_rate:.0f} us/listing "
+          f"(runs {', '.join(f'{r:.2f}' for r in match_runs)} s); rules alone {rules_rate:,.0f} listings/s")
+    print(f"  per CPU second (one core, other processes' time left out): with model "
+          f"{n / statistics.median(match_cpu):,.0f} listings/s, rules alone {n / statistics.median(rules_cpu):,.0f}, "
+          f"AC ceiling {n / statistics.median(ac_cpu):,.0f}")
+    print(f"  matcher / AC ceiling: {match_rate / ac_rate:.1%}; flagged {flagged[0]} of {n} ({flagged[0] / n:.1%})")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--listings", type=int, default=20000)
@@ -149,52 +194,29 @@ def main(argv: list[str] | None = None) -> int:
 
     import ahocorasick
 
-    listings = generate(args.listings, args.seed)
-    chars = sum(len(x["title"]) + len(x["description"]) for x in listings)
+    from monitor.matching.model import SHIPPED, Model
+
+    start = time.perf_counter()
+    model = Model.load(SHIPPED)
+    model_s = time.perf_counter() - start
+    rules_only = Matcher(lexicon, model=None)
     automaton = ahocorasick.Automaton()
     for term in {t.term for t in lexicon.terms()}:
         automaton.add_word(term, term)
     automaton.make_automaton()
-
-    def ac_scan() -> int:
-        hits = 0
-        for x in listings:
-            for _ in automaton.iter(x["title"] + "\n" + x["description"]):
-                hits += 1
-        return hits
-
-    flagged = [0]
-
-    def match_all() -> None:
-        count = 0
-        for x in listings:
-            count += matcher.match(x).flagged
-        flagged[0] = count
-
-    match_all()  # warm-up
-    ac_runs, ac_cpu = timed(ac_scan, args.repeat)
-    match_runs, match_cpu = timed(match_all, args.repeat)
-    n = len(listings)
-    ac_rate = n / statistics.median(ac_runs)
-    match_rate = n / statistics.median(match_runs)
-    ac_cpu_rate = n / statistics.median(ac_cpu)
-    match_cpu_rate = n / statistics.median(match_cpu)
-    print(f"corpus: {n} listings, {chars / n:.0f} characters each on average, seed {args.seed}")
     print(f"lexicon: {len(lexicon.terms())} terms -> {matcher.pattern_count} spellings; version {lexicon.version}")
+    print(f"model: {model.version}, {len(model.vocabulary)} features; loads in {model_s * 1000:.1f} ms "
+          f"(part of Matcher() below)")
     fresh_warm = sorted(fresh_process_load() for _ in range(3))[1]
     with tempfile.TemporaryDirectory() as home:
         fresh_cold = fresh_process_load(home)
-    print(f"load in a fresh process (imports + Lexicon.load + Matcher, jieba included): "
+    print(f"load in a fresh process (imports + Lexicon.load + Matcher, jieba and model included): "
           f"{fresh_warm:.2f} s with the compiled cache, {fresh_cold:.2f} s with an empty cache")
     print(f"load in this process: Lexicon.load {lexicon_s:.2f} s (imports included); Matcher() {warm_s:.2f} s "
           f"warm, {first_s:.2f} s first, {cold_s:.2f} s compiling into an empty cache")
-    print(f"plain pyahocorasick scan of raw text (ceiling): {ac_rate:,.0f} listings/s "
-          f"(runs {', '.join(f'{r:.2f}' for r in ac_runs)} s)")
-    print(f"whole matcher (normalise + pre-filter + context + jieba): {match_rate:,.0f} listings/s, "
-          f"{1e6 / match_rate:.0f} us/listing (runs {', '.join(f'{r:.2f}' for r in match_runs)} s)")
-    print(f"per CPU second (one core, other processes' time left out): matcher {match_cpu_rate:,.0f} listings/s, "
-          f"AC ceiling {ac_cpu_rate:,.0f} listings/s")
-    print(f"matcher / AC ceiling: {match_rate / ac_rate:.1%}; flagged {flagged[0]} of {n} ({flagged[0] / n:.1%})")
+    for mix, (species_share, lookalike_share) in MIXES.items():
+        listings = generate(args.listings, args.seed, species_share, lookalike_share)
+        measure_mix(mix, listings, matcher, rules_only, automaton, args)
     if args.dense:
         from monitor.matching import MAX_FIELD_CHARS
 

@@ -62,7 +62,10 @@ def test_rejected_lookalikes_stop_being_flagged_next_month(tmp_path: Path) -> No
     db = Database(f"sqlite:///{data / 'wtm.sqlite3'}", evidence_dir=data / "evidence")
     lexicon = Lexicon.load()
     before = Matcher(lexicon, model_dir=data)  # nothing trained yet: the shipped model
-    assert all(flags(before, MONTH1_LOOKALIKES + MONTH2_LOOKALIKES)), "the rules flag this kind of look-alike"
+    # the rules keep learning to clear look-alikes (手办 is a toy); the test needs those they still flag
+    flagged_next = [x for x, f in zip(MONTH2_LOOKALIKES, flags(before, MONTH2_LOOKALIKES)) if f]
+    assert len(flagged_next) >= 3 and sum(flags(before, MONTH1_LOOKALIKES)) >= 4, \
+        "the rules flag this kind of look-alike before any decision"
     assert all(flags(before, MONTH1_REAL + MONTH2_REAL))
 
     run = db.start_run("monthly", at("2025-06"), "2025-06")
@@ -76,7 +79,8 @@ def test_rejected_lookalikes_stop_being_flagged_next_month(tmp_path: Path) -> No
             ids[str(n)] = title
     out = tmp_path / "review.xlsx"
     result = runner.invoke(cli, [*base, "review", "export", "--month", "2025-06", "--out", str(out)])
-    assert result.exit_code == 0 and "11 listings to review" in result.output, result.output
+    month1 = sum(flags(before, MONTH1_LOOKALIKES + MONTH1_REAL))
+    assert result.exit_code == 0 and f"{month1} listings to review" in result.output, result.output
     fakes = {t for t, _ in MONTH1_LOOKALIKES}
     book = load_workbook(out)
     sheet = book.active
@@ -87,18 +91,18 @@ def test_rejected_lookalikes_stop_being_flagged_next_month(tmp_path: Path) -> No
         sheet.cell(row=row, column=header.index("decision") + 1, value=decision)
     book.save(out)
     result = runner.invoke(cli, [*base, "review", "import", str(out), "--reviewer", "ana"])
-    assert result.exit_code == 0 and "11 decisions recorded" in result.output, result.output
+    assert result.exit_code == 0 and f"{month1} decisions recorded" in result.output, result.output
     db.dispose()
 
     result = runner.invoke(cli, [*base, "model", "train", "--sandbox", "300"])
     assert result.exit_code == 0, result.output
-    assert "11 decisions" in result.output
+    assert f"{month1} decisions" in result.output
 
     after = Matcher(lexicon, model_dir=data)
     assert after.version != before.version and after.version.startswith(lexicon.version + "+")
-    assert not any(flags(after, MONTH2_LOOKALIKES)), "unseen look-alikes of the rejected kind"
+    assert not any(flags(after, flagged_next)), "unseen look-alikes of the rejected kind"
     assert all(flags(after, MONTH2_REAL)), "confirmed kinds keep their recall"
     assert all(flags(after, MONTH1_REAL))
-    verdict = after.match({"title": MONTH2_LOOKALIKES[0][0], "description": MONTH2_LOOKALIKES[0][1]})
+    verdict = after.match({"title": flagged_next[0][0], "description": flagged_next[0][1]})
     assert verdict.model["decided_by"] == "model" and verdict.model["probability"] < 0.5
     assert any(reason.startswith("model:") for _, reason in verdict.rejected)  # the rule evidence is kept

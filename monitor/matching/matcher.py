@@ -172,7 +172,7 @@ class Matcher:
             self._reversed.make_automaton()
         self._context = ahocorasick.Automaton()
         for key, entries in patterns.context.items():
-            self._context.add_word(key, (key, tuple(entries)))
+            self._context.add_word(key, (len(key), tuple(entries)))
         self._context.make_automaton()
         self.pattern_count = len(patterns.terms)
         self.near_window = shared.near_innocent_window
@@ -183,6 +183,7 @@ class Matcher:
             owners.setdefault(t.term, set()).add(t.species)
         self._shared_terms = frozenset(term for term, species in owners.items() if len(species) > 1)
         self._strong_terms = frozenset((t.term, t.species) for t in lexicon.terms() if t.strong)
+        self._tricks: dict[tuple[Any, ...], str] = {}
 
     def known_words(self) -> list[str]:
         """Every normalised spelling the matcher searches for: terms, covers, exclusions, context."""
@@ -322,6 +323,8 @@ class Matcher:
         for (a, left), (b, right) in zip(texts, texts[1:]):
             cut = max(0, len(left) - self.SEAM_CHARS)
             head = len(left) - cut
+            if not self._seam_has_more(left[cut:], right[:self.SEAM_CHARS]):
+                continue
             seam = ListingEvidence(title_field=evidence.title_field)
             self._scan_field(f"{a}+{b}", left[cut:] + "\n" + right[:self.SEAM_CHARS], seam)
             fe = seam.fields[0]
@@ -342,6 +345,17 @@ class Matcher:
             if fe.hits or fe.covers:
                 evidence.fields.append(fe)
 
+    def _seam_has_more(self, left: str, right: str) -> bool:
+        """Whether the two ends read as one hold more spellings than each alone: only then can
+        one cross the seam (a quick pre-filter for ``_scan_seams``, on the looser form)."""
+        prefilter = self.normaliser.prefilter
+        return self._spelling_count(prefilter(left + "\n" + right)) > \
+            self._spelling_count(prefilter(left)) + self._spelling_count(prefilter(right))
+
+    def _spelling_count(self, s: str) -> int:
+        return sum(1 for _ in self._terms.iter(s)) + sum(1 for _ in self._exclusions.iter(s)) + \
+            sum(1 for _ in self._reversed.iter(s[::-1]))
+
     def _spellings(self, s: str) -> list[tuple[int, int, tuple[tuple[str, Any], ...]]]:
         """(last index, start, entries) of every spelling found in ``s``, either direction."""
         found = [(end, end + 1 - len(key), entries) for end, (key, entries) in self._terms.iter(s)]
@@ -353,10 +367,11 @@ class Matcher:
         return found
 
     def _scan_context(self, field_ev: FieldEvidence) -> None:
-        for end, (key, entries) in self._context.iter(field_ev.norm.text):
-            start = end + 1 - len(key)
-            for kind, payload in entries:
-                field_ev.context.append((kind, payload, start, end + 1))
+        context = field_ev.context
+        for end, (size, entries) in self._context.iter(field_ev.norm.text):
+            stop = end + 1
+            start = stop - size
+            context.extend([(kind, payload, start, stop) for kind, payload in entries])
 
     def absorbed(self, s: str, start: int, end: int) -> bool:
         """True when jieba reads the hit as part of a longer ordinary word (象牙塔, 虎皮鹦鹉)."""
@@ -371,7 +386,20 @@ class Matcher:
                 break
         return False
 
+    _TRICK_MEMO_SIZE = 50_000
+
     def _trick(self, hit: Hit, norm: Normalised) -> str:
+        """The hit's primary trick, remembered per spelling: a crawl meets the same few hundred
+        spellings again and again, and working one out costs an OpenCC call."""
+        key = (hit.term.kind, hit.term.trick, hit.spelling_trick, hit.original[2], norm.text[hit.start:hit.end])
+        found = self._tricks.get(key)
+        if found is None:
+            if len(self._tricks) >= self._TRICK_MEMO_SIZE:
+                self._tricks.clear()
+            found = self._tricks[key] = self._work_out_trick(hit, norm)
+        return found
+
+    def _work_out_trick(self, hit: Hit, norm: Normalised) -> str:
         raw = hit.original[2]
         tricks: list[str] = []
         if hit.term.kind == "code_word":

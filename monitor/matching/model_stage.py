@@ -72,8 +72,10 @@ def apply(model: "Model", result: "MatchResult", text: str, level: str, order: S
             named = model.species_of(score)
             result.flagged, result.species, result.score = bool(named), [named] if named else [], round(p, 3)
         decided = MODEL_ONLY
+    # the reasons are worked out for flags and for what the model decided (most listings are neither)
+    shown = result.flagged or decided != DECIDED_BY_RULES
     result.model = {"probability": round(p, 3), "decided_by": decided, "version": model.version,
-                    "features": model.explain(score)}
+                    "features": model.explain(score) if shown else []}
     return result
 
 
