@@ -70,6 +70,13 @@ def signed_percent(value: float | None, digits: int = 1) -> str:
     return f"+{text}" if value > 0 else (f"−{text}" if value < 0 else text)
 
 
+def signed_points(value: float | None, unit: str = "pp", digits: int = 1) -> str:
+    """A difference of two rates in percentage points, with its sign (``+12.5 pp``)."""
+    if value is None:
+        return "—"
+    return f"{signed_percent(value, digits).rstrip('%')} {unit}"
+
+
 def signed(value: int | float | None) -> str:
     if value is None:
         return "—"
@@ -96,6 +103,7 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "percent": percent,
     "signed": signed,
     "signed_percent": signed_percent,
+    "signed_points": signed_points,
     "number": number,
     "trend_class": trend_class,
 }

@@ -7,10 +7,12 @@ templates stay free of logic and the exports write the same numbers.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from typing import Any, Iterable, Mapping
 
 from monitor.crawlhealth import Reach, SiteHealth
+from monitor.storage.cohorts import WINDOWS
 
 from .labels import kind_name, species_name, words
 
@@ -37,17 +39,44 @@ def when(value: Any) -> str:
 
 
 def takedown_row(row: Mapping[str, Any]) -> dict[str, Any]:
-    requested, r30, r60 = row["requested"], row["removed_30d"], row["removed_60d"]
-    return {"site": row["site"], "requested": requested, "removed_30": r30, "removed_60": r60,
-            "share_30": share(r30, requested), "share_60": share(r60, requested)}
+    """A request cohort's outcome: per window its removals, share (``None`` while the window is
+    pending), the baseline's rate and the difference in percentage points of rate."""
+    out: dict[str, Any] = {"site": row["site"], "requested": row["requested"], "baseline_ads": row["baseline_ads"]}
+    for days in WINDOWS:
+        decided = bool(row[f"decided_{days}"])
+        rate = share(row[f"removed_{days}"], row["requested"]) if decided else None
+        baseline = row[f"baseline_{days}"] if decided else None
+        out.update({
+            f"removed_{days}": row[f"removed_{days}"], f"share_{days}": rate, f"pending_{days}": not decided,
+            f"baseline_{days}": baseline,
+            f"difference_{days}": round(rate - baseline, 4) if rate is not None and baseline is not None else None,
+        })
+    out["intervals"] = {int(k): int(v) for k, v in row["intervals"].items()}
+    return out
 
 
 def takedown_totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The cohort over all sites; each site's baseline weighted by its requests."""
     requested = sum(r["requested"] for r in rows)
-    r30 = sum(r["removed_30"] for r in rows)
-    r60 = sum(r["removed_60"] for r in rows)
-    return {"requested": requested, "removed_30": r30, "removed_60": r60,
-            "share_30": share(r30, requested), "share_60": share(r60, requested)}
+    out: dict[str, Any] = {"requested": requested, "baseline_ads": sum(r["baseline_ads"] for r in rows)}
+    for days in WINDOWS:
+        removed = sum(r[f"removed_{days}"] for r in rows)
+        pending = any(r[f"pending_{days}"] for r in rows)
+        rate = share(removed, requested) if not pending else None
+        with_baseline = [r for r in rows if r[f"baseline_{days}"] is not None]
+        weight = sum(r["requested"] for r in with_baseline)
+        baseline = (round(sum(r[f"baseline_{days}"] * r["requested"] for r in with_baseline) / weight, 4)
+                    if weight and not pending else None)
+        out.update({
+            f"removed_{days}": removed, f"share_{days}": rate, f"pending_{days}": pending and bool(requested),
+            f"baseline_{days}": baseline,
+            f"difference_{days}": round(rate - baseline, 4) if rate is not None and baseline is not None else None,
+        })
+    intervals: Counter = Counter()
+    for r in rows:
+        intervals.update(r["intervals"])
+    out["intervals"] = dict(sorted(intervals.items()))
+    return out
 
 
 def removal_row(row: Mapping[str, Any]) -> dict[str, Any]:

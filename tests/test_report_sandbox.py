@@ -22,6 +22,7 @@ from monitor.reports import build_context, render_html
 
 SITES = ["guwanjie", "xianzhi", "maoyitong"]  # Simplified sites: collectibles, C2C, B2B
 SEED = 20120101
+HOLD_OUT = 0.5  # share of flagged ads never requested: the takedown baseline
 
 pytestmark = pytest.mark.slow
 
@@ -50,7 +51,7 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> dict:
             as_of = month_end(month, config.tz)
             summary = run_crawl(config, as_of=as_of, progress=False, polite=False)
             assert not summary.failed_sites, summary.failed_sites
-            urls = record_demo_takedowns(db, month, sent_at=as_of)
+            urls = record_demo_takedowns(db, month, sent_at=as_of, hold_out=HOLD_OUT)
             outcome = world.request_takedown([url[len(server.url):] for url in urls], month)
             requested[month] = [url[len(server.url):] for url in urls]
             filed[month] = Counter(path.split("/")[1] for path in requested[month])
@@ -194,3 +195,62 @@ def test_takedown_requests_and_page(crawled: dict) -> None:
     assert len(tree.xpath("//figure//*[local-name()='svg']")) == 2
     shown_sites = {th.text for th in tree.xpath('//section[@id="health"]//tbody/tr/th')}
     assert shown_sites == set(SITES)
+
+
+def test_takedown_windows_baseline_and_intervals_against_the_truth(crawled: dict) -> None:
+    """As of the last month: this month's requests are pending, last month's have a 30-day
+    outcome only, the first month's both; the baseline is the never-requested ads' own removals."""
+    import sqlite3
+
+    from monitor.storage import Database, stats
+    from monitor.storage.takedowns import held_out
+
+    world, months = crawled["world"], crawled["months"]
+    last = crawled["contexts"][months[-1]]
+    history = {h["month"]: h for h in last["takedown_history"]}
+    assert history[months[2]]["pending_30"] and history[months[2]]["pending_60"]
+    assert history[months[2]]["share_30"] is None and history[months[2]]["share_60"] is None
+    assert not history[months[1]]["pending_30"] and history[months[1]]["pending_60"]
+    assert history[months[1]]["share_60"] is None and history[months[1]]["share_30"] is not None
+    assert not history[months[0]]["pending_60"] and history[months[0]]["share_60"] is not None
+    assert last["key_points"]["takedown_month"] == months[0] and not last["key_points"]["takedown_pending"]
+
+    removed_in = {}
+    for m in months:
+        removed_in.update({(r["site"], r["external_id"]): m for r in world.truth(m) if r["removed_month"] == m})
+    with sqlite3.connect(crawled["db_file"]) as con:
+        stored = con.execute("SELECT s.name, l.external_id, l.first_seen_month FROM listings l JOIN sites s "
+                             "ON s.id = l.site_id WHERE l.flagged").fetchall()
+    # The baseline: flagged ads never requested, online when the first month's requests went out.
+    baseline: dict[str, list[tuple[str, str]]] = {}
+    for site, eid, seen in stored:
+        gone = removed_in.get((site, eid))
+        if held_out(site, eid, HOLD_OUT) and seen <= months[0] and (gone is None or gone > months[0]):
+            baseline.setdefault(site, []).append((site, eid))
+    requested = {(item.site, item.external_id) for item in map(world.listing_by_url, crawled["requested"][months[0]])}
+    db = Database(f"sqlite:///{crawled['db_file']}")
+    try:
+        with db.session() as s:
+            cohorts = {r["site"]: r for r in stats.takedown_cohorts(s, months[0], months[-1])}
+            repeats = {r["site"]: r["listings"] for r in stats.repeat_unremoved(s, months[-1])}
+    finally:
+        db.dispose()
+    assert sum(len(v) for v in baseline.values()) > 0, "no baseline ads, so nothing was checked"
+    for site, row in cohorts.items():
+        ads = baseline.get(site, [])
+        assert row["baseline_ads"] == len(ads), site
+        assert row["baseline_removed_60"] == sum(removed_in.get(k) in months[1:] for k in ads), site
+        assert row["baseline_removed_30"] == sum(removed_in.get(k) == months[1] for k in ads), site
+        # Crawl intervals from the request to the crawl that saw the ad gone: 1 or 2 monthly crawls.
+        site_requested = [k for k in requested if k[0] == site]
+        expected = Counter({1: sum(removed_in.get(k) == months[1] for k in site_requested),
+                            2: sum(removed_in.get(k) == months[2] for k in site_requested)})
+        assert row["intervals"] == {n: c for n, c in expected.items() if c}, site
+    focus = last["takedown_totals"]
+    assert focus["difference_60"] == round(focus["share_60"] - focus["baseline_60"], 4)
+    # Requested in two or more months and still online at the end of the last one.
+    times = Counter(p for m in months for p in crawled["requested"][m])
+    still = {r["url"] for r in world.truth(months[-1]) if r["state"] == "live"}
+    expected_repeats = Counter(p.split("/")[1] for p, n in times.items() if n >= 2 and p in still)
+    assert repeats == dict(expected_repeats)
+    assert sum(expected_repeats.values()) > 0

@@ -30,6 +30,7 @@ from monitor.storage.models import (
     TakedownItem,
     TakedownRequest,
 )
+from monitor.storage.cohorts import repeat_unremoved, takedown_cohorts
 from monitor.storage.newness import backlog, new_in, new_series
 from monitor.storage.timeutil import check_month, previous_month
 
@@ -49,8 +50,10 @@ __all__ = [
     "new_flagged_summary",
     "removals",
     "removed_unread",
+    "repeat_unremoved",
     "review_counts",
     "sites_not_crawled",
+    "takedown_cohorts",
     "takedown_outcomes",
     "term_hits",
     "top_dealers",

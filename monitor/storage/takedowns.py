@@ -3,11 +3,12 @@
 A month's takedown list for a site is its flagged listings still live at the end of the
 month and not rejected by an analyst. Outcomes are filled in by later crawls
 (``CrawlRecorder.mark_removed`` stamps the request's items) and read by
-``stats.takedown_outcomes``.
+``stats.takedown_outcomes`` and ``monitor.storage.cohorts``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import datetime
 from pathlib import Path
@@ -89,11 +90,13 @@ def record_takedown_sent(
     month: str,
     sent_at: datetime | None = None,
     platform_contact: str = "",
+    hold_out: float = 0.0,
 ) -> tuple[int, list[str]]:
     """Record that the site's takedown list for ``month`` went to the platform.
 
     Returns the request id and the reported URLs. Listings already in a request for the
-    same month are not reported twice.
+    same month are not reported twice. ``hold_out`` (0..1) leaves that share of the site's
+    flagged ads out of every request, chosen by a hash of site and id (see ``held_out``).
     """
     check_month(month)
     sent = naive(sent_at or datetime.now())
@@ -105,7 +108,7 @@ def record_takedown_sent(
             .join(TakedownRequest, TakedownRequest.id == TakedownItem.request_id)
             .where(and_(TakedownRequest.site_id == site_id, TakedownRequest.month == month))
         ).scalars())
-        rows = [row for row in rows if row["listing_id"] not in already]
+        rows = [row for row in rows if row["listing_id"] not in already and not held_out(site, row["external_id"], hold_out)]
         if not rows:
             raise StorageError(f"site {site!r}, {month}: nothing to report (no flagged live listings not already reported)")
         request_id = s.execute(
@@ -117,8 +120,23 @@ def record_takedown_sent(
     return request_id, [row["url"] for row in rows]
 
 
-def record_demo_takedowns(db: Database, month: str, sent_at: datetime | None = None) -> list[str]:
-    """File the month's takedown request for every site with something to report; the URLs."""
+def held_out(site: str, external_id: str, share: float) -> bool:
+    """Whether an ad is in the never-requested control group that ``share`` of ads form.
+
+    A hash of site and id, not a random draw, so the same ads stay out month after month and
+    the takedown baseline (``monitor.storage.cohorts``) compares with ads never requested.
+    """
+    if share <= 0:
+        return False
+    digest = hashlib.sha256(f"{site}\x1f{external_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < share
+
+
+def record_demo_takedowns(db: Database, month: str, sent_at: datetime | None = None, hold_out: float = 0.0) -> list[str]:
+    """File the month's takedown request for every site with something to report; the URLs.
+
+    ``hold_out`` leaves a stable share of flagged ads unrequested, the baseline the report
+    compares the requested ads with."""
     with db.session() as s:
         sites = s.execute(
             select(Site.name).where(Site.id.in_(
@@ -129,7 +147,7 @@ def record_demo_takedowns(db: Database, month: str, sent_at: datetime | None = N
     urls: list[str] = []
     for site in sites:
         try:
-            urls += record_takedown_sent(db, site, month, sent_at=sent_at, platform_contact="demo")[1]
+            urls += record_takedown_sent(db, site, month, sent_at=sent_at, platform_contact="demo", hold_out=hold_out)[1]
         except StorageError:
             continue
     return urls

@@ -44,6 +44,10 @@ def build(q: Query, context: Context) -> dict[str, Any]:
         "takedown_requested": takedown["requested"],
         "takedown_removed_60": takedown["removed_60"],
         "takedown_removed_share": takedown["share_60"],
+        "takedown_pending": takedown["pending_60"],
+        "takedown_baseline": takedown["baseline_60"],
+        "takedown_difference": takedown["difference_60"],
+        "takedown_repeat_unremoved": sum(r["listings"] for r in context["repeat_unremoved"]),
         "removed_this_month": sum(r["removed"] for r in removals),
         # Gone before the crawl could read them: never in "total" (new flagged ads).
         "removed_unread": sum(r["listings"] for r in unread),
@@ -94,6 +98,10 @@ def export(context: Context) -> Tables:
         {"figure": "takedown_requested", "value": key["takedown_requested"]},
         {"figure": "takedown_removed_60d", "value": key["takedown_removed_60"]},
         {"figure": "takedown_removed_share_60d", "value": key["takedown_removed_share"]},
+        {"figure": "takedown_60d_pending", "value": key["takedown_pending"]},
+        {"figure": "baseline_removed_share_60d", "value": key["takedown_baseline"]},
+        {"figure": "difference_in_removal_rate_60d", "value": key["takedown_difference"]},
+        {"figure": "still_online_after_two_or_more_requests", "value": key["takedown_repeat_unremoved"]},
         {"figure": "removed_this_month", "value": key["removed_this_month"]},
         {"figure": "removed_before_read", "value": key["removed_unread"]},
         {"figure": "removed_before_read_flagged_by_title", "value": key["removed_unread_flagged"]},
@@ -102,4 +110,4 @@ def export(context: Context) -> Tables:
 
 
 SECTION = Section(key="key-points", title="key_points", template="_key_points.html", build=build, export=export,
-                  needs=("species", "sites", "takedown_totals", "removals", "health", "removed_unread"))
+                  needs=("species", "sites", "takedown_totals", "repeat_unremoved", "removals", "health", "removed_unread"))

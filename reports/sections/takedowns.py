@@ -12,14 +12,16 @@ from .base import Context, Query, Section, Tables
 
 def build(q: Query, context: Context) -> dict[str, Any]:
     # A request's 30- and 60-day outcomes are known only a month or two after it was sent,
-    # so the report shows the requests of this month and of the two before it.
+    # so the report shows the requests of this month and of the two before it, as known now.
     history = []
     for request_month in (shift_month(q.month, -2), q.previous_month, q.month):
-        site_outcomes = [rows.takedown_row(row) for row in q.stat("takedown_outcomes", request_month)]
+        site_outcomes = [rows.takedown_row(row) for row in q.stat("takedown_cohorts", request_month, q.month)]
         history.append({"month": request_month, "sites": site_outcomes, **rows.takedown_totals(site_outcomes)})
     with_requests = [h for h in history if h["requested"]]
-    focus = with_requests[0] if with_requests else history[-1]
+    decided = [h for h in with_requests if not h["pending_60"]]
+    focus = decided[-1] if decided else (with_requests[0] if with_requests else history[-1])
     return {
+        "repeat_unremoved": q.stat("repeat_unremoved", q.month),
         "takedowns": focus["sites"],
         "takedown_totals": {k: v for k, v in focus.items() if k != "sites"},
         "takedown_history": [{k: v for k, v in h.items() if k != "sites"} for h in history],
@@ -29,8 +31,9 @@ def build(q: Query, context: Context) -> dict[str, Any]:
 
 def export(context: Context) -> Tables:
     return {
-        "takedowns": list(context["takedowns"]),
-        "takedown_history": list(context["takedown_history"]),
+        "takedowns": [{**r, "intervals": rows.pairs(r["intervals"])} for r in context["takedowns"]],
+        "takedown_history": [{**h, "intervals": rows.pairs(h["intervals"])} for h in context["takedown_history"]],
+        "takedown_repeats": list(context["repeat_unremoved"]),
         "removals": [{**{k: v for k, v in r.items() if k != "by_kind"}, "by_kind": rows.pairs(r["by_kind"])}
                      for r in context["removals"]],
     }

@@ -1,0 +1,166 @@
+"""Takedown request cohorts against their baseline: what a request changed, as far as it is known.
+
+Flagged ads vanish on their own (expiry, the platform's own moderation), so "removed after a
+request" says little alone. A cohort (one site's requests filed for one month) is compared with
+its baseline: the same site's flagged ads that were never requested, still online on the request
+date, weighted to the cohort's ages (posting month), so an old backlog is compared with old ads.
+The report shows both rates and their difference, never "removed because of the request".
+
+A window (30 or 60 days after the request) is decided only once a crawl of the site ran at its
+end (less CADENCE_SLACK_DAYS, as a removal is seen only at the next crawl); until then it is
+pending and no rate is given. Everything is read as of the end of ``as_of`` month: later crawls
+and removals are ignored, so a report regenerated later says the same.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import Counter, defaultdict
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import extract, func, or_, select, true
+from sqlalchemy.orm import Session
+
+from monitor.storage.models import Listing, Site, SiteCrawl, TakedownItem, TakedownRequest
+from monitor.storage.newness import new_month
+from monitor.storage.timeutil import check_month
+
+CADENCE_SLACK_DAYS = 3
+WINDOWS = (30, 60)
+
+__all__ = ["CADENCE_SLACK_DAYS", "WINDOWS", "repeat_unremoved", "takedown_cohorts"]
+
+
+def _crawl_times(s: Session, as_of: str) -> dict[int, list[datetime]]:
+    """site id -> times of its crawls up to the end of ``as_of``, oldest first."""
+    out: dict[int, list[datetime]] = defaultdict(list)
+    for site_id, started in s.execute(
+        select(SiteCrawl.site_id, SiteCrawl.started_at)
+        .where(SiteCrawl.month <= as_of, SiteCrawl.status != "refused")
+        .order_by(SiteCrawl.started_at)
+    ):
+        out[site_id].append(started)
+    return out
+
+
+def _within(gone: datetime | None, sent: datetime, days: int, seen_until: datetime | None) -> bool:
+    if gone is None or seen_until is None or gone > seen_until or gone < sent - timedelta(days=1):
+        return False
+    return (gone - sent).total_seconds() / 86400 <= days + CADENCE_SLACK_DAYS
+
+
+def _decided(sent: datetime, days: int, crawls: list[datetime]) -> bool:
+    return bool(crawls) and crawls[-1] >= sent + timedelta(days=days - CADENCE_SLACK_DAYS)
+
+
+def takedown_cohorts(s: Session, request_month: str, as_of: str) -> list[dict[str, Any]]:
+    """Per site, the requests filed for ``request_month`` as known at the end of ``as_of``.
+
+    Each row: ``requested``; per window W in WINDOWS ``decided_W``, ``removed_W`` (removals seen
+    so far) and the baseline's ``baseline_W`` (age-weighted removal rate, None without baseline
+    ads); ``baseline_ads``; ``intervals`` (crawl intervals from the request to the crawl that
+    found the ad gone -> ads).
+    """
+    check_month(request_month)
+    check_month(as_of)
+    crawls = _crawl_times(s, as_of)
+    requested: dict[int, list[tuple[datetime, datetime | None, str]]] = defaultdict(list)
+    year, mon = extract("year", Listing.posted_at), extract("month", Listing.posted_at)
+    for site_id, sent, item_gone, listing_gone, seen_month, y, m in s.execute(
+        select(TakedownRequest.site_id, TakedownRequest.sent_at, TakedownItem.removed_at, Listing.removed_at,
+               Listing.first_seen_month, year, mon)
+        .join(TakedownItem, TakedownItem.request_id == TakedownRequest.id)
+        .join(Listing, Listing.id == TakedownItem.listing_id)
+        .where(TakedownRequest.month == request_month)
+    ):
+        requested[site_id].append((sent, item_gone or listing_gone, new_month(seen_month, y, m)))
+    names = dict(s.execute(select(Site.id, Site.name)).all())
+    out = []
+    for site_id in sorted(requested, key=lambda i: names[i]):
+        items = requested[site_id]
+        site_crawls = crawls.get(site_id, [])
+        seen_until = site_crawls[-1] if site_crawls else None
+        sent = min(sent for sent, _, _ in items)
+        row: dict[str, Any] = {"site": names[site_id], "requested": len(items)}
+        ages = Counter(age for _, _, age in items)
+        baseline = _baseline(s, site_id, sent, seen_until)
+        row["baseline_ads"] = sum(n for n, _ in baseline.values())
+        for days in WINDOWS:
+            row[f"decided_{days}"] = all(_decided(t, days, site_crawls) for t, _, _ in items)
+            row[f"removed_{days}"] = sum(_within(gone, t, days, seen_until) for t, gone, _ in items)
+            row[f"baseline_removed_{days}"] = sum(gone[days] for _, gone in baseline.values())
+            row[f"baseline_{days}"] = _weighted_rate(ages, {age: (n, gone[days]) for age, (n, gone) in baseline.items()})
+        row["intervals"] = _intervals(items, site_crawls, seen_until)
+        out.append(row)
+    return out
+
+
+def _baseline(s: Session, site_id: int, sent: datetime, seen_until: datetime | None) -> dict[str, tuple[int, Counter]]:
+    """posting month -> (never-requested flagged ads of the site online at ``sent``, of which
+    removed within each window as seen by ``seen_until``)."""
+    ever_requested = select(TakedownItem.listing_id)
+    year, mon = extract("year", Listing.posted_at), extract("month", Listing.posted_at)
+    out: dict[str, tuple[int, Counter]] = {}
+    for seen_month, y, m, gone in s.execute(
+        select(Listing.first_seen_month, year, mon, Listing.removed_at)
+        .where(Listing.site_id == site_id, Listing.flagged == true(), Listing.first_seen <= sent,
+               or_(Listing.removed_at.is_(None), Listing.removed_at > sent), Listing.id.not_in(ever_requested))
+    ):
+        age = new_month(seen_month, y, m)
+        n, removed = out.get(age, (0, Counter()))
+        for days in WINDOWS:
+            removed[days] += _within(gone, sent, days, seen_until)
+        out[age] = (n + 1, removed)
+    return out
+
+
+def _weighted_rate(ages: Counter, baseline: dict[str, tuple[int, int]]) -> float | None:
+    """The baseline's removal rate with each posting month weighted as in the cohort (direct
+    standardisation); cohort ads of a month the baseline lacks use the nearest month it has."""
+    if not baseline:
+        return None
+    known = sorted(baseline)
+    total = 0.0
+    for age, weight in ages.items():
+        nearest = min(known, key=lambda k: (abs(_month_index(k) - _month_index(age)), k))
+        n, gone = baseline[nearest]
+        total += weight * gone / n
+    return round(total / sum(ages.values()), 4)
+
+
+def _month_index(month: str) -> int:
+    return int(month[:4]) * 12 + int(month[5:7])
+
+
+def _intervals(items: list[tuple[datetime, datetime | None, str]], crawls: list[datetime],
+               seen_until: datetime | None) -> dict[int, int]:
+    """Crawl intervals from each request to the crawl that found its ad gone -> ads."""
+    counts: Counter = Counter()
+    for sent, gone, _ in items:
+        if gone is None or seen_until is None or gone > seen_until or gone < sent:
+            continue
+        counts[bisect_right(crawls, gone) - bisect_right(crawls, sent)] += 1
+    return dict(sorted(counts.items()))
+
+
+def repeat_unremoved(s: Session, as_of: str) -> list[dict[str, Any]]:
+    """Per site: ads requested two or more times (requests up to ``as_of``) still online at its end."""
+    check_month(as_of)
+    repeated = (
+        select(TakedownItem.listing_id, func.count(func.distinct(TakedownItem.request_id)).label("requests"))
+        .join(TakedownRequest, TakedownRequest.id == TakedownItem.request_id)
+        .where(TakedownRequest.month <= as_of)
+        .group_by(TakedownItem.listing_id)
+        .having(func.count(func.distinct(TakedownItem.request_id)) >= 2)
+        .subquery()
+    )
+    rows = s.execute(
+        select(Site.name, func.count(), func.max(repeated.c.requests))
+        .join(Listing, Listing.id == repeated.c.listing_id)
+        .join(Site, Site.id == Listing.site_id)
+        .where(or_(Listing.removed_month.is_(None), Listing.removed_month > as_of))
+        .group_by(Site.name)
+        .order_by(Site.name)
+    )
+    return [{"site": name, "listings": n, "most_requests": most} for name, n, most in rows]
