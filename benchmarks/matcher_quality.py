@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/matcher_quality.py [FILE.jsonl] [--errors] [--keywords DIR]
     .venv/bin/python benchmarks/matcher_quality.py --sandbox   # the simulated marketplaces' truth
 
-FILE defaults to tests/data/listings_dev.jsonl. Each line needs id, title, description, label
+FILE defaults to tests/data/listings_dev.jsonl. The matcher runs with its learned second stage
+(the shipped model, or the newest in --model-dir) unless --rules-only. Each line needs id, title, description, label
 ("illegal"/"benign"), species (list) and tricks (list); see tests/data/LABELING.md.
 Prints P/R/F1 of `illegal`, species accuracy on true positives, recall per trick, the
 false-positive rate on lookalike/substitute listings and results by script.
@@ -74,6 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("file", nargs="?", default=str(DEFAULT))
     parser.add_argument("--errors", action="store_true", help="list every wrong listing")
     parser.add_argument("--keywords", default=None, help="lexicon folder (default: shipped)")
+    parser.add_argument("--rules-only", action="store_true", help="match without the learned second stage")
+    parser.add_argument("--model-dir", default=None,
+                        help="data folder whose newest trained model to use (default: the shipped model)")
     parser.add_argument("--sandbox", action="store_true",
                         help="score on the listings of the simulated marketplaces (monitor.sandbox truth, "
                              "every 4th month, duplicates removed) instead of FILE")
@@ -87,7 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     else:
         rows = [json.loads(line) for line in Path(args.file).read_text(encoding="utf-8").splitlines() if line.strip()]
     started = time.perf_counter()
-    matcher = Matcher(Lexicon.load(args.keywords))
+    model_dir = Path(args.model_dir) if args.model_dir else None
+    matcher = Matcher(Lexicon.load(args.keywords), model=None) if args.rules_only else \
+        Matcher(Lexicon.load(args.keywords), model_dir=model_dir)
     loaded = time.perf_counter() - started
     predictions = {}
     results = {}
@@ -96,7 +102,10 @@ def main(argv: list[str] | None = None) -> int:
         predictions[row["id"]] = (result.flagged, result.species)
         results[row["id"]] = result
     m = evaluate(rows, predictions)
-    print(f"file: {args.file} ({len(rows)} listings); lexicon {matcher.lexicon.version}; matcher built in {loaded:.2f} s")
+    print(f"file: {args.file} ({len(rows)} listings); matcher {matcher.version}; built in {loaded:.2f} s")
+    decided = [r.model["decided_by"] for r in results.values() if r.model]
+    if decided:
+        print("decided by: " + ", ".join(f"{who} {decided.count(who)}" for who in sorted(set(decided))))
     print(f"illegal: P={m['precision']:.3f} R={m['recall']:.3f} F1={m['f1']:.3f} "
           f"(tp={m['tp']} fp={m['fp']} fn={m['fn']})")
     print(f"species accuracy on true positives: {m['species_ok']}/{m['tp']} = {m['species_accuracy']:.3f}")
