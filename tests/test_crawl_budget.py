@@ -27,7 +27,8 @@ def test_searching_gets_what_the_last_crawl_left_over() -> None:
     first = round(280 * FIRST_CRAWL_OTHER)
     assert search_budget(searched_only, 280, None)[0] == 280 - first
     assert search_budget(walked, 280, None)[0] == 280 - first - 20
-    assert search_budget(walked, 280, None)[1] == f"a first crawl: 30% of the budget for listing pages, 20 for browsing"
+    assert search_budget(walked, 280, None)[1] == (f"a first crawl: {FIRST_CRAWL_OTHER:.0%} of the budget for listing "
+                                                   "pages, 20 for browsing")
     assert search_budget(walked, 280, 100) == (180, "its last crawl's revisits, listing pages and browsing")
     assert search_budget(walked, 280, 0)[0] == 280
     # a site whose revisits alone take the budget still searches: its crawl runs over, visibly

@@ -74,6 +74,17 @@ def test_substring_search_skips_queries_that_contain_a_kept_one(lexicon: Lexicon
     assert why["羚*羊角"].startswith("covered by") and why["ling羊角"] == "covered by '羊角' (substring search)"
 
 
+def test_a_query_covering_others_on_a_substring_search_is_worth_the_best_of_them(lexicon: Lexicon) -> None:
+    """象y finds every 象ya ad: ranked on its own (a fragment, low prior) it fell over budget while
+    象ya was left out as covered, so no query found 象ya ads at all."""
+    plan = plan_for_site(lexicon, site("substring"), [], MONTH, 250)
+    queries, why = sent(plan), skipped(plan)
+    assert why["象ya"] == "covered by '象y' (substring search)"
+    assert "象y" in queries and "finds what '象ya' would" in queries["象y"].reason
+    alone = plan_for_site(lexicon, site("segmented"), [], MONTH, EVERYTHING)
+    assert queries["象y"].expected >= sent(alone)["象ya"].expected
+
+
 def test_segmented_search_sends_one_form_per_split(lexicon: Lexicon) -> None:
     plan = plan_for_site(lexicon, site("segmented"), [], MONTH, EVERYTHING)
     queries, why = sent(plan), skipped(plan)

@@ -53,7 +53,7 @@ ROTATION_SHARE = 0.15
 # spent elsewhere (revisits, listing pages, browsing) leaves; a first crawl, with nothing to go
 # by, leaves FIRST_CRAWL_OTHER of the budget (15-40 % on the sandbox) plus its walk pages; and
 # searching never gets under MIN_SEARCH_SHARE.
-FIRST_CRAWL_OTHER = 0.3
+FIRST_CRAWL_OTHER = 0.15
 MIN_SEARCH_SHARE = 1 / 3
 # Pages a walk is counted for when its category gives no max_pages.
 WALK_PAGES_UNCAPPED = 10
@@ -64,7 +64,7 @@ YIELD_DECAY = 0.7
 # yields say otherwise (kind_rates); each rank down within the kind halves it, and a query
 # containing a shorter candidate is CONTAINED_RANKS down (on a substring search it is skipped).
 KIND_PRIOR = {"plain": 0.10, "code_word": 0.08, "cover": 0.06, "traditional": 0.05, "separator": 0.04,
-              "pinyin_mix": 0.04, "homophone": 0.03}
+              "pinyin_mix": 0.04, "homophone": 0.04}
 RANK_DECAY = 0.5
 CONTAINED_RANKS = 2
 # A name's expected yield never falls below this share of its prior.
@@ -696,11 +696,13 @@ def plan_for_site(
         by_key[key] = (cand, site_query)
         kept.append((cand, site_query))
     covered = _covered(kept)
+    hidden: list[tuple[Candidate, str]] = []  # covered on a substring search: their coverer finds their ads
     if mode == "substring" and not cap:
         for cand, site_query in kept:
             if site_query in covered:
                 plan.skipped.append(SkippedQuery(cand.text, site_query, cand.kind, cand.species,
                                                  f"covered by {covered[site_query]!r} (substring search)"))
+        hidden = [(c, q) for c, q in kept if q in covered]
         kept = [(c, q) for c, q in kept if q not in covered]
     if mode == "segmented":
         # a word index finds for 象牙麻将 (象牙 / 麻将) only ads 象牙 finds: likely, not certain,
@@ -708,8 +710,7 @@ def plan_for_site(
         covered = _covered_by_words(kept)
 
     # 2. Order by expected yield.
-    ranked = []
-    for index, (cand, site_query) in enumerate(kept):
+    def expect(cand: Candidate, site_query: str) -> tuple[float, YieldSummary | None, str]:
         key = _key(site_query)
         mine, theirs = own.get(key), book.others(site.name, key)
         contained = site_query in covered and (mode == "segmented" or _all_cjk(site_query, covered[site_query]))
@@ -727,6 +728,20 @@ def plan_for_site(
             reason = f"never run here; other sites: {theirs.text()}"
         else:
             reason = f"never run; prior: {cand.kind}, rank {cand.rank}"
+        return rate, mine, reason
+
+    # A query that covers others on a substring search finds their ads too: it is worth the best of them.
+    inherited: dict[str, tuple[float, str]] = {}
+    for cand, site_query in hidden:
+        rate, _, _ = expect(cand, site_query)
+        if rate > inherited.get(covered[site_query], (0.0, ""))[0]:
+            inherited[covered[site_query]] = (rate, site_query)
+    ranked = []
+    for index, (cand, site_query) in enumerate(kept):
+        rate, mine, reason = expect(cand, site_query)
+        best = inherited.get(site_query)
+        if best is not None and best[0] > rate:
+            rate, reason = best[0], f"{reason}; finds what {best[1]!r} would"
         ranked.append((-rate, -(mine.found_rate if mine else 0.0), index, cand, site_query, mine, rate, reason))
     ranked.sort(key=lambda r: r[:3])
 
