@@ -41,7 +41,8 @@ def when(value: Any) -> str:
 def takedown_row(row: Mapping[str, Any]) -> dict[str, Any]:
     """A request cohort's outcome: per window its removals, share (``None`` while the window is
     pending), the baseline's rate and the difference in percentage points of rate."""
-    out: dict[str, Any] = {"site": row["site"], "requested": row["requested"], "baseline_ads": row["baseline_ads"]}
+    out: dict[str, Any] = {"site": row["site"], "requested": row["requested"], "confirmed": row["confirmed"],
+                           "baseline_ads": row["baseline_ads"]}
     for days in WINDOWS:
         decided = bool(row[f"decided_{days}"])
         rate = share(row[f"removed_{days}"], row["requested"]) if decided else None
@@ -58,7 +59,8 @@ def takedown_row(row: Mapping[str, Any]) -> dict[str, Any]:
 def takedown_totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """The cohort over all sites; each site's baseline weighted by its requests."""
     requested = sum(r["requested"] for r in rows)
-    out: dict[str, Any] = {"requested": requested, "baseline_ads": sum(r["baseline_ads"] for r in rows)}
+    out: dict[str, Any] = {"requested": requested, "confirmed": sum(r["confirmed"] for r in rows),
+                           "baseline_ads": sum(r["baseline_ads"] for r in rows)}
     for days in WINDOWS:
         removed = sum(r[f"removed_{days}"] for r in rows)
         pending = any(r[f"pending_{days}"] for r in rows)
@@ -137,6 +139,7 @@ def dealer_row(row: Mapping[str, Any], lang: str) -> dict[str, Any]:
         "dealer_id": row["dealer_id"],
         "contacts": [contact_text(c) for c in row["contacts"]],
         "new_ads": row["new_ads"],
+        "confirmed_ads": row["confirmed_ads"],
         "ads": row["total_ads"],
         "ads_by_species": {species_name(k, lang): v for k, v in row["ads_by_species"].items()},
         "sites": sorted(row["sites"]),

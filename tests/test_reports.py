@@ -183,7 +183,7 @@ def test_exports_share_the_figures(context: dict, tmp_path: Path) -> None:
 
     data = json.loads(write_tables(context, "json", tmp_path / "r.json").read_text(encoding="utf-8"))
     assert data["key_points"]["total"] == 5
-    assert data["tables"]["trend"][-1] == {"month": "2025-03", "total": 5, "change": 1, "has_data": True,
+    assert data["tables"]["trend"][-1] == {"month": "2025-03", "total": 5, "confirmed": 0, "change": 1, "has_data": True,
                                            "ivory": 4, "rhino_horn": 1,
                                            "tiger": 1, "pangolin": 0}
 

@@ -19,11 +19,11 @@ from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import extract, func, or_, select, true
+from sqlalchemy import extract, func, or_, select
 from sqlalchemy.orm import Session
 
 from monitor.storage.models import Listing, Site, SiteCrawl, TakedownItem, TakedownRequest
-from monitor.storage.newness import new_month
+from monitor.storage.newness import decided, new_month, standing
 from monitor.storage.timeutil import check_month
 
 CADENCE_SLACK_DAYS = 3
@@ -57,7 +57,7 @@ def _decided(sent: datetime, days: int, crawls: list[datetime]) -> bool:
 def takedown_cohorts(s: Session, request_month: str, as_of: str) -> list[dict[str, Any]]:
     """Per site, the requests filed for ``request_month`` as known at the end of ``as_of``.
 
-    Each row: ``requested``; per window W in WINDOWS ``decided_W``, ``removed_W`` (removals seen
+    Ads an analyst rejected are left out. Each row: ``requested`` (``confirmed`` of them); per window W in WINDOWS ``decided_W``, ``removed_W`` (removals seen
     so far) and the baseline's ``baseline_W`` (age-weighted removal rate, None without baseline
     ads); ``baseline_ads``; ``intervals`` (crawl intervals from the request to the crawl that
     found the ad gone -> ads).
@@ -66,15 +66,17 @@ def takedown_cohorts(s: Session, request_month: str, as_of: str) -> list[dict[st
     check_month(as_of)
     crawls = _crawl_times(s, as_of)
     requested: dict[int, list[tuple[datetime, datetime | None, str]]] = defaultdict(list)
+    confirmed: Counter = Counter()
     year, mon = extract("year", Listing.posted_at), extract("month", Listing.posted_at)
-    for site_id, sent, item_gone, listing_gone, seen_month, y, m in s.execute(
+    for site_id, sent, item_gone, listing_gone, seen_month, y, m, is_confirmed in s.execute(
         select(TakedownRequest.site_id, TakedownRequest.sent_at, TakedownItem.removed_at, Listing.removed_at,
-               Listing.first_seen_month, year, mon)
+               Listing.first_seen_month, year, mon, Listing.id.in_(decided("confirmed")))
         .join(TakedownItem, TakedownItem.request_id == TakedownRequest.id)
         .join(Listing, Listing.id == TakedownItem.listing_id)
-        .where(TakedownRequest.month == request_month)
+        .where(TakedownRequest.month == request_month, Listing.id.not_in(decided("rejected")))
     ):
         requested[site_id].append((sent, item_gone or listing_gone, new_month(seen_month, y, m)))
+        confirmed[site_id] += bool(is_confirmed)
     names = dict(s.execute(select(Site.id, Site.name)).all())
     out = []
     for site_id in sorted(requested, key=lambda i: names[i]):
@@ -82,7 +84,7 @@ def takedown_cohorts(s: Session, request_month: str, as_of: str) -> list[dict[st
         site_crawls = crawls.get(site_id, [])
         seen_until = site_crawls[-1] if site_crawls else None
         sent = min(sent for sent, _, _ in items)
-        row: dict[str, Any] = {"site": names[site_id], "requested": len(items)}
+        row: dict[str, Any] = {"site": names[site_id], "requested": len(items), "confirmed": confirmed[site_id]}
         ages = Counter(age for _, _, age in items)
         baseline = _baseline(s, site_id, sent, seen_until)
         row["baseline_ads"] = sum(n for n, _ in baseline.values())
@@ -104,7 +106,7 @@ def _baseline(s: Session, site_id: int, sent: datetime, seen_until: datetime | N
     out: dict[str, tuple[int, Counter]] = {}
     for seen_month, y, m, gone in s.execute(
         select(Listing.first_seen_month, year, mon, Listing.removed_at)
-        .where(Listing.site_id == site_id, Listing.flagged == true(), Listing.first_seen <= sent,
+        .where(Listing.site_id == site_id, standing(), Listing.first_seen <= sent,
                or_(Listing.removed_at.is_(None), Listing.removed_at > sent), Listing.id.not_in(ever_requested))
     ):
         age = new_month(seen_month, y, m)
@@ -159,7 +161,7 @@ def repeat_unremoved(s: Session, as_of: str) -> list[dict[str, Any]]:
         select(Site.name, func.count(), func.max(repeated.c.requests))
         .join(Listing, Listing.id == repeated.c.listing_id)
         .join(Site, Site.id == Listing.site_id)
-        .where(or_(Listing.removed_month.is_(None), Listing.removed_month > as_of))
+        .where(or_(Listing.removed_month.is_(None), Listing.removed_month > as_of), Listing.id.not_in(decided("rejected")))
         .group_by(Site.name)
         .order_by(Site.name)
     )

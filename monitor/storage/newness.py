@@ -22,9 +22,22 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from monitor.months import parse_month, shift_month
-from monitor.storage.models import Listing, ListingSpecies, SiteCrawl
+from monitor.storage.models import Listing, ListingSpecies, ReviewDecision, SiteCrawl
 
-__all__ = ["backlog", "month_start", "new_in", "new_month", "new_series", "site_first_months"]
+__all__ = ["backlog", "decided", "month_start", "new_in", "new_month", "new_series", "site_first_months", "standing"]
+
+
+def decided(decision: str) -> Any:
+    """Ids of listings whose current review decision is ``decision``."""
+    return select(ReviewDecision.listing_id).where(ReviewDecision.current == true(), ReviewDecision.decision == decision)
+
+
+def standing(confirmed: bool = False) -> ColumnElement[bool]:
+    """WHERE clause on ``Listing``: flagged and not rejected by an analyst (a rejection corrects
+    a fact, so the ad leaves every figure); with ``confirmed``, only ads an analyst confirmed."""
+    if confirmed:
+        return and_(Listing.flagged == true(), Listing.id.in_(decided("confirmed")))
+    return and_(Listing.flagged == true(), Listing.id.not_in(decided("rejected")))
 
 
 def month_start(month: str) -> datetime:
@@ -56,14 +69,15 @@ def _site_first_months(s: Session) -> dict[int, str]:
     return first
 
 
-def new_in(s: Session, month: str) -> ColumnElement[bool]:
-    """WHERE clause on ``Listing``: flagged and new in ``month`` (posted then, not backlog)."""
+def new_in(s: Session, month: str, confirmed: bool = False, rejected_too: bool = False) -> ColumnElement[bool]:
+    """WHERE clause on ``Listing``: flagged and new in ``month`` (posted then, not backlog), not
+    rejected on review (``rejected_too``: whatever the review said; ``confirmed``: confirmed only)."""
     start, end = month_start(month), month_start(shift_month(month, 1))
     sites = [site_id for site_id, first in site_first_months(s).items() if first <= month]
     if not sites:
         return false()
     return and_(
-        Listing.flagged == true(),
+        Listing.flagged == true() if rejected_too else standing(confirmed),
         Listing.site_id.in_(sites),
         or_(
             and_(Listing.first_seen_month == month, or_(Listing.posted_at.is_(None), Listing.posted_at >= start)),
@@ -84,8 +98,9 @@ def _posted_parts() -> tuple[Any, Any]:
     return extract("year", Listing.posted_at), extract("month", Listing.posted_at)
 
 
-def new_series(s: Session, by_species: bool = False) -> dict[tuple[str, str], int]:
-    """(new month, species or "") -> new flagged ads, every month, backlog left out.
+def new_series(s: Session, by_species: bool = False, confirmed: bool = False) -> dict[tuple[str, str], int]:
+    """(new month, species or "") -> new flagged ads, every month, backlog and rejected ads left
+    out (``confirmed``: confirmed ads only).
 
     With ``by_species`` a two-species ad counts once per species; without, once.
     """
@@ -97,7 +112,7 @@ def new_series(s: Session, by_species: bool = False) -> dict[tuple[str, str], in
                  .join(Listing, Listing.id == ListingSpecies.listing_id))
     else:
         query = select(*columns, func.count())
-    query = query.where(Listing.flagged == true()).group_by(*([ListingSpecies.species] if by_species else []), *columns)
+    query = query.where(standing(confirmed)).group_by(*([ListingSpecies.species] if by_species else []), *columns)
     counts: Counter = Counter()
     for row in s.execute(query):
         species, (site_id, seen_month, y, m, n) = (row[0], row[1:]) if by_species else ("", row)
@@ -114,7 +129,7 @@ def backlog(s: Session, month: str) -> list[dict[str, Any]]:
     year, mon = _posted_parts()
     rows = s.execute(
         select(Listing.site_id, year, mon, func.count())
-        .where(Listing.flagged == true(), Listing.first_seen_month == month, Listing.posted_at < month_start(month))
+        .where(standing(), Listing.first_seen_month == month, Listing.posted_at < month_start(month))
         .group_by(Listing.site_id, year, mon)
     ).all()
     per_site: dict[int, Counter] = defaultdict(Counter)

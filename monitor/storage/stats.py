@@ -31,7 +31,7 @@ from monitor.storage.models import (
     TakedownRequest,
 )
 from monitor.storage.cohorts import repeat_unremoved, takedown_cohorts
-from monitor.storage.newness import backlog, new_in, new_series
+from monitor.storage.newness import backlog, new_in, new_series, standing
 from monitor.storage.timeutil import check_month, previous_month
 
 CADENCE_SLACK_DAYS = 3
@@ -60,23 +60,24 @@ __all__ = [
 ]
 
 
-def new_flagged_by_species(s: Session, month: str) -> dict[str, int]:
+def new_flagged_by_species(s: Session, month: str, confirmed: bool = False) -> dict[str, int]:
     check_month(month)
     rows = s.execute(
         select(ListingSpecies.species, func.count())
         .join(Listing, Listing.id == ListingSpecies.listing_id)
-        .where(new_in(s, month))
+        .where(new_in(s, month, confirmed))
         .group_by(ListingSpecies.species)
         .order_by(ListingSpecies.species)
     )
     return {species: count for species, count in rows}
 
 
-def new_flagged_by_site(s: Session, month: str) -> dict[str, int]:
+def new_flagged_by_site(s: Session, month: str, confirmed: bool = False) -> dict[str, int]:
+    """site -> flagged ads new in ``month``, rejected ones left out (``confirmed``: confirmed only)."""
     check_month(month)
     counts = s.execute(
         select(Listing.site_id, func.count())
-        .where(new_in(s, month))
+        .where(new_in(s, month, confirmed))
         .group_by(Listing.site_id)
     ).all()
     names = _site_names(s)
@@ -111,10 +112,10 @@ def monthly_trend(s: Session) -> list[tuple[str, str, int]]:
     return [(month, species, n) for (month, species), n in sorted(new_series(s, by_species=True).items())]
 
 
-def monthly_totals(s: Session) -> dict[str, int]:
+def monthly_totals(s: Session, confirmed: bool = False) -> dict[str, int]:
     """month -> new flagged listings new in it, each listing once (the species rows
-    count a two-species listing twice)."""
-    return {month: n for (month, _), n in sorted(new_series(s).items())}
+    count a two-species listing twice); ``confirmed``: confirmed ones only."""
+    return {month: n for (month, _), n in sorted(new_series(s, confirmed=confirmed).items())}
 
 
 def backlog_found(s: Session, month: str) -> list[dict[str, Any]]:
@@ -132,7 +133,7 @@ def removals(s: Session, month: str) -> list[dict[str, Any]]:
     live = dict(s.execute(
         select(Listing.site_id, func.count())
         .where(
-            Listing.flagged == true(),
+            standing(),
             Listing.first_seen_month < month,
             or_(Listing.removed_month.is_(None), Listing.removed_month >= month),
         )
@@ -141,7 +142,7 @@ def removals(s: Session, month: str) -> list[dict[str, Any]]:
     removed: dict[int, dict[str, int]] = defaultdict(dict)
     for site_id, kind, count in s.execute(
         select(Listing.site_id, Listing.removal_kind, func.count())
-        .where(Listing.flagged == true(), Listing.removed_month == month)
+        .where(standing(), Listing.removed_month == month)
         .group_by(Listing.site_id, Listing.removal_kind)
     ):
         removed[site_id][kind or "unknown"] = count
@@ -234,7 +235,7 @@ def top_dealers(s: Session, month: str, limit: int = 20) -> list[dict[str, Any]]
     totals: Counter = Counter()
     for did, site_id, first_month, count in s.execute(
         select(Listing.dealer_id, Listing.site_id, Listing.first_seen_month, func.count())
-        .where(Listing.dealer_id.in_(ids), Listing.flagged == true())
+        .where(Listing.dealer_id.in_(ids), standing())
         .group_by(Listing.dealer_id, Listing.site_id, Listing.first_seen_month)
     ):
         sites[did].add(names[site_id])
@@ -244,7 +245,7 @@ def top_dealers(s: Session, month: str, limit: int = 20) -> list[dict[str, Any]]
     for did, species, count in s.execute(
         select(Listing.dealer_id, ListingSpecies.species, func.count())
         .join(ListingSpecies, ListingSpecies.listing_id == Listing.id)
-        .where(Listing.dealer_id.in_(ids))
+        .where(Listing.dealer_id.in_(ids), standing())
         .group_by(Listing.dealer_id, ListingSpecies.species)
     ):
         by_species[did][species] = count
@@ -253,10 +254,16 @@ def top_dealers(s: Session, month: str, limit: int = 20) -> list[dict[str, Any]]
         select(Contact.dealer_id, Contact.kind, Contact.value).where(Contact.dealer_id.in_(ids)).order_by(Contact.kind, Contact.value)
     ):
         contacts[did].append({"kind": kind, "value": value})
+    confirmed = dict(s.execute(
+        select(Listing.dealer_id, func.count())
+        .where(new_in(s, month, confirmed=True), Listing.dealer_id.in_(ids))
+        .group_by(Listing.dealer_id)
+    ).all())
     return [
         {
             "dealer_id": did,
             "new_ads": new,
+            "confirmed_ads": confirmed.get(did, 0),
             "total_ads": totals[did],
             "contacts": contacts[did],
             "ads_by_species": dict(sorted(by_species[did].items())),
@@ -373,14 +380,15 @@ def crawl_health(s: Session, month: str) -> list[dict[str, Any]]:
 
 
 def review_counts(s: Session, month: str) -> dict[str, dict[str, int]]:
-    """species -> counts of the month's new flagged listings by current review decision."""
+    """species -> counts of the month's new flagged listings by current review decision (the
+    rejected ones too, which every other figure leaves out)."""
     check_month(month)
     rows = s.execute(
         select(ListingSpecies.species, ReviewDecision.decision, func.count())
         .select_from(ListingSpecies)
         .join(Listing, Listing.id == ListingSpecies.listing_id)
         .outerjoin(ReviewDecision, and_(ReviewDecision.listing_id == ListingSpecies.listing_id, ReviewDecision.current == true()))
-        .where(new_in(s, month))
+        .where(new_in(s, month, rejected_too=True))
         .group_by(ListingSpecies.species, ReviewDecision.decision)
     ).all()
     out: dict[str, dict[str, int]] = {}

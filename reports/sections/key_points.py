@@ -21,6 +21,8 @@ def build(q: Query, context: Context) -> dict[str, Any]:
     total_year_ago = (sum(q.stat("new_flagged_by_site", q.year_ago_month).values())
                       if q.year_ago_month in q.data_months else None)
     summary = q.stat("new_flagged_summary", q.month)
+    confirmed = sum(q.stat("new_flagged_by_site", q.month, confirmed=True).values())
+    confirmed_prev = sum(q.stat("new_flagged_by_site", q.previous_month, confirmed=True).values())
     backlog = q.stat("backlog_found", q.month)
     takedown = context["takedown_totals"]
     removals, health = context["removals"], context["health"]
@@ -33,6 +35,11 @@ def build(q: Query, context: Context) -> dict[str, Any]:
         "change_previous_pct": pct_change(total, total_prev) if has_prev else None,
         "change_year_ago": total - total_year_ago if total_year_ago is not None else None,
         "change_year_ago_pct": pct_change(total, total_year_ago) if total_year_ago is not None else None,
+        # The same figures counting only ads an analyst confirmed ("confirmed only").
+        "confirmed": confirmed,
+        "confirmed_previous": confirmed_prev if has_prev else None,
+        "confirmed_change_previous": confirmed - confirmed_prev if has_prev else None,
+        "takedown_confirmed": takedown["confirmed"],
         "unique_ads": summary.get("unique_ads", total),
         "reposts": summary.get("reposts", 0),
         # Found this month but posted before their site was first monitored: never "new".
@@ -93,6 +100,8 @@ def export(context: Context) -> Tables:
         {"figure": "month", "value": meta["month"]},
         {"figure": "new_flagged", "value": key["total"]},
         {"figure": "new_flagged_previous_month", "value": key["previous"]},
+        {"figure": "new_flagged_confirmed", "value": key["confirmed"]},
+        {"figure": "new_flagged_confirmed_previous_month", "value": key["confirmed_previous"]},
         {"figure": "backlog_found", "value": key["backlog"]},
         {"figure": "new_flagged_same_month_last_year", "value": key["year_ago"]},
         {"figure": "takedown_requested", "value": key["takedown_requested"]},

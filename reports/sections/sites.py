@@ -12,11 +12,13 @@ def build(q: Query, context: Context) -> dict[str, Any]:
     now = q.stat("new_flagged_by_site", q.month)
     before = q.stat("new_flagged_by_site", q.previous_month)
     by_site_species = q.stat("new_flagged_by_site_species", q.month)
+    confirmed = q.stat("new_flagged_by_site", q.month, confirmed=True)
     total = sum(now.values())
     return {"sites": [
         {
             "site": site,
             "count": now.get(site, 0),
+            "confirmed": confirmed.get(site, 0),
             "previous": before.get(site, 0),
             "change": now.get(site, 0) - before.get(site, 0),
             "share": rows.share(now.get(site, 0), total),

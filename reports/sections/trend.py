@@ -14,8 +14,11 @@ from .species import species_order
 
 def build(q: Query, context: Context) -> dict[str, Any]:
     species = species_order(q)
-    return {"trend": trend(q.stat("monthly_trend"), q.stat("monthly_totals"), q.first_month, q.month, species, q.lang,
-                           q.data_months)}
+    series = trend(q.stat("monthly_trend"), q.stat("monthly_totals"), q.first_month, q.month, species, q.lang,
+                   q.data_months)
+    confirmed = q.stat("monthly_totals", confirmed=True)
+    series["confirmed"] = [confirmed.get(m, 0) if n is not None else None for m, n in zip(series["months"], series["total"])]
+    return {"trend": series}
 
 
 def trend(species_counts: Iterable[tuple[str, str, int]], totals_by_month: Mapping[str, int], first: str, last: str,
@@ -50,8 +53,8 @@ def export(context: Context) -> Tables:
     trend_ = context["trend"]
     rows = []
     for index, month in enumerate(trend_["months"]):
-        row: dict[str, Any] = {"month": month, "total": trend_["total"][index], "change": trend_["change"][index],
-                               "has_data": trend_["has_data"][index]}
+        row: dict[str, Any] = {"month": month, "total": trend_["total"][index], "confirmed": trend_["confirmed"][index],
+                               "change": trend_["change"][index], "has_data": trend_["has_data"][index]}
         for species, series in trend_["by_species"].items():
             row[species] = series[index]
         rows.append(row)
