@@ -35,9 +35,11 @@ def toy_model(rules: Matcher, bias: float) -> Model:
             ("象牙白乳胶漆", "环保", False, []), ("豹纹连衣裙", "夏季", False, [])] * 2
     examples = [Example(t, d, y, s, "dev", f"dev:{i}") for i, (t, d, y, s) in enumerate(rows)]
     model = fit(examples, read_evidence(rules, examples).tokens, {"version": "test"})
-    model._b0 = bias  # the intercept alone decides: the policy, not the weights, is under test
-    model._w0 = [0.0] * len(model._w0)
-    return model
+    intercept = model.intercept.copy()
+    intercept[0] = bias  # the intercept alone decides: the policy, not the weights, is under test
+    weights = model.weights.copy()
+    weights[:, 0] = 0.0
+    return Model(model.vocabulary, weights, intercept, model.species, model.meta)
 
 
 def test_shipped_model_loads_without_pickle_and_names_its_provenance() -> None:

@@ -260,7 +260,8 @@ class Matcher:
         if text_out is not None:
             text_out.append(joined)
         result = self._rules(texts, joined)
-        if model is None or (not result.rejected and not result.flagged and not self.score_unmatched):
+        if model is None or (not result.rejected and not result.flagged
+                             and not (self.score_unmatched and model.can_flag_unmatched)):
             return result
         level = model_stage.tier(result, self._strong_terms)
         return model_stage.apply(model, result, joined, level, self._order)

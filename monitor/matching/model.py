@@ -82,6 +82,11 @@ class Model:
         if not len(self._grams):
             self._grams.add_word(RULE_PREFIX, -1)
         self._grams.make_automaton()
+        # Can a listing without a single rule hit reach the model-only threshold at all? Only if
+        # every positive n-gram at once would lift it there; if not, such listings need no scoring.
+        positive = sum(x for name, x in zip(vocabulary, self._w0) if x > 0 and not name.startswith(RULE_PREFIX))
+        unmatched = self._b0 + positive + (self._w0[self._rules["tier:none"]] if "tier:none" in self._rules else 0.0)
+        self.can_flag_unmatched = _sigmoid(unmatched) >= self.model_only_threshold
 
     # -- scoring ------------------------------------------------------------------------------
 
