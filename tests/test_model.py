@@ -122,3 +122,15 @@ def test_model_eval_prints_cross_validated_and_blind_figures(tmp_path: Path) -> 
     assert not any(line.strip().startswith("sandbox") for line in result.output.splitlines())  # trained on only
     blind = result.output.split("blind set")[1]
     assert "rules         P=" in blind and "rules + model P=" in blind
+
+
+def test_crawl_stores_the_composite_matcher_version(rules: Matcher) -> None:
+    from monitor.crawling.pipelines import MatchPipeline
+    from monitor.items import ListingItem
+
+    matcher = Matcher(rules.lexicon)  # the shipped model
+    item = ListingItem(site="alpha", external_id="1", url="http://127.0.0.1/alpha/1.html",
+                       title="象牙手镯", description="老料 圈口56")
+    verdict = MatchPipeline(rules.lexicon, matcher).process_item(item).match
+    assert verdict["lexicon_version"] == f"{rules.lexicon.version}+{matcher.model.version}"
+    assert verdict["flagged"] and verdict["model"]["features"]
