@@ -66,6 +66,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("db_busy_timeout", 10.0, "Seconds to wait for a SQLite database another process holds locked (0 to 600).",
             float, low=0, high=600),
     Setting("log_level", "INFO", "DEBUG, INFO, WARNING or ERROR."),
+    Setting("serve_port", 8765, "Port of the analyst's workbench, `wtm serve` (1 to 65535).", int, low=1, high=65535),
+    Setting("analyst", "", "Name recorded with the workbench's review decisions when no password is set."),
+    Setting("serve_password_hash", "", "Hash of the workbench password (`wtm serve --hash-password`); required "
+            "to bind `wtm serve` to anything but loopback.", secret=True),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -176,7 +180,7 @@ class Config:
         for setting in SETTINGS:
             value = shown.get(setting.name)
             if setting.secret and isinstance(value, str) and value:
-                shown[setting.name] = mask_url(value)
+                shown[setting.name] = mask_url(value) if "://" in value else _MASK
         return shown
 
 

@@ -70,6 +70,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "schedule": ("run", "schedule_command", "Run the monthly job on its schedule."),
     "demo": ("demo", "demo_command", "Crawl 12 simulated months and write their reports."),
     "config": ("config", "config_group", "Show the effective configuration."),
+    "serve": ("serve", "serve_command", "Serve the analyst's workbench (review queue, evidence, dealers, search)."),
 }
 
 

@@ -308,3 +308,16 @@ class QueryYield(Base):
     found: Mapped[int] = mapped_column(Integer, default=0)
     flagged_new: Mapped[int] = mapped_column(Integer, default=0)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id", ondelete="SET NULL"))
+
+
+class SearchGram(Base):
+    """Search index: one row per overlapping character bigram of a listing's title and
+    description (and each text run's last character), so two-character terms such as 象牙 are
+    found on SQLite and PostgreSQL alike; filled by ``monitor.storage.search``."""
+
+    __tablename__ = "search_grams"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    gram: Mapped[str] = mapped_column(String(2), primary_key=True)
+    # No foreign key: a search joins listings, so a deleted listing's rows only cost space.
+    listing_id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -190,3 +190,35 @@ def decided_listings(db: Database) -> list[dict[str, Any]]:
          "month": month, "site": site, "decision": decision, "decided_at": decided_at}
         for lid, title, description, species, month, site, decision, decided_at in rows
     ]
+
+
+def record_decision(
+    db: Database, listing_id: int, decision: str, reviewer: str, note: str = "", decided_at: datetime | None = None
+) -> None:
+    """One decision made in the workbench, kept as ``import_review`` keeps a file's rows (the
+    previous one stays, no longer current), so the spreadsheet round trip reads it back."""
+    if decision not in DECISIONS:
+        raise ValueError(f"decision {decision!r} is not one of {', '.join(DECISIONS)}")
+    with db.session() as s:
+        if s.get(Listing, listing_id) is None:
+            raise LookupError(f"listing {listing_id} is not in the database")
+        s.execute(update(ReviewDecision).where(ReviewDecision.listing_id == listing_id, ReviewDecision.current == true())
+                  .values(current=False))
+        s.add(ReviewDecision(listing_id=listing_id, decision=decision, reviewer=reviewer[:100], note=note,
+                             decided_at=naive(decided_at or datetime.now()), current=True))
+
+
+def undo_decision(db: Database, listing_id: int) -> str:
+    """Withdraw a listing's current decision: the one before it (if any) is current again.
+    The withdrawn row stays in the history; returns the decision now current ("" for none)."""
+    with db.session() as s:
+        rows = list(s.scalars(select(ReviewDecision).where(ReviewDecision.listing_id == listing_id)
+                              .order_by(ReviewDecision.id.desc())))
+        current = next((d for d in rows if d.current), None)
+        if current is None:
+            return ""
+        current.current = False
+        earlier = next((d for d in rows if d.id < current.id), None)
+        if earlier is not None:
+            earlier.current = True
+        return earlier.decision if earlier is not None else ""

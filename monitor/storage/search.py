@@ -1,0 +1,136 @@
+"""Search across listings' titles and descriptions by overlapping character bigrams.
+
+SQLite's trigram tokenizer cannot match a two-character query (象牙, 犀角) and PostgreSQL has
+no Chinese full-text parser, so each listing's text is cut into runs of letters and digits
+and every run into overlapping bigrams plus its last character (so a one-character query
+finds a run ending in it). A query matches a listing holding all of the query's grams, read
+newest first from the rarest gram's postings; the exact substring is then checked in Python.
+The same plain table and B-tree serve SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable
+
+from sqlalchemy import Connection, and_, exists, func, insert, select
+from sqlalchemy.orm import aliased
+
+from monitor.storage.db import Database
+from monitor.storage.models import Listing, SearchGram, Site
+
+_RUN = re.compile(r"[^\W_]+")
+INDEX_BATCH = 5_000
+MAX_QUERY_CHARS = 40
+
+
+def runs(text: str) -> list[str]:
+    """The runs of letters and digits in ``text``, case-folded."""
+    return _RUN.findall(text.casefold())
+
+
+def grams(text: str) -> set[str]:
+    """Every overlapping bigram of every run, and each run's last character."""
+    out: set[str] = set()
+    for run in runs(text):
+        out.update(run[i:i + 2] for i in range(len(run) - 1))
+        out.add(run[-1])
+    return out
+
+
+def query_grams(query: str) -> list[str]:
+    """The grams a listing must hold to contain ``query``'s runs; a one-character run is a prefix
+    (looked up as a range), marked by a trailing ``*``."""
+    out: list[str] = []
+    for run in runs(query[:MAX_QUERY_CHARS]):
+        if len(run) == 1:
+            out.append(run + "*")
+        else:
+            out.extend(dict.fromkeys(run[i:i + 2] for i in range(len(run) - 1)))
+    return list(dict.fromkeys(out))
+
+
+def refresh_index(db: Database, batch: int = INDEX_BATCH) -> int:
+    """Index the listings newer than the newest one indexed; returns how many were read.
+
+    A listing's text edited after it was indexed is not re-read (known limit)."""
+    done = 0
+    with db.engine.begin() as conn:
+        last = conn.execute(select(func.max(SearchGram.listing_id))).scalar() or 0
+        newest = conn.execute(select(func.max(Listing.id))).scalar() or 0
+    while last < newest:
+        with db.engine.begin() as conn:
+            rows = conn.execute(
+                select(Listing.id, Listing.title, Listing.description)
+                .where(Listing.id > last).order_by(Listing.id).limit(batch)
+            ).all()
+            if not rows:
+                break
+            index_rows(conn, rows)
+            last = rows[-1][0]
+            done += len(rows)
+    return done
+
+
+def index_rows(conn: Connection, rows: Iterable[tuple[int, str | None, str | None]]) -> None:
+    """Insert the grams of (listing id, title, description) rows not indexed before."""
+    values = [{"gram": g, "listing_id": lid} for lid, title, description in rows
+              for g in grams(f"{title or ''}\n{description or ''}")]
+    if values:
+        conn.execute(insert(SearchGram), values)
+
+
+def search(db: Database, query: str, limit: int = 50, scan: int = 2_000) -> list[dict[str, Any]]:
+    """Listings whose title or description contains ``query`` (each of its words, when it has
+    several), newest first; at most ``scan`` candidates are checked, so the answer stays bounded."""
+    wanted = query_grams(query)
+    words = runs(query[:MAX_QUERY_CHARS])
+    if not wanted:
+        return []
+    with db.engine.connect() as conn:
+        first = _rarest(conn, wanted)
+        base = aliased(SearchGram)
+        stmt = select(base.listing_id).where(_gram_is(base, first))
+        for gram in wanted:
+            if gram == first:
+                continue
+            other = aliased(SearchGram)
+            stmt = stmt.where(exists().where(other.listing_id == base.listing_id, _gram_is(other, gram)))
+        ids = [lid for (lid,) in conn.execute(stmt.order_by(base.listing_id.desc()).limit(scan))]
+        if not ids:
+            return []
+        found = conn.execute(
+            select(Listing.id, Listing.title, Listing.description, Listing.flagged, Listing.first_seen_month,
+                   Listing.price_text, Listing.removed_at, Listing.dealer_id, Site.name)
+            .join(Site, Site.id == Listing.site_id).where(Listing.id.in_(ids)).order_by(Listing.id.desc())
+        ).all()
+    out = []
+    for row in found:
+        text = f"{row.title or ''}\n{row.description or ''}".casefold()
+        if all(word in text for word in words):
+            out.append({"listing_id": row.id, "site": row.name, "title": row.title or "",
+                        "description": row.description or "", "flagged": bool(row.flagged),
+                        "month": row.first_seen_month, "price_text": row.price_text or "",
+                        "removed": row.removed_at is not None, "dealer_id": row.dealer_id})
+            if len(out) >= limit:
+                break
+    return out
+
+
+def _gram_is(table: Any, gram: str) -> Any:
+    if gram.endswith("*"):
+        prefix = gram[:-1]
+        return and_(table.gram >= prefix, table.gram < prefix + "\U0010ffff")
+    return table.gram == gram
+
+
+def _rarest(conn: Connection, wanted: list[str]) -> str:
+    """The gram with the fewest postings (counted up to a cap, so a common gram costs little)."""
+    cap = 20_000
+    best, best_count = wanted[0], None
+    for gram in wanted:
+        sub = select(SearchGram.listing_id).where(_gram_is(SearchGram, gram)).limit(cap).subquery()
+        count = conn.execute(select(func.count()).select_from(sub)).scalar() or 0
+        if best_count is None or count < best_count:
+            best, best_count = gram, count
+    return best

@@ -1,0 +1,67 @@
+"""The review queue and keyboard triage: decisions go to ``review_decisions`` through
+``monitor.storage.review``, as ``wtm review import`` writes them, with who and when."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from monitor.storage.review import DECISIONS, record_decision, undo_decision
+from monitor.workbench import queries
+
+MAX_NOTE = 2000
+
+
+def queue_page(request: Request) -> Response:
+    params = request.query_params
+    site, species = params.get("site", "")[:100], params.get("species", "")[:30]
+    dealer = params.get("dealer", "")
+    dealer_id = int(dealer) if dealer.isdigit() else None
+    reviewed = params.get("reviewed") == "1"
+    with request.app.state.db.session() as s:
+        cards = queries.queue(s, site=site, species=species, dealer=dealer_id, reviewed=reviewed)
+        filters = queries.queue_filters(s)
+    return request.app.state.templates.TemplateResponse(request, "queue.html", {
+        "cards": cards, "filters": filters, "site": site, "species": species, "dealer": dealer_id,
+        "reviewed": reviewed, "page_size": queries.PAGE,
+    })
+
+
+async def _body(request: Request) -> dict[str, Any] | None:
+    try:
+        data = json.loads(await request.body())
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("listing_id"), int):
+        return None
+    return data
+
+
+async def decide(request: Request) -> Response:
+    data = await _body(request)
+    if data is None or data.get("decision") not in DECISIONS:
+        return JSONResponse({"error": f"expected {{listing_id, decision: {' or '.join(DECISIONS)}, note}}"},
+                            status_code=400)
+    note = str(data.get("note") or "")[:MAX_NOTE]
+    who = request.state.who
+    try:
+        await _in_thread(record_decision, request.app.state.db, data["listing_id"], data["decision"], who, note)
+    except LookupError as exc:
+        return JSONResponse({"error": str(exc)}, status_code=404)
+    return JSONResponse({"listing_id": data["listing_id"], "decision": data["decision"], "reviewer": who})
+
+
+async def undo(request: Request) -> Response:
+    data = await _body(request)
+    if data is None:
+        return JSONResponse({"error": "expected {listing_id}"}, status_code=400)
+    now = await _in_thread(undo_decision, request.app.state.db, data["listing_id"])
+    return JSONResponse({"listing_id": data["listing_id"], "decision": now})
+
+
+async def _in_thread(function: Any, *args: Any) -> Any:
+    return await run_in_threadpool(function, *args)
