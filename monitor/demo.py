@@ -73,6 +73,7 @@ def run_demo(
 ) -> DemoOutcome:
     """Run ``months`` monthly cycles against the sandbox; see the module docstring."""
     from monitor.crawling import run_crawl
+    from monitor.site_titles import site_titles
     from monitor.reports import render_report
     from monitor.sandbox import Sandbox, SandboxServer
     from monitor.storage import Database
@@ -107,7 +108,7 @@ def run_demo(
                 outcome.failed_sites[month] = list(summary.failed_sites)
             urls = record_demo_takedowns(db, month, sent_at=as_of, hold_out=DEMO_HOLD_OUT)
             world.request_takedown([_path_of(url, server.url) for url in urls], month)
-            report = render_report(cfg, month)
+            report = render_report(cfg, month, site_titles=site_titles(cfg))
             outcome.reports.append(report)
             step(f"[{index}/{len(chosen)}] {month}: {len(urls)} takedown requests filed; report {report}")
     return outcome

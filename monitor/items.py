@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+# How a revisit finds a listing gone (``ListingItem.removal_kind``), defined once: the
+# spiders set these and the report names each in both languages.
+REMOVAL_KINDS = ("http_404", "http_410", "deleted_page", "redirect_home")
+
 
 @dataclass
 class ListingItem:

@@ -52,13 +52,14 @@ def report_path(data_path: Path, month: str, fmt: str) -> Path:
 
 
 def render_report(config: Any, month: str | None = None, out: Path | None = None, fmt: str = "html",
-                  lang: str = "zh", *, now: datetime | None = None) -> Path:
+                  lang: str = "zh", *, now: datetime | None = None, site_titles: Any = None) -> Path:
     """Write the report of ``month`` (default: the last complete month) and return its path.
 
     ``fmt`` is html (one self-contained page) or xlsx/csv/json (the same tables). Raises
     ``SchemaOutdatedError`` before reading anything if the database is behind the code.
     Species groups are ordered, named and coloured from the configured lexicon folder's
-    ``species.yaml`` (``keywords_dir``; default: the shipped one).
+    ``species.yaml`` (``keywords_dir``; default: the shipped one). ``site_titles`` (name -> title,
+    from the site files the caller loaded) names the sites on the page.
     """
     from monitor.storage import Database
 
@@ -73,7 +74,7 @@ def render_report(config: Any, month: str | None = None, out: Path | None = None
         if month is None:
             month = last_complete_month(db, now or datetime.now(config.tz))
         parse_month(month)
-        context = build_context(db, month, lang, now=now, keywords_dir=keywords_dir)
+        context = build_context(db, month, lang, now=now, keywords_dir=keywords_dir, site_titles=site_titles)
     finally:
         db.dispose()
     target = Path(out) if out is not None else report_path(config.data_path, month, fmt)

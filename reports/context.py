@@ -20,13 +20,15 @@ from .sections import Query, build_all
 
 
 def build_context(source: Any, month: str, lang: str = "zh", *, now: datetime | None = None,
-                  keywords_dir: Path | str | None = None) -> dict[str, Any]:
+                  keywords_dir: Path | str | None = None, site_titles: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Everything the report shows for ``month``, computed from the stats queries.
 
     ``source`` is a ``monitor.storage.Database`` (a session is opened and closed here) or an
     open SQLAlchemy session. ``now`` stamps the page (default: the clock, UTC).
     ``keywords_dir`` is the lexicon folder whose species.yaml orders, names and colours the
     species groups (the configured ``keywords_dir``; default: the shipped lexicon).
+    ``site_titles`` maps site names to the titles the page shows (from the site files; the
+    database knows only names).
     """
     parse_month(month)
     labels = words(lang)
@@ -34,8 +36,11 @@ def build_context(source: Any, month: str, lang: str = "zh", *, now: datetime | 
         species_groups()  # a broken species.yaml stops here, before any query
         if hasattr(source, "session") and callable(source.session):
             with source.session() as session:
-                return _build(session, month, lang, labels, now)
-        return _build(source, month, lang, labels, now)
+                context = _build(session, month, lang, labels, now)
+        else:
+            context = _build(source, month, lang, labels, now)
+    context["site_titles"] = dict(site_titles or {})
+    return context
 
 
 def _build(s: Any, month: str, lang: str, labels: Mapping[str, str], now: datetime | None) -> dict[str, Any]:

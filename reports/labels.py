@@ -80,6 +80,8 @@ WORDS: dict[str, dict[str, str]] = {
         "vs_year_ago": "较去年同月",
         "no_year_ago": "去年同月无数据",
         "no_previous": "上月无数据",
+        "sep": "；",
+        "shown_of": "显示 {n} 条，共 {m} 条（导出文件含全部）",
         "confirmed_only": "仅计分析员已确认的广告",
         "rejected_note": "分析员排除的广告不计入任何数字；“已确认”列为其中经分析员审核确认的数量。",
         "pending": "待定（期限未到）",
@@ -207,6 +209,8 @@ WORDS: dict[str, dict[str, str]] = {
         "vs_year_ago": "vs same month last year",
         "no_year_ago": "no data for the same month last year",
         "no_previous": "no data for the previous month",
+        "sep": "; ",
+        "shown_of": "{n} of {m} shown (the exports carry all)",
         "confirmed_only": "Confirmed by an analyst only",
         "rejected_note": "Ads an analyst rejected are left out of every figure; the Confirmed columns count those an analyst confirmed.",
         "pending": "pending (window not over)",
@@ -342,8 +346,11 @@ FAULT_NAMES: dict[str, dict[str, str]] = {
 
 
 def fault_name(kind: str, lang: str) -> str:
-    """A crawl fault's display name; unknown kinds are shown as they are."""
-    return FAULT_NAMES.get(lang, {}).get(kind, kind)
+    """A crawl fault's display name; ``http_NNN`` by its status; other unknown kinds as they are."""
+    named = FAULT_NAMES.get(lang, {}).get(kind)
+    if named is None and kind.startswith("http_") and kind[5:].isdigit():
+        return ("HTTP {code} 错误" if lang == "zh" else "HTTP {code} errors").format(code=kind[5:])
+    return named if named is not None else kind
 
 
 def words(lang: str) -> Mapping[str, str]:

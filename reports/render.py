@@ -129,4 +129,6 @@ def chart_svgs(context: Mapping[str, Any]) -> dict[str, Markup]:
 def render_html(context: Mapping[str, Any]) -> str:
     """The whole report as one self-contained HTML document (inline CSS and SVG, no scripts)."""
     template = environment().get_template("base.html")
-    return template.render(ctx=context, t=context["labels"], charts=chart_svgs(context), sections=SECTIONS)
+    titles = context.get("site_titles") or {}
+    return template.render(ctx=context, t=context["labels"], charts=chart_svgs(context), sections=SECTIONS,
+                           site=lambda name: titles.get(name) or name)

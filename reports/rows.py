@@ -14,6 +14,7 @@ from typing import Any, Iterable, Mapping
 from monitor.crawlhealth import Reach, SiteHealth
 from monitor.storage.cohorts import WINDOWS
 
+from .codes import code_name
 from .labels import kind_name, species_name, words
 
 PHONE_KINDS = ("phone", "landline")
@@ -81,9 +82,11 @@ def takedown_totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def removal_row(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {"site": row["site"], "live_at_start": row["live_at_start"], "removed": row["removed"],
-            "by_kind": dict(sorted(row["by_kind"].items()))}
+def removal_row(row: Mapping[str, Any], lang: str = "zh") -> dict[str, Any]:
+    """A site's removals this month, by method code (``by_kind``) and by its name (``by_kind_names``)."""
+    by_kind = dict(sorted(row["by_kind"].items()))
+    return {"site": row["site"], "live_at_start": row["live_at_start"], "removed": row["removed"], "by_kind": by_kind,
+            "by_kind_names": {code_name("removal", k, lang): n for k, n in by_kind.items()}}
 
 
 def health_row(row: Mapping[str, Any], lang: str = "zh") -> dict[str, Any]:
@@ -100,6 +103,7 @@ def health_row(row: Mapping[str, Any], lang: str = "zh") -> dict[str, Any]:
         "error_total": sum(int(v) for v in errors.values()),
         "coverage": {k: float(coverage.get(k) or 0.0) for k in ("price", "date", "contact", "location")},
         "finish_reason": str(row.get("finish_reason") or ""),
+        "finish_reason_name": code_name("finish", str(row.get("finish_reason") or ""), lang),
         "duration_s": float(row.get("duration_s") or 0.0),
         "healthy": bool(row.get("healthy", False)),
         "problems": [str(p) for p in row.get("problems") or []],
@@ -129,15 +133,16 @@ def term_row(row: Mapping[str, Any], lang: str) -> dict[str, Any]:
             "hits": hits, "previous": previous, "change": hits - previous}
 
 
-def contact_text(contact: Mapping[str, str]) -> str:
-    return f"{contact['kind']}: {contact['value']}"
+def contact_text(contact: Mapping[str, str], lang: str = "zh") -> str:
+    """A contact as its kind's name and its value (``微信 wanglao88``, ``WeChat wanglao88``)."""
+    return f"{code_name('contact', contact['kind'], lang)} {contact['value']}"
 
 
 def dealer_row(row: Mapping[str, Any], lang: str) -> dict[str, Any]:
     months = list(row["months_active"])
     return {
         "dealer_id": row["dealer_id"],
-        "contacts": [contact_text(c) for c in row["contacts"]],
+        "contacts": [contact_text(c, lang) for c in row["contacts"]],
         "new_ads": row["new_ads"],
         "confirmed_ads": row["confirmed_ads"],
         "ads": row["total_ads"],
@@ -167,7 +172,7 @@ def example_row(row: Mapping[str, Any], lang: str) -> dict[str, Any]:
         "location": row["location"] or "",
         "seller": row["seller"] or "",
         "phones": [c["value"] for c in contacts if c["kind"] in PHONE_KINDS],
-        "other_contacts": [contact_text(c) for c in contacts if c["kind"] not in PHONE_KINDS],
+        "other_contacts": [contact_text(c, lang) for c in contacts if c["kind"] not in PHONE_KINDS],
         "posted": when(row["posted_at"]),
         "first_seen": when(row["first_seen"]),
         "url": row["url"] or "",

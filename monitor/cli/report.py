@@ -23,7 +23,8 @@ from monitor.cli import State, month_callback, pass_state
 @pass_state
 def report_command(state: State, month: str | None, out: Path | None, fmt: str, lang: str) -> None:
     """Write the monthly briefing from the database and print the path written."""
+    from monitor.site_titles import site_titles
     from monitor.reports import render_report
 
-    path = render_report(state.config, month, out, fmt=fmt, lang=lang)
+    path = render_report(state.config, month, out, fmt=fmt, lang=lang, site_titles=site_titles(state.config))
     click.echo(str(path))

@@ -39,6 +39,7 @@ CADENCE_SLACK_DAYS = 3
 __all__ = [
     "backlog_found",
     "crawl_health",
+    "dealer_count",
     "example_ads",
     "listing_contacts",
     "months_with_data",
@@ -214,6 +215,12 @@ def takedown_outcomes(s: Session, month: str) -> list[dict[str, Any]]:
         }
         for site_id, c in sorted(per_site.items(), key=lambda pair: names[pair[0]])
     ]
+
+
+def dealer_count(s: Session, month: str) -> int:
+    """How many dealers have new flagged ads in ``month`` (the table shows the top few)."""
+    check_month(month)
+    return s.execute(select(func.count(func.distinct(Listing.dealer_id))).where(new_in(s, month), Listing.dealer_id.is_not(None))).scalar_one()
 
 
 def top_dealers(s: Session, month: str, limit: int = 20) -> list[dict[str, Any]]:

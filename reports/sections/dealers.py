@@ -11,7 +11,8 @@ LIMIT = 20  # rows kept; the exports carry the same rows
 
 
 def build(q: Query, context: Context) -> dict[str, Any]:
-    return {"dealers": [rows.dealer_row(row, q.lang) for row in q.stat("top_dealers", q.month, limit=LIMIT)]}
+    return {"dealers": [rows.dealer_row(row, q.lang) for row in q.stat("top_dealers", q.month, limit=LIMIT)],
+            "dealers_total": q.stat("dealer_count", q.month)}
 
 
 def export(context: Context) -> Tables:

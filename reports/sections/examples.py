@@ -11,7 +11,8 @@ LIMIT = 30  # rows kept; the exports carry the same rows
 
 
 def build(q: Query, context: Context) -> dict[str, Any]:
-    return {"examples": [rows.example_row(row, q.lang) for row in q.stat("example_ads", q.month, limit=LIMIT)]}
+    return {"examples": [rows.example_row(row, q.lang) for row in q.stat("example_ads", q.month, limit=LIMIT)],
+            "examples_total": q.stat("new_flagged_summary", q.month)["listings"]}
 
 
 def export(context: Context) -> Tables:

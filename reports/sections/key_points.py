@@ -73,7 +73,7 @@ def build(q: Query, context: Context) -> dict[str, Any]:
 def unhealthy_reason(row: Mapping[str, Any], labels: Mapping[str, str], lang: str) -> str:
     """What to say of an unhealthy site whose crawl listed no problem."""
     if row["finish_reason"] and row["finish_reason"] != "finished":
-        return row["finish_reason"]
+        return row["finish_reason_name"]
     if row["error_total"]:
         return ", ".join(f"{fault_name(kind, lang)} {n}" for kind, n in row["errors"].items())
     return labels["not_ok"]

@@ -25,7 +25,7 @@ def build(q: Query, context: Context) -> dict[str, Any]:
         "takedowns": focus["sites"],
         "takedown_totals": {k: v for k, v in focus.items() if k != "sites"},
         "takedown_history": [{k: v for k, v in h.items() if k != "sites"} for h in history],
-        "removals": [rows.removal_row(row) for row in q.stat("removals", q.month)],
+        "removals": [rows.removal_row(row, q.lang) for row in q.stat("removals", q.month)],
     }
 
 
@@ -34,7 +34,8 @@ def export(context: Context) -> Tables:
         "takedowns": [{**r, "intervals": rows.pairs(r["intervals"])} for r in context["takedowns"]],
         "takedown_history": [{**h, "intervals": rows.pairs(h["intervals"])} for h in context["takedown_history"]],
         "takedown_repeats": list(context["repeat_unremoved"]),
-        "removals": [{**{k: v for k, v in r.items() if k != "by_kind"}, "by_kind": rows.pairs(r["by_kind"])}
+        "removals": [{**{k: v for k, v in r.items() if k not in ("by_kind", "by_kind_names")},
+                      "by_kind": rows.pairs(r["by_kind"]), "by_kind_names": rows.pairs(r["by_kind_names"])}
                      for r in context["removals"]],
     }
 
