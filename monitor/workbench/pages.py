@@ -16,6 +16,9 @@ from monitor.workbench import queries
 from monitor.workbench.security import EVIDENCE_CSP
 
 MAX_EVIDENCE_BYTES = 20_000_000
+# Python codec names browsers do not know, as the WHATWG Encoding Standard labels them.
+BROWSER_LABELS = {"big5hkscs": "big5", "cp1252": "windows-1252", "cp936": "gbk", "cp950": "big5",
+                  "euc_jp": "euc-jp", "euc_kr": "euc-kr", "shift_jis": "shift_jis", "utf-16-le": "utf-16le"}
 
 
 def _page(request: Request, template: str, **context: object) -> Response:
@@ -50,6 +53,7 @@ def evidence(request: Request) -> Response:
     with gzip.open(path, "rb") as handle:
         body = handle.read(MAX_EVIDENCE_BYTES)
     encoding, _ = html_to_unicode(None, body)
+    encoding = BROWSER_LABELS.get(encoding, encoding.replace("_", "-"))
     return Response(body, headers={
         "Content-Type": f"text/html; charset={encoding}",
         "Content-Security-Policy": EVIDENCE_CSP,

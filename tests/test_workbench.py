@@ -1,0 +1,270 @@
+"""The workbench over real HTTP: uvicorn on 127.0.0.1 serving a real SQLite file in tmp_path.
+
+Decisions are read back from the database (and through ``wtm review export``'s rows), evidence
+headers and bytes are checked as a browser would get them, and every page is parsed to prove
+scraped text stays text."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import lxml.html
+import pytest
+import uvicorn
+from sqlalchemy import select
+
+import report_fixtures as fx
+import workbench_fixtures as wf
+from monitor.items import ListingItem
+from monitor.storage import CrawlRecorder, Database
+from monitor.storage.models import Listing, ReviewDecision
+from monitor.storage.review import review_rows
+from monitor.workbench import create_app
+from monitor.workbench.security import EVIDENCE_CSP, hash_password, verify_password
+
+
+class Served:
+    """A uvicorn server on a free loopback port, in a thread."""
+
+    def __init__(self, app: Any) -> None:
+        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.02)
+        self.port = self.server.servers[0].sockets[0].getsockname()[1]
+        self.base = f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+def call(url: str, data: Any = None, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    body = json.dumps(data).encode() if data is not None else None
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json", **(headers or {})},
+                                     method="POST" if body is not None else "GET")
+    try:
+        with urllib.request.urlopen(request, timeout=20) as response:
+            return response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read()
+
+
+def page(url: str, **kw: Any) -> Any:
+    status, _, body = call(url, **kw)
+    assert status == 200, (url, status, body[:300])
+    return lxml.html.fromstring(body.decode("utf-8"))
+
+
+def csrf(base: str, headers: dict[str, str] | None = None) -> str:
+    return page(base + "/", headers=headers).xpath("//meta[@name='csrf-token']/@content")[0]
+
+
+def assert_inert(tree: Any) -> None:
+    """Only the workbench's own script, no image or object, only the sandboxed evidence frame,
+    no event handler or javascript: anywhere, and every link stays on the workbench."""
+    assert [s.get("src") for s in tree.xpath("//script")] == ["/static/workbench.js"]
+    assert tree.xpath("//img") == [] and tree.xpath("//object") == [] and tree.xpath("//embed") == []
+    for frame in tree.xpath("//iframe"):
+        assert frame.get("sandbox") == "" and frame.get("src").startswith("/evidence/")
+    for element in tree.iter():
+        if not isinstance(element.tag, str):
+            continue
+        for name, value in element.attrib.items():
+            assert not name.lower().startswith("on"), (element.tag, name, value)
+            assert "javascript:" not in value.lower(), (element.tag, name, value)
+    for anchor in tree.xpath("//a[@href]"):
+        assert anchor.get("href").startswith("/"), anchor.get("href")
+    for link in tree.xpath("//link[@href]"):
+        assert link.get("href").startswith("/static/"), link.get("href")
+
+
+@pytest.fixture()
+def history(tmp_path: Path) -> Iterator[tuple[Database, dict[str, int]]]:
+    db, ids = wf.make_database(tmp_path)
+    yield db, ids
+    db.dispose()
+
+
+@pytest.fixture()
+def served(history: tuple[Database, dict[str, int]]) -> Iterator[tuple[Served, Database, dict[str, int]]]:
+    db, ids = history
+    server = Served(create_app(db, analyst="分析员 Li"))
+    yield server, db, ids
+    server.stop()
+
+
+def flagged_ids(tree: Any) -> list[int]:
+    return [int(i) for i in tree.xpath("//li[@data-listing]/@data-listing")]
+
+
+def test_queue_lists_unreviewed_flags_newest_month_first_and_filters(served) -> None:
+    server, db, _ = served
+    tree = page(server.base + "/")
+    ids = flagged_ids(tree)
+    with db.session() as s:
+        flags = s.execute(select(Listing.id, Listing.first_seen_month).where(Listing.flagged.is_(True))).all()
+    assert sorted(ids) == sorted(i for i, _ in flags) and len(ids) == 16
+    months = dict(flags)
+    assert [months[i] for i in ids] == sorted((months[i] for i in ids), reverse=True)
+    alpha = flagged_ids(page(server.base + "/?site=alpha"))
+    assert alpha and len(alpha) < len(ids)
+    assert flagged_ids(page(server.base + "/?species=tiger")) and \
+        len(flagged_ids(page(server.base + "/?species=tiger"))) == 3
+    with db.session() as s:
+        dealer = s.execute(select(Listing.dealer_id).where(Listing.external_id == "script")).scalar()
+    assert len(flagged_ids(page(server.base + f"/?dealer={dealer}"))) == 3
+    card = tree.xpath("//li[@data-listing]")[0]
+    assert card.xpath(".//mark") and card.xpath(".//ul[@class='reasons']/li")
+
+
+def test_a_decision_lands_where_review_import_writes_with_who_and_when(served) -> None:
+    server, db, ids = served
+    token = csrf(server.base)
+    listing = ids["gbk"]
+    status, _, body = call(server.base + "/api/decide", {"listing_id": listing, "decision": "confirmed", "note": "老料"},
+                           headers={"X-CSRF-Token": token})
+    assert status == 200, body
+    with db.session() as s:
+        rows = list(s.scalars(select(ReviewDecision).where(ReviewDecision.listing_id == listing)))
+    assert [(r.decision, r.reviewer, r.note, r.current) for r in rows] == [("confirmed", "分析员 Li", "老料", True)]
+    assert abs((rows[0].decided_at - __import__("datetime").datetime.now()).total_seconds()) < 120
+    exported = {r["listing_id"]: r for r in review_rows(db, "2025-03")}
+    assert exported[listing]["decision"] == "confirmed" and exported[listing]["reviewer"] == "分析员 Li"
+    assert listing not in flagged_ids(page(server.base + "/"))
+    assert listing in flagged_ids(page(server.base + "/?reviewed=1"))
+    call(server.base + "/api/decide", {"listing_id": listing, "decision": "rejected"}, headers={"X-CSRF-Token": token})
+    status, _, body = call(server.base + "/api/undo", {"listing_id": listing}, headers={"X-CSRF-Token": token})
+    assert json.loads(body)["decision"] == "confirmed"
+    with db.session() as s:
+        current = s.scalars(select(ReviewDecision).where(ReviewDecision.listing_id == listing,
+                                                         ReviewDecision.current.is_(True))).all()
+    assert [d.decision for d in current] == ["confirmed"]
+    status, _, _ = call(server.base + "/api/decide", {"listing_id": 999999, "decision": "confirmed"},
+                        headers={"X-CSRF-Token": token})
+    assert status == 404
+    status, _, _ = call(server.base + "/api/decide", {"listing_id": listing, "decision": "maybe"},
+                        headers={"X-CSRF-Token": token})
+    assert status == 400
+
+
+def test_writes_need_the_csrf_token_and_the_host_must_be_loopback(served) -> None:
+    server, db, ids = served
+    for headers in ({}, {"X-CSRF-Token": "forged"}):
+        status, _, _ = call(server.base + "/api/decide", {"listing_id": ids["gbk"], "decision": "confirmed"},
+                            headers=headers)
+        assert status == 403
+    with db.session() as s:
+        assert s.scalars(select(ReviewDecision)).all() == []
+    status, _, _ = call(server.base + "/", headers={"Host": f"rebound.example:{server.port}"})
+    assert status == 400
+    assert call(server.base + "/", headers={"Host": f"localhost:{server.port}"})[0] == 200
+
+
+def test_scraped_text_is_escaped_on_every_page(served) -> None:
+    server, db, _ = served
+    with db.session() as s:
+        evil = s.execute(select(Listing.id, Listing.dealer_id).where(Listing.external_id == "evil")).one()
+    for path in ["/", "/?site=alpha", f"/listing/{evil.id}", f"/dealer/{evil.dealer_id}", "/sites",
+                 "/search?q=" + urllib.request.quote("象牙"), "/search?q=" + urllib.request.quote("<script>")]:
+        tree = page(server.base + path)
+        assert_inert(tree)
+    text = page(server.base + f"/listing/{evil.id}").text_content()
+    assert fx.HOSTILE_TITLE in text and fx.HOSTILE_SELLER in text and fx.HOSTILE_URL in text
+
+
+def test_evidence_is_served_by_hash_only_inert_and_in_its_charset(served) -> None:
+    server, db, ids = served
+    for name, text, charset in (("gbk", wf.GBK_TEXT, "gb18030"), ("big5", wf.BIG5_TEXT, "big5")):
+        tree = page(server.base + f"/listing/{ids[name]}")
+        src = tree.xpath("//iframe/@src")[0]
+        status, headers, body = call(server.base + src)
+        assert status == 200
+        assert headers["content-security-policy"] == EVIDENCE_CSP
+        assert headers["content-type"] == f"text/html; charset={charset}"
+        assert text in body.decode(charset)
+        assert src.rsplit("/", 1)[1] in tree.text_content()
+    for bad in ["/evidence/" + "0" * 64, "/evidence/..%2F..%2Fwtm.sqlite3", "/evidence/%2Fetc%2Fpasswd",
+                "/evidence/" + "A" * 64]:
+        assert call(server.base + bad)[0] == 404
+
+
+def test_dealer_page_and_sites_page(served) -> None:
+    server, db, ids = served
+    with db.session() as s:
+        dealer = s.execute(select(Listing.dealer_id).where(Listing.external_id == "script")).scalar()
+    tree = page(server.base + f"/dealer/{dealer}")
+    text = tree.text_content()
+    assert "13800138000" in text and "epsilon" in text and "李" in text
+    assert len(tree.xpath("//table[@class='ads']/tbody/tr")) == 3
+    assert tree.xpath("//*[local-name()='svg']//*[local-name()='rect']")
+    assert call(server.base + "/dealer/999999")[0] == 404
+    sites = page(server.base + "/sites").text_content()
+    assert "wtm crawl --site delta" in sites and "every search page answered HTTP 503" in sites
+
+
+def test_search_finds_two_character_terms_and_new_listings(served) -> None:
+    server, db, ids = served
+
+    def found(query: str) -> set[str]:
+        tree = page(server.base + "/search?q=" + urllib.request.quote(query))
+        return {a.get("href") for a in tree.xpath("//ol[@class='results']//a")}
+
+    ivory = found("象牙")
+    assert len(ivory) == 17  # every listing of the history holds 象牙 in its title
+    assert found("犀角") == {f"/listing/{ids[n]}" for n in ("script", "gbk", "big5")}
+    assert found("象") == ivory and found("象牙手镯") and found("猛犸") == set()
+    observed = fx.datetime(2025, 3, 27, 9, 0)
+    run_id = db.start_run(kind="site", started_at=observed, month="2025-03")
+    rec = CrawlRecorder(db, run_id=run_id, site="epsilon", observed_at=observed)
+    rec.add(ListingItem(site="epsilon", external_id="new", url="http://127.0.0.1:9/e/new", title="穿山甲鳞片 出售",
+                        fetched_at=observed))
+    rec.finish(fx.HEALTHY)
+    assert len(found("甲鳞")) == 1 and len(found("穿山甲")) == 1
+
+
+def test_password_login_names_who_decided(history) -> None:
+    db, ids = history
+    stored = hash_password("correct horse")
+    assert verify_password("correct horse", stored) and not verify_password("wrong", stored)
+    assert "correct horse" not in stored
+    server = Served(create_app(db, analyst="nobody", password_hash=stored))
+    try:
+        assert call(server.base + "/")[0] == 401
+        bad = {"Authorization": "Basic " + base64.b64encode(b"wang:wrong").decode()}
+        assert call(server.base + "/", headers=bad)[0] == 401
+        good = {"Authorization": "Basic " + base64.b64encode("王:correct horse".encode()).decode()}
+        token = csrf(server.base, headers=good)
+        status, _, _ = call(server.base + "/api/decide", {"listing_id": ids["big5"], "decision": "rejected"},
+                            headers={**good, "X-CSRF-Token": token})
+        assert status == 200
+        with db.session() as s:
+            assert s.scalars(select(ReviewDecision.reviewer)).all() == ["王"]
+    finally:
+        server.stop()
+
+
+def test_serve_refuses_other_addresses_without_a_password(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from monitor.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--data-dir", str(tmp_path), "serve", "--host", "0.0.0.0", "--port", "1"])
+    assert exit_info.value.code == 2
+    assert "serve_password_hash" in capsys.readouterr().err
+    (tmp_path / "wtm.toml").write_text(f'serve_password_hash = "{hash_password("pw")}"\n', encoding="utf-8")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--config", str(tmp_path / "wtm.toml"), "--data-dir", str(tmp_path), "config", "show"])
+    shown = capsys.readouterr().out
+    assert "scrypt$" not in shown and "serve_password_hash" in shown
