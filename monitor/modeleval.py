@@ -54,6 +54,13 @@ class Figures:
     def species_accuracy(self) -> float:
         return self.species_ok / self.tp if self.tp else 0.0
 
+    def kind_line(self) -> str:
+        """For one kind of listing: recall (illegal kinds) or the false-alarm rate (benign kinds)."""
+        if self.tp + self.fn:
+            return f"recall {self.tp}/{self.tp + self.fn} = {self.recall:.3f}, right species {self.species_ok}/{self.tp}"
+        flagged = self.fp / (self.fp + self.tn) if self.fp + self.tn else 0.0
+        return f"flagged {self.fp}/{self.fp + self.tn} = {flagged:.3f}"
+
     def line(self) -> str:
         return (f"P={self.precision:.3f} R={self.recall:.3f} F1={self.f1:.3f} species {self.species_accuracy:.3f} "
                 f"(tp={self.tp} fp={self.fp} fn={self.fn} tn={self.tn})")

@@ -71,8 +71,9 @@ def eval_command(state: State, dev_set: Path | None, blind_set: Path | None, san
         click.echo(f"cross-validated ({modeleval.FOLDS} folds grouped by source; sandbox trained on, not reported), {title}:")
         before, after = modeleval.tally(examples, rules, key), modeleval.tally(examples, both, key)
         for name in sorted(after):
-            click.echo(f"  {name:24} rules         {before[name].line()}")
-            click.echo(f"  {'':24} rules + model {after[name].line()}")
+            show = (lambda f: f.line()) if key == "source" else (lambda f: f.kind_line())
+            click.echo(f"  {name:24} rules         {show(before[name])}")
+            click.echo(f"  {'':24} rules + model {show(after[name])}")
     blind = blind_set or BLIND_SET
     if not Path(blind).exists():
         click.echo(f"blind set {blind} not found: no held-out figures")
