@@ -17,12 +17,13 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/wtm --data-dir wtm-data demo
 
-# The browser test needs Debian's Chromium (and a CJK font for readable screenshots);
+# The browser tests need Debian's Chromium, its chromium-driver for Selenium (the workbench's
+# keyboard test) and a CJK font for readable screenshots;
 # install them when we are allowed to.
 chromium:
-	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi 'wenquanyi\|noto sans cjk'; then \
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi 'wenquanyi\|noto sans cjk'; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null) \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-wqy-microhei >/dev/null) \
 			|| echo "warning: could not install chromium; the browser test will be skipped"; \
 		else \
 			echo "note: chromium not installed and not root; the browser test will be skipped"; \
