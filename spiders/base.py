@@ -153,9 +153,10 @@ class SiteSpider(scrapy.Spider):
 
     # -- documents ----------------------------------------------------------------------------
 
-    def page_reader(self, response: Response) -> PageReader:
-        """The reader of this page: its result rule's (search, category), else the listing's."""
-        rule = response.meta.get("rule")
+    def page_reader(self, page: scrapy.Request | Response) -> PageReader:
+        """The reader of this page (given by its request, or its response once tied to one): its
+        result rule's (search, category), else the listing's."""
+        rule = page.meta.get("rule")
         page = self.site.search if rule == "search" else self.site.category if rule == "category" else None
         return page.reader if page is not None else self.site.listing_reader
 

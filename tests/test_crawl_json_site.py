@@ -226,8 +226,8 @@ def test_a_page_whose_header_lies_is_repaired_in_its_own_sections_charset() -> N
     url = "http://127.0.0.1:9/jingbiaotw/item/1"
     for meta, charset in (({}, "big5"), ({"rule": "search"}, "utf-8")):
         body = page.encode(charset)
+        # as the downloader hands it over: not yet tied to its request (response.meta would raise)
         response = HtmlResponse(url, body=body, headers={"Content-Type": "text/html; charset=utf-8" if charset == "big5"
-                                                         else "text/html; charset=big5"},
-                                request=Request(url, meta=meta))
-        repaired = CharsetRepairMiddleware(crawler).process_response(response.request, response)
+                                                         else "text/html; charset=big5"})
+        repaired = CharsetRepairMiddleware(crawler).process_response(Request(url, meta=meta), response)
         assert "帶證書" in repaired.text and "\ufffd" not in repaired.text, (meta, repaired.encoding)

@@ -96,7 +96,8 @@ class CharsetRepairMiddleware:
         if "\ufffd" not in text:
             return response
         reader = getattr(self.crawler.spider, "page_reader", None)  # this page's charset (search, listing, ...)
-        candidates = [reader(response).charset] if reader is not None else []
+        # the request: a response is tied to its request (response.meta) only after the downloader
+        candidates = [reader(request).charset] if reader is not None else []
         candidates += [e for e in _FALLBACK_ENCODINGS if e not in candidates]
         for encoding in candidates:
             try:

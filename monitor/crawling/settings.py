@@ -76,7 +76,7 @@ def crawl_settings(
         "USER_AGENT": config.user_agent,
         "ROBOTSTXT_OBEY": bool(config.obey_robots),
         "DOWNLOAD_DELAY": float(config.download_delay) if polite else 0.0,
-        "RANDOMIZE_DOWNLOAD_DELAY": polite,
+        "DOWNLOAD_DELAY_JITTER": 0.5 if polite else 0.0,  # ±50 %, as RANDOMIZE_DOWNLOAD_DELAY did
         "AUTOTHROTTLE_ENABLED": bool(config.autothrottle) and polite,
         "AUTOTHROTTLE_START_DELAY": max(float(config.download_delay), 1.0),
         "AUTOTHROTTLE_MAX_DELAY": 60.0,
