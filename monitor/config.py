@@ -66,6 +66,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("db_busy_timeout", 10.0, "Seconds to wait for a SQLite database another process holds locked (0 to 600).",
             float, low=0, high=600),
     Setting("log_level", "INFO", "DEBUG, INFO, WARNING or ERROR."),
+    Setting("scrapyd_urls", [], "Scrapyd nodes (http://[user:password@]host:port) that run the crawl's jobs; empty "
+            "means crawl on this machine. Needs PostgreSQL.", list, secret=True),
     Setting("serve_port", 8765, "Port of the analyst's workbench, `wtm serve` (1 to 65535).", int, low=1, high=65535),
     Setting("analyst", "", "Name recorded with the workbench's review decisions when no password is set."),
     Setting("serve_password_hash", "", "Hash of the workbench password (`wtm serve --hash-password`); required "
@@ -181,6 +183,8 @@ class Config:
             value = shown.get(setting.name)
             if setting.secret and isinstance(value, str) and value:
                 shown[setting.name] = mask_url(value) if "://" in value else _MASK
+            elif setting.secret and isinstance(value, list):
+                shown[setting.name] = [mask_url(v) for v in value]
         return shown
 
 
@@ -296,6 +300,24 @@ def _validate(values: Mapping[str, Any], sources: Mapping[str, str], changed: se
             raise ConfigError(
                 f"{sources['database_url']}: database_url: not a database URL: {mask_url(values['database_url'])!r}"
             ) from None
+    if "scrapyd_urls" in changed:
+        _check_node_urls(values["scrapyd_urls"], sources["scrapyd_urls"])
+
+
+def _check_node_urls(urls: list[str], origin: str) -> None:
+    """Each Scrapyd node is an http(s) origin with a host and a port (credentials optional)."""
+    from urllib.parse import urlsplit
+
+    for url in urls:
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError:
+            parts, port = None, None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or port is None \
+                or parts.path.strip("/") or parts.query:
+            raise ConfigError(f"{origin}: scrapyd_urls: expected http(s)://[user:password@]host:port, "
+                              f"got {mask_url(url)!r}")
 
 
 def load_config(

@@ -62,6 +62,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "sandbox": ("sandbox", "sandbox_group", "Serve the simulated marketplaces."),
     "sites": ("sites", "sites_group", "List and check site definitions."),
     "crawl": ("crawl", "crawl_command", "Crawl every site, or rerun one."),
+    "deploy": ("deploy", "deploy_command", "Upload the crawl's Scrapy egg to every Scrapyd node."),
     "db": ("db", "db_group", "Create and upgrade the database."),
     "takedown": ("takedown", "takedown_group", "Export and record takedown requests."),
     "review": ("review", "review_group", "Export and import analysts' review decisions."),

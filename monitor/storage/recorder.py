@@ -420,3 +420,37 @@ class CrawlRecorder:
             self.flush()
         elif _now() - self._last_heartbeat > HEARTBEAT_EVERY:
             self.heartbeat()
+
+
+def take_over_lock(db: Database, site: str, why: str) -> bool:
+    """Release ``site``'s lock at once, failing the crawl record it guarded, when its holder is
+    known to have stopped though its heartbeat is fresh: Scrapyd says the job that held it is
+    no longer running, or its node is gone (``monitor.nodes``). True when a lock was released."""
+    with db.engine.begin() as conn:
+        held = conn.execute(
+            select(SiteLock.site_id, SiteLock.owner, SiteLock.site_crawl_id)
+            .join(Site, Site.id == SiteLock.site_id).where(Site.name == site)
+        ).first()
+        if held is None:
+            return False
+        conn.execute(delete(SiteLock).where(SiteLock.site_id == held.site_id, SiteLock.owner == held.owner))
+        if held.site_crawl_id is not None:
+            conn.execute(
+                update(SiteCrawl).where(SiteCrawl.id == held.site_crawl_id, SiteCrawl.status == "running")
+                .values(status="failed", finished_at=naive(_now()),
+                        health=SiteHealth.failed(f"abandoned: {why}", fault="").to_json())
+            )
+    log.warning("site %s: released the lock held by %s (%s)", site, held.owner, why)
+    return True
+
+
+def site_outcome(db: Database, run_id: int, site: str) -> tuple[str, SiteHealth | None] | None:
+    """The status and health of ``site``'s newest crawl record in run ``run_id``, None if none."""
+    with db.engine.connect() as conn:
+        row = conn.execute(
+            select(SiteCrawl.status, SiteCrawl.health).join(Site, Site.id == SiteCrawl.site_id)
+            .where(SiteCrawl.run_id == run_id, Site.name == site).order_by(SiteCrawl.id.desc()).limit(1)
+        ).first()
+    if row is None:
+        return None
+    return row.status, (SiteHealth.from_json(row.health) if row.health is not None else None)

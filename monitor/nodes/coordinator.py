@@ -1,0 +1,228 @@
+"""Spread a crawl over Scrapyd nodes: one job per site on the least busy node, polled to its end.
+
+Each job writes straight into the shared PostgreSQL through the same pipelines as a local
+crawl (``monitor.nodes.loader``); this side opens the run, schedules, shows progress per site,
+reads each site's health from the database and closes the run. Jobs carry only the run id,
+the observation time and non-secret flags: every node reads the database URL from its own
+configuration, since Scrapyd shows a job's settings in ``listjobs.json`` and ``ps``.
+
+A node that stops answering for ``NODE_TIMEOUT`` seconds is given up: its unfinished sites are
+scheduled again on another node and restart (writes are idempotent; the lock its job held is
+released at once, as is the lock of any job Scrapyd reports ended). One coordinator at a time:
+a second one is refused (CrawlLockedError, exit 5) by a PostgreSQL advisory lock that dies with
+its session.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import text
+
+from monitor.config import Config
+from monitor.crawlhealth import SiteHealth
+from monitor.crawling.runner import CrawlSummary, open_database, outcome_line
+from monitor.crawling.sites import sites_for_config
+from monitor.exceptions import CrawlError, CrawlLockedError
+from monitor.nodes.deploy import deploy, nodes_of
+from monitor.nodes.egg import PROJECT, build_egg
+from monitor.nodes.scrapyd import NodeUnreachable, ScrapydNode
+from monitor.storage.recorder import check_site_locks, site_outcome, take_over_lock
+
+logger = logging.getLogger(__name__)
+
+NODE_TIMEOUT = 15.0  # seconds without an answer before a node's sites go elsewhere
+POLL_EVERY = 1.0
+_ADVISORY_KEY = 0x77746D  # "wtm"
+
+
+@dataclass
+class Job:
+    site: str
+    node: int
+    jobid: str
+    attempt: int = 1
+    state: str = "pending"
+
+
+@dataclass
+class _Node:
+    api: ScrapydNode
+    alive: bool = True
+    last_answer: float = field(default_factory=time.monotonic)
+
+
+@contextmanager
+def coordinator_lock(db: Any) -> Iterator[None]:
+    """Held for the whole crawl; a second coordinator is refused while the first's session lives."""
+    with db.engine.connect() as conn:
+        if not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": _ADVISORY_KEY}).scalar():
+            raise CrawlLockedError("another coordinator is crawling on the Scrapyd nodes of this database; "
+                                   "wait for it to end")
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _ADVISORY_KEY})
+
+
+def run_on_nodes(
+    config: Config,
+    sites: list[str] | None = None,
+    *,
+    as_of: datetime | None = None,
+    keywords: list[str] | None = None,
+    progress: bool = True,
+    on_event: Callable[[dict[str, Any]], None] | None = None,
+    polite: bool = True,
+    run_kind: str | None = None,
+) -> CrawlSummary:
+    """Crawl ``sites`` (default: the configured ones) on the configured Scrapyd nodes; the same
+    summary as ``monitor.crawling.run_crawl``. Deploys the egg first where a node lacks it."""
+    nodes = [_Node(api) for api in nodes_of(config)]
+    as_of = as_of or datetime.now(config.tz)
+    month = as_of.strftime("%Y-%m")
+    names = sorted(sites_for_config(config, sites, []))
+    if not names:
+        raise CrawlError("no site definitions to crawl")
+    deploy(config)
+    version = build_egg().version
+    db = open_database(config)
+    summary = CrawlSummary(run_id=None, month=month, started_at=datetime.now(timezone.utc),
+                           log_file=config.data_path / "logs" / "crawl.log")
+    try:
+        with coordinator_lock(db):
+            check_site_locks(db, names)
+            summary.run_id = db.start_run(kind=run_kind or ("monthly" if not sites else "site"), started_at=as_of,
+                                          month=month)
+            settings = {"WTM_RUN_ID": str(summary.run_id), "WTM_AS_OF": as_of.isoformat(), "WTM_POLITE": str(polite)}
+            args = {"keywords": ",".join(keywords)} if keywords else {}
+            _Crawl(db, nodes, version, settings, args, summary, _show(progress, on_event)).run(names)
+            summary.finished_at = datetime.now(timezone.utc)
+            db.finish_run(summary.run_id, summary.finished_at)
+    finally:
+        for node in nodes:
+            node.api.close()
+        db.dispose()
+    _log_outcomes(config, summary)
+    return summary
+
+
+def _show(progress: bool, on_event: Callable[[dict[str, Any]], None] | None) -> Callable[[dict[str, Any]], None]:
+    def show(event: dict[str, Any]) -> None:
+        if on_event is not None:
+            on_event(event)
+        logger.log(logging.INFO if progress else logging.DEBUG, "site %s: %s", event["site"],
+                   event.get("text", event["event"]))
+    return show
+
+
+class _Crawl:
+    """One run's jobs: scheduling, polling, moving a dead node's sites, reading outcomes."""
+
+    def __init__(self, db: Any, nodes: list[_Node], version: str, settings: dict[str, str], args: dict[str, str],
+                 summary: CrawlSummary, show: Callable[[dict[str, Any]], None]) -> None:
+        self.db, self.nodes, self.version, self.settings, self.args = db, nodes, version, settings, args
+        self.summary, self.show = summary, show
+        self.jobs: dict[str, Job] = {}
+        self.attempts: dict[str, int] = {}
+
+    def run(self, names: list[str]) -> None:
+        todo = list(names)
+        while todo or self.jobs:
+            todo = [site for site in todo if not self._schedule(site)]
+            if todo and not any(n.alive for n in self.nodes):
+                for site in todo:
+                    self._done(site, SiteHealth.failed("no Scrapyd node answers", finish_reason="unknown"))
+                todo = []
+            time.sleep(POLL_EVERY)
+            for index, node in enumerate(self.nodes):
+                if node.alive:
+                    todo += self._poll(index, node)
+
+    def _least_busy(self) -> int | None:
+        load = {i: 0 for i, n in enumerate(self.nodes) if n.alive}
+        for job in self.jobs.values():
+            if job.node in load:
+                load[job.node] += 1
+        return min(load, key=lambda i: (load[i], i)) if load else None
+
+    def _schedule(self, site: str) -> bool:
+        """Put ``site``'s job on the least busy node; False when no node took it."""
+        while (index := self._least_busy()) is not None:
+            node = self.nodes[index]
+            attempt = self.attempts[site] = self.attempts.get(site, 0) + 1
+            jobid = f"run{self.settings['WTM_RUN_ID']}-{site}-{attempt}"
+            try:
+                node.api.schedule(PROJECT, site, self.version, self.settings, jobid, self.args)
+            except NodeUnreachable as exc:
+                self._lost(index, str(exc))
+                continue
+            self.jobs[site] = Job(site, index, jobid, attempt)
+            self.show({"event": "site_start", "site": site, "node": node.api.name, "job": jobid,
+                       "text": f"scheduled on {node.api.name} as job {jobid}"})
+            return True
+        return False
+
+    def _poll(self, index: int, node: _Node) -> list[str]:
+        """Read the node's jobs; returns the sites to schedule again (all of a node given up)."""
+        try:
+            states = node.api.jobs(PROJECT)
+        except NodeUnreachable as exc:
+            if time.monotonic() - node.last_answer < NODE_TIMEOUT:
+                return []
+            return self._lost(index, str(exc))
+        node.last_answer = time.monotonic()
+        for job in [j for j in self.jobs.values() if j.node == index]:
+            state = states.get(job.jobid, "absent")
+            if state == "running" and job.state != "running":
+                self.show({"event": "site_running", "site": job.site, "text": f"running on {node.api.name}"})
+            job.state = state
+            if state in ("finished", "absent"):
+                self._collect(job, node)
+        return []
+
+    def _lost(self, index: int, why: str) -> list[str]:
+        node = self.nodes[index]
+        node.alive = False
+        moved = [job for job in self.jobs.values() if job.node == index]
+        logger.warning("Scrapyd node %s stopped answering (%s); scheduling its %d unfinished sites elsewhere",
+                       node.api.name, why, len(moved))
+        for job in moved:
+            del self.jobs[job.site]
+            take_over_lock(self.db, job.site, f"its Scrapyd node {node.api.name} stopped answering")
+            self.show({"event": "site_moved", "site": job.site, "text": f"node {node.api.name} lost; moving"})
+        return [job.site for job in moved]
+
+    def _collect(self, job: Job, node: _Node) -> None:
+        """The site's outcome as its job stored it; a job that ended without finishing is a failure."""
+        take_over_lock(self.db, job.site, f"Scrapyd reports its job {job.jobid} ended")
+        outcome = site_outcome(self.db, int(self.settings["WTM_RUN_ID"]), job.site)
+        if outcome is not None and outcome[0] == "finished" and outcome[1] is not None:
+            health = outcome[1]
+        else:
+            health = SiteHealth.failed(f"job {job.jobid} on {node.api.name} ended without finishing the site; "
+                                       f"see {node.api.log_url(PROJECT, job.site, job.jobid)}", finish_reason="unknown")
+        del self.jobs[job.site]
+        self._done(job.site, health)
+
+    def _done(self, site: str, health: SiteHealth) -> None:
+        self.summary.sites[site] = health
+        verdict = "ok" if health.healthy else f"UNHEALTHY: {'; '.join(health.problems)}"
+        self.show({"event": "site_done", "site": site, "health": health.to_json(),
+                   "text": f"{verdict}, {health.items} listings, {health.pages} pages"})
+
+
+def _log_outcomes(config: Config, summary: CrawlSummary) -> None:
+    stamp = (summary.finished_at or datetime.now(timezone.utc)).isoformat(timespec="seconds")
+    lines = [outcome_line(name, summary.sites[name], stamp, summary.month) for name in sorted(summary.sites)]
+    try:
+        summary.log_file.parent.mkdir(parents=True, exist_ok=True)
+        with open(summary.log_file, "a", encoding="utf-8") as out:
+            out.write("".join(line + "\n" for line in lines))
+    except OSError as exc:
+        logger.warning("could not append to %s: %s", summary.log_file, exc)

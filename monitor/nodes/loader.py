@@ -1,0 +1,40 @@
+"""The spider loader of a wtm job on a Scrapyd node.
+
+Scrapyd runs ``scrapy crawl SITE -s WTM_RUN_ID=.. -s WTM_AS_OF=..``; a local crawl's worker is
+handed each site's query plan and the listings to revisit, so here the job works them out from
+the shared database at its start, the same way (``monitor.crawling.runner``), and the spider
+goes through the same pipelines as a local crawl's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from monitor.crawling.spiderloader import SiteSpiderLoader
+from monitor.crawling.settings import site_settings
+
+
+class NodeSpiderLoader(SiteSpiderLoader):
+    def load(self, spider_name: str) -> type:
+        from monitor.crawling.pipelines import as_of_from_settings, shared_database
+        from monitor.crawling.planner import plan_sites
+        from monitor.spiders.registry import spider_class
+
+        site = self._sites.get(spider_name)
+        if site is None:
+            raise KeyError(f"Spider not found: {spider_name}")
+        base = spider_class(site, site_settings(self.config, site, polite=self.polite))
+        db = shared_database(self.config)
+        month = f"{as_of_from_settings(self.settings):%Y-%m}"
+        plan = plan_sites(self.config, {site.name: site}, month, db=db)[site.name].to_job()
+        revisit = [list(pair) for pair in db.listings_to_revisit(site.name)]
+
+        def __init__(spider: Any, *args: Any, **kwargs: Any) -> None:
+            kwargs.setdefault("revisit", revisit)
+            kwargs.setdefault("query_kinds", plan["kinds"])
+            base.__init__(spider, *args, **kwargs)
+
+        spider = type(base.__name__, (base,), {"__init__": __init__, "__module__": base.__module__})
+        spider.default_sandbox_url = self.config.sandbox_url
+        spider.default_keywords = tuple(plan["queries"])
+        return spider
