@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 from monitor.config import Config
+from monitor.exceptions import ConfigError
 from monitor.months import month_end
 
 log = logging.getLogger("monitor.demo")
@@ -27,6 +28,8 @@ DEMO_SEED = 20120101
 DEMO_REQUESTS_PER_SITE = 160
 # Share of flagged ads never reported: the control group the report's takedown baseline reads.
 DEMO_HOLD_OUT = 0.3
+# Beside a database the demo wrote: it may be replaced by the next demo.
+DEMO_MARKER = ".wtm-demo"
 
 
 @dataclass
@@ -51,9 +54,25 @@ class DemoOutcome:
         return self.reports[-1]
 
 
+def demo_database(config: Config) -> Path:
+    """The demo's database: the default one of the data folder (``wtm.sqlite3``), so ``wtm
+    report`` with the same ``--data-dir`` reads it with no other flag."""
+    return config.data_path / "wtm.sqlite3"
+
+
+def check_demo_folder(config: Config) -> Path:
+    """The demo's database, after checking it may be replaced: it must be missing or one an
+    earlier demo wrote (``DEMO_MARKER`` beside it); a monitoring database is never deleted."""
+    database = demo_database(config)
+    if database.exists() and not (config.data_path / DEMO_MARKER).exists():
+        raise ConfigError(f"{database} exists and was not written by the demo; the demo starts from an empty "
+                          f"database, so run it with another --data-dir (for example: wtm --data-dir wtm-data demo)")
+    return database
+
+
 def demo_config(config: Config, sandbox_url: str) -> Config:
-    """The user's configuration, pointed at a fresh demo database and the local sandbox."""
-    database = config.data_path / "demo.sqlite3"
+    """The user's configuration, pointed at the data folder's default database and the local sandbox."""
+    database = demo_database(config)
     return config.replace(
         database_url=f"sqlite:///{database}",
         sandbox_url=sandbox_url,
@@ -80,14 +99,15 @@ def run_demo(
     from monitor.storage.takedowns import record_demo_takedowns
 
     step = on_step or (lambda message: log.info("%s", message))
+    database = check_demo_folder(config)
     world = Sandbox(seed=seed)
     chosen = world.months[-months:]
     config.data_path.mkdir(parents=True, exist_ok=True)
-    outcome = DemoOutcome(database=config.data_path / "demo.sqlite3",
-                          site_faults={site.name: tuple(site.faults) for site in world.sites})
-    for stale in (outcome.database, outcome.database.with_name("demo.sqlite3-wal"),
-                  outcome.database.with_name("demo.sqlite3-shm")):
+    outcome = DemoOutcome(database=database, site_faults={site.name: tuple(site.faults) for site in world.sites})
+    for stale in (database, database.with_name(database.name + "-wal"), database.with_name(database.name + "-shm")):
         stale.unlink(missing_ok=True)
+    (config.data_path / DEMO_MARKER).write_text("written by wtm demo; the next demo may replace wtm.sqlite3\n",
+                                                encoding="utf-8")
 
     with SandboxServer(world, port=0, month=chosen[0]) as server:
         cfg = demo_config(config, server.url)
