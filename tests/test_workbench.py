@@ -107,7 +107,7 @@ def served(history: tuple[Database, dict[str, int]]) -> Iterator[tuple[Served, D
 
 
 def flagged_ids(tree: Any) -> list[int]:
-    return [int(i) for i in tree.xpath("//li[@data-listing]/@data-listing")]
+    return [int(i) for i in tree.xpath("//li[@data-listing][not(contains(@class,'sample'))]/@data-listing")]
 
 
 def test_queue_lists_unreviewed_flags_newest_month_first_and_filters(served) -> None:
@@ -268,3 +268,32 @@ def test_serve_refuses_other_addresses_without_a_password(tmp_path: Path, capsys
         main(["--config", str(tmp_path / "wtm.toml"), "--data-dir", str(tmp_path), "config", "show"])
     shown = capsys.readouterr().out
     assert "scrypt$" not in shown and "serve_password_hash" in shown
+
+
+def test_queue_carries_a_fixed_stratified_sample_of_unflagged_listings(served) -> None:
+    from monitor.storage.review import unflagged_sample
+
+    server, db, _ = served
+    observed = fx.datetime(2025, 4, 20, 9, 0)
+    run_id = db.start_run(kind="monthly", started_at=observed, month="2025-04")
+    for site, count in (("alpha", 9), ("beta", 2)):
+        rec = CrawlRecorder(db, run_id=run_id, site=site, observed_at=observed)
+        for n in range(count):
+            rec.add(ListingItem(site=site, external_id=f"u{n}", url=f"http://127.0.0.1:9/{site}/u{n}",
+                                title=f"茶杯 {n}", fetched_at=observed))
+        rec.finish(fx.HEALTHY)
+    sample = unflagged_sample(db, "2025-04")
+    with db.session() as s:
+        sites = dict(s.execute(select(Listing.id, Listing.site_id).where(Listing.id.in_(sample))).all())
+        flagged = s.execute(select(Listing.id).where(Listing.id.in_(sample), Listing.flagged.is_(True))).all()
+    assert len(sample) == 7 and sorted(list(sites.values()).count(v) for v in set(sites.values())) == [2, 5]
+    assert flagged == [] and unflagged_sample(db, "2025-04") == sample
+    tree = page(server.base + "/")
+    shown = [int(i) for i in tree.xpath("//li[contains(@class,'sample')]/@data-listing")]
+    assert sorted(shown) == sorted(sample)
+    token = csrf(server.base)
+    assert call(server.base + "/api/decide", {"listing_id": sample[0], "decision": "rejected"},
+                headers={"X-CSRF-Token": token})[0] == 200
+    again = [int(i) for i in page(server.base + "/").xpath("//li[contains(@class,'sample')]/@data-listing")]
+    assert sorted(again) == sorted(sample[1:]) and unflagged_sample(db, "2025-04") == sample
+    assert page(server.base + "/?species=ivory").xpath("//li[contains(@class,'sample')]") == []

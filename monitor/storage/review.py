@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, true, update
+from sqlalchemy import false, func, select, true, update
 
 from monitor.exceptions import InputFileError
 from monitor.spreadsheets import read_table, write_xlsx
@@ -222,3 +222,23 @@ def undo_decision(db: Database, listing_id: int) -> str:
         if earlier is not None:
             earlier.current = True
         return earlier.decision if earlier is not None else ""
+
+
+SAMPLE_PER_SITE = 5
+
+
+def unflagged_sample(db: Database, month: str, per_site: int = SAMPLE_PER_SITE) -> list[int]:
+    """A month's random sample of listings the matcher did not flag, ``per_site`` from each site
+    (stratified), for analysts to judge so misses can be estimated (issue 12, item 5).
+
+    The draw is a fixed hash of the listing id, so the sample stays the same however often it is
+    read and whatever has been decided since; ids in site order."""
+    check_month(month)
+    rank = func.row_number().over(partition_by=Listing.site_id,
+                                  order_by=((Listing.id * 2654435761) % 4294967291, Listing.id)).label("rank")
+    drawn = (select(Listing.id, Listing.site_id, rank)
+             .where(Listing.first_seen_month == month, Listing.flagged == false(), Listing.unread == false())
+             .subquery())
+    with db.session() as s:
+        return list(s.scalars(select(drawn.c.id).where(drawn.c.rank <= per_site)
+                              .order_by(drawn.c.site_id, drawn.c.rank)))

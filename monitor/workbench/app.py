@@ -39,6 +39,8 @@ def _templates() -> Jinja2Templates:
     env = Environment(loader=PackageLoader("monitor.workbench", "templates"),
                       autoescape=select_autoescape(default=True, default_for_string=True))
     env.filters["highlight"] = highlight
+    for name in env.list_templates(extensions=["html"]):
+        env.get_template(name)  # compiled at start, not on an analyst's first request
     return Jinja2Templates(env=env)
 
 

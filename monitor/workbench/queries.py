@@ -133,3 +133,18 @@ def site_runs(s: Session, per_site: int = 24) -> list[dict[str, Any]]:
         out.append({"site": name, "crawls": rows})
     return out
 
+
+
+def newest_month(s: Session) -> str | None:
+    return s.execute(select(func.max(Listing.first_seen_month))).scalar()
+
+
+def sample_cards(s: Session, ids: list[int], site: str = "") -> list[dict[str, Any]]:
+    """The undecided listings among ``ids`` (the unflagged sample), as queue cards."""
+    if not ids:
+        return []
+    decided = exists().where(ReviewDecision.listing_id == Listing.id, ReviewDecision.current == true())
+    query = select(Listing, Site.name).join(Site, Site.id == Listing.site_id).where(Listing.id.in_(ids), ~decided)
+    if site:
+        query = query.where(Site.name == site)
+    return _cards(s, s.execute(query.order_by(Site.name, Listing.id)).all())

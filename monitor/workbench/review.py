@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from monitor.storage.review import DECISIONS, record_decision, undo_decision
+from monitor.storage.review import DECISIONS, record_decision, undo_decision, unflagged_sample
 from monitor.workbench import queries
 
 MAX_NOTE = 2000
@@ -22,12 +22,19 @@ def queue_page(request: Request) -> Response:
     dealer = params.get("dealer", "")
     dealer_id = int(dealer) if dealer.isdigit() else None
     reviewed = params.get("reviewed") == "1"
-    with request.app.state.db.session() as s:
+    db = request.app.state.db
+    sample: list = []
+    with db.session() as s:
         cards = queries.queue(s, site=site, species=species, dealer=dealer_id, reviewed=reviewed)
         filters = queries.queue_filters(s)
+        month = queries.newest_month(s)
+    if month and not (reviewed or species or dealer_id is not None):
+        ids = unflagged_sample(db, month)
+        with db.session() as s:
+            sample = queries.sample_cards(s, ids, site)
     return request.app.state.templates.TemplateResponse(request, "queue.html", {
-        "cards": cards, "filters": filters, "site": site, "species": species, "dealer": dealer_id,
-        "reviewed": reviewed, "page_size": queries.PAGE,
+        "cards": cards, "sample": sample, "month": month, "filters": filters, "site": site, "species": species,
+        "dealer": dealer_id, "reviewed": reviewed, "page_size": queries.PAGE,
     })
 
 
