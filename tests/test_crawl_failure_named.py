@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Iterator
 
@@ -21,6 +21,8 @@ import pytest
 from monitor.config import load_config
 from monitor.crawling import run_crawl
 from monitor.crawling.health import assess
+
+from loopback import QuietHandler, serving, write_sites
 
 LISTINGS = 31
 THROTTLED = {str(n) for n in range(1, 8)}  # 7 of 31 always answer 429
@@ -51,19 +53,9 @@ def _close(server: ThreadingHTTPServer) -> None:
     server.server_close()
 
 
-class Handler(BaseHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:
-        pass
-
+class Handler(QuietHandler):
     def send(self, status: int, body: str, headers: dict[str, str] | None = None) -> None:
-        data = f'<html><head><meta charset="utf-8"></head><body>{body}</body></html>'.encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
+        self.reply(status, f'<html><head><meta charset="utf-8"></head><body>{body}</body></html>', headers)
 
     def do_GET(self) -> None:
         if self.path == "/robots.txt":
@@ -83,17 +75,9 @@ class Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture()
 def market(tmp_path: Path) -> Iterator[tuple[ThreadingHTTPServer, Path]]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    sites = tmp_path / "sites"
-    sites.mkdir()
-    origin = f"http://127.0.0.1:{server.server_address[1]}"
-    for name in ("vanishing", "throttled", "fieldless"):
-        (sites / f"{name}.yaml").write_text(SITE_FILE.format(name=name, origin=origin), encoding="utf-8")
-    yield server, sites
-    server.shutdown()
-    server.server_close()
+    with serving(Handler) as (server, origin):
+        server.daemon_threads = True
+        yield server, write_sites(tmp_path / "sites", origin, ("vanishing", "throttled", "fieldless"), SITE_FILE)
 
 
 def crawl(tmp_path: Path, sites: Path, name: str) -> dict:

@@ -6,9 +6,7 @@ from __future__ import annotations
 import json
 import random
 import sqlite3
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -17,42 +15,19 @@ import pytest
 from monitor.cli import EXIT_SITES_FAILED, main
 from monitor.sandbox import Sandbox, SandboxServer
 
-SITE_FILE = """\
-name: {name}
-platform: html
-base_url: "{origin}/{name}/"
-script: simplified
-charset: utf-8
-search:
-  url: "search?q={{keyword}}"
-  results: "a.hit::attr(href)"
-listing:
-  id_from_url: "/item/(\\\\d+)"
-  fields:
-    title: "h1::text"
-    price: "span.price::text"
-"""
+from loopback import SITE_FILE as LOOPBACK_SITE
+from loopback import QuietHandler, serving, write_sites
+
+SITE_FILE = LOOPBACK_SITE.replace('    title: "h1::text"\n', '    title: "h1::text"\n    price: "span.price::text"\n')
 GOOD_PAGE = '<html><body><h1>象牙手镯 {i}</h1><span class="price">¥{i}00</span></body></html>'
 
 
-class FaultyHandler(BaseHTTPRequestHandler):
+class FaultyHandler(QuietHandler):
     throttled_at: dict[str, list[float]] = {}
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-    def reply(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
 
     def do_GET(self) -> None:
         path = urlsplit(self.path).path
-        site = path.strip("/").split("/")[0]
+        site = self.site()
         if path == "/robots.txt":
             return self.reply(200, b"User-agent: *\nDisallow:\n")
         if site == "garbage":
@@ -79,18 +54,9 @@ class FaultyHandler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def faulty_sites(tmp_path: Path):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FaultyHandler)
-    server.request_queue_size = 64
     FaultyHandler.throttled_at = {}
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    origin = f"http://127.0.0.1:{server.server_address[1]}"
-    folder = tmp_path / "sites"
-    folder.mkdir()
-    for name in ("garbage", "broken", "walled", "throttled"):
-        (folder / f"{name}.yaml").write_text(SITE_FILE.format(name=name, origin=origin), encoding="utf-8")
-    yield folder
-    server.shutdown()
-    server.server_close()
+    with serving(FaultyHandler) as (_, origin):
+        yield write_sites(tmp_path / "sites", origin, ("garbage", "broken", "walled", "throttled"), SITE_FILE)
 
 
 def test_bad_sites_unhealthy_while_the_rest_finish(

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -26,6 +24,8 @@ from monitor.reports.render import render_html
 from monitor.sandbox import Sandbox, SandboxServer
 from monitor.sandbox.sites import CAPTCHA_SEARCHES
 from monitor.storage import Database
+
+from loopback import QuietHandler, serving, write_sites
 
 SEED = 20120101
 FAST = {"WTM_WALL_PAUSE": 0.2, "WTM_WALL_DELAY": 0.05, "WTM_MAX_WALLS": 2}
@@ -81,43 +81,16 @@ def test_the_sandbox_captcha_wall_is_backed_off_and_the_site_completed(tmp_path:
     assert f"{FAULT_NAMES['zh']['captcha']} {row['errors']['captcha']}" in render_html(context)
 
 
-SITE_FILE = """\
-name: {name}
-platform: html
-base_url: "{origin}/{name}/"
-script: simplified
-charset: utf-8
-search:
-  url: "search?q={{keyword}}"
-  results: "a.hit::attr(href)"
-listing:
-  id_from_url: "/item/(\\\\d+)"
-  fields:
-    title: "h1::text"
-"""
 RESULTS = '<html><body><a class="hit" href="item/1">1</a><a class="hit" href="item/2">2</a></body></html>'
 CAPTCHA = "<html><head><title>安全验证</title></head><body>访问过于频繁，请完成滑块验证</body></html>"
 
 
-class WalledHandler(BaseHTTPRequestHandler):
+class WalledHandler(QuietHandler):
     seen: dict[str, int] = {}
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-    def reply(self, status: int, body: str, headers: dict[str, str] | None = None) -> None:
-        data = body.encode("utf-8")
-        self.send_response(status)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
 
     def do_GET(self) -> None:
         path = urlsplit(self.path).path
-        site = path.strip("/").split("/")[0]
+        site = self.site()
         if path == "/robots.txt":
             return self.reply(200, "User-agent: *\nDisallow:\n")
         if path.startswith("/verify/"):
@@ -133,21 +106,12 @@ class WalledHandler(BaseHTTPRequestHandler):
 
 
 def test_a_verify_redirect_is_waited_out_and_a_lasting_ban_given_up(tmp_path: Path) -> None:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), WalledHandler)
     WalledHandler.seen = {}
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    origin = f"http://127.0.0.1:{server.server_address[1]}"
-    folder = tmp_path / "sites"
-    folder.mkdir()
-    for name in ("bazaar", "banned"):
-        (folder / f"{name}.yaml").write_text(SITE_FILE.format(name=name, origin=origin), encoding="utf-8")
-    try:
+    with serving(WalledHandler) as (_, origin):
+        folder = write_sites(tmp_path / "sites", origin, ("bazaar", "banned"))
         config = load_config(overrides={"data_dir": str(tmp_path / "data"), "sites_dir": str(folder)}, environ={})
         summary = run_crawl(config, sites=["bazaar", "banned"], keywords=["象牙"], progress=False, polite=False,
                             settings_overrides=FAST)
-    finally:
-        server.shutdown()
-        server.server_close()
     verify, banned = summary.sites["bazaar"], summary.sites["banned"]
     assert verify.healthy and verify.items == 2 and verify.errors.get("captcha") == 1, (verify.problems, verify.errors)
     assert not banned.healthy and banned.items == 0

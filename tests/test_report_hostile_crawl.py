@@ -10,9 +10,7 @@ of it as text and run none of it.
 from __future__ import annotations
 
 import html
-import threading
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import lxml.html
 import pytest
@@ -22,6 +20,7 @@ from monitor.config import load_config
 from monitor.reports import render_report
 
 import report_fixtures as fx
+from loopback import QuietHandler, serving, write_sites
 
 TITLE = '<script>alert("t")</script>象牙手镯 {{ 7*7 }} <img src=x onerror=alert(1)>'
 DESCRIPTION = '老料象牙 <a href="javascript:alert(2)">点我</a> 看 javascript:alert(3) {{ 7*7 }}'
@@ -51,17 +50,9 @@ listing:
 """
 
 
-class HostileHandler(BaseHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:
-        pass
-
+class HostileHandler(QuietHandler):
     def answer(self, body: str) -> None:
-        data = f'<html><head><meta charset="utf-8"></head><body>{body}</body></html>'.encode("utf-8")
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        self.reply(200, f'<html><head><meta charset="utf-8"></head><body>{body}</body></html>')
 
     def do_GET(self) -> None:
         if self.path == "/robots.txt":
@@ -83,22 +74,13 @@ def crawled_config(tmp_path_factory: pytest.TempPathFactory):
     from monitor.crawling import run_crawl
 
     tmp_path = tmp_path_factory.mktemp("hostile")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), HostileHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        sites = tmp_path / "sites"
-        sites.mkdir()
-        origin = f"http://127.0.0.1:{server.server_address[1]}"
-        (sites / "hostile.yaml").write_text(SITE_FILE.format(origin=origin), encoding="utf-8")
+    with serving(HostileHandler) as (_, origin):
+        sites = write_sites(tmp_path / "sites", origin, ["hostile"], SITE_FILE)
         config = load_config(overrides={"data_dir": str(tmp_path / "data"), "sites_dir": str(sites)})
         summary = run_crawl(config, sites=["hostile"], keywords=["象牙"], as_of=datetime(2025, 6, 30, 12, 0),
                             progress=False, polite=False)
         assert summary.failed_sites == [], summary.sites
         yield config
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_crawled_hostile_listing_is_only_text(crawled_config) -> None:
