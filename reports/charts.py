@@ -80,6 +80,7 @@ def trend_species_svg(months: Sequence[str], series: dict[str, Sequence[int]], n
         positions = list(range(len(months)))
         for index, (species, values) in enumerate(series.items()):
             colour = colours.get(species, PALETTE[index % len(PALETTE)])
+            values = [float("nan") if v is None else v for v in values]  # a month without data: a gap
             ax.plot(positions, values, label=names.get(species, species), color=colour,
                     linewidth=1.8, marker="o" if len(months) <= 24 else None, markersize=3)
         _month_axis(ax, months)

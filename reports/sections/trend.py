@@ -34,6 +34,7 @@ def trend(species_counts: Iterable[tuple[str, str, int]], totals_by_month: Mappi
         if m in index:
             by_species.setdefault(sp, [0] * len(months))[index[m]] += int(n)
     totals = [int(totals_by_month.get(m, 0)) if has_data[i] else None for i, m in enumerate(months)]
+    by_species = {sp: [n if has_data[i] else None for i, n in enumerate(series)] for sp, series in by_species.items()}
     change = [None] + [totals[i] - totals[i - 1] if totals[i] is not None and totals[i - 1] is not None else None
                        for i in range(1, len(months))]
     colours = species_colours()
