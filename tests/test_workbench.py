@@ -297,3 +297,29 @@ def test_queue_carries_a_fixed_stratified_sample_of_unflagged_listings(served) -
     again = [int(i) for i in page(server.base + "/").xpath("//li[contains(@class,'sample')]/@data-listing")]
     assert sorted(again) == sorted(sample[1:]) and unflagged_sample(db, "2025-04") == sample
     assert page(server.base + "/?species=ivory").xpath("//li[contains(@class,'sample')]") == []
+
+
+def test_evidence_without_a_declared_charset_is_read_in_its_site_files_charset(history) -> None:
+    db, _ = history
+    observed = fx.datetime(2025, 3, 27, 9, 0)
+    run_id = db.start_run(kind="site", started_at=observed, month="2025-03")
+    bare = "<html><body><p>老料象牙 手鐲</p></body></html>"
+    for site, charset in (("zeta", "gbk"), ("eta", "big5")):
+        rec = CrawlRecorder(db, run_id=run_id, site=site, observed_at=observed)
+        rec.add(ListingItem(site=site, external_id="bare", url=f"http://127.0.0.1:9/{site}/bare", title="象牙",
+                            fetched_at=observed), evidence=bare.encode(charset))
+        rec.finish(fx.HEALTHY)
+    server = Served(create_app(db, charsets={"zeta": "gbk", "eta": "big5"}))
+    try:
+        with db.session() as s:
+            from monitor.storage.models import Evidence, Site
+            rows = s.execute(select(Site.name, Evidence.sha256).join(Listing, Listing.site_id == Site.id)
+                             .join(Evidence, Evidence.listing_id == Listing.id)
+                             .where(Site.name.in_(["zeta", "eta"]))).all()
+        for site, sha in rows:
+            status, headers, body = call(f"{server.base}/evidence/{sha}")
+            label = {"zeta": "gb18030", "eta": "big5"}[site]  # GBK served as its superset
+            assert status == 200 and headers["content-type"] == f"text/html; charset={label}"
+            assert "老料象牙" in body.decode(label)
+    finally:
+        server.stop()

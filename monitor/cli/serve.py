@@ -56,8 +56,18 @@ def serve_command(state: State, host: str, port: int | None, hash_password: bool
     if indexed and not state.quiet:
         click.echo(f"search index: {indexed} new listings indexed")
     port = port or config.serve_port
-    app = create_app(db, analyst=config.analyst, password_hash=secret, hosts=[host])
+    app = create_app(db, analyst=config.analyst, password_hash=secret, hosts=[host], charsets=listing_charsets(config))
     if not state.quiet:
         click.echo(f"workbench on http://{host}:{port}/ (Ctrl-C to stop)")
     uvicorn.run(app, host=host, port=port, log_level="warning" if state.quiet else "info",
                 server_header=False, proxy_headers=False)
+
+
+def listing_charsets(config: object) -> dict[str, str]:
+    """Site name -> the charset its site file gives listing pages (a broken file is skipped:
+    its evidence falls back to the page's own declaration)."""
+    from monitor.crawling.sites import sites_for_config
+    from monitor.exceptions import SiteFileError
+
+    errors: list[SiteFileError] = []
+    return {name: site.listing_reader.charset for name, site in sites_for_config(config, errors=errors).items()}

@@ -7,7 +7,7 @@ path from a request reaches the file system; the page loads nothing from the net
 from __future__ import annotations
 
 from importlib.resources import files
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
@@ -52,9 +52,11 @@ def static_file(request: Request) -> Response:
     return Response(body, media_type=kind)
 
 
-def create_app(db: Database, analyst: str = "", password_hash: str = "", hosts: Iterable[str] = ()) -> Starlette:
+def create_app(db: Database, analyst: str = "", password_hash: str = "", hosts: Iterable[str] = (),
+               charsets: Mapping[str, str] | None = None) -> Starlette:
     """The workbench over ``db``. ``hosts`` are the Host names accepted besides loopback's (the
-    address it is bound to); ``analyst`` is who decides when no password is set."""
+    address it is bound to); ``analyst`` is who decides when no password is set; ``charsets``
+    maps site names to the charset their site files give listing pages (evidence decoding)."""
     routes = [
         Route("/", review.queue_page),
         Route("/api/decide", review.decide, methods=["POST"]),
@@ -73,6 +75,7 @@ def create_app(db: Database, analyst: str = "", password_hash: str = "", hosts: 
     ]
     app = Starlette(routes=routes, middleware=middleware)
     app.state.db = db
+    app.state.charsets = dict(charsets or {})
     app.state.templates = _templates()
     app.state.static = _static()
     return app

@@ -40,19 +40,22 @@ def listing(request: Request) -> Response:
 def evidence(request: Request) -> Response:
     """The stored page, by its SHA-256 only: the file is found through the database row's
     relative path, checked to stay inside the evidence folder, and served with its charset
-    (read from the page itself) under a sandboxing CSP, so it is inert even opened directly."""
+    under a sandboxing CSP, so it is inert even opened directly. The charset is the page's BOM,
+    else the one its site file gives listing pages (as the crawl read it), else its own meta."""
     db = request.app.state.db
     with db.session() as s:
-        row = queries.evidence_row(s, request.path_params["sha256"])
-    if row is None or db.evidence_dir is None:
+        found = queries.evidence_row(s, request.path_params["sha256"])
+    if found is None or db.evidence_dir is None:
         return _missing("evidence")
+    row, site = found
     folder = Path(db.evidence_dir).resolve()
     path = (folder / row.path).resolve()
     if not path.is_relative_to(folder) or not path.is_file():
         return _missing("evidence file")
     with gzip.open(path, "rb") as handle:
         body = handle.read(MAX_EVIDENCE_BYTES)
-    encoding, _ = html_to_unicode(None, body)
+    charset = request.app.state.charsets.get(site)
+    encoding, _ = html_to_unicode(f"text/html; charset={charset}" if charset else None, body)
     encoding = BROWSER_LABELS.get(encoding, encoding.replace("_", "-"))
     return Response(body, headers={
         "Content-Type": f"text/html; charset={encoding}",

@@ -91,11 +91,12 @@ def listing_page(s: Session, listing_id: int) -> dict[str, Any] | None:
     return card
 
 
-def evidence_row(s: Session, sha256: str) -> Evidence | None:
-    """The stored evidence with this hash (any listing's: the file is the same)."""
+def evidence_row(s: Session, sha256: str) -> tuple[Evidence, str] | None:
+    """The stored evidence with this hash (any listing's: the file is the same) and its site."""
     if not SHA256.fullmatch(sha256):
         return None
-    return s.scalars(select(Evidence).where(Evidence.sha256 == sha256).limit(1)).first()
+    return s.execute(select(Evidence, Site.name).join(Listing, Listing.id == Evidence.listing_id)
+                     .join(Site, Site.id == Listing.site_id).where(Evidence.sha256 == sha256).limit(1)).first()
 
 
 def dealer_page(s: Session, dealer_id: int, limit: int = 500) -> dict[str, Any] | None:
