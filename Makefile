@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test install chromium clean
+.PHONY: demo test install scrapyd-node chromium clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +13,19 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Scrapyd 1.6 imports pkg_resources, which setuptools 81 dropped: the test's Scrapyd nodes get
+# their own venv with an older setuptools and this wtm installed (as on a real node).
+NODE_VENV := $(VENV)/scrapyd-node
+NODE_STAMP := $(NODE_VENV)/.installed-stamp
+
+$(NODE_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(NODE_VENV)
+	$(NODE_VENV)/bin/python -m pip install --quiet "setuptools<81" "scrapyd>=1.6,<2"
+	$(NODE_VENV)/bin/python -m pip install --quiet -e .
+	touch $(NODE_STAMP)
+
+scrapyd-node: $(NODE_STAMP)
 
 demo: $(STAMP)
 	$(VENV)/bin/wtm --data-dir wtm-data demo
@@ -30,7 +43,7 @@ chromium:
 		fi; \
 	fi
 
-test: $(STAMP) chromium
+test: $(STAMP) $(NODE_STAMP) chromium
 	$(PY) -m pytest
 
 clean:
