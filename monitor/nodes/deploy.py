@@ -42,7 +42,7 @@ def deploy(config: Config, force: bool = False) -> list[Deployed]:
     done = []
     for node in nodes_of(config):
         try:
-            present = egg.version in node.versions(PROJECT)
+            present = egg.stored_as in node.versions(PROJECT)
             spiders = 0
             if force or not present:
                 spiders = int(node.add_version(PROJECT, egg.version, egg.data).get("spiders", 0))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import zipfile
 from dataclasses import dataclass
 
@@ -38,6 +39,11 @@ SPIDER_LOADER_CLASS = "monitor.nodes.loader.NodeSpiderLoader"
 class Egg:
     version: str
     data: bytes
+
+    @property
+    def stored_as(self) -> str:
+        """The version as Scrapyd stores and lists it (it turns all but [A-Za-z0-9_-] into _)."""
+        return re.sub(r"[^A-Za-z0-9_-]", "_", self.version)
 
 
 def _files(version: str) -> dict[str, str]:
