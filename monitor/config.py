@@ -57,7 +57,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("concurrency_per_site", 2, "Requests in flight per site (1 to 64).", int, low=1, high=64),
     Setting("autothrottle", True, "Adapt the delay to each site's latency (Scrapy AutoThrottle).", bool),
     Setting("max_pages_per_site", 5000, "Stop a site's crawl after this many pages (at least 1).", int, low=1),
-    Setting("requests_per_site", 280, "Requests per site and monthly crawl (search, browse, listing and revisit "
+    Setting("requests_per_site", 270, "Requests per site and monthly crawl (search, browse, listing and revisit "
             "pages; at least 3): the query plan gets what the site's last crawl spent on the rest left over, the "
             "crawl stops searching when the site reaches it.", int, low=3),
     Setting("download_timeout", 30.0, "Seconds before a request times out (more than 0, at most 3600).", float,
