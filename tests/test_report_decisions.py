@@ -44,6 +44,7 @@ def _figures(context: dict) -> dict:
         "sites_confirmed": {r["site"]: r["confirmed"] for r in context["sites"]},
         "trend": context["trend"]["total"][-1],
         "trend_confirmed": context["trend"]["confirmed"][-1],
+        "trend_species": {sp: series[-1] for sp, series in context["trend"]["by_species"].items()},
         "dealer_ads": sum(d["new_ads"] for d in context["dealers"]),
         "dealer_confirmed": sum(d["confirmed_ads"] for d in context["dealers"]),
         "requested": history[MONTH]["requested"],
@@ -67,6 +68,8 @@ def test_rejected_ads_leave_every_figure_and_confirmed_ones_are_counted(tmp_path
     assert before["confirmed"] == 0 and after["confirmed"] == 1 and after["trend_confirmed"] == 1
     assert after["species"] == {**before["species"], "ivory": before["species"]["ivory"] - 1,
                                 "tiger": before["species"]["tiger"] - 1}
+    assert after["trend_species"] == {**before["trend_species"], "ivory": before["trend_species"]["ivory"] - 1,
+                                      "tiger": before["trend_species"]["tiger"] - 1}
     assert after["sites"] == {**before["sites"], "alpha": before["sites"]["alpha"] - 1, "beta": before["sites"]["beta"] - 1}
     assert after["sites_confirmed"]["alpha"] == 1 and after["sites_confirmed"]["beta"] == 0
     assert after["dealer_ads"] == before["dealer_ads"] - 2 and after["dealer_confirmed"] == 1

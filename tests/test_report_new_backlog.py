@@ -65,6 +65,8 @@ def test_new_is_the_posting_month_and_backlog_is_apart(db: Database) -> None:
         assert stats.new_flagged_by_site(s, "2025-03") == {"alpha": 1, "beta": 2}
         assert stats.new_flagged_by_species(s, "2025-01") == {"ivory": 1, "pangolin": 1, "tiger": 1}
         assert {e["external_id"] for e in stats.example_ads(s, "2025-02")} == {"febpost"}
+        assert stats.monthly_trend(s) == [("2025-01", "ivory", 1), ("2025-01", "pangolin", 1), ("2025-01", "tiger", 1),
+                                          ("2025-02", "ivory", 1), ("2025-03", "ivory", 1), ("2025-03", "tiger", 2)]
 
 
 def test_trend_marks_months_without_data_and_computes_no_change_against_them(db: Database) -> None:

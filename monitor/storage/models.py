@@ -112,7 +112,8 @@ class Listing(Base):
     __tablename__ = "listings"
     __table_args__ = (
         UniqueConstraint("site_id", "external_id"),
-        Index("ix_listings_month_flagged", "first_seen_month", "flagged", "site_id"),
+        # posted_at: new versus backlog (monitor.storage.newness) is read from this index alone.
+        Index("ix_listings_month_flagged", "first_seen_month", "flagged", "site_id", "posted_at"),
         Index("ix_listings_flagged_site", "flagged", "site_id", "first_seen_month", "removed_month"),
         Index("ix_listings_dealer", "dealer_id", "flagged", "site_id", "first_seen_month"),
         Index("ix_listings_fp0", "fp_band0"),
