@@ -56,7 +56,11 @@ def serve_command(state: State, host: str, port: int | None, hash_password: bool
     if indexed and not state.quiet:
         click.echo(f"search index: {indexed} new listings indexed")
     port = port or config.serve_port
-    app = create_app(db, analyst=config.analyst, password_hash=secret, hosts=[host], charsets=listing_charsets(config))
+    from monitor.matching.species import species_table
+
+    species = [g.key for g in species_table(config.keywords_dir or None)]
+    app = create_app(db, analyst=config.analyst, password_hash=secret, hosts=[host], charsets=listing_charsets(config),
+                     species=species)
     if not state.quiet:
         click.echo(f"workbench on http://{host}:{port}/ (Ctrl-C to stop)")
     uvicorn.run(app, host=host, port=port, log_level="warning" if state.quiet else "info",

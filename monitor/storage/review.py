@@ -236,9 +236,17 @@ def unflagged_sample(db: Database, month: str, per_site: int = SAMPLE_PER_SITE) 
     check_month(month)
     rank = func.row_number().over(partition_by=Listing.site_id,
                                   order_by=((Listing.id * 2654435761) % 4294967291, Listing.id)).label("rank")
+    # Ranked on the month index alone (no table reads); unread ones are dropped afterwards.
     drawn = (select(Listing.id, Listing.site_id, rank)
-             .where(Listing.first_seen_month == month, Listing.flagged == false(), Listing.unread == false())
-             .subquery())
+             .where(Listing.first_seen_month == month, Listing.flagged == false()).subquery())
     with db.session() as s:
-        return list(s.scalars(select(drawn.c.id).where(drawn.c.rank <= per_site)
-                              .order_by(drawn.c.site_id, drawn.c.rank)))
+        rows = s.execute(select(drawn.c.id, drawn.c.site_id, Listing.unread)
+                         .join(Listing, Listing.id == drawn.c.id).where(drawn.c.rank <= 4 * per_site)
+                         .order_by(drawn.c.site_id, drawn.c.rank)).all()
+    taken: dict[int, int] = {}
+    out = []
+    for listing_id, site_id, unread in rows:
+        if not unread and taken.get(site_id, 0) < per_site:
+            taken[site_id] = taken.get(site_id, 0) + 1
+            out.append(listing_id)
+    return out

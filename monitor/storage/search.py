@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable
 
-from sqlalchemy import Connection, and_, exists, func, insert, select
+from sqlalchemy import Connection, and_, delete, exists, func, insert, select
 from sqlalchemy.orm import aliased
 
 from monitor.storage.db import Database
@@ -21,7 +21,9 @@ from monitor.storage.models import Listing, SearchGram, Site
 
 _RUN = re.compile(r"[^\W_]+")
 INDEX_BATCH = 5_000
+WATERMARK = ""
 MAX_QUERY_CHARS = 40
+PAGE = 200
 
 
 def runs(text: str) -> list[str]:
@@ -53,10 +55,12 @@ def query_grams(query: str) -> list[str]:
 def refresh_index(db: Database, batch: int = INDEX_BATCH) -> int:
     """Index the listings newer than the newest one indexed; returns how many were read.
 
-    A listing's text edited after it was indexed is not re-read (known limit)."""
+    The newest listing id indexed is kept as the row whose gram is empty (grams never are), so
+    finding it is one index probe. A listing's text edited after it was indexed is not re-read
+    (known limit)."""
     done = 0
     with db.engine.begin() as conn:
-        last = conn.execute(select(func.max(SearchGram.listing_id))).scalar() or 0
+        last = conn.execute(select(func.max(SearchGram.listing_id)).where(SearchGram.gram == WATERMARK)).scalar() or 0
         newest = conn.execute(select(func.max(Listing.id))).scalar() or 0
     while last < newest:
         with db.engine.begin() as conn:
@@ -68,6 +72,8 @@ def refresh_index(db: Database, batch: int = INDEX_BATCH) -> int:
                 break
             index_rows(conn, rows)
             last = rows[-1][0]
+            conn.execute(delete(SearchGram).where(SearchGram.gram == WATERMARK))
+            conn.execute(insert(SearchGram).values(gram=WATERMARK, listing_id=last))
             done += len(rows)
     return done
 
@@ -96,14 +102,30 @@ def search(db: Database, query: str, limit: int = 50, scan: int = 2_000) -> list
                 continue
             other = aliased(SearchGram)
             stmt = stmt.where(exists().where(other.listing_id == base.listing_id, _gram_is(other, gram)))
-        ids = [lid for (lid,) in conn.execute(stmt.order_by(base.listing_id.desc()).limit(scan))]
-        if not ids:
-            return []
-        found = conn.execute(
-            select(Listing.id, Listing.title, Listing.description, Listing.flagged, Listing.first_seen_month,
-                   Listing.price_text, Listing.removed_at, Listing.dealer_id, Site.name)
-            .join(Site, Site.id == Listing.site_id).where(Listing.id.in_(ids)).order_by(Listing.id.desc())
-        ).all()
+        if first.endswith("*"):
+            stmt = stmt.distinct()  # a prefix spans grams: a listing may hold several
+        stmt = stmt.order_by(base.listing_id.desc())
+        out: list[dict[str, Any]] = []
+        below = None
+        for _ in range(0, scan, PAGE):
+            page = stmt.where(base.listing_id < below) if below is not None else stmt
+            ids = [lid for (lid,) in conn.execute(page.limit(PAGE))]
+            if not ids:
+                break
+            out.extend(_verified(conn, ids, words, limit - len(out)))
+            if len(out) >= limit or len(ids) < PAGE:
+                break
+            below = ids[-1]
+    return out
+
+
+def _verified(conn: Connection, ids: list[int], words: list[str], limit: int) -> list[dict[str, Any]]:
+    """The listings among ``ids`` whose text holds every word (the grams do not say adjacency)."""
+    found = conn.execute(
+        select(Listing.id, Listing.title, Listing.description, Listing.flagged, Listing.first_seen_month,
+               Listing.price_text, Listing.removed_at, Listing.dealer_id, Site.name)
+        .join(Site, Site.id == Listing.site_id).where(Listing.id.in_(ids)).order_by(Listing.id.desc())
+    ).all()
     out = []
     for row in found:
         text = f"{row.title or ''}\n{row.description or ''}".casefold()

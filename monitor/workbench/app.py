@@ -6,11 +6,13 @@ path from a request reaches the file system; the page loads nothing from the net
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
 from importlib.resources import files
-from typing import Iterable, Mapping
+from typing import AsyncIterator, Iterable, Mapping
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
@@ -18,6 +20,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
+from monitor.matching.species import species_table
 from monitor.storage import Database
 from monitor.workbench import pages, review
 from monitor.workbench.security import Guard
@@ -52,11 +55,20 @@ def static_file(request: Request) -> Response:
     return Response(body, media_type=kind)
 
 
+@asynccontextmanager
+async def _lifespan(app: Starlette) -> AsyncIterator[None]:
+    """Before the first request: draw the month's unflagged sample and read the queue once, so
+    the analyst's first page costs what every later one does."""
+    await run_in_threadpool(review.warm, app)
+    yield
+
+
 def create_app(db: Database, analyst: str = "", password_hash: str = "", hosts: Iterable[str] = (),
-               charsets: Mapping[str, str] | None = None) -> Starlette:
+               charsets: Mapping[str, str] | None = None, species: Iterable[str] | None = None) -> Starlette:
     """The workbench over ``db``. ``hosts`` are the Host names accepted besides loopback's (the
     address it is bound to); ``analyst`` is who decides when no password is set; ``charsets``
-    maps site names to the charset their site files give listing pages (evidence decoding)."""
+    maps site names to the charset their site files give listing pages (evidence decoding);
+    ``species`` are the lexicon's species keys (default: the shipped lexicon's)."""
     routes = [
         Route("/", review.queue_page),
         Route("/api/decide", review.decide, methods=["POST"]),
@@ -73,9 +85,11 @@ def create_app(db: Database, analyst: str = "", password_hash: str = "", hosts: 
         Middleware(TrustedHostMiddleware, allowed_hosts=allowed, www_redirect=False),
         Middleware(Guard, analyst=analyst, password_hash=password_hash),
     ]
-    app = Starlette(routes=routes, middleware=middleware)
+    app = Starlette(routes=routes, middleware=middleware, lifespan=_lifespan)
     app.state.db = db
     app.state.charsets = dict(charsets or {})
+    app.state.species = list(species) if species is not None else [g.key for g in species_table()]
+    app.state.sample_cache = {}
     app.state.templates = _templates()
     app.state.static = _static()
     return app

@@ -7,7 +7,7 @@ import re
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import and_, desc, exists, func, select, true
+from sqlalchemy import desc, exists, func, select, true
 from sqlalchemy.orm import Session
 
 from monitor.crawlhealth import SiteHealth
@@ -43,7 +43,14 @@ def queue(s: Session, site: str = "", species: str = "", dealer: int | None = No
         query = query.where(exists().where(ListingSpecies.listing_id == Listing.id, ListingSpecies.species == species))
     if dealer is not None:
         query = query.where(Listing.dealer_id == dealer)
-    rows = s.execute(query.order_by(desc(Listing.first_seen_month), desc(Listing.id)).limit(limit)).all()
+    rows: list[Any] = []
+    # Month by month, newest first: each step reads one month's flags through the month index
+    # instead of sorting every flag in the database.
+    month = s.execute(select(func.max(Listing.first_seen_month))).scalar()
+    while month is not None and len(rows) < limit:
+        rows += s.execute(query.where(Listing.first_seen_month == month).order_by(desc(Listing.id))
+                          .limit(limit - len(rows))).all()
+        month = s.execute(select(func.max(Listing.first_seen_month)).where(Listing.first_seen_month < month)).scalar()
     return _cards(s, rows)
 
 
@@ -62,12 +69,8 @@ def _cards(s: Session, rows: list[Any]) -> list[dict[str, Any]]:
              "decision": decisions.get(listing.id)} for listing, site in rows]
 
 
-def queue_filters(s: Session) -> dict[str, list[Any]]:
-    """Choices for the queue's filters: site names and species seen among flags."""
-    return {
-        "sites": list(s.scalars(select(Site.name).order_by(Site.name))),
-        "species": list(s.scalars(select(ListingSpecies.species).distinct().order_by(ListingSpecies.species))),
-    }
+def site_names(s: Session) -> list[str]:
+    return list(s.scalars(select(Site.name).order_by(Site.name)))
 
 
 def listing_page(s: Session, listing_id: int) -> dict[str, Any] | None:
@@ -149,3 +152,7 @@ def sample_cards(s: Session, ids: list[int], site: str = "") -> list[dict[str, A
     if site:
         query = query.where(Site.name == site)
     return _cards(s, s.execute(query.order_by(Site.name, Listing.id)).all())
+
+
+def newest_listing(s: Session) -> int | None:
+    return s.execute(select(func.max(Listing.id))).scalar()

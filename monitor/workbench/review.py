@@ -26,16 +26,35 @@ def queue_page(request: Request) -> Response:
     sample: list = []
     with db.session() as s:
         cards = queries.queue(s, site=site, species=species, dealer=dealer_id, reviewed=reviewed)
-        filters = queries.queue_filters(s)
+        filters = {"sites": queries.site_names(s), "species": request.app.state.species}
         month = queries.newest_month(s)
+        newest = queries.newest_listing(s)
     if month and not (reviewed or species or dealer_id is not None):
-        ids = unflagged_sample(db, month)
+        ids = _sample(request.app, month, newest)
         with db.session() as s:
             sample = queries.sample_cards(s, ids, site)
     return request.app.state.templates.TemplateResponse(request, "queue.html", {
         "cards": cards, "sample": sample, "month": month, "filters": filters, "site": site, "species": species,
         "dealer": dealer_id, "reviewed": reviewed, "page_size": queries.PAGE,
     })
+
+
+def _sample(app: Any, month: str, newest: int | None) -> list[int]:
+    """The month's unflagged sample, drawn again only when listings were added since."""
+    cache = app.state.sample_cache
+    key = (month, newest)
+    if cache.get("key") != key:
+        cache.update(key=key, ids=unflagged_sample(app.state.db, month))
+    return cache["ids"]
+
+
+def warm(app: Any) -> None:
+    """Read the default queue once (the server's start calls this)."""
+    with app.state.db.session() as s:
+        queries.queue(s)
+        month, newest = queries.newest_month(s), queries.newest_listing(s)
+    if month:
+        _sample(app, month, newest)
 
 
 async def _body(request: Request) -> dict[str, Any] | None:
