@@ -214,13 +214,20 @@ def _char_class(codepoints: list[int]) -> re.Pattern[str]:
 
 @lru_cache(maxsize=1)
 def _needs_translation() -> re.Pattern[str]:
-    """Characters of the BMP that the translate table changes (astral ones: _ASTRAL_SPECIAL)."""
+    """Characters of the BMP that the translate table changes (astral ones: _astral_special)."""
     return _char_class([cp for cp in translate_table() if cp < 0x10000])
 
 
 # Character classes that mix BMP and astral code points lose sre's bitmap and are searched range
 # by range (40 us per listing instead of 2), so the astral part is checked on its own.
-_ASTRAL_SPECIAL = re.compile("[\U0001d400-\U0001d7ff\U0001f100-\U0001f1ff]")
+_ANY_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+@lru_cache(maxsize=1)
+def _astral_special() -> re.Pattern[str]:
+    """Astral characters the translate table changes (math letters, enclosed letters, look-alike
+    letters of old alphabets): a class of astral code points only."""
+    return _char_class([cp for cp in translate_table() if cp >= 0x10000])
 
 
 @lru_cache(maxsize=1)
@@ -255,14 +262,15 @@ class Normaliser:
     characters rather than separators; other emoji still separate nothing from a word."""
 
     def __init__(self, regional: dict[str, str] | None = None, kept: str | frozenset[str] = "") -> None:
-        self._kept = frozenset(c for c in kept if 0x1F300 <= ord(c) <= 0x1FAFF)
+        # emoji the regional vocabulary turns into words (🐘 -> 象) are gone before separators
+        self._kept = frozenset(c for c in kept if 0x1F300 <= ord(c) <= 0x1FAFF and c not in (regional or {}))
+        self._kept_run, self._kept_any = _SEPARATOR_RUN, _SEPARATOR_ANY
         if self._kept:
             body = _separators_but(self._kept)
-            self._run = re.compile(f"(?:[{body}]|{_EMPTY_BRACKETS}){{1,3}}")
-            self._any = re.compile(f"[{body}]+")
-        else:
-            self._run, self._any = _SEPARATOR_RUN, _SEPARATOR_ANY
+            self._kept_run = re.compile(f"(?:[{body}]|{_EMPTY_BRACKETS}){{1,3}}")
+            self._kept_any = re.compile(f"[{body}]+")
         self._table = translate_table()
+        self._astral_class = _astral_special()
         self._needs_table = _needs_translation()
         self._traditional = _traditional_chars()
         bmp = [cp for cp in translate_table() if cp < 0x10000]
@@ -275,8 +283,21 @@ class Normaliser:
         if self._regional:
             self._regional_finder.make_automaton()
 
+    def _astral(self, text: str) -> bool:
+        """An astral character the table changes; the class has many ranges, so it is searched
+        only when the text has an astral character at all (one range, quick)."""
+        return _ANY_ASTRAL.search(text) is not None and self._astral_class.search(text) is not None
+
+    def _keeps(self, text: str) -> bool:
+        """Whether ``text`` holds an emoji of a term: only then is the slower separator class
+        (the emoji range cut around it) used."""
+        return bool(self._kept) and any(c in text for c in self._kept)
+
+    def _separators(self, text: str) -> tuple[re.Pattern[str], frozenset[str]]:
+        return (self._kept_run, self._kept) if self._keeps(text) else (_SEPARATOR_RUN, frozenset())
+
     def _needs(self, text: str) -> bool:
-        return bool(self._needs_table.search(text) or _ASTRAL_SPECIAL.search(text))
+        return bool(self._needs_table.search(text) or self._astral(text))
 
     def translate(self, text: str) -> str:
         """Only the per-character step: NFKC, lower case, invisible characters dropped."""
@@ -294,7 +315,7 @@ class Normaliser:
         if self._traditional.search(s):
             s = self._converter.convert(s)
         s = self._apply_regional(s)
-        stripped = strip_separators(s, self._run, self._kept)
+        stripped = strip_separators(s, *self._separators(s))
         return self._apply_regional(stripped) if stripped != s else s
 
     def _has_regional(self, s: str) -> bool:
@@ -318,14 +339,14 @@ class Normaliser:
         It can only add candidates (象 牙白 -> 象牙白), never lose one that ``fast`` finds,
         and the candidates are checked again on the exact form.
         """
-        if self._special.search(text) or _ASTRAL_SPECIAL.search(text):
+        if self._special.search(text) or self._astral(text):
             text = text.translate(self._table)
             if BOPOMOFO.search(text):
                 text = spell_zhuyin(text)
             if self._traditional.search(text):
                 text = self._converter.convert(text)
         text = self._apply_regional(text)
-        stripped = _TONE_DIGIT.sub("", self._any.sub("", text))
+        stripped = _TONE_DIGIT.sub("", (self._kept_any if self._keeps(text) else _SEPARATOR_ANY).sub("", text))
         if _OPENING_BRACKET.search(stripped):
             stripped = _EMPTY_BRACKET_PAIR.sub("", stripped)
         return self._apply_regional(stripped) if stripped != text else text
@@ -356,7 +377,7 @@ class Normaliser:
             converted, origin = "".join(pieces), new_origin
         s = converted
         s, origin = self._regional_with_offsets(s, origin)
-        spans = separator_spans(s, self._run, self._kept)
+        spans = separator_spans(s, *self._separators(s))
         if spans:
             out, new_origin, pos = [], [], 0
             for a, b in spans:

@@ -16,6 +16,8 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable
 
+from monitor.matching.verdict import _negated_at, _span_start, _spans
+
 if TYPE_CHECKING:
     from monitor.matching.verdict import Hit, ListingEvidence
 
@@ -33,7 +35,7 @@ class Offer:
 
 
 def describe(ev: "ListingEvidence", hits: Iterable["Hit"]) -> Offer:
-    """The offer of a listing whose flagged (or, failing those, rejected) hits are ``hits``."""
+    """The offer of a listing whose flagged hits are ``hits``."""
     by_field: dict[str, list["Hit"]] = {}
     for hit in hits:
         by_field.setdefault(hit.field, []).append(hit)
@@ -44,7 +46,7 @@ def _form(ev: "ListingEvidence", by_field: dict[str, list["Hit"]]) -> str | None
     best: tuple[int, int, str] | None = None
     for order, fe in enumerate(ev.fields):
         near = _Nearest(by_field.get(fe.name, []))
-        for (rank, name), start, end in _outermost([(p, s, e) for k, p, s, e in fe.context if k == "form"]):
+        for (rank, name), start, end in _outermost(_spans(fe, "form")):
             distance = near.distance(start, end) if near else _FAR + order * 1000 + start
             if best is None or (distance, rank) < best[:2]:
                 best = (distance, rank, name)
@@ -90,14 +92,14 @@ class _Nearest:
 def _quantity(ev: "ListingEvidence") -> dict[str, Any] | None:
     found: dict[str, dict[str, Any]] = {}
     for fe in ev.fields:
-        for kind, payload, start, end in sorted(fe.context, key=lambda c: c[2]):
-            if kind != "quantity" or payload[0] in found:
+        for payload, start, end in sorted(_spans(fe, "quantity"), key=_span_start):
+            unit, grams, size = payload
+            if unit in found:
                 continue
-            number = _number_before(fe.norm.text, start)
+            number = _number_before(fe.norm.text, end - size)
             if number is None:
                 continue
             amount, at = number
-            unit, grams = payload
             o_start, o_end = fe.norm.span(at, end)
             amount = round(amount * grams, 3) if unit == "gram" else amount
             found[unit] = {"amount": int(amount) if amount == int(amount) else amount, "unit": unit,
@@ -144,13 +146,10 @@ def _parse_number(s: str) -> float | None:
 
 
 def _buying(ev: "ListingEvidence", by_field: dict[str, list["Hit"]]) -> bool:
-    from monitor.matching.verdict import _negated_at
-
     for fe in ev.fields:
-        starts = {h.start for h in by_field.get(fe.name, [])}
-        for kind, _, start, end in fe.context:
-            if kind == "buying" and not _negated_at(fe, start):
-                return True
-            if kind == "buying_before" and end in starts:
-                return True
+        if any(not _negated_at(fe, start) for _, start, _ in _spans(fe, "buying")):
+            return True
+        before = _spans(fe, "buying_before")
+        if before and {end for _, _, end in before} & {h.start for h in by_field.get(fe.name, [])}:
+            return True
     return False

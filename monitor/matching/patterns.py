@@ -16,6 +16,8 @@ from typing import Any, Callable
 from monitor.matching.lexicon import Lexicon, Term
 
 _FORMAT = 8
+# The last character of a number written before a unit (2.5克, 一整根, 三百克, 半斤).
+QUANTITY_NUMERALS = "0123456789一二两三四五六七八九十百千半整"
 
 
 @dataclass(frozen=True)
@@ -108,12 +110,14 @@ def compile_patterns(
     for kind, words in (("buying", offer.buying), ("buying_before", offer.buying_before)):
         for word in words:
             add(out.context, word, (kind, None))
-    for word in offer.pieces:
-        add(out.context, word, ("quantity", ("piece", 0)))
-    for word in offer.sets:
-        add(out.context, word, ("quantity", ("set", 0)))
-    for word, grams in offer.weights.items():
-        add(out.context, word, ("quantity", ("gram", grams)))
+    # a quantity is a number then a unit: searched as numeral + unit (3根, 半斤), so the many
+    # units that are everyday characters (支持, 只是) add no context entry
+    units = [(w, ("piece", 0)) for w in offer.pieces] + [(w, ("set", 0)) for w in offer.sets] + \
+        [(w, ("gram", g)) for w, g in offer.weights.items()]
+    for word, (unit, grams) in units:
+        unit_word = normalise(word)
+        for numeral in QUANTITY_NUMERALS:
+            add(out.context, numeral + unit_word, ("quantity", (unit, grams, len(unit_word))))
     for key in lexicon.species:
         entry = lexicon.entry(key)
         for kind, words in (("context", entry.context), ("species_innocent", entry.innocent_context),

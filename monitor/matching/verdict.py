@@ -447,8 +447,18 @@ def decide(
 
     giveaway = _has(ev, "giveaway")
     product_word = _has_product_word(ev) or _has_unit(ev)   # outweighs innocent context
-    product = product_word or _has_unit(ev, "size_unit") or _trade_context(ev)
-    product_types = _product_types(ev)
+    product = product_word or _has_unit(ev, "size_unit")
+    lazy: dict[str, Any] = {}  # read only when a hit gets that far: most listings never need them
+
+    def traded() -> bool:
+        if "trade" not in lazy:
+            lazy["trade"] = _trade_context(ev)
+        return lazy["trade"]
+
+    def product_types() -> list[str]:
+        if "types" not in lazy:
+            lazy["types"] = _product_types(ev)
+        return lazy["types"]
     innocent = bool(_listing_words(ev, "innocent"))
     species_context = _listing_words(ev, "context")
     vetoed = _listing_words(ev, "veto")
@@ -528,8 +538,8 @@ def decide(
                 hit.reason = "listing is about something else (veto word)"
             elif near and not giveaway:
                 hit.reason = "next to a depiction or imitation word"
-            elif product_types and not giveaway and sp not in species_context and not cover_given_away(sp):
-                hit.reason = f"a product named after the animal ({product_types[0]}), not an animal product"
+            elif not giveaway and product_types() and sp not in species_context and not cover_given_away(sp):
+                hit.reason = f"a product named after the animal ({product_types()[0]}), not an animal product"
             elif sp in cover_species and not cover_given_away(sp):
                 hit.reason = "legal substitute named in the title"
             elif innocent and not (product_word or sp in species_context or _product_char_near(hit, fe)):
@@ -538,7 +548,7 @@ def decide(
                 accepted.setdefault(sp, []).append(hit)
                 scores[sp] = max(scores.get(sp, 0.0), STRONG_SCORE)
                 continue
-            elif (giveaway or product or sp in species_context or _product_char_near(hit, fe)) \
+            elif (giveaway or product or sp in species_context or _product_char_near(hit, fe) or traded()) \
                     and not innocent and not _innocent_near(hit, fe, sp):
                 accepted.setdefault(sp, []).append(hit)
                 scores[sp] = max(scores.get(sp, 0.0), WEAK_SCORE + (0.1 if sp in species_context else 0.0))
@@ -589,9 +599,11 @@ def decide(
         score = round(min(1.0, top + 0.05 * (sum(len(accepted[s]) for s in species) - 1)), 3)
     else:
         score = round(min(0.4, 0.1 * len(rejected)), 3)
-    offer = describe(ev, [h for sp in species for h in accepted[sp]] or rejected)
-    return MatchResult(bool(species), species, score, matches, [(to_match(h), h.reason) for h in rejected],
-                       form=offer.form, quantity=offer.quantity, intent=offer.intent)
+    result = MatchResult(bool(species), species, score, matches, [(to_match(h), h.reason) for h in rejected])
+    if species:  # what is on offer, read only for flags (most candidates in a crawl are not)
+        offer = describe(ev, [h for sp in species for h in accepted[sp]])
+        result.form, result.quantity, result.intent = offer.form, offer.quantity, offer.intent
+    return result
 
 
 class _HitList:
