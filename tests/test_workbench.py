@@ -323,3 +323,26 @@ def test_evidence_without_a_declared_charset_is_read_in_its_site_files_charset(h
             assert "老料象牙" in body.decode(label)
     finally:
         server.stop()
+
+
+def test_search_follows_a_listings_edited_text(served) -> None:
+    from monitor.storage.search import refresh_index, search
+
+    server, db, ids = served
+    refresh_index(db)
+    assert {r["listing_id"] for r in search(db, "犀角")} == set(ids.values())
+    observed = fx.datetime(2025, 4, 2, 9, 0)
+    run_id = db.start_run(kind="site", started_at=observed, month="2025-04")
+    rec = CrawlRecorder(db, run_id=run_id, site="epsilon", observed_at=observed)
+    rec.add(ListingItem(site="epsilon", external_id="gbk", url="http://127.0.0.1:9/epsilon/gbk", title="gbk 玳瑁手镯",
+                        description="老货 穿山甲", price_text="¥800", seller="李", fetched_at=observed))
+    rec.finish(fx.HEALTHY)
+    refresh_index(db)
+    assert ids["gbk"] not in {r["listing_id"] for r in search(db, "犀角")}
+    assert ids["gbk"] not in {r["listing_id"] for r in search(db, "摆件")}
+    for term in ("玳瑁", "穿山甲", "老货", "gbk"):
+        assert ids["gbk"] in {r["listing_id"] for r in search(db, term)}, term
+    with db.session() as s:
+        from monitor.storage.models import SearchGram
+        stale = s.scalars(select(SearchGram.gram).where(SearchGram.listing_id == ids["gbk"])).all()
+    assert "犀角" not in stale and "摆件" not in stale and "玳瑁" in stale

@@ -314,8 +314,8 @@ class QueryYield(Base):
 class SearchGram(Base):
     """Search index: one row per overlapping character bigram of a listing's title and
     description (and each text run's last character), so two-character terms such as 象牙 are
-    found on SQLite and PostgreSQL alike; filled by ``monitor.storage.search``. The row whose
-    gram is empty holds the newest listing id indexed."""
+    found on SQLite and PostgreSQL alike; filled by ``monitor.storage.search``. Two rows whose
+    grams no text produces ("" and " ") hold how far its listing and observation passes got."""
 
     __tablename__ = "search_grams"
     __table_args__ = ({"sqlite_with_rowid": False},)

@@ -17,11 +17,12 @@ from sqlalchemy import Connection, and_, delete, exists, func, insert, select
 from sqlalchemy.orm import aliased
 
 from monitor.storage.db import Database
-from monitor.storage.models import Listing, SearchGram, Site
+from monitor.storage.models import Listing, Observation, SearchGram, Site
 
 _RUN = re.compile(r"[^\W_]+")
 INDEX_BATCH = 5_000
-WATERMARK = ""
+LISTING_MARK, OBSERVATION_MARK = "", " "
+TEXT_FIELDS = ("title", "description")
 MAX_QUERY_CHARS = 40
 PAGE = 200
 
@@ -53,15 +54,18 @@ def query_grams(query: str) -> list[str]:
 
 
 def refresh_index(db: Database, batch: int = INDEX_BATCH) -> int:
-    """Index the listings newer than the newest one indexed; returns how many were read.
+    """Index the listings added since the last call, then re-read those whose title or
+    description a crawl has changed since (their observations say so); returns how many
+    listings were read.
 
-    The newest listing id indexed is kept as the row whose gram is empty (grams never are), so
-    finding it is one index probe. A listing's text edited after it was indexed is not re-read
-    (known limit)."""
-    done = 0
+    Two bookkeeping rows, whose grams no text produces, hold where each pass stopped: the empty
+    gram the newest listing id indexed, the space the newest observation id read."""
     with db.engine.begin() as conn:
-        last = conn.execute(select(func.max(SearchGram.listing_id)).where(SearchGram.gram == WATERMARK)).scalar() or 0
+        last = _mark(conn, LISTING_MARK)
         newest = conn.execute(select(func.max(Listing.id))).scalar() or 0
+        if last == 0:  # a new index reads today's texts: edits seen so far are in them
+            _set_mark(conn, OBSERVATION_MARK, conn.execute(select(func.max(Observation.id))).scalar() or 0)
+    done = 0
     while last < newest:
         with db.engine.begin() as conn:
             rows = conn.execute(
@@ -72,10 +76,57 @@ def refresh_index(db: Database, batch: int = INDEX_BATCH) -> int:
                 break
             index_rows(conn, rows)
             last = rows[-1][0]
-            conn.execute(delete(SearchGram).where(SearchGram.gram == WATERMARK))
-            conn.execute(insert(SearchGram).values(gram=WATERMARK, listing_id=last))
+            _set_mark(conn, LISTING_MARK, last)
             done += len(rows)
-    return done
+    return done + _reindex_edited(db, last, batch)
+
+
+def _reindex_edited(db: Database, indexed_up_to: int, batch: int) -> int:
+    """Bring the grams of listings whose text changed since the observation mark up to date."""
+    done = 0
+    with db.engine.connect() as conn:
+        top = conn.execute(select(func.max(Observation.id))).scalar() or 0
+    while True:
+        with db.engine.begin() as conn:
+            seen = _mark(conn, OBSERVATION_MARK)
+            if seen >= top:
+                return done
+            rows = conn.execute(
+                select(Observation.id, Observation.listing_id, Observation.changes)
+                .where(Observation.id > seen, Observation.id <= top, Observation.changes.is_not(None))
+                .order_by(Observation.id).limit(batch)
+            ).all()
+            if not rows:
+                _set_mark(conn, OBSERVATION_MARK, top)
+                return done
+            old: dict[int, set[str]] = {}
+            for _, listing_id, changes in rows:
+                if listing_id <= indexed_up_to and any(f in (changes or {}) for f in TEXT_FIELDS):
+                    before = " ".join(str((changes[f] or [""])[0] or "") for f in TEXT_FIELDS if f in changes)
+                    old.setdefault(listing_id, set()).update(grams(before))
+            for listing_id, title, description in conn.execute(
+                    select(Listing.id, Listing.title, Listing.description).where(Listing.id.in_(list(old)))):
+                now = grams(f"{title or ''}\n{description or ''}")
+                stale = sorted(old[listing_id] - now)
+                if stale:
+                    conn.execute(delete(SearchGram).where(SearchGram.listing_id == listing_id,
+                                                          SearchGram.gram.in_(stale)))
+                have = set(conn.scalars(select(SearchGram.gram).where(SearchGram.listing_id == listing_id,
+                                                                      SearchGram.gram.in_(sorted(now)))))
+                missing = [{"gram": g, "listing_id": listing_id} for g in sorted(now - have)]
+                if missing:
+                    conn.execute(insert(SearchGram), missing)
+            done += len(old)
+            _set_mark(conn, OBSERVATION_MARK, rows[-1][0])
+
+
+def _mark(conn: Connection, mark: str) -> int:
+    return conn.execute(select(func.max(SearchGram.listing_id)).where(SearchGram.gram == mark)).scalar() or 0
+
+
+def _set_mark(conn: Connection, mark: str, value: int) -> None:
+    conn.execute(delete(SearchGram).where(SearchGram.gram == mark))
+    conn.execute(insert(SearchGram).values(gram=mark, listing_id=value))
 
 
 def index_rows(conn: Connection, rows: Iterable[tuple[int, str | None, str | None]]) -> None:

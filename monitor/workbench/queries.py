@@ -143,15 +143,16 @@ def newest_month(s: Session) -> str | None:
     return s.execute(select(func.max(Listing.first_seen_month))).scalar()
 
 
-def sample_cards(s: Session, ids: list[int], site: str = "") -> list[dict[str, Any]]:
-    """The undecided listings among ``ids`` (the unflagged sample), as queue cards."""
+def sample_cards(s: Session, ids: list[int], site: str = "", limit: int = PAGE) -> list[dict[str, Any]]:
+    """The first ``limit`` undecided listings among ``ids`` (the unflagged sample), as queue
+    cards; deciding them brings on the next."""
     if not ids:
         return []
     decided = exists().where(ReviewDecision.listing_id == Listing.id, ReviewDecision.current == true())
     query = select(Listing, Site.name).join(Site, Site.id == Listing.site_id).where(Listing.id.in_(ids), ~decided)
     if site:
         query = query.where(Site.name == site)
-    return _cards(s, s.execute(query.order_by(Site.name, Listing.id)).all())
+    return _cards(s, s.execute(query.order_by(Site.name, Listing.id).limit(limit)).all())
 
 
 def newest_listing(s: Session) -> int | None:
