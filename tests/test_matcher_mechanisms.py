@@ -270,3 +270,22 @@ def test_offer_keys_only_on_flags(matcher: Matcher) -> None:
 
 def test_buying_words_negated_or_inside_other_words(matcher: Matcher) -> None:
     assert matcher.match({"title": "象牙手镯 收藏多年", "description": "不回收 不退换"}).intent == "sell"
+
+
+@pytest.mark.parametrize("old, new, field, below", [
+    ("    worked:\n      - 手镯\n", "    carved:\n      - 手镯\n", "offer.forms.carved", 1),  # its word list
+    ("    kg: 1000\n", "    kg: 0\n", "offer.weights.kg", 0),
+    ("  toy:\n    - 玩具\n", "  Toy:\n    - 玩具\n", "product_types.Toy", 1),
+])
+def test_bad_offer_or_type_entry_names_file_line_and_field(lexicon_copy, old: str, new: str, field: str,
+                                                           below: int) -> None:
+    from monitor.exceptions import KeywordFileError
+
+    path = lexicon_copy / "context.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    line_no = text[:text.index(old)].count("\n") + 1 + below
+    with pytest.raises(KeywordFileError) as err:
+        Lexicon.load(lexicon_copy)
+    assert f"context.yaml:{line_no}: {field}:" in str(err.value)
