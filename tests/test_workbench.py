@@ -346,3 +346,16 @@ def test_search_follows_a_listings_edited_text(served) -> None:
         from monitor.storage.models import SearchGram
         stale = s.scalars(select(SearchGram.gram).where(SearchGram.listing_id == ids["gbk"])).all()
     assert "犀角" not in stale and "摆件" not in stale and "玳瑁" in stale
+
+
+def test_hash_password_prints_a_hash_that_checks_and_never_the_password(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from monitor.cli import cli
+
+    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "serve", "--hash-password"],
+                                input="s3cret-象牙\ns3cret-象牙\n")
+    assert result.exit_code == 0, result.output
+    line = result.output.strip().splitlines()[-1]
+    assert line.startswith('serve_password_hash = "scrypt$') and "s3cret" not in line
+    assert verify_password("s3cret-象牙", line.split('"')[1])
