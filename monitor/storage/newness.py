@@ -58,6 +58,19 @@ def site_first_months(s: Session) -> dict[int, str]:
     return dict(cached)
 
 
+def seen_months(s: Session) -> list[str]:
+    """Every first-seen month of a listing, kept in the session's ``info`` like the first months.
+
+    The series queries name them (``first_seen_month IN (...)``) so the planner reads the
+    covering month index (ix_listings_month_flagged, with posted_at) instead of the table.
+    """
+    cached = s.info.get("wtm_seen_months")
+    if cached is None:
+        cached = s.info["wtm_seen_months"] = sorted(
+            m for (m,) in s.execute(select(Listing.first_seen_month).distinct()) if m)
+    return list(cached)
+
+
 def _site_first_months(s: Session) -> dict[int, str]:
     first: dict[int, str] = {}
     crawls = select(SiteCrawl.site_id, func.min(SiteCrawl.month)).where(SiteCrawl.status != "refused").group_by(SiteCrawl.site_id)
@@ -116,7 +129,7 @@ def new_series(s: Session, by_species: bool = False, confirmed: bool = False) ->
                  .join(Listing, Listing.id == ListingSpecies.listing_id))
     else:
         query = select(*columns, func.count())
-    query = query.where(standing(confirmed)).group_by(*([ListingSpecies.species] if by_species else []), *columns)
+    query = query.where(Listing.first_seen_month.in_(seen_months(s)), standing(confirmed)).group_by(*([ListingSpecies.species] if by_species else []), *columns)
     counts: Counter = Counter()
     for row in s.execute(query):
         species, (site_id, seen_month, y, m, n) = (row[0], row[1:]) if by_species else ("", row)
@@ -145,7 +158,8 @@ def _species_series(s: Session, first: dict[int, str]) -> dict[tuple[str, str], 
     for species, site_id, seen_month, y, m, is_rejected, n in s.execute(
         select(*columns, func.count())
         .join(Listing, Listing.id == ListingSpecies.listing_id)
-        .where(Listing.flagged == true(), or_(year * 12 + mon < seen_index, rejected))
+        .where(Listing.first_seen_month.in_(seen_months(s)), Listing.flagged == true(),
+               or_(year * 12 + mon < seen_index, rejected))
         .group_by(*columns)
     ):
         counts[(seen_month, species)] -= n
