@@ -6,6 +6,7 @@ path from a request reaches the file system; the page loads nothing from the net
 
 from __future__ import annotations
 
+import threading
 from contextlib import asynccontextmanager
 from importlib.resources import files
 from typing import AsyncIterator, Iterable, Mapping
@@ -90,6 +91,7 @@ def create_app(db: Database, analyst: str = "", password_hash: str = "", hosts: 
     app.state.charsets = dict(charsets or {})
     app.state.species = list(species) if species is not None else [g.key for g in species_table()]
     app.state.sample_cache = {}
+    app.state.index_lock = threading.Lock()
     app.state.templates = _templates()
     app.state.static = _static()
     return app

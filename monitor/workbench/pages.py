@@ -4,8 +4,11 @@ sites' crawl health, and search."""
 from __future__ import annotations
 
 import gzip
+import logging
 from pathlib import Path
 
+from sqlalchemy.exc import IntegrityError, OperationalError
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from w3lib.encoding import html_to_unicode
@@ -15,6 +18,7 @@ from monitor.storage.search import search as search_listings
 from monitor.workbench import queries
 from monitor.workbench.security import EVIDENCE_CSP
 
+log = logging.getLogger(__name__)
 MAX_EVIDENCE_BYTES = 20_000_000
 # Python codec names browsers do not know, as the WHATWG Encoding Standard labels them.
 BROWSER_LABELS = {"big5hkscs": "big5", "cp1252": "windows-1252", "cp936": "gbk", "cp950": "big5",
@@ -83,9 +87,19 @@ def search(request: Request) -> Response:
     results = []
     if query:
         db = request.app.state.db
-        refresh_index(db)
+        _refresh(request.app)
         results = search_listings(db, query)
     return _page(request, "search.html", query=query, results=results)
+
+
+def _refresh(app: Starlette) -> None:
+    """Index what the crawl added, one request at a time; when another process holds the
+    database or indexed the same rows first, search what is indexed and say so in the log."""
+    with app.state.index_lock:
+        try:
+            refresh_index(app.state.db)
+        except (IntegrityError, OperationalError) as exc:
+            log.warning("search index not refreshed (searching what is indexed): %s", exc.orig)
 
 
 def timeline_svg(timeline: list[dict]) -> dict:
