@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import false, func, select, true, update
+from sqlalchemy import BigInteger, cast, false, func, literal, select, true, update
 
 from monitor.exceptions import InputFileError
 from monitor.spreadsheets import read_table, write_xlsx
@@ -234,8 +234,8 @@ def unflagged_sample(db: Database, month: str, per_site: int = SAMPLE_PER_SITE) 
     The draw is a fixed hash of the listing id, so the sample stays the same however often it is
     read and whatever has been decided since; ids in site order."""
     check_month(month)
-    rank = func.row_number().over(partition_by=Listing.site_id,
-                                  order_by=((Listing.id * 2654435761) % 4294967291, Listing.id)).label("rank")
+    draw = (cast(Listing.id, BigInteger) * literal(2654435761, BigInteger)) % literal(4294967291, BigInteger)
+    rank = func.row_number().over(partition_by=Listing.site_id, order_by=(draw, Listing.id)).label("rank")
     # Ranked on the month index alone (no table reads); unread ones are dropped afterwards.
     drawn = (select(Listing.id, Listing.site_id, rank)
              .where(Listing.first_seen_month == month, Listing.flagged == false()).subquery())
