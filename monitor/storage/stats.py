@@ -11,7 +11,6 @@ each stays well under two seconds on millions of rows (see benchmarks/storage.py
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, true, union
@@ -27,14 +26,10 @@ from monitor.storage.models import (
     ReviewDecision,
     Site,
     SiteCrawl,
-    TakedownItem,
-    TakedownRequest,
 )
-from monitor.storage.cohorts import repeat_unremoved, takedown_cohorts
+from monitor.storage.cohorts import repeat_unremoved, takedown_cohorts, takedown_outcomes
 from monitor.storage.newness import backlog, new_in, new_series, standing
 from monitor.storage.timeutil import check_month, previous_month
-
-CADENCE_SLACK_DAYS = 3
 
 __all__ = [
     "backlog_found",
@@ -177,44 +172,6 @@ def removed_unread(s: Session, month: str) -> list[dict[str, Any]]:
     names = _site_names(s)
     return [{"site": names[site_id], "listings": c["listings"], "flagged_by_title": c["flagged_by_title"]}
             for site_id, c in sorted(counts.items(), key=lambda pair: names[pair[0]])]
-
-
-def takedown_outcomes(s: Session, month: str) -> list[dict[str, Any]]:
-    """Per site, for the takedown requests filed for ``month``: how many listings were
-    requested and how many were gone within 30 and 60 days of the request.
-
-    A removal is only seen at the next crawl, so with monthly crawls a listing taken down
-    a week after a request sent on 30 June is first seen gone on 31 July (31 days); the
-    windows allow CADENCE_SLACK_DAYS for that."""
-    check_month(month)
-    rows = s.execute(
-        select(TakedownRequest.site_id, TakedownRequest.sent_at, TakedownItem.removed_at, Listing.removed_at)
-        .join(TakedownItem, TakedownItem.request_id == TakedownRequest.id)
-        .join(Listing, Listing.id == TakedownItem.listing_id)
-        .where(TakedownRequest.month == month)
-    ).all()
-    per_site: dict[int, Counter] = defaultdict(Counter)
-    for site_id, sent_at, item_removed, listing_removed in rows:
-        gone = item_removed or listing_removed
-        counts = per_site[site_id]
-        counts["requested"] += 1
-        if gone is not None and gone >= sent_at - timedelta(days=1):
-            days = (gone - sent_at).total_seconds() / 86400
-            counts["removed_30d"] += days <= 30 + CADENCE_SLACK_DAYS
-            counts["removed_60d"] += days <= 60 + CADENCE_SLACK_DAYS
-            counts["removed"] += 1
-    names = _site_names(s)
-    return [
-        {
-            "site": names[site_id],
-            "requested": c["requested"],
-            "removed_30d": c["removed_30d"],
-            "removed_60d": c["removed_60d"],
-            "removed": c["removed"],
-            "pending": c["requested"] - c["removed"],
-        }
-        for site_id, c in sorted(per_site.items(), key=lambda pair: names[pair[0]])
-    ]
 
 
 def dealer_count(s: Session, month: str) -> int:
