@@ -29,7 +29,7 @@ from monitor.crawlhealth import SiteHealth
 from monitor.crawling.runner import CrawlSummary, open_database, outcome_line
 from monitor.crawling.sites import sites_for_config
 from monitor.exceptions import CrawlError, CrawlLockedError
-from monitor.nodes.deploy import deploy, nodes_of
+from monitor.nodes.deploy import deploy_to, nodes_of
 from monitor.nodes.egg import PROJECT, build_egg
 from monitor.nodes.scrapyd import NodeUnreachable, ScrapydNode
 from monitor.storage.recorder import check_site_locks, site_outcome, take_over_lock
@@ -89,8 +89,16 @@ def run_on_nodes(
     names = sorted(sites_for_config(config, sites, []))
     if not names:
         raise CrawlError("no site definitions to crawl")
-    deploy(config)
-    version = build_egg().version
+    egg = build_egg()
+    for node in nodes:
+        try:
+            deploy_to(node.api, egg)
+        except NodeUnreachable as exc:
+            node.alive = False
+            logger.warning("%s; crawling without it", exc)
+    if not any(node.alive for node in nodes):
+        raise CrawlError("no Scrapyd node of scrapyd_urls answers")
+    version = egg.stored_as
     db = open_database(config)
     summary = CrawlSummary(run_id=None, month=month, started_at=datetime.now(timezone.utc),
                            log_file=config.data_path / "logs" / "crawl.log")
@@ -129,6 +137,7 @@ class _Crawl:
         self.db, self.nodes, self.version, self.settings, self.args = db, nodes, version, settings, args
         self.summary, self.show = summary, show
         self.jobs: dict[str, Job] = {}
+        self.run_id = int(settings["WTM_RUN_ID"])
         self.attempts: dict[str, int] = {}
 
     def run(self, names: list[str]) -> None:
@@ -192,16 +201,22 @@ class _Crawl:
         moved = [job for job in self.jobs.values() if job.node == index]
         logger.warning("Scrapyd node %s stopped answering (%s); scheduling its %d unfinished sites elsewhere",
                        node.api.name, why, len(moved))
+        again = []
         for job in moved:
             del self.jobs[job.site]
             take_over_lock(self.db, job.site, f"its Scrapyd node {node.api.name} stopped answering")
+            outcome = site_outcome(self.db, self.run_id, job.site)
+            if outcome is not None and outcome[0] == "finished" and outcome[1] is not None:
+                self._done(job.site, outcome[1])  # it ended before its node did
+                continue
+            again.append(job.site)
             self.show({"event": "site_moved", "site": job.site, "text": f"node {node.api.name} lost; moving"})
-        return [job.site for job in moved]
+        return again
 
     def _collect(self, job: Job, node: _Node) -> None:
         """The site's outcome as its job stored it; a job that ended without finishing is a failure."""
         take_over_lock(self.db, job.site, f"Scrapyd reports its job {job.jobid} ended")
-        outcome = site_outcome(self.db, int(self.settings["WTM_RUN_ID"]), job.site)
+        outcome = site_outcome(self.db, self.run_id, job.site)
         if outcome is not None and outcome[0] == "finished" and outcome[1] is not None:
             health = outcome[1]
         else:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from monitor.config import Config
 from monitor.exceptions import ConfigError
-from monitor.nodes.egg import PROJECT, build_egg
+from monitor.nodes.egg import PROJECT, Egg, build_egg
 from monitor.nodes.scrapyd import ScrapydNode
 
 logger = logging.getLogger(__name__)
@@ -42,12 +42,17 @@ def deploy(config: Config, force: bool = False) -> list[Deployed]:
     done = []
     for node in nodes_of(config):
         try:
-            present = egg.stored_as in node.versions(PROJECT)
-            spiders = 0
-            if force or not present:
-                spiders = int(node.add_version(PROJECT, egg.version, egg.data).get("spiders", 0))
-                logger.info("%s: deployed %s %s (%d spiders)", node.name, PROJECT, egg.version, spiders)
-            done.append(Deployed(node.name, egg.version, force or not present, spiders))
+            done.append(deploy_to(node, egg, force))
         finally:
             node.close()
     return done
+
+
+def deploy_to(node: ScrapydNode, egg: Egg, force: bool = False) -> Deployed:
+    """``egg`` on ``node`` unless it is there already; NodeUnreachable when the node does not answer."""
+    present = egg.stored_as in node.versions(PROJECT)
+    spiders = 0
+    if force or not present:
+        spiders = int(node.add_version(PROJECT, egg.version, egg.data).get("spiders", 0))
+        logger.info("%s: deployed %s %s (%d spiders)", node.name, PROJECT, egg.version, spiders)
+    return Deployed(node.name, egg.version, force or not present, spiders)

@@ -19,15 +19,17 @@ class NodeSpiderLoader(SiteSpiderLoader):
         from monitor.crawling.pipelines import as_of_from_settings, shared_database
         from monitor.crawling.planner import plan_sites
         from monitor.spiders.registry import spider_class
+        from monitor.storage.recorder import listings_known_before
 
         site = self._sites.get(spider_name)
         if site is None:
             raise KeyError(f"Spider not found: {spider_name}")
         base = spider_class(site, site_settings(self.config, site, polite=self.polite))
         db = shared_database(self.config)
-        month = f"{as_of_from_settings(self.settings):%Y-%m}"
-        plan = plan_sites(self.config, {site.name: site}, month, db=db)[site.name].to_job()
-        revisit = [list(pair) for pair in db.listings_to_revisit(site.name)]
+        as_of = as_of_from_settings(self.settings)
+        plan = plan_sites(self.config, {site.name: site}, f"{as_of:%Y-%m}", db=db)[site.name].to_job()
+        # A site restarted after its node died revisits only what was known before the run.
+        revisit = [list(pair) for pair in listings_known_before(db, site.name, as_of)]
 
         def __init__(spider: Any, *args: Any, **kwargs: Any) -> None:
             kwargs.setdefault("revisit", revisit)

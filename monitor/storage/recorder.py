@@ -28,7 +28,7 @@ from monitor.exceptions import CrawlLockedError, StorageError
 from monitor.items import ListingItem
 from monitor.storage.batches import Batch, BatchWriter, PendingListing
 from monitor.storage.db import Database
-from monitor.storage.models import CrawlRun, Site, SiteCrawl, SiteLock
+from monitor.storage.models import CrawlRun, Listing, Site, SiteCrawl, SiteLock
 from monitor.storage.timeutil import month_of, naive
 
 log = logging.getLogger(__name__)
@@ -454,3 +454,16 @@ def site_outcome(db: Database, run_id: int, site: str) -> tuple[str, SiteHealth 
     if row is None:
         return None
     return row.status, (SiteHealth.from_json(row.health) if row.health is not None else None)
+
+
+def listings_known_before(db: Database, site: str, observed_at: datetime) -> list[tuple[str, str]]:
+    """(external_id, url) of the site's listings not known to be removed and first seen before
+    ``observed_at``: what a crawl observing at ``observed_at`` revisits, even when it restarts a
+    crawl of the same run that stored some listings before its node died."""
+    query = (
+        select(Listing.external_id, Listing.url).join(Site, Site.id == Listing.site_id)
+        .where(Site.name == site, Listing.removed_at.is_(None), Listing.first_seen < naive(observed_at))
+        .order_by(Listing.id)
+    )
+    with db.engine.connect() as conn:
+        return [(row[0], row[1]) for row in conn.execute(query)]

@@ -1,0 +1,313 @@
+"""A crawl spread over two real Scrapyd nodes on loopback writes the same database as a local
+crawl, and survives one node being killed mid-run.
+
+Real Scrapyd processes (from the node venv `make scrapyd-node` builds: Scrapyd 1.6 needs
+setuptools<81), the sandbox over HTTP, and PostgreSQL (WTM_TEST_POSTGRES_URL; skipped without
+it). Each test gets fresh databases of its own on that server.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Iterator
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from monitor.config import load_config
+from monitor.crawling import run_crawl
+from monitor.exceptions import ConfigError, CrawlError, CrawlLockedError
+from monitor.nodes import coordinator
+from monitor.nodes.coordinator import coordinator_lock, run_on_nodes
+from monitor.nodes.deploy import deploy, deploy_to
+from monitor.nodes.egg import build_egg
+from monitor.nodes.scrapyd import ScrapydNode
+from monitor.sandbox import Sandbox, SandboxServer
+from monitor.storage import Database
+
+CHECKOUT = Path(__file__).resolve().parent.parent
+SCRAPYD = CHECKOUT / ".venv" / "scrapyd-node" / "bin" / "scrapyd"
+POSTGRES = os.environ.get("WTM_TEST_POSTGRES_URL", "")
+SITES = ["huaxiacang", "lutian", "tongcheng", "paipaitao"]
+MONTHS = ["2025-11", "2025-12"]
+# One request at a time and a budget the plan never reaches: what a site's crawl reads must not depend on timing.
+SETTINGS = {"download_delay": 0.0, "autothrottle": False, "requests_per_site": 1000, "concurrency_per_site": 1}
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.slow,
+    pytest.mark.skipif(not POSTGRES, reason="needs PostgreSQL: set WTM_TEST_POSTGRES_URL"),
+    pytest.mark.skipif(not SCRAPYD.exists(), reason="needs the Scrapyd node venv: make scrapyd-node"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def databases() -> Iterator[Any]:
+    """``new()`` makes a fresh, migrated PostgreSQL database and returns its URL; all are dropped after."""
+    admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
+    made: list[str] = []
+
+    def new() -> str:
+        name = f"wtm_nodes_{uuid.uuid4().hex[:10]}"
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        made.append(name)
+        url = make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
+        db = Database(url)
+        db.upgrade()
+        db.dispose()
+        return url
+
+    yield new
+    with admin.connect() as conn:
+        for name in made:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+class Node:
+    """One Scrapyd process in its own session (so killing it kills its jobs too)."""
+
+    def __init__(self, folder: Path, env: dict[str, str], max_proc: int = 2) -> None:
+        folder.mkdir(parents=True)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        (folder / "scrapyd.conf").write_text(
+            f"[scrapyd]\nbind_address = 127.0.0.1\nhttp_port = {self.port}\nmax_proc = {max_proc}\n"
+            f"eggs_dir = {folder}/eggs\nlogs_dir = {folder}/logs\ndbs_dir = {folder}/dbs\nitems_dir =\n"
+            "poll_interval = 0.5\n", encoding="utf-8")
+        self.process = subprocess.Popen([str(SCRAPYD)], cwd=folder, env=env, start_new_session=True,
+                                        stdout=open(folder / "scrapyd.out", "wb"), stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/daemonstatus.json", timeout=2).json()["status"] == "ok":
+                    return
+            except (httpx.HTTPError, ValueError):
+                time.sleep(0.3)
+        self.kill()
+        raise RuntimeError(f"Scrapyd did not start; see {folder / 'scrapyd.out'}")
+
+    def running(self) -> list[dict]:
+        return httpx.get(f"{self.url}/listjobs.json", params={"project": "wtm"}, timeout=5).json().get("running", [])
+
+    def kill(self) -> None:
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait(10)
+
+
+@pytest.fixture
+def sandbox() -> Iterator[SandboxServer]:
+    with SandboxServer(Sandbox(), month=MONTHS[0]) as server:
+        yield server
+
+
+def node_env(db_url: str, data: Path, sandbox: SandboxServer) -> dict[str, str]:
+    """A node's own configuration: the database URL never travels in a job."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WTM_")}
+    env.update(WTM_DATABASE_URL=db_url, WTM_DATA_DIR=str(data), WTM_SANDBOX_URL=sandbox.url,
+               **{f"WTM_{k.upper()}": str(v).lower() if isinstance(v, bool) else str(v) for k, v in SETTINGS.items()})
+    return env
+
+
+@pytest.fixture
+def two_nodes(tmp_path: Path, databases: Any, sandbox: SandboxServer) -> Iterator[tuple[str, list[Node]]]:
+    url = databases()
+    nodes: list[Node] = []
+    try:
+        for i in (1, 2):
+            nodes.append(Node(tmp_path / f"node{i}", node_env(url, tmp_path / "shared-data", sandbox), max_proc=1))
+        yield url, nodes
+    finally:
+        for node in nodes:
+            node.kill()
+
+
+def config_for(db_url: str, data: Path, sandbox: SandboxServer, nodes: list[Node] | None = None) -> Any:
+    overrides = {"database_url": db_url, "data_dir": str(data), "sandbox_url": sandbox.url, **SETTINGS}
+    if nodes:
+        overrides["scrapyd_urls"] = [node.url for node in nodes]
+    return load_config(overrides=overrides)
+
+
+def snapshot(db_url: str) -> dict[str, Any]:
+    """What a crawl stored that must not depend on where it ran."""
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        listings = conn.execute(text(
+            "SELECT s.name, l.external_id, l.title, l.flagged, l.removed_month, l.removal_kind, l.first_seen_month "
+            "FROM listings l JOIN sites s ON s.id = l.site_id")).all()
+        matches = conn.execute(text(
+            "SELECT s.name, l.external_id, m.species, m.term, m.field, m.start_offset FROM matches m "
+            "JOIN listings l ON l.id = m.listing_id JOIN sites s ON s.id = l.site_id")).all()
+    engine.dispose()
+    return {"listings": sorted(map(tuple, listings)), "matches": sorted(map(tuple, matches))}
+
+
+def stored_once(db_url: str, run_id: int) -> None:
+    """Each site has exactly one finished crawl record in the run, and each listing one observation in it."""
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        finished = dict(conn.execute(text(
+            "SELECT s.name, count(*) FROM site_crawls c JOIN sites s ON s.id = c.site_id "
+            "WHERE c.run_id = :r AND c.status = 'finished' GROUP BY s.name"), {"r": run_id}).all())
+        twice = conn.execute(text(
+            "SELECT o.listing_id FROM observations o JOIN site_crawls c ON c.id = o.site_crawl_id "
+            "WHERE c.run_id = :r AND c.status = 'finished' GROUP BY o.listing_id HAVING count(*) > 1"),
+            {"r": run_id}).all()
+        matches_twice = conn.execute(text(
+            "SELECT listing_id FROM matches GROUP BY listing_id, species, term, field, start_offset "
+            "HAVING count(*) > 1")).all()
+        locks = conn.execute(text("SELECT count(*) FROM site_locks")).scalar()
+    engine.dispose()
+    assert finished == {site: 1 for site in SITES}
+    assert not twice and not matches_twice
+    assert locks == 0
+
+
+def local_crawl(databases: Any, tmp_path: Path, sandbox: SandboxServer, months: list[str]) -> str:
+    url = databases()
+    config = config_for(url, tmp_path / "local-data", sandbox)
+    for month in months:
+        sandbox.set_month(month)
+        summary = run_crawl(config, sites=SITES, as_of=_as_of(config, month), progress=False)
+        assert summary.ok, summary.failed_sites
+    return url
+
+
+def _as_of(config: Any, month: str) -> Any:
+    from datetime import datetime
+
+    return datetime.fromisoformat(f"{month}-28T20:00").replace(tzinfo=config.tz)
+
+
+def test_two_nodes_store_what_a_local_crawl_stores(tmp_path: Path, databases: Any, sandbox: SandboxServer,
+                                                   two_nodes: tuple[str, list[Node]]) -> None:
+    url, nodes = two_nodes
+    config = config_for(url, tmp_path / "coordinator-data", sandbox, nodes)
+    assert [d.uploaded for d in deploy(config)] == [True, True]
+    assert [d.uploaded for d in deploy(config)] == [False, False]  # same version: nothing to do
+    where: dict[str, set[str]] = {}
+    for month in MONTHS:
+        sandbox.set_month(month)
+        events: list[dict] = []
+        summary = run_crawl(config, sites=SITES, as_of=_as_of(config, month), progress=False, on_event=events.append)
+        assert summary.ok, summary.sites
+        stored_once(url, summary.run_id)
+        for event in events:
+            if event["event"] == "site_start":
+                where.setdefault(event["node"], set()).add(event["site"])
+    assert len(where) == 2, where  # both nodes worked
+    for node in nodes:  # the database URL never travels in a job
+        listed = httpx.get(f"{node.url}/listjobs.json", params={"project": "wtm"}, timeout=5).text
+        assert "postgresql" not in listed and "wtm_nodes_" not in listed
+    expected = snapshot(local_crawl(databases, tmp_path, sandbox, MONTHS))
+    got = snapshot(url)
+    assert got["listings"] == expected["listings"]
+    assert got["matches"] == expected["matches"]
+    assert any(row[4] for row in got["listings"]), "the second month found removals"
+
+
+def test_killed_node_loses_nothing_and_stores_nothing_twice(tmp_path: Path, databases: Any, sandbox: SandboxServer,
+                                                            two_nodes: tuple[str, list[Node]],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    url, nodes = two_nodes
+    monkeypatch.setattr(coordinator, "NODE_TIMEOUT", 3.0)
+    config = config_for(url, tmp_path / "coordinator-data", sandbox, nodes)
+    result: dict[str, Any] = {}
+    events: list[dict] = []
+
+    def coordinate() -> None:
+        try:
+            result["summary"] = run_on_nodes(config, SITES, as_of=_as_of(config, MONTHS[0]), progress=False,
+                                             on_event=events.append)
+        except BaseException as exc:  # surfaced below
+            result["error"] = exc
+
+    thread = threading.Thread(target=coordinate)
+    thread.start()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not nodes[1].running():
+        time.sleep(0.2)
+    killed = [job["spider"] for job in nodes[1].running()]
+    assert killed, "node 2 was running no job to kill"
+    engine = create_engine(url)
+    held = text("SELECT count(*) FROM site_locks l JOIN sites s ON s.id = l.site_id WHERE s.name = :s")
+    with engine.connect() as conn:  # kill it mid-site: once its job holds the lock and stores
+        while time.monotonic() < deadline and not conn.execute(held, {"s": killed[0]}).scalar():
+            time.sleep(0.1)
+            conn.rollback()
+    engine.dispose()
+    nodes[1].kill()
+    thread.join(600)
+    assert "error" not in result, result.get("error")
+    summary = result["summary"]
+    assert summary.ok, {name: health.problems for name, health in summary.sites.items() if not health.healthy}
+    stored_once(url, summary.run_id)
+    moved = {e["site"] for e in events if e["event"] == "site_moved"}
+    assert set(killed) <= moved
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        abandoned = conn.execute(text("SELECT count(*) FROM site_crawls WHERE status = 'failed'")).scalar()
+    engine.dispose()
+    assert abandoned >= 1  # the killed job's record, released at once rather than after the heartbeat window
+    assert snapshot(url) == snapshot(local_crawl(databases, tmp_path, sandbox, MONTHS[:1]))
+
+
+def test_second_coordinator_is_refused_and_sqlite_is_refused(tmp_path: Path, databases: Any,
+                                                              sandbox: SandboxServer) -> None:
+    url = databases()
+    db = Database(url)
+    try:
+        with coordinator_lock(db):
+            with pytest.raises(CrawlLockedError, match="another coordinator"):
+                with coordinator_lock(Database(url)):
+                    pass
+    finally:
+        db.dispose()
+    config = load_config(overrides={"data_dir": str(tmp_path), "scrapyd_urls": "http://127.0.0.1:9"})
+    with pytest.raises(ConfigError, match="PostgreSQL"):
+        run_crawl(config, sites=SITES)
+
+
+def test_node_with_another_wtm_refuses_the_egg(tmp_path: Path, databases: Any, sandbox: SandboxServer) -> None:
+    node = Node(tmp_path / "node", node_env(databases(), tmp_path / "data", sandbox))
+    try:
+        with pytest.raises(CrawlError, match="this node runs wtm 0.1.0 but the coordinator runs wtm 0.0.9"):
+            deploy_to(ScrapydNode(node.url), build_egg("0.0.9"))
+        assert deploy_to(ScrapydNode(node.url), build_egg()).spiders == 31
+    finally:
+        node.kill()
+
+
+def test_cli_refuses_sqlite_with_nodes_and_masks_node_passwords(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WTM_")}
+    env["WTM_SCRAPYD_URLS"] = "http://crawler:s3cretpw@127.0.0.1:9"
+    crawl = subprocess.run([sys.executable, "-m", "monitor", "--data-dir", str(tmp_path), "crawl", "--all"],
+                           env=env, capture_output=True, text=True, timeout=120)
+    assert crawl.returncode == 2 and "PostgreSQL" in crawl.stderr
+    shown = subprocess.run([sys.executable, "-m", "monitor", "config", "show"], env=env, capture_output=True,
+                           text=True, timeout=120)
+    assert "127.0.0.1:9" in shown.stdout and "s3cretpw" not in shown.stdout + shown.stderr
+    bad = subprocess.run([sys.executable, "-m", "monitor", "config", "show"], capture_output=True, text=True,
+                         env={**env, "WTM_SCRAPYD_URLS": "ftp://crawler:s3cretpw@host"}, timeout=120)
+    assert bad.returncode == 2 and "scrapyd_urls" in bad.stderr and "s3cretpw" not in bad.stderr
