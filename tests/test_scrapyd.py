@@ -84,12 +84,13 @@ def databases() -> Iterator[Any]:
 class Node:
     """One Scrapyd process in its own session (so killing it kills its jobs too)."""
 
-    def __init__(self, folder: Path, env: dict[str, str], max_proc: int = 2) -> None:
+    def __init__(self, folder: Path, env: dict[str, str], max_proc: int = 2, auth: str = "") -> None:
         folder.mkdir(parents=True)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        login = "username = {}\npassword = {}\n".format(*auth.split(":")) if auth else ""
         (folder / "scrapyd.conf").write_text(
-            f"[scrapyd]\nbind_address = 127.0.0.1\nhttp_port = {self.port}\nmax_proc = {max_proc}\n"
+            f"[scrapyd]\nbind_address = 127.0.0.1\nhttp_port = {self.port}\nmax_proc = {max_proc}\n{login}"
             f"eggs_dir = {folder}/eggs\nlogs_dir = {folder}/logs\ndbs_dir = {folder}/dbs\nitems_dir =\n"
             "poll_interval = 0.5\n", encoding="utf-8")
         self.process = subprocess.Popen([str(SCRAPYD)], cwd=folder, env=env, start_new_session=True,
@@ -97,7 +98,7 @@ class Node:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"{self.url}/daemonstatus.json", timeout=2).json()["status"] == "ok":
+                if httpx.get(f"{self.url}/daemonstatus.json", timeout=2).status_code in (200, 401):
                     return
             except (httpx.HTTPError, ValueError):
                 time.sleep(0.3)
@@ -290,11 +291,15 @@ def test_second_coordinator_is_refused_and_sqlite_is_refused(tmp_path: Path, dat
 
 
 def test_node_with_another_wtm_refuses_the_egg(tmp_path: Path, databases: Any, sandbox: SandboxServer) -> None:
-    node = Node(tmp_path / "node", node_env(databases(), tmp_path / "data", sandbox))
+    node = Node(tmp_path / "node", node_env(databases(), tmp_path / "data", sandbox), auth="crawler:s3cretpw")
+    with_login = node.url.replace("http://", "http://crawler:s3cretpw@")
     try:
-        with pytest.raises(CrawlError, match="this node runs wtm 0.1.0 but the coordinator runs wtm 0.0.9"):
-            deploy_to(ScrapydNode(node.url), build_egg("0.0.9"))
-        assert deploy_to(ScrapydNode(node.url), build_egg()).spiders == 31
+        with pytest.raises(CrawlError, match="refused our credentials") as refused:
+            deploy_to(ScrapydNode(node.url), build_egg())
+        with pytest.raises(CrawlError, match="this node runs wtm 0.1.0 but the coordinator runs wtm 0.0.9") as other:
+            deploy_to(ScrapydNode(with_login), build_egg("0.0.9"))
+        assert "s3cretpw" not in str(refused.value) + str(other.value)
+        assert deploy_to(ScrapydNode(with_login), build_egg()).spiders == 31
     finally:
         node.kill()
 
