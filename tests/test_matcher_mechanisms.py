@@ -289,3 +289,10 @@ def test_bad_offer_or_type_entry_names_file_line_and_field(lexicon_copy, old: st
     with pytest.raises(KeywordFileError) as err:
         Lexicon.load(lexicon_copy)
     assert f"context.yaml:{line_no}: {field}:" in str(err.value)
+
+
+def test_a_type_word_far_off_in_a_mixed_list_does_not_clear(matcher: Matcher) -> None:
+    # a shop's clearance list: the keyboard is another item, not what the ivory is
+    listing = {"title": "清仓 象牙手镯 一只", "description": "店里还有茶叶礼盒，红木茶台，紫砂壶，二手手机，机械键盘，单反相机"}
+    assert matcher.match(listing).species == ["ivory"]
+    assert not matcher.match({"title": "机械键盘 象牙白 键帽", "description": "全新"}).flagged

@@ -401,16 +401,25 @@ def _has(ev: ListingEvidence, kind: str) -> bool:
     return any(_spans(fe, kind) for fe in ev.fields)
 
 
-def _product_types(ev: ListingEvidence) -> list[str]:
-    """The product types (toy, book, machine...) the listing names, negated ones and accessories
-    (送毛绒公仔) left out, in the order first named."""
-    found: dict[str, None] = {}
-    for fe in ev.fields:
-        for name, start, end in sorted(_spans(fe, "product_type"), key=_span_start):
-            if name not in found and not _negated_at(fe, start) and not _accessory(fe, start, end) \
-                    and not _inside_hit(fe, start, end) and not _inside_latin_word(fe.norm.text, start, end):
-                found[name] = None
-    return list(found)
+PRODUCT_TYPE_WINDOW = 12
+
+
+def _product_type(hit: Hit, fe: FieldEvidence, ev: ListingEvidence) -> str | None:
+    """The product type (toy, book, machine...) a hit names, if any: a type word in the title
+    (it says what the listing sells) or within a few characters of the hit. A type word further
+    off in a description is often another item of a mixed list (象牙手镯, 机械键盘, 铜香炉)."""
+    for other in ev.fields:
+        if other.name != ev.title_field and other is not fe:
+            continue
+        whole = other.name == ev.title_field
+        for name, start, end in _spans(other, "product_type"):
+            if other is fe and not whole and not (hit.start - PRODUCT_TYPE_WINDOW < end and
+                                                  start < hit.end + PRODUCT_TYPE_WINDOW):
+                continue
+            if not _negated_at(other, start) and not _accessory(other, start, end) \
+                    and not _inside_hit(other, start, end) and not _inside_latin_word(other.norm.text, start, end):
+                return name
+    return None
 
 
 def _inside_latin_word(text: str, start: int, end: int) -> bool:
@@ -448,17 +457,13 @@ def decide(
     giveaway = _has(ev, "giveaway")
     product_word = _has_product_word(ev) or _has_unit(ev)   # outweighs innocent context
     product = product_word or _has_unit(ev, "size_unit")
-    lazy: dict[str, Any] = {}  # read only when a hit gets that far: most listings never need them
+    lazy: dict[str, bool] = {}  # read only when a weak hit gets that far: most listings never need it
 
     def traded() -> bool:
         if "trade" not in lazy:
             lazy["trade"] = _trade_context(ev)
         return lazy["trade"]
 
-    def product_types() -> list[str]:
-        if "types" not in lazy:
-            lazy["types"] = _product_types(ev)
-        return lazy["types"]
     innocent = bool(_listing_words(ev, "innocent"))
     species_context = _listing_words(ev, "context")
     vetoed = _listing_words(ev, "veto")
@@ -538,8 +543,9 @@ def decide(
                 hit.reason = "listing is about something else (veto word)"
             elif near and not giveaway:
                 hit.reason = "next to a depiction or imitation word"
-            elif not giveaway and product_types() and sp not in species_context and not cover_given_away(sp):
-                hit.reason = f"a product named after the animal ({product_types()[0]}), not an animal product"
+            elif not giveaway and sp not in species_context and (kind := _product_type(hit, fe, ev)) \
+                    and not cover_given_away(sp):
+                hit.reason = f"a product named after the animal ({kind}), not an animal product"
             elif sp in cover_species and not cover_given_away(sp):
                 hit.reason = "legal substitute named in the title"
             elif innocent and not (product_word or sp in species_context or _product_char_near(hit, fe)):
