@@ -300,6 +300,13 @@ def test_node_with_another_wtm_refuses_the_egg(tmp_path: Path, databases: Any, s
             deploy_to(ScrapydNode(with_login), build_egg("0.0.9"))
         assert "s3cretpw" not in str(refused.value) + str(other.value)
         assert deploy_to(ScrapydNode(with_login), build_egg()).spiders == 31
+        env = {**node_env(databases(), tmp_path / "data", sandbox), "WTM_SCRAPYD_URLS": with_login}
+        shown = subprocess.run([sys.executable, "-m", "monitor", "deploy"], env=env, capture_output=True, text=True,
+                               timeout=120)
+        assert shown.returncode == 0, shown.stderr
+        assert f"{node.url.replace('http://', 'http://crawler:***@')}: {build_egg().version} already there; " \
+               "0 jobs running, 0 pending" in shown.stdout
+        assert "s3cretpw" not in shown.stdout + shown.stderr
     finally:
         node.kill()
 

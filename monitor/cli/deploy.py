@@ -17,4 +17,5 @@ def deploy_command(state: State, force: bool) -> None:
     from monitor.nodes.deploy import deploy
 
     for done in deploy(state.config, force=force):
-        click.echo(f"{done.node}: {done.version} {'uploaded' if done.uploaded else 'already there'}")
+        click.echo(f"{done.node}: {done.version} {'uploaded' if done.uploaded else 'already there'}; "
+                   f"{done.running} jobs running, {done.pending} pending")

@@ -19,6 +19,8 @@ class Deployed:
     version: str
     uploaded: bool
     spiders: int
+    running: int = 0
+    pending: int = 0
 
 
 def nodes_of(config: Config) -> list[ScrapydNode]:
@@ -55,4 +57,6 @@ def deploy_to(node: ScrapydNode, egg: Egg, force: bool = False) -> Deployed:
     if force or not present:
         spiders = int(node.add_version(PROJECT, egg.version, egg.data).get("spiders", 0))
         logger.info("%s: deployed %s %s (%d spiders)", node.name, PROJECT, egg.version, spiders)
-    return Deployed(node.name, egg.version, force or not present, spiders)
+    status = node.status()
+    return Deployed(node.name, egg.version, force or not present, spiders, int(status.get("running", 0)),
+                    int(status.get("pending", 0)))
