@@ -307,6 +307,16 @@ def test_node_with_another_wtm_refuses_the_egg(tmp_path: Path, databases: Any, s
         assert f"{node.url.replace('http://', 'http://crawler:***@')}: {build_egg().version} already there; " \
                "0 jobs running, 0 pending" in shown.stdout
         assert "s3cretpw" not in shown.stdout + shown.stderr
+        # A site the coordinator knows but the node does not: Scrapyd refuses the job, the site fails.
+        extra = tmp_path / "extra-sites"
+        extra.mkdir()
+        source = (CHECKOUT / "spiders" / "sites" / "huaxiacang.yaml").read_text(encoding="utf-8")
+        (extra / "onlyhere.yaml").write_text(source.replace("name: huaxiacang", "name: onlyhere"), encoding="utf-8")
+        config = load_config(overrides={"database_url": env["WTM_DATABASE_URL"], "data_dir": str(tmp_path / "c"),
+                                        "sites_dir": str(extra), "scrapyd_urls": with_login})
+        summary = run_on_nodes(config, ["onlyhere"], progress=False)
+        assert summary.failed_sites == ["onlyhere"]
+        assert "spider 'onlyhere' not found" in "; ".join(summary.sites["onlyhere"].problems)
     finally:
         node.kill()
 

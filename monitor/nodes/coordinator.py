@@ -109,7 +109,12 @@ def run_on_nodes(
                                           month=month)
             settings = {"WTM_RUN_ID": str(summary.run_id), "WTM_AS_OF": as_of.isoformat(), "WTM_POLITE": str(polite)}
             args = {"keywords": ",".join(keywords)} if keywords else {}
-            _Crawl(db, nodes, version, settings, args, summary, _show(progress, on_event)).run(names)
+            crawl = _Crawl(db, nodes, version, settings, args, summary, _show(progress, on_event))
+            try:
+                crawl.run(names)
+            except BaseException:  # Ctrl-C or an error here: the jobs must not run on unwatched
+                crawl.cancel_all()
+                raise
             summary.finished_at = datetime.now(timezone.utc)
             db.finish_run(summary.run_id, summary.finished_at)
     finally:
@@ -153,6 +158,15 @@ class _Crawl:
                 if node.alive:
                     todo += self._poll(index, node)
 
+    def cancel_all(self) -> None:
+        for job in self.jobs.values():
+            node = self.nodes[job.node]
+            try:
+                node.api.cancel(PROJECT, job.jobid)
+                logger.warning("site %s: cancelled job %s on %s", job.site, job.jobid, node.api.name)
+            except CrawlError as exc:
+                logger.warning("site %s: could not cancel job %s: %s", job.site, job.jobid, exc)
+
     def _least_busy(self) -> int | None:
         load = {i: 0 for i, n in enumerate(self.nodes) if n.alive}
         for job in self.jobs.values():
@@ -171,6 +185,9 @@ class _Crawl:
             except NodeUnreachable as exc:
                 self._lost(index, str(exc))
                 continue
+            except CrawlError as exc:  # Scrapyd refused the job (an unknown spider, say)
+                self._done(site, SiteHealth.failed(str(exc), finish_reason="unknown"))
+                return True
             self.jobs[site] = Job(site, index, jobid, attempt)
             self.show({"event": "site_start", "site": site, "node": node.api.name, "job": jobid,
                        "text": f"scheduled on {node.api.name} as job {jobid}"})
