@@ -333,3 +333,32 @@ def test_cli_refuses_sqlite_with_nodes_and_masks_node_passwords(tmp_path: Path) 
     bad = subprocess.run([sys.executable, "-m", "monitor", "config", "show"], capture_output=True, text=True,
                          env={**env, "WTM_SCRAPYD_URLS": "ftp://crawler:s3cretpw@host"}, timeout=120)
     assert bad.returncode == 2 and "scrapyd_urls" in bad.stderr and "s3cretpw" not in bad.stderr
+
+
+def test_a_killed_job_is_a_failed_site_and_its_lock_is_released_at_once(tmp_path: Path, databases: Any,
+                                                                        sandbox: SandboxServer) -> None:
+    url = databases()
+    node = Node(tmp_path / "node", node_env(url, tmp_path / "data", sandbox))
+    config = config_for(url, tmp_path / "coordinator-data", sandbox, [node])
+    result: dict[str, Any] = {}
+    thread = threading.Thread(target=lambda: result.update(summary=run_on_nodes(config, ["huaxiacang"], progress=False)))
+    try:
+        thread.start()
+        engine = create_engine(url)
+        deadline = time.monotonic() + 120
+        with engine.connect() as conn:
+            while time.monotonic() < deadline and not conn.execute(text("SELECT count(*) FROM site_locks")).scalar():
+                time.sleep(0.1)
+                conn.rollback()
+        os.kill(node.running()[0]["pid"], signal.SIGKILL)  # the job's process, not Scrapyd
+        thread.join(120)
+        with engine.connect() as conn:
+            locks = conn.execute(text("SELECT count(*) FROM site_locks")).scalar()
+            status = conn.execute(text("SELECT status FROM site_crawls")).scalars().all()
+        engine.dispose()
+    finally:
+        node.kill()
+    summary = result["summary"]
+    assert summary.failed_sites == ["huaxiacang"]
+    assert "ended without finishing the site" in "; ".join(summary.sites["huaxiacang"].problems)
+    assert locks == 0 and status == ["failed"]  # released when Scrapyd said the job ended, not 10 minutes later
