@@ -314,8 +314,10 @@ def test_node_with_another_wtm_refuses_the_egg(tmp_path: Path, databases: Any, s
         (extra / "onlyhere.yaml").write_text(source.replace("name: huaxiacang", "name: onlyhere"), encoding="utf-8")
         config = load_config(overrides={"database_url": env["WTM_DATABASE_URL"], "data_dir": str(tmp_path / "c"),
                                         "sites_dir": str(extra), "scrapyd_urls": with_login})
-        summary = run_on_nodes(config, ["onlyhere"], progress=False)
-        assert summary.failed_sites == ["onlyhere"]
+        (extra / "broken.yaml").write_text("name: broken\n", encoding="utf-8")
+        summary = run_on_nodes(config, ["onlyhere", "broken"], progress=False)
+        assert summary.failed_sites == ["broken", "onlyhere"]
+        assert "broken.yaml" in "; ".join(summary.sites["broken"].problems)
         assert "spider 'onlyhere' not found" in "; ".join(summary.sites["onlyhere"].problems)
     finally:
         node.kill()

@@ -19,6 +19,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Callable, Iterator
 from contextlib import contextmanager
 
@@ -86,8 +87,9 @@ def run_on_nodes(
     nodes = [_Node(api) for api in nodes_of(config)]
     as_of = as_of or datetime.now(config.tz)
     month = as_of.strftime("%Y-%m")
-    names = sorted(sites_for_config(config, sites, []))
-    if not names:
+    broken: list[Any] = []
+    names = sorted(sites_for_config(config, sites, broken))
+    if not names and not broken:
         raise CrawlError("no site definitions to crawl")
     egg = build_egg()
     for node in nodes:
@@ -102,6 +104,8 @@ def run_on_nodes(
     db = open_database(config)
     summary = CrawlSummary(run_id=None, month=month, started_at=datetime.now(timezone.utc),
                            log_file=config.data_path / "logs" / "crawl.log")
+    for error in broken:  # a broken site file fails its site, as in a local crawl
+        summary.sites[Path(str(error).split(":", 1)[0]).stem] = SiteHealth.failed(str(error))
     try:
         with coordinator_lock(db):
             check_site_locks(db, names)
