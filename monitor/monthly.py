@@ -39,6 +39,7 @@ def run_monthly(
     """
     from monitor.crawling import run_crawl
     from monitor.reports import render_report
+    from monitor.site_titles import site_titles
 
     if month is None:
         month = month_of(as_of) if as_of else last_complete_month(datetime.now(config.tz))
@@ -47,7 +48,7 @@ def run_monthly(
     failed = list(summary.failed_sites)
     log.info("monthly run for %s: crawl finished, %d sites failed%s",
              month, len(failed), f" ({', '.join(failed)})" if failed else "")
-    report = render_report(config, month)
+    report = render_report(config, month, site_titles=site_titles(config))
     log.info("monthly run for %s: report written to %s", month, report)
     return MonthlyOutcome(month=month, report_path=report, failed_sites=failed,
                           sites=len(summary.sites))
