@@ -15,6 +15,7 @@ its session.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -88,7 +89,8 @@ def run_on_nodes(
     as_of = as_of or datetime.now(config.tz)
     month = as_of.strftime("%Y-%m")
     broken: list[Any] = []
-    names = sorted(sites_for_config(config, sites, broken))
+    chosen = sites_for_config(config, sites, broken)
+    names = sorted(chosen)
     if not names and not broken:
         raise CrawlError("no site definitions to crawl")
     egg = build_egg()
@@ -112,8 +114,8 @@ def run_on_nodes(
             summary.run_id = db.start_run(kind=run_kind or ("monthly" if not sites else "site"), started_at=as_of,
                                           month=month)
             settings = {"WTM_RUN_ID": str(summary.run_id), "WTM_AS_OF": as_of.isoformat(), "WTM_POLITE": str(polite)}
-            args = {"keywords": ",".join(keywords)} if keywords else {}
-            crawl = _Crawl(db, nodes, version, settings, args, summary, _show(progress, on_event))
+            crawl = _Crawl(db, nodes, version, settings, _plans(config, chosen, month, db, keywords), summary,
+                           _show(progress, on_event))
             try:
                 crawl.run(names)
             except BaseException:  # Ctrl-C or an error here: the jobs must not run on unwatched
@@ -129,6 +131,18 @@ def run_on_nodes(
     return summary
 
 
+def _plans(config: Config, sites: dict[str, Any], month: str, db: Any, keywords: list[str] | None) -> dict[str, dict]:
+    """Each site's job argument ``plan``: planned here before any site crawls, as a local crawl
+    plans, so a site's queries do not depend on which other sites' jobs ended first."""
+    if keywords:
+        return {name: {"plan": json.dumps({"queries": list(keywords), "kinds": {}}, ensure_ascii=False)}
+                for name in sites}
+    from monitor.crawling.planner import plan_sites
+
+    return {name: {"plan": json.dumps(plan.to_job(), ensure_ascii=False)}
+            for name, plan in plan_sites(config, sites, month, db=db).items()}
+
+
 def _show(progress: bool, on_event: Callable[[dict[str, Any]], None] | None) -> Callable[[dict[str, Any]], None]:
     def show(event: dict[str, Any]) -> None:
         if on_event is not None:
@@ -141,7 +155,7 @@ def _show(progress: bool, on_event: Callable[[dict[str, Any]], None] | None) -> 
 class _Crawl:
     """One run's jobs: scheduling, polling, moving a dead node's sites, reading outcomes."""
 
-    def __init__(self, db: Any, nodes: list[_Node], version: str, settings: dict[str, str], args: dict[str, str],
+    def __init__(self, db: Any, nodes: list[_Node], version: str, settings: dict[str, str], args: dict[str, dict],
                  summary: CrawlSummary, show: Callable[[dict[str, Any]], None]) -> None:
         self.db, self.nodes, self.version, self.settings, self.args = db, nodes, version, settings, args
         self.summary, self.show = summary, show
@@ -185,7 +199,7 @@ class _Crawl:
             attempt = self.attempts[site] = self.attempts.get(site, 0) + 1
             jobid = f"run{self.settings['WTM_RUN_ID']}-{site}-{attempt}"
             try:
-                node.api.schedule(PROJECT, site, self.version, self.settings, jobid, self.args)
+                node.api.schedule(PROJECT, site, self.version, self.settings, jobid, self.args.get(site))
             except NodeUnreachable as exc:
                 self._lost(index, str(exc))
                 continue
