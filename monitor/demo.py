@@ -25,7 +25,7 @@ log = logging.getLogger("monitor.demo")
 
 DEMO_SEED = 20120101
 # Requests per site and month the demo's crawls fit (a real crawl: requests_per_site).
-DEMO_REQUESTS_PER_SITE = 160
+DEMO_REQUESTS_PER_SITE = 80
 # Share of flagged ads never reported: the control group the report's takedown baseline reads.
 DEMO_HOLD_OUT = 0.3
 # Beside a database the demo wrote: it may be replaced by the next demo.
