@@ -157,6 +157,10 @@ class Listing(Base):
     repost_of: Mapped[int | None] = mapped_column(ForeignKey("listings.id", ondelete="SET NULL"))
     dealer_id: Mapped[int | None] = mapped_column(ForeignKey("dealers.id", ondelete="SET NULL"))
     evidence_sha256: Mapped[str | None] = mapped_column(String(64))
+    # What a flag offers (monitor.matching.offer): None on listings that are not flagged.
+    offer_form: Mapped[str | None] = mapped_column(String(30))
+    offer_quantity: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    intent: Mapped[str | None] = mapped_column(String(10))
 
     site: Mapped[Site] = relationship()
     matches: Mapped[list[Match]] = relationship(back_populates="listing", cascade="all, delete-orphan")
@@ -245,6 +249,9 @@ class Evidence(Base):
     url: Mapped[str] = mapped_column(Text)
     fetched_at: Mapped[datetime] = mapped_column(DateTime)
     size: Mapped[int] = mapped_column(Integer)
+    # As fetched, so a GBK or Big5 page is served back readable; "" on evidence saved before 0007.
+    content_type: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    charset: Mapped[str] = mapped_column(String(40), default="", server_default="")
 
 
 class TakedownRequest(Base):
