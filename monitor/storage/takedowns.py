@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import defaultdict
 from datetime import datetime
-from pathlib import Path
-from typing import Any
+from pathlib import Path, PurePosixPath
+from typing import Any, Iterator
 
 from sqlalchemy import and_, insert, or_, select, true
 from sqlalchemy.orm import Session
@@ -20,7 +21,17 @@ from sqlalchemy.orm import Session
 from monitor.exceptions import ConfigError, StorageError
 from monitor.spreadsheets import write_csv, write_xlsx
 from monitor.storage.db import Database
-from monitor.storage.models import Listing, ReviewDecision, Site, TakedownItem, TakedownRequest
+from monitor.storage.models import (
+    Contact,
+    Evidence,
+    Listing,
+    ListingContact,
+    Match,
+    ReviewDecision,
+    Site,
+    TakedownItem,
+    TakedownRequest,
+)
 from monitor.storage.timeutil import check_month, naive
 
 TAKEDOWN_COLUMNS = ("url", "title", "species", "first_seen", "evidence_sha256", "site", "external_id", "listing_id")
@@ -40,33 +51,91 @@ def _site_id(s: Session, site: str) -> int:
     return site_id
 
 
-def takedown_candidates(s: Session, site: str, month: str) -> list[dict[str, Any]]:
-    """Flagged listings of ``site`` seen by ``month``, not removed by then, not rejected on review."""
+def _candidates(s: Session, month: str, site_id: int | None) -> list[tuple[Listing, str]]:
     check_month(month)
-    site_id = _site_id(s, site)
     rejected = (
         select(ReviewDecision.listing_id)
         .where(ReviewDecision.current == true(), ReviewDecision.decision == "rejected")
     )
-    rows = s.execute(
-        select(Listing)
+    query = (
+        select(Listing, Site.name)
+        .join(Site, Site.id == Listing.site_id)
         .where(
-            Listing.site_id == site_id,
             Listing.flagged == true(),
             Listing.first_seen_month <= month,
             or_(Listing.removed_month.is_(None), Listing.removed_month > month),
             Listing.id.not_in(rejected),
         )
-        .order_by(Listing.first_seen, Listing.id)
-    ).scalars().all()
+        .order_by(Site.name, Listing.first_seen, Listing.id)
+    )
+    if site_id is not None:
+        query = query.where(Listing.site_id == site_id)
+    return [(listing, name) for listing, name in s.execute(query).all()]
+
+
+def takedown_candidates(s: Session, site: str, month: str) -> list[dict[str, Any]]:
+    """Flagged listings of ``site`` seen by ``month``, not removed by then, not rejected on review."""
+    check_month(month)
+    site_id = _site_id(s, site)
     return [
         {
             "url": listing.url, "title": listing.title, "species": ", ".join(listing.species or []),
             "first_seen": listing.first_seen.date().isoformat(), "evidence_sha256": listing.evidence_sha256 or "",
             "site": site, "external_id": listing.external_id, "listing_id": listing.id,
         }
-        for listing in rows
+        for listing, _ in _candidates(s, month, site_id)
     ]
+
+
+def package_rows(s: Session, month: str, site: str | None = None) -> list[dict[str, Any]]:
+    """Every site's (or ``site``'s) takedown list for ``month`` with what a platform needs to act:
+    text, prices, seller and contacts, the matched terms, the request dates of earlier months and
+    the evidence file; in site order. Codes stay codes: the reports package names them."""
+    check_month(month)
+    found = _candidates(s, month, _site_id(s, site) if site else None)
+    ids = [listing.id for listing, _ in found]
+    contacts: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    matches: dict[int, list[dict[str, str]]] = defaultdict(list)
+    earlier: dict[int, list[datetime]] = defaultdict(list)
+    files: dict[tuple[int, str], str] = {}
+    for chunk in _chunks(ids):
+        for lid, kind, value in s.execute(
+            select(ListingContact.listing_id, Contact.kind, Contact.value)
+            .join(Contact, Contact.id == ListingContact.contact_id)
+            .where(ListingContact.listing_id.in_(chunk)).order_by(Contact.kind, Contact.value)
+        ):
+            contacts[lid].append((kind, value))
+        for m in s.scalars(select(Match).where(Match.listing_id.in_(chunk))
+                           .order_by(Match.listing_id, Match.field, Match.start_offset)):
+            matches[m.listing_id].append({"term": m.term, "text": m.text, "species": m.species, "kind": m.kind})
+        for lid, sent in s.execute(
+            select(TakedownItem.listing_id, TakedownRequest.sent_at)
+            .join(TakedownRequest, TakedownRequest.id == TakedownItem.request_id)
+            .where(TakedownItem.listing_id.in_(chunk), TakedownRequest.month < month)
+            .order_by(TakedownRequest.sent_at)
+        ):
+            earlier[lid].append(sent)
+        for lid, sha, path in s.execute(
+            select(Evidence.listing_id, Evidence.sha256, Evidence.path).where(Evidence.listing_id.in_(chunk))
+        ):
+            files[(lid, sha)] = PurePosixPath(path.replace("\\", "/")).name
+    return [
+        {
+            "site": name, "listing_id": listing.id, "external_id": listing.external_id, "url": listing.url,
+            "title": listing.title or "", "description": listing.description or "",
+            "price_text": listing.price_text or "", "price_cny": listing.price_cny, "seller": listing.seller or "",
+            "contacts": contacts[listing.id], "matches": matches[listing.id], "species": list(listing.species or []),
+            "earlier_requests": earlier[listing.id], "evidence_sha256": listing.evidence_sha256 or "",
+            "evidence_file": files.get((listing.id, listing.evidence_sha256 or ""), ""),
+            "first_seen": listing.first_seen, "last_seen": listing.last_seen,
+        }
+        for listing, name in found
+    ]
+
+
+def _chunks(values: list[int], size: int = 500) -> Iterator[list[int]]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
 
 
 def export_takedown(db: Database, site: str, month: str, out_dir: Path) -> tuple[Path, Path, int]:
