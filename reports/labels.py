@@ -137,6 +137,8 @@ WORDS: dict[str, dict[str, str]] = {
         "removal_kinds": "删除方式",
         "total": "合计",
         "dealer": "卖家编号",
+        "dealers_all_time": "累计最活跃卖家（截至本月底）",
+        "incomplete_contact": "号码疑似缺位（如只有10位的手机号），可能与同一卖家的完整号码是同一个",
         "contacts": "联系方式",
         "ads": "广告数",
         "sites": "平台",
@@ -267,6 +269,8 @@ WORDS: dict[str, dict[str, str]] = {
         "removal_kinds": "How removed",
         "total": "Total",
         "dealer": "Dealer",
+        "dealers_all_time": "Most active dealers of all time (to the end of the month)",
+        "incomplete_contact": "looks incomplete (e.g. a mobile number of 10 digits); may be one of the dealer's full numbers",
         "contacts": "Contacts",
         "ads": "Ads",
         "sites": "Sites",
@@ -345,6 +349,49 @@ FAULT_NAMES: dict[str, dict[str, str]] = {
         "captcha": "captcha walls", "banned": "banned", "robots_search": "searches robots.txt disallows",
     },
 }
+
+
+# Column, sheet and status words of the takedown package, the review sheet and the dealer dossier
+# (reports.packages, reports.dossier): workbooks for platforms and officers, in both languages.
+PACKAGE_WORDS: dict[str, dict[str, str]] = {
+    "zh": {
+        "site_title": "平台", "url": "广告链接", "title": "标题", "description": "描述", "price_text": "标价",
+        "price_cny": "价格（人民币元）", "seller": "卖家名称", "contacts": "联系方式", "terms": "命中词及释义",
+        "species": "物种", "legal_basis": "法律依据", "earlier_requests": "此前下架请求日期",
+        "evidence_sha256": "证据 SHA-256", "evidence_file": "证据文件", "first_seen": "首次发现",
+        "last_seen": "最近发现", "external_id": "平台广告编号", "listing_id": "监测编号",
+        "gloss": "{species}的{kind}", "none": "（无）",
+        "kind": "类型", "value": "号码/账号", "incomplete": "疑似缺位", "ads": "广告数", "posted_at": "发布时间",
+        "status": "状态", "online": "在线", "removed": "已下架：{how}，{when}", "requests": "下架请求",
+        "review": "审核结论", "sent_at": "发送时间", "month": "月份", "outcome": "结果", "still_online": "仍在线",
+        "ads_seen": "当月所见广告", "new_ads": "当月新增广告", "removed_ads": "当月下架广告",
+        "sheet_contacts": "联系方式", "sheet_names": "使用名称", "sheet_sites": "平台", "sheet_ads": "广告",
+        "sheet_requests": "下架请求", "sheet_timeline": "月度时间线", "sheet_empty": "无待下架广告",
+    },
+    "en": {
+        "site_title": "Site", "url": "Listing URL", "title": "Title", "description": "Description",
+        "price_text": "Price as stated", "price_cny": "Price (CNY)", "seller": "Seller", "contacts": "Contacts",
+        "terms": "Matched terms (gloss)", "species": "Species", "legal_basis": "Legal basis",
+        "earlier_requests": "Earlier takedown requests", "evidence_sha256": "Evidence SHA-256",
+        "evidence_file": "Evidence file", "first_seen": "First seen", "last_seen": "Last seen",
+        "external_id": "Listing ID on site", "listing_id": "Monitor ID",
+        "gloss": "{kind} for {species}", "none": "(none)",
+        "kind": "Kind", "value": "Number or account", "incomplete": "Looks incomplete", "ads": "Ads",
+        "posted_at": "Posted", "status": "Status", "online": "online", "removed": "removed: {how}, {when}",
+        "requests": "Takedown requests", "review": "Review", "sent_at": "Sent", "month": "Month",
+        "outcome": "Outcome", "still_online": "still online", "ads_seen": "Ads seen", "new_ads": "New ads",
+        "removed_ads": "Ads removed",
+        "sheet_contacts": "Contacts", "sheet_names": "Names used", "sheet_sites": "Sites", "sheet_ads": "Ads",
+        "sheet_requests": "Takedown requests", "sheet_timeline": "Timeline", "sheet_empty": "Nothing to report",
+    },
+}
+
+
+def package_words(lang: str) -> Mapping[str, str]:
+    """The workbook word table of ``lang`` (zh or en)."""
+    if lang not in PACKAGE_WORDS:
+        raise ValueError(f"unknown language {lang!r}; expected one of {', '.join(LANGUAGES)}")
+    return PACKAGE_WORDS[lang]
 
 
 def fault_name(kind: str, lang: str) -> str:
