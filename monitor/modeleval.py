@@ -114,3 +114,31 @@ def blind_figures(matcher: Matcher, model: Model | None, blind: Sequence[Example
             flagged, species = with_model(m, ev.results[i], ev.texts[i], ev.tiers[i], order)
             figures.add(e.illegal, flagged, set(species) == set(e.species))
     return before, after
+
+
+def miss_lines(config: Any) -> list[str]:
+    """The miss rate per month (``monitor.storage.misses``): how many illegal ads the matcher let
+    through, from analysts' verdicts on each month's random sample of unflagged listings."""
+    from monitor.storage import Database
+    from monitor.storage.misses import estimates
+
+    db = Database.from_config(config)
+    try:
+        if db.sqlite_file is not None and not db.sqlite_file.exists():
+            return ["  no database yet: nothing sampled"]
+        db.check_current()
+        with db.session() as s:
+            found = estimates(s)
+    finally:
+        db.dispose()
+    return [miss_line(e) for e in found] or ["  no unflagged listings yet: nothing sampled"]
+
+
+def miss_line(e: Any) -> str:
+    """One month's miss rate as ``wtm model eval`` prints it."""
+    if not e.estimated:
+        return f"  {e.month}: not yet estimated: no sample reviewed ({e.drawn} drawn of {e.unflagged} unflagged)"
+    implied, low, high = e.missed_ads
+    return (f"  {e.month}: miss rate {e.rate:.3f} (95 % interval {e.low:.3f}-{e.high:.3f}), "
+            f"{e.missed} missed of {e.reviewed} sampled listings reviewed ({e.drawn} drawn); "
+            f"estimated missed ads {implied} (95 % interval {low}-{high}) of {e.unflagged} unflagged")

@@ -56,8 +56,8 @@ def train_command(state: State, dev_set: Path | None, sandbox: int | None, out_f
 @pass_state
 def eval_command(state: State, dev_set: Path | None, blind_set: Path | None, sandbox: int | None) -> None:
     """Print cross-validated precision, recall and F1 (grouped by source) by source and by kind
-    of listing, rules alone against rules + model, and the blind set's figures before and after
-    (the model trained on everything but the blind set)."""
+    of listing, rules alone against rules + model, the blind set's figures before and after
+    (the model trained on everything but the blind set), and each month's estimated miss rate."""
     from monitor import modeleval, modeltraining
 
     matcher = _rules_matcher(state)
@@ -77,9 +77,13 @@ def eval_command(state: State, dev_set: Path | None, blind_set: Path | None, san
     blind = blind_set or BLIND_SET
     if not Path(blind).exists():
         click.echo(f"blind set {blind} not found: no held-out figures")
-        return
-    model = modeltraining.fit(examples, ev.tokens)
-    before_b, after_b = modeleval.blind_figures(matcher, model, modeltraining.read_labelled(blind, "blind"))
-    click.echo(f"blind set {blind}:")
-    click.echo(f"  rules         {before_b.line()}")
-    click.echo(f"  rules + model {after_b.line()}")
+    else:
+        model = modeltraining.fit(examples, ev.tokens)
+        before_b, after_b = modeleval.blind_figures(matcher, model, modeltraining.read_labelled(blind, "blind"))
+        click.echo(f"blind set {blind}:")
+        click.echo(f"  rules         {before_b.line()}")
+        click.echo(f"  rules + model {after_b.line()}")
+    click.echo("misses (analysts' verdicts on each month's random sample of unflagged listings, weighted by site; "
+               "Wilson 95 % interval):")
+    for line in modeleval.miss_lines(state.config):
+        click.echo(line)
