@@ -20,17 +20,23 @@ def review_group() -> None:
 @click.option("--month", required=True, callback=month_callback, metavar="YYYY-MM", help="Month of first sighting.")
 @click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path),
               help="XLSX file to write (default: <data folder>/review/review-YYYY-MM.xlsx).")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="Language of the contact kinds (微信 / WeChat).")
 @pass_state
-def export(state: State, month: str, out_file: Path | None) -> None:
-    """Write the month's new flagged listings as XLSX with a decision column
-    (confirmed / rejected) for analysts to fill in."""
+def export(state: State, month: str, out_file: Path | None, lang: str) -> None:
+    """Write the month's new flagged listings as XLSX with their full text (matched terms in
+    【】), price, contacts and dealer, and a decision column (confirmed / rejected); a second
+    sheet, "sample", holds a random sample of unflagged listings per site (missed / not_missed)."""
+    from monitor.reports.codes import CODE_NAMES
+    from monitor.site_titles import site_titles
     from monitor.storage import Database
     from monitor.storage.review import export_review
 
     db = Database.from_config(state.config)
     db.check_current()
     target = out_file or state.config.data_path / "review" / f"review-{month}.xlsx"
-    path, count = export_review(db, month, target)
+    path, count = export_review(db, month, target, site_titles=site_titles(state.config),
+                                contact_names=CODE_NAMES["contact"][lang])
     click.echo(f"{count} listings to review: {path}")
 
 

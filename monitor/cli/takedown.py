@@ -1,4 +1,4 @@
-"""``wtm takedown``: export a site's takedown list, record that it was sent."""
+"""``wtm takedown``: export the month's takedown package, record that a platform's list was sent."""
 
 from __future__ import annotations
 
@@ -18,24 +18,33 @@ def takedown_group() -> None:
 
 
 @takedown_group.command("export")
-@click.option("--site", required=True, help="Site name as in the database (see `wtm sites list`).")
 @click.option("--month", required=True, callback=month_callback, metavar="YYYY-MM", help="Month of the crawl to report.")
+@click.option("--site", default=None, help="Only this site (name as in `wtm sites list`); default: every site.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="Language of the headers and glosses.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the files (default: <data folder>/takedowns).")
 @pass_state
-def export(state: State, site: str, month: str, out_dir: Path | None) -> None:
-    """Write the site's flagged live listings (URL, title, species, first seen, evidence
-    hash) as CSV and XLSX for the platform."""
+def export(state: State, month: str, site: str | None, lang: str, out_dir: Path | None) -> None:
+    """Write the month's takedown package: one XLSX workbook with a sheet per platform (ad text,
+    prices, seller and contacts, matched terms with a gloss, legal basis, earlier requests,
+    evidence hash and file, clickable links). With --site, that platform alone, plus a CSV."""
+    from monitor.reports.packages import write_takedown_package
+    from monitor.site_titles import site_titles
     from monitor.storage import Database
-    from monitor.storage.takedowns import export_takedown
 
     db = Database.from_config(state.config)
     db.check_current()
     folder = out_dir or state.config.data_path / "takedowns"
-    csv_path, xlsx_path, count = export_takedown(db, site, month, folder)
-    click.echo(f"{count} listings for {site}, {month}:")
-    click.echo(str(csv_path))
-    click.echo(str(xlsx_path))
+    files, counts = write_takedown_package(db, month, folder, site=site, lang=lang,
+                                           site_titles=site_titles(state.config),
+                                           keywords_dir=state.config.keywords_dir or None)
+    where = site or f"{len(counts)} sites"
+    click.echo(f"{sum(counts.values())} listings for {where}, {month}:")
+    for name, count in counts.items():
+        click.echo(f"  {name}: {count}")
+    for path in files:
+        click.echo(str(path))
 
 
 @takedown_group.command("sent")

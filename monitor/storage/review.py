@@ -62,7 +62,7 @@ def _rows(s: Session, listing_ids: list[int], site_titles: Mapping[str, str],
             select(Listing, Site.name).join(Site, Site.id == Listing.site_id).where(Listing.id.in_(chunk))))
         for lid, field, begin, end, term in s.execute(
             select(Match.listing_id, Match.field, Match.start_offset, Match.end_offset, Match.term)
-            .where(Match.listing_id.in_(chunk)).order_by(Match.listing_id, Match.field, Match.start_offset)
+            .where(Match.listing_id.in_(chunk)).order_by(Match.listing_id, Match.field != "title", Match.start_offset)
         ):
             spans[(lid, field)].append((begin, end))
             terms[lid][term] = None

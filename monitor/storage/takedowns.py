@@ -107,7 +107,8 @@ def package_rows(s: Session, month: str, site: str | None = None) -> list[dict[s
             contacts[lid].append((kind, value))
         for m in s.scalars(select(Match).where(Match.listing_id.in_(chunk))
                            .order_by(Match.listing_id, Match.field, Match.start_offset)):
-            matches[m.listing_id].append({"term": m.term, "text": m.text, "species": m.species, "kind": m.kind})
+            matches[m.listing_id].append({"term": m.term, "text": m.text, "species": m.species, "kind": m.kind,
+                                          "field": m.field})
         for lid, sent in s.execute(
             select(TakedownItem.listing_id, TakedownRequest.sent_at)
             .join(TakedownRequest, TakedownRequest.id == TakedownItem.request_id)
@@ -124,7 +125,8 @@ def package_rows(s: Session, month: str, site: str | None = None) -> list[dict[s
             "site": name, "listing_id": listing.id, "external_id": listing.external_id, "url": listing.url,
             "title": listing.title or "", "description": listing.description or "",
             "price_text": listing.price_text or "", "price_cny": listing.price_cny, "seller": listing.seller or "",
-            "contacts": contacts[listing.id], "matches": matches[listing.id], "species": list(listing.species or []),
+            "contacts": contacts[listing.id], "species": list(listing.species or []),
+            "matches": sorted(matches[listing.id], key=lambda m: m["field"] != "title"),  # title first, stable
             "earlier_requests": earlier[listing.id], "evidence_sha256": listing.evidence_sha256 or "",
             "evidence_file": files.get((listing.id, listing.evidence_sha256 or ""), ""),
             "first_seen": listing.first_seen, "last_seen": listing.last_seen,
