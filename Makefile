@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test install scrapyd-node chromium clean
+.PHONY: demo test install scrapyd-node chromium pdf-tools clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,7 +43,19 @@ chromium:
 		fi; \
 	fi
 
-test: $(STAMP) $(NODE_STAMP) chromium
+# The PDF report (WeasyPrint) draws with Pango, subsets fonts with HarfBuzz and needs a CJK font
+# to embed; its test reads the PDF back with poppler-utils (pdftoppm, pdftotext, pdffonts).
+pdf-tools:
+	@if ! command -v pdftoppm >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi 'wenquanyi\|noto sans cjk' || ! ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 || ! ldconfig -p 2>/dev/null | grep -q libharfbuzz-subset; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils fonts-wqy-microhei libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 >/dev/null) \
+			|| echo "warning: could not install poppler-utils; the PDF test will be skipped"; \
+		else \
+			echo "note: poppler-utils not installed and not root; the PDF test will be skipped"; \
+		fi; \
+	fi
+
+test: $(STAMP) $(NODE_STAMP) chromium pdf-tools
 	$(PY) -m pytest
 
 clean:

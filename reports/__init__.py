@@ -17,12 +17,12 @@ from .context import build_context
 from .exports import FORMATS as TABLE_FORMATS
 from .exports import tables, write_tables
 from .labels import LANGUAGES, species_folder
-from .render import render_html
+from .render import render_html, render_pdf
 
-__all__ = ["FORMATS", "LANGUAGES", "build_context", "last_complete_month", "render_html", "render_report",
+__all__ = ["FORMATS", "LANGUAGES", "build_context", "last_complete_month", "render_html", "render_pdf", "render_report",
            "report_path", "tables", "write_tables"]
 
-FORMATS = ("html", *TABLE_FORMATS)
+FORMATS = ("html", "pdf", *TABLE_FORMATS)
 
 
 def last_complete_month(source: Any, now: datetime) -> str:
@@ -55,7 +55,8 @@ def render_report(config: Any, month: str | None = None, out: Path | None = None
                   lang: str = "zh", *, now: datetime | None = None, site_titles: Any = None) -> Path:
     """Write the report of ``month`` (default: the last complete month) and return its path.
 
-    ``fmt`` is html (one self-contained page) or xlsx/csv/json (the same tables). Raises
+    ``fmt`` is html (one self-contained page), pdf (that page printed by WeasyPrint) or
+    xlsx/csv/json (the same tables). Raises
     ``SchemaOutdatedError`` before reading anything if the database is behind the code.
     Species groups are ordered, named and coloured from the configured lexicon folder's
     ``species.yaml`` (``keywords_dir``; default: the shipped one). ``site_titles`` (name -> title,
@@ -80,11 +81,14 @@ def render_report(config: Any, month: str | None = None, out: Path | None = None
     target = Path(out) if out is not None else report_path(config.data_path, month, fmt)
     if out is not None and fmt != "csv" and target.is_dir():
         target = target / report_path(target, month, fmt).name  # --out DIR: the usual name inside it
-    if fmt == "html":
+    if fmt in ("html", "pdf"):
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(target.name + ".part")
         with species_folder(keywords_dir):  # the charts colour species from the same species.yaml
-            partial.write_text(render_html(context), encoding="utf-8")
+            if fmt == "pdf":
+                partial.write_bytes(render_pdf(context))
+            else:
+                partial.write_text(render_html(context), encoding="utf-8")
         partial.replace(target)
         return target
     return write_tables(context, fmt, target)

@@ -9,11 +9,14 @@ wall should anything ever slip through.
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any, Callable, Iterable, Mapping
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
+
+from monitor.exceptions import MonitorError
 
 from .sections import SECTIONS
 
@@ -132,3 +135,30 @@ def render_html(context: Mapping[str, Any]) -> str:
     titles = context.get("site_titles") or {}
     return template.render(ctx=context, t=context["labels"], charts=chart_svgs(context), sections=SECTIONS,
                            site=lambda name: titles.get(name) or name)
+
+
+class PdfUnavailable(MonitorError):
+    """WeasyPrint or the system libraries it draws with (Pango) are missing."""
+
+
+def _refuse_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    """WeasyPrint's URL fetcher: the page is self-contained, so any fetch is refused (a scraped
+    URL can never make the PDF engine read a file or call the network)."""
+    raise ValueError(f"the report's PDF loads nothing: {url[:80]!r} refused")
+
+
+def render_pdf(context: Mapping[str, Any]) -> bytes:
+    """The same page printed by WeasyPrint: A4, page numbers and a running header (the CSS
+    @page margin boxes), rows kept whole, table headers repeated, fonts embedded as subsets.
+
+    One engine, pip-installed: it draws the page's inline SVG charts itself, needs no browser,
+    and reads the print rules of report.css, so the PDF and the browser's print agree.
+    """
+    try:
+        from weasyprint import HTML
+    except (ImportError, OSError) as exc:  # OSError: Pango or its fonts libraries missing
+        raise PdfUnavailable(f"--format pdf needs WeasyPrint and Pango (pip install weasyprint; "
+                             f"apt-get install libpango-1.0-0): {str(exc).splitlines()[0]}") from None
+    for name in ("weasyprint", "fontTools"):  # their progress and subsetting notes are not ours to log
+        logging.getLogger(name).setLevel(logging.ERROR)
+    return HTML(string=render_html(context), url_fetcher=_refuse_fetch).write_pdf()

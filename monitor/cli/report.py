@@ -16,8 +16,8 @@ from monitor.cli import State, month_callback, pass_state
               help="Month to report on (default: the last complete month with data).")
 @click.option("--out", type=click.Path(dir_okay=True, path_type=Path), metavar="PATH",
               help="Where to write (default: <data_dir>/reports/report-YYYY-MM.<format>; csv: a folder).")
-@click.option("--format", "fmt", type=click.Choice(["html", "xlsx", "csv", "json"]), default="html",
-              show_default=True, help="An HTML page, or the same tables for spreadsheets.")
+@click.option("--format", "fmt", type=click.Choice(["html", "pdf", "xlsx", "csv", "json"]), default="html",
+              show_default=True, help="An HTML page, the same page as a PDF, or its tables for spreadsheets.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
               help="Page language: Simplified Chinese, or English headings.")
 @pass_state
