@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, BinaryIO, Iterable, Sequence
 from unicodedata import east_asian_width
 
 from monitor.exceptions import InputFileError
@@ -120,12 +120,14 @@ def _fill_sheet(sheet: Any, spec: Sheet) -> None:
         rule.add(f"{letter}2:{letter}{max(count + 1, 2) + 1000}")
 
 
-def write_workbook(path: Path, sheets: Sequence[Sheet]) -> Path:
+def write_workbook(path: Path | BinaryIO, sheets: Sequence[Sheet]) -> Path | BinaryIO:
     """Sheets with a bold frozen header row, an autofilter, column widths fitted to the text
-    (capped) and clickable links; every text cell typed as text (never a formula)."""
+    (capped) and clickable links; every text cell typed as text (never a formula). ``path`` may
+    be an open binary file (a web response's buffer)."""
     from openpyxl import Workbook
 
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(path, Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
     book = Workbook()
     book.remove(book.active)
     for spec in sheets:

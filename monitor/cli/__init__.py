@@ -66,6 +66,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "db": ("db", "db_group", "Create and upgrade the database."),
     "takedown": ("takedown", "takedown_group", "Export and record takedown requests."),
     "review": ("review", "review_group", "Export and import analysts' review decisions."),
+    "dealers": ("dealers", "dealers_group", "Write a dealer's dossier for enforcement."),
     "report": ("report", "report_command", "Write the monthly briefing."),
     "run-monthly": ("run", "run_monthly_command", "Crawl every site, then write the month's report."),
     "schedule": ("run", "schedule_command", "Run the monthly job on its schedule."),
