@@ -113,3 +113,23 @@ def test_model_eval_states_each_months_miss_rate(tmp_path: Path) -> None:
     assert lines[at + 1] == "  2025-05: not yet estimated: no sample reviewed (5 drawn of 8 unflagged)"
     assert lines[at + 2] == ("  2025-06: miss rate 0.200 (95 % interval 0.036-0.624), 1 missed of 5 sampled listings "
                              "reviewed (5 drawn); estimated missed ads 4 (95 % interval 0-13) of 20 unflagged")
+
+
+def test_the_report_states_the_estimate_or_that_none_is_made_yet(db: Database) -> None:
+    from monitor.reports import build_context, render_html
+    from monitor.reports.exports import tables
+
+    crawl(db, MONTH, "alpha", unflagged=20, flagged=2)
+    context = build_context(db, MONTH, "en")
+    assert context["misses"]["line"] == "Missed ads not yet estimated: no sample reviewed (5 unflagged listings drawn this month)."
+    judge(db, sample_of(db, MONTH, "alpha"), missed=1)
+    context = build_context(db, MONTH, "en")
+    assert context["misses"]["line"] == "Estimated missed ads: 4 (95 % interval 0–13) from 1 of 5 sampled listings reviewed"
+    assert context["misses"]["rate_line"] == "miss rate 20.0% (95 % interval 3.6%–62.4%) of 20 unflagged listings this month"
+    assert context["misses"]["line"] in render_html(context)
+    assert tables(context)["misses"] == [{"month": MONTH, "unflagged": 20, "drawn": 5, "reviewed": 5, "missed": 1,
+                                          "rate": pytest.approx(0.2), "low": pytest.approx(0.0362, abs=5e-5),
+                                          "high": pytest.approx(0.6245, abs=5e-5), "missed_ads": 4,
+                                          "missed_ads_low": 0, "missed_ads_high": 13}]
+    zh = build_context(db, MONTH, "zh")["misses"]["line"]
+    assert zh == "估计本月漏报涉嫌违法广告 4 条（95% 区间 0–13 条），依据分析员审核的 5 条随机抽样未标记商品中的 1 条"
