@@ -246,6 +246,7 @@ class StoragePipeline:
                 species=verdict.get("species") or [],
                 score=float(verdict.get("score") or 0.0),
                 evidence=item.raw_body if flagged and item.raw_body else None,
+                offer={key: verdict.get(key) for key in ("form", "quantity", "intent")} if flagged else None,
             )
         except MonitorError:
             raise

@@ -51,6 +51,22 @@ class PendingListing:
     species: list[str]
     score: float
     evidence: bytes | None
+    offer: dict[str, Any] | None = None  # the matcher's form, quantity and intent of a flag
+
+
+def _offer_columns(add: PendingListing) -> dict[str, Any]:
+    """What a flag offers, as stored: None on a listing that is not flagged (or gone unread)."""
+    offer = add.offer if add.flagged and not add.item.unread else None
+    if not offer:
+        return {"offer_form": None, "offer_quantity": None, "intent": None}
+    quantity = offer.get("quantity")
+    if isinstance(quantity, dict):
+        quantity = {"amount": quantity.get("amount"), "unit": str(quantity.get("unit") or "")[:10],
+                    "text": str(quantity.get("text") or "")[:100]}
+    else:
+        quantity = None
+    return {"offer_form": str(offer["form"])[:30] if offer.get("form") else None, "offer_quantity": quantity,
+            "intent": str(offer["intent"])[:10] if offer.get("intent") else None}
 
 
 @dataclass
@@ -118,7 +134,7 @@ class BatchWriter:
                     "first_seen": at, "first_seen_month": self.month, "last_seen": at,
                     "removed_at": None, "removed_month": None, "removal_kind": None, "unread": False,
                     "flagged": add.flagged, "species": add.species, "score": add.score,
-                    "lexicon_version": add.lexicon_version, **_fp_columns(fp, add.flagged),
+                    "lexicon_version": add.lexicon_version, **_fp_columns(fp, add.flagged), **_offer_columns(add),
                 }
                 new_rows.append(row)
                 rematch[external_id] = add
@@ -152,7 +168,7 @@ class BatchWriter:
             updates.append({
                 "row_id": old["id"], **values, "last_seen": max(at, old["last_seen"]),
                 "flagged": add.flagged, "species": add.species, "score": add.score,
-                "lexicon_version": add.lexicon_version, **_fp_columns(fp, add.flagged),
+                "lexicon_version": add.lexicon_version, **_fp_columns(fp, add.flagged), **_offer_columns(add),
                 "removed_at": None, "removed_month": None, "removal_kind": None, "unread": False,
             })
             if verdict_changed or any(name in changes for name in _TEXT_FIELDS):
@@ -192,7 +208,7 @@ class BatchWriter:
             "first_seen": at, "first_seen_month": self.month, "last_seen": at,
             "removed_at": at, "removed_month": self.month, "removal_kind": (add.item.removal_kind or "removed")[:30],
             "unread": True, "flagged": False, "species": add.species if add.flagged else [], "score": add.score,
-            "lexicon_version": add.lexicon_version, **_fp_columns(None, False),
+            "lexicon_version": add.lexicon_version, **_fp_columns(None, False), **_offer_columns(add),
         }
 
     def _write_matches(self, conn: Connection, rematch: dict[str, PendingListing], listing_ids: dict[str, int]) -> None:

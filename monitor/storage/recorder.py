@@ -300,10 +300,12 @@ class CrawlRecorder:
         species: list[str] | None = None,
         score: float = 0.0,
         evidence: bytes | None = None,
+        offer: dict[str, Any] | None = None,
     ) -> None:
         """Buffer one observed listing; writes happen when the batch is full. A removed one
         is a removal of a known listing, unless ``item.unread`` (gone before its first visit:
-        stored from what its results page showed)."""
+        stored from what its results page showed). ``offer`` is what a flag offers: the
+        matcher's ``form``, ``quantity`` and ``intent`` (kept only on flagged listings)."""
         self._check_open()
         if item.status == "removed" and not item.unread:
             self.mark_removed(item.external_id, item.removal_kind or "removed")
@@ -311,7 +313,8 @@ class CrawlRecorder:
         external_id = storable_id(item.external_id)
         self._batch.removals.pop(external_id, None)
         self._batch.adds[external_id] = PendingListing(item, matches, (lexicon_version or "")[:64], bool(flagged),
-                                                       list(species or []), float(score or 0.0), evidence)
+                                                       list(species or []), float(score or 0.0), evidence,
+                                                       dict(offer) if offer else None)
         self._maybe_flush()
 
     def mark_removed(self, external_id: str, kind: str) -> None:
