@@ -14,13 +14,14 @@ from typing import Any
 from monitor.months import month_of, parse_month, shift_month
 
 from .context import build_context
+from .dossier import write_dossier
 from .exports import FORMATS as TABLE_FORMATS
 from .exports import tables, write_tables
 from .labels import LANGUAGES, species_folder
 from .render import render_html, render_pdf
 
 __all__ = ["FORMATS", "LANGUAGES", "build_context", "last_complete_month", "render_html", "render_pdf", "render_report",
-           "report_path", "tables", "write_tables"]
+           "report_path", "tables", "write_dossier", "write_tables"]
 
 FORMATS = ("html", "pdf", *TABLE_FORMATS)
 

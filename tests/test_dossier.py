@@ -13,8 +13,7 @@ from sqlalchemy import select
 
 from monitor.cli import main
 from monitor.exceptions import ConfigError
-from monitor.reports import build_context
-from monitor.reports.dossier import write_dossier
+from monitor.reports import build_context, write_dossier
 from monitor.storage import CrawlRecorder, Database
 from monitor.storage.dossier import dealer_dossier, looks_incomplete, most_active_dealers
 from monitor.storage.models import Listing

@@ -24,7 +24,7 @@ def dealers_group() -> None:
 def dossier(state: State, dealer_id: int, out_file: Path | None, lang: str) -> None:
     """Write DEALER_ID's dossier (the number the report and the workbench show as #ID): contacts,
     names used, sites, every ad with dates, prices and status, takedown requests, a monthly timeline."""
-    from monitor.reports.dossier import write_dossier
+    from monitor.reports import write_dossier
     from monitor.site_titles import site_titles
     from monitor.storage import Database
 
