@@ -7,6 +7,7 @@
   var flags = Array.prototype.slice.call(queue.querySelectorAll(".flag"));
   var at = 0;
   var done = [];
+  var saving = new WeakMap();  // flag -> its decision's request, which an undo waits for
 
   function select(index) {
     if (!flags.length) { return; }
@@ -36,18 +37,25 @@
     var id = parseInt(flag.getAttribute("data-listing"), 10);
     var note = flag.querySelector(".note-input").value;
     flag.classList.add("saving");
-    post("/api/decide", {listing_id: id, decision: decision, note: note}).then(function (answer) {
+    // Undo takes back decisions in the order they were made, whatever order the answers come in.
+    done.push(flag);
+    saving.set(flag, post("/api/decide", {listing_id: id, decision: decision, note: note}).then(function (answer) {
       flag.classList.remove("saving");
       show(flag, answer.decision);
-      done.push(flag);
-    }).catch(function (error) { flag.querySelector(".status").textContent = "not saved: " + error.message; });
+    }).catch(function (error) {
+      var index = done.lastIndexOf(flag);
+      if (index >= 0) { done.splice(index, 1); }
+      flag.querySelector(".status").textContent = "not saved: " + error.message;
+    }));
     select(at + 1);
   }
 
   function undo() {
     var flag = done.pop();
     if (!flag) { return; }
-    post("/api/undo", {listing_id: parseInt(flag.getAttribute("data-listing"), 10)}).then(function (answer) {
+    (saving.get(flag) || Promise.resolve()).then(function () {
+      return post("/api/undo", {listing_id: parseInt(flag.getAttribute("data-listing"), 10)});
+    }).then(function (answer) {
       show(flag, answer.decision);
     });
     select(flags.indexOf(flag));
