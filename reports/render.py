@@ -94,6 +94,16 @@ def number(value: int | float | None) -> str:
     return "—" if value is None else f"{value:,}"
 
 
+def cny(value: float | None) -> str:
+    """A price converted to CNY, whole yuan (the rates are fixed approximations, so cents mislead)."""
+    return "" if value is None else f"¥{value:,.0f}"
+
+
+def rates(table: Mapping[str, float], sep: str = ", ") -> str:
+    """The exchange rates a page's CNY prices use: ``1 HKD = 0.92 CNY, 1 TWD = 0.22 CNY``."""
+    return sep.join(f"1 {code} = {rate:g} CNY" for code, rate in table.items())
+
+
 def trend_class(value: int | float | None) -> str:
     if not value:
         return "flat"
@@ -109,6 +119,8 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "signed_points": signed_points,
     "number": number,
     "trend_class": trend_class,
+    "cny": cny,
+    "rates": rates,
 }
 
 

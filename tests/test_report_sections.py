@@ -67,3 +67,40 @@ def test_a_new_section_is_one_entry_and_built_after_what_it_needs() -> None:
     assert export_all(built, extra) == {"double": [{"value": 4}]}
     with pytest.raises(ValueError, match="needs"):
         build_all(None, extra[:1])  # type: ignore[arg-type]
+
+
+def test_prices_in_cny_with_the_rates_stated(tmp_path: Path) -> None:
+    """A Hong Kong dollar price converted by the crawl's parser is shown in CNY beside the price as
+    written, and the page and the exports state the rates, from the one rate table."""
+    from monitor.crawling import parsers
+    from monitor.currency import CNY_RATES
+    from monitor.items import ListingItem
+    from monitor.storage import CrawlRecorder
+
+    assert parsers.CNY_RATES is CNY_RATES  # one table: what the crawl converts with is what the page states
+    price = parsers.parse_price("HK$12,000")
+    assert (price.currency, price.cny) == ("HKD", 12000 * CNY_RATES["HKD"])
+    db = Database(f"sqlite:///{tmp_path / 'wtm.sqlite3'}")
+    db.upgrade()
+    seen = datetime(2025, 3, 20, 10, 0)
+    run_id = db.start_run(kind="monthly", started_at=seen, month="2025-03")
+    rec = CrawlRecorder(db, run_id=run_id, site="hk", observed_at=seen)
+    item = ListingItem(site="hk", external_id="1", url="http://127.0.0.1:9/hk/1.html", title="象牙手鐲 老料",
+                       description="", price_text="HK$12,000", price_amount=price.amount, price_currency=price.currency,
+                       price_cny=price.cny, location="旺角", fetched_at=seen)
+    rec.add(item, [{"term": "象牙", "species": "ivory", "kind": "name", "field": "title", "start": 0, "end": 2,
+                    "text": "象牙", "trick": ""}], lexicon_version="test", flagged=True, species=["ivory"], score=1.0)
+    rec.finish(fx.HEALTHY)
+    db.finish_run(run_id, seen)
+    try:
+        for lang, rate_text in (("zh", "1 HKD = 0.92 CNY、1 TWD = 0.22 CNY"), ("en", "1 HKD = 0.92 CNY, 1 TWD = 0.22 CNY")):
+            context = build_context(db, "2025-03", lang, now=datetime(2025, 4, 1))
+            page = render_html(context)
+            examples = page.split('id="examples"')[1].split("</section>")[0]
+            assert words(lang)["col_price_cny"] in examples and "HK$12,000" in examples and "¥11,040" in examples
+            assert rate_text in examples
+            exported = tables(context)
+            assert exported["examples"][0]["price_cny"] == 11040
+            assert {"currency": "HKD", "cny_per_unit": 0.92} in exported["cny_rates"]
+    finally:
+        db.dispose()

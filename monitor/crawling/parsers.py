@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
-# Fixed conversion rates to CNY. Monitoring compares orders of magnitude across months, so a
-# stable published rate beats a live one that would make the same ad change value.
-CNY_RATES: dict[str, float] = {"CNY": 1.0, "HKD": 0.92, "TWD": 0.22, "USD": 7.2, "EUR": 7.8, "MOP": 0.89}
+from monitor.currency import CNY_RATES  # the one rate table, which the report states too
+
 
 _CURRENCY_MARKS: tuple[tuple[str, str], ...] = (
     ("NT$", "TWD"), ("NTD", "TWD"), ("新台币", "TWD"), ("新臺幣", "TWD"), ("台币", "TWD"), ("臺幣", "TWD"),
