@@ -27,9 +27,10 @@ DECISIONS = ("confirmed", "rejected")
 # stored as the workbench stores a sample verdict: confirmed / rejected on the unflagged listing.
 SAMPLE_DECISIONS = {"missed": "confirmed", "not_missed": "rejected", "confirmed": "confirmed", "rejected": "rejected"}
 SAMPLE_SHEET = "sample"
-REVIEW_COLUMNS = ("listing_id", "site", "external_id", "url", "title", "species", "score", "first_seen",
-                  "decision", "reviewer", "note", "site_title", "description", "price_text", "price_cny",
-                  "contacts", "dealer_id", "matched_terms")
+# Read back by name, so the order is the reader's: the ad, then the matcher's view, then the verdict.
+REVIEW_COLUMNS = ("listing_id", "site", "site_title", "external_id", "url", "title", "description", "price_text",
+                  "price_cny", "contacts", "dealer_id", "species", "matched_terms", "score", "first_seen",
+                  "decision", "reviewer", "note")
 REQUIRED_COLUMNS = ("listing_id", "site", "external_id", "decision")
 MAX_REPORTED_ERRORS = 20
 OPEN_MARK, CLOSE_MARK = "【", "】"
