@@ -104,3 +104,50 @@ def test_prices_in_cny_with_the_rates_stated(tmp_path: Path) -> None:
             assert {"currency": "HKD", "cny_per_unit": 0.92} in exported["cny_rates"]
     finally:
         db.dispose()
+
+
+def _crawl_problems() -> list[str]:
+    """Every problem sentence crawl health writes, made by its own ``assess`` on bad crawls, and
+    those the recorder, runner and Scrapyd coordinator write when a site fails outright."""
+    from monitor.crawlhealth import Stat
+    from monitor.crawling.health import assess
+
+    bad = {Stat.ITEMS_LIVE: 3, Stat.ERRORS + "storage": 2, Stat.GAVE_UP: 5, Stat.LISTINGS_UNREAD: 9,
+           "downloader/request_count": 40, "downloader/exception_count": 30}
+    fell = {Stat.ITEMS_LIVE: 20, **{Stat.FIELD + name: 1 for name in ("price", "date", "contact", "location")}}
+    before = {"items": 100, "coverage": {name: 0.9 for name in ("price", "date", "contact", "location")}}
+    first = {Stat.ITEMS_LIVE: 20}
+    problems = [
+        *assess(bad, "closespider_timeout", [], None, 1.0).problems,
+        *assess({}, "disk_full", [], None, 1.0).problems,
+        *assess(fell, "finished", [], before, 1.0).problems,
+        *assess(first, "finished", ["price", "posted", "contact", "location"], None, 1.0).problems,
+        "7 removals not applied because the crawl was unhealthy", "storing the last listings failed: disk I/O error",
+        "no outcome reported; see /srv/wtm/logs/scrapy-2025-03.log", "crawl did not run",
+        "crawl failed: RuntimeError: boom", "no Scrapyd node answers",
+        "job run3-alpha-1 on http://node1:6800 ended without finishing the site; see http://node1:6800/logs/wtm/alpha/x.log",
+        "abandoned: its process is gone", "abandoned: its heartbeat is stale", "abandoned: its job run3-alpha-1 was cancelled",
+        "abandoned: its Scrapyd node http://node1:6800 stopped answering", "abandoned: Scrapyd reports its job run3-alpha-1 ended",
+        "failed while finishing", "aborted",
+    ]
+    assert len(problems) >= 30
+    return problems
+
+
+def test_crawl_problems_read_in_the_reports_language() -> None:
+    """No English word of a problem sentence reaches the zh page (paths, URLs, job ids and an
+    error's own message stay as written), and no raw code reaches the en page."""
+    import re
+
+    from monitor.reports.sections.health import problem_text
+
+    for problem in _crawl_problems():
+        zh = problem_text(problem, "zh")
+        words_left = re.sub(r"[\w/:.-]*[/:.][\w/:.-]*|run\d\S*|Scrapyd|MB", "",
+                            re.sub(r"RuntimeError: boom|disk I/O error", "", zh))
+        assert not re.search(r"[A-Za-z]{2,}", words_left), (problem, zh)
+        en = problem_text(problem, "en")
+        assert "closespider_timeout" not in en and "disk_full" not in en, en
+    assert problem_text("did not finish: closespider_timeout", "en") == "did not finish: time limit reached"
+    assert problem_text("price coverage only 20%", "zh") == "价格字段覆盖率仅 20%"
+    assert problem_text("something new went wrong", "zh") == "something new went wrong"
