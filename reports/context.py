@@ -44,9 +44,25 @@ def build_context(source: Any, month: str, lang: str = "zh", *, now: datetime | 
 
 
 def _build(s: Any, month: str, lang: str, labels: Mapping[str, str], now: datetime | None) -> dict[str, Any]:
+    """The sections' entries, every figure as known at the end of ``month`` (the session
+    carries the month, so each stats query reads that month's snapshot)."""
+    from monitor.storage.newness import AS_OF_KEY
+
+    before = s.info.get(AS_OF_KEY)
+    s.info[AS_OF_KEY] = month
+    try:
+        return _sections(s, month, lang, labels, now)
+    finally:
+        if before is None:
+            s.info.pop(AS_OF_KEY, None)
+        else:
+            s.info[AS_OF_KEY] = before
+
+
+def _sections(s: Any, month: str, lang: str, labels: Mapping[str, str], now: datetime | None) -> dict[str, Any]:
     from monitor.storage import stats
 
-    data_months = sorted(stats.months_with_data(s))
+    data_months = sorted(m for m in stats.months_with_data(s) if m <= month)
     query = Query(
         session=s, month=month, lang=lang, labels=labels, data_months=data_months,
         first_month=data_months[0] if data_months and data_months[0] <= month else month,
@@ -59,6 +75,8 @@ def _build(s: Any, month: str, lang: str, labels: Mapping[str, str], now: dateti
             "previous_month": query.previous_month,
             "year_ago_month": query.year_ago_month,
             "first_month": query.first_month,
+            # Figures are as known at the end of the month; decisions count as they stand now.
+            "as_of": month,
             "generated_at": (now or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M %Z").strip(),
         },
         "labels": dict(labels),

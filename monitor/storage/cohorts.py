@@ -8,8 +8,9 @@ The report shows both rates and their difference, never "removed because of the 
 
 A window (30 or 60 days after the request) is decided only once a crawl of the site ran at its
 end (less CADENCE_SLACK_DAYS, as a removal is seen only at the next crawl); until then it is
-pending and no rate is given. Everything is read as of the end of ``as_of`` month: later crawls
-and removals are ignored, so a report regenerated later says the same.
+pending and no rate is given. Everything is read as of the end of ``as_of`` month (its snapshot,
+``monitor.storage.snapshots``, and requests filed up to it): later crawls, removals, flags and
+requests are ignored, so a report regenerated later says the same.
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import extract, func, or_, select
+from sqlalchemy import and_, extract, func, or_, select
 from sqlalchemy.orm import Session
 
-from monitor.storage.models import Listing, Site, SiteCrawl, TakedownItem, TakedownRequest
-from monitor.storage.newness import decided, new_month, standing
+from monitor.storage.models import Listing, MonthListing, Site, SiteCrawl, TakedownItem, TakedownRequest
+from monitor.storage.newness import decided, new_month, resolve, standing
 from monitor.storage.timeutil import check_month
 
 CADENCE_SLACK_DAYS = 3
@@ -63,16 +64,18 @@ def takedown_cohorts(s: Session, request_month: str, as_of: str) -> list[dict[st
     found the ad gone -> ads).
     """
     check_month(request_month)
-    check_month(as_of)
+    as_of = resolve(s, check_month(as_of), as_of)
     crawls = _crawl_times(s, as_of)
+    ml = MonthListing
     requested: dict[int, list[tuple[datetime, datetime | None, str]]] = defaultdict(list)
     confirmed: Counter = Counter()
     year, mon = extract("year", Listing.posted_at), extract("month", Listing.posted_at)
     for site_id, sent, item_gone, listing_gone, seen_month, y, m, is_confirmed in s.execute(
-        select(TakedownRequest.site_id, TakedownRequest.sent_at, TakedownItem.removed_at, Listing.removed_at,
+        select(TakedownRequest.site_id, TakedownRequest.sent_at, TakedownItem.removed_at, ml.removed_at,
                Listing.first_seen_month, year, mon, Listing.id.in_(decided("confirmed")))
         .join(TakedownItem, TakedownItem.request_id == TakedownRequest.id)
         .join(Listing, Listing.id == TakedownItem.listing_id)
+        .outerjoin(ml, and_(ml.listing_id == Listing.id, ml.month == as_of))
         .where(TakedownRequest.month == request_month, Listing.id.not_in(decided("rejected")))
     ):
         requested[site_id].append((sent, item_gone or listing_gone, new_month(seen_month, y, m)))
@@ -86,7 +89,7 @@ def takedown_cohorts(s: Session, request_month: str, as_of: str) -> list[dict[st
         sent = min(sent for sent, _, _ in items)
         row: dict[str, Any] = {"site": names[site_id], "requested": len(items), "confirmed": confirmed[site_id]}
         ages = Counter(age for _, _, age in items)
-        baseline = _baseline(s, site_id, sent, seen_until)
+        baseline = _baseline(s, site_id, sent, seen_until, as_of)
         row["baseline_ads"] = sum(n for n, _ in baseline.values())
         for days in WINDOWS:
             row[f"decided_{days}"] = all(_decided(t, days, site_crawls) for t, _, _ in items)
@@ -98,16 +101,19 @@ def takedown_cohorts(s: Session, request_month: str, as_of: str) -> list[dict[st
     return out
 
 
-def _baseline(s: Session, site_id: int, sent: datetime, seen_until: datetime | None) -> dict[str, tuple[int, Counter]]:
-    """posting month -> (never-requested flagged ads of the site online at ``sent``, of which
-    removed within each window as seen by ``seen_until``)."""
-    ever_requested = select(TakedownItem.listing_id)
-    year, mon = extract("year", Listing.posted_at), extract("month", Listing.posted_at)
+def _baseline(s: Session, site_id: int, sent: datetime, seen_until: datetime | None,
+              as_of: str) -> dict[str, tuple[int, Counter]]:
+    """posting month -> (flagged ads of the site never requested by the end of ``as_of``, online
+    at ``sent``, of which removed within each window as seen by ``seen_until``)."""
+    ml = MonthListing
+    ever_requested = (select(TakedownItem.listing_id).join(TakedownRequest, TakedownRequest.id == TakedownItem.request_id)
+                      .where(TakedownRequest.month <= as_of))
+    year, mon = extract("year", ml.posted_at), extract("month", ml.posted_at)
     out: dict[str, tuple[int, Counter]] = {}
     for seen_month, y, m, gone in s.execute(
-        select(Listing.first_seen_month, year, mon, Listing.removed_at)
-        .where(Listing.site_id == site_id, standing(), Listing.first_seen <= sent,
-               or_(Listing.removed_at.is_(None), Listing.removed_at > sent), Listing.id.not_in(ever_requested))
+        select(ml.first_seen_month, year, mon, ml.removed_at)
+        .where(ml.site_id == site_id, standing(as_of), ml.first_seen <= sent,
+               or_(ml.removed_at.is_(None), ml.removed_at > sent), ml.listing_id.not_in(ever_requested))
     ):
         age = new_month(seen_month, y, m)
         n, removed = out.get(age, (0, Counter()))
@@ -148,7 +154,7 @@ def _intervals(items: list[tuple[datetime, datetime | None, str]], crawls: list[
 
 def repeat_unremoved(s: Session, as_of: str) -> list[dict[str, Any]]:
     """Per site: ads requested two or more times (requests up to ``as_of``) still online at its end."""
-    check_month(as_of)
+    as_of = resolve(s, check_month(as_of), as_of)
     repeated = (
         select(TakedownItem.listing_id, func.count(func.distinct(TakedownItem.request_id)).label("requests"))
         .join(TakedownRequest, TakedownRequest.id == TakedownItem.request_id)
@@ -159,9 +165,9 @@ def repeat_unremoved(s: Session, as_of: str) -> list[dict[str, Any]]:
     )
     rows = s.execute(
         select(Site.name, func.count(), func.max(repeated.c.requests))
-        .join(Listing, Listing.id == repeated.c.listing_id)
-        .join(Site, Site.id == Listing.site_id)
-        .where(or_(Listing.removed_month.is_(None), Listing.removed_month > as_of), Listing.id.not_in(decided("rejected")))
+        .join(MonthListing, and_(MonthListing.listing_id == repeated.c.listing_id, MonthListing.month == as_of))
+        .join(Site, Site.id == MonthListing.site_id)
+        .where(MonthListing.removed_at.is_(None), MonthListing.listing_id.not_in(decided("rejected")))
         .group_by(Site.name)
         .order_by(Site.name)
     )

@@ -184,7 +184,11 @@ class Observation(Base):
     """A listing as one crawl saw it; ``changes`` maps each changed field to [old, new]."""
 
     __tablename__ = "observations"
-    __table_args__ = (Index("ix_observations_listing", "listing_id", "observed_at"),)
+    __table_args__ = (
+        Index("ix_observations_listing", "listing_id", "observed_at"),
+        # What changed after a month's end (monitor.storage.snapshots) is a range scan on this.
+        Index("ix_observations_observed_at", "observed_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"))
@@ -330,3 +334,57 @@ class SearchGram(Base):
     gram: Mapped[str] = mapped_column(String(2), primary_key=True)
     # No foreign key: a search joins listings, so a deleted listing's rows only cost space.
     listing_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class MonthSnapshot(Base):
+    """A month's as-of state is stored (``month_listings``, ``month_species``), written from the
+    observations up to the month's end; ``observation_id`` is the newest observation it read, so
+    an observation dated in the month that arrives later makes it stale. A cache: deleting it
+    gives the same figures, recomputed (``monitor.storage.snapshots``)."""
+
+    __tablename__ = "month_snapshots"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    written_at: Mapped[datetime] = mapped_column(DateTime)
+    observation_id: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class MonthListing(Base):
+    """A flagged (or unread) listing as it stood at the end of ``month``: the report's rows."""
+
+    __tablename__ = "month_listings"
+    __table_args__ = (
+        Index("ix_month_listings_new", "month", "first_seen_month", "flagged", "site_id", "posted_at"),
+        Index("ix_month_listings_dealer", "month", "dealer_id", "site_id", "first_seen_month"),
+        Index("ix_month_listings_removed", "month", "removed_month", "site_id"),
+    )
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"), primary_key=True)
+    site_id: Mapped[int] = mapped_column(Integer)
+    first_seen: Mapped[datetime] = mapped_column(DateTime)
+    first_seen_month: Mapped[str] = mapped_column(String(7))
+    posted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    removed_month: Mapped[str | None] = mapped_column(String(7))
+    removal_kind: Mapped[str | None] = mapped_column(String(30))
+    unread: Mapped[bool] = mapped_column(Boolean, default=False)
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    species: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    score: Mapped[float] = mapped_column(Float, default=0.0)
+    price_cny: Mapped[float | None] = mapped_column(Float)
+    repost_of: Mapped[int | None] = mapped_column(Integer)
+    dealer_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class MonthSpecies(Base):
+    """One row per (listing flagged at the end of ``month``, species), as ``listing_species``."""
+
+    __tablename__ = "month_species"
+    __table_args__ = (Index("ix_month_species_new", "month", "first_seen_month", "species", "site_id"),)
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"), primary_key=True)
+    species: Mapped[str] = mapped_column(String(30), primary_key=True)
+    site_id: Mapped[int] = mapped_column(Integer)
+    first_seen_month: Mapped[str] = mapped_column(String(7))

@@ -6,6 +6,11 @@ of its ``posted_at`` (the month it was first seen when the site gives no date, o
 reads later than the sighting); ads posted before their site's first monitored month are the
 *backlog*: counted apart, in the month they were found, and never as new.
 
+Every clause reads a month's snapshot (``monitor.storage.snapshots``): the listings as they
+stood at the end of the *as-of* month, so an ad first seen, re-flagged or removed later is not
+known to it. ``as_of`` is the report's month; ``resolve`` gives it when a caller names none
+(the month itself, or the newest month with data if later: the figures as they stand now).
+
 Queries stay portable and grouped (no per-row Python on millions of rows): "new in M" is a
 WHERE clause on indexed month columns plus a ``posted_at`` range, and per-month series group on
 (site, first-seen month, posted year, posted month) and place each group in Python.
@@ -17,14 +22,20 @@ from collections import Counter, defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, and_, cast, extract, false, func, or_, select, true
+from sqlalchemy import Integer, and_, cast, extract, false, func, or_, select, true, union
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from monitor.months import parse_month, shift_month
-from monitor.storage.models import Listing, ListingSpecies, ReviewDecision, SiteCrawl
+from monitor.storage import snapshots
+from monitor.storage.models import Listing, MonthListing, MonthSpecies, ReviewDecision, SiteCrawl
 
-__all__ = ["backlog", "decided", "month_start", "new_in", "new_month", "new_series", "site_first_months", "standing"]
+__all__ = ["AS_OF_KEY", "backlog", "decided", "latest_month", "month_start", "new_in", "new_month", "new_series",
+           "resolve", "site_first_months", "standing"]
+
+ML, MS = MonthListing, MonthSpecies
+# A report's session carries its month here (reports.context): every figure is as of it.
+AS_OF_KEY = "wtm_as_of"
 
 
 def decided(decision: str) -> Any:
@@ -32,12 +43,40 @@ def decided(decision: str) -> Any:
     return select(ReviewDecision.listing_id).where(ReviewDecision.current == true(), ReviewDecision.decision == decision)
 
 
-def standing(confirmed: bool = False) -> ColumnElement[bool]:
-    """WHERE clause on ``Listing``: flagged and not rejected by an analyst (a rejection corrects
-    a fact, so the ad leaves every figure); with ``confirmed``, only ads an analyst confirmed."""
+def latest_month(s: Session) -> str | None:
+    """The newest month with listings first seen or crawls run (kept for the session's life)."""
+    if "wtm_latest_month" not in s.info:
+        months = union(select(func.max(Listing.first_seen_month).label("m")), select(func.max(SiteCrawl.month).label("m")))
+        s.info["wtm_latest_month"] = max((m for (m,) in s.execute(months) if m), default=None)
+    return s.info["wtm_latest_month"]
+
+
+def resolve(s: Session, month: str | None, as_of: str | None = None) -> str:
+    """The month the figures are as of, its snapshot made current: ``as_of``, else the report's
+    (``AS_OF_KEY``), else ``month`` or the newest month with data, whichever is later."""
+    if as_of is None:
+        as_of = s.info.get(AS_OF_KEY)
+    if as_of is None:
+        latest = latest_month(s) or month
+        as_of = max(m for m in (month, latest) if m) if (month or latest) else "1990-01"
+    parse_month(as_of)
+    ready = s.info.setdefault("wtm_snapshots_ready", set())
+    if as_of not in ready:
+        snapshots.ensure(s, as_of)
+        ready.add(as_of)
+    return as_of
+
+
+def standing(as_of: str | None = None, confirmed: bool = False) -> ColumnElement[bool]:
+    """WHERE clause on ``MonthListing``: in ``as_of``'s snapshot, flagged then and not rejected by
+    an analyst (a rejection corrects a fact, so the ad leaves every figure); with ``confirmed``,
+    only ads an analyst confirmed. Without ``as_of``, the same on ``Listing`` as it stands now."""
+    if as_of is None:
+        review = Listing.id.in_(decided("confirmed")) if confirmed else Listing.id.not_in(decided("rejected"))
+        return and_(Listing.flagged == true(), review)
     if confirmed:
-        return and_(Listing.flagged == true(), Listing.id.in_(decided("confirmed")))
-    return and_(Listing.flagged == true(), Listing.id.not_in(decided("rejected")))
+        return and_(ML.month == as_of, ML.flagged == true(), ML.listing_id.in_(decided("confirmed")))
+    return and_(ML.month == as_of, ML.flagged == true(), ML.listing_id.not_in(decided("rejected")))
 
 
 def month_start(month: str) -> datetime:
@@ -46,58 +85,51 @@ def month_start(month: str) -> datetime:
     return datetime(year, mon, 1)
 
 
-def site_first_months(s: Session) -> dict[int, str]:
-    """site id -> its first monitored month: its first crawl, or its first flagged listing if earlier.
+def site_first_months(s: Session, as_of: str) -> dict[int, str]:
+    """site id -> its first monitored month as known at the end of ``as_of``: its first crawl, or
+    its first flagged listing if earlier (kept in the session's ``info`` for its life)."""
+    cache = s.info.setdefault("wtm_site_first_months", {})
+    if as_of not in cache:
+        first: dict[int, str] = {}
+        crawls = (select(SiteCrawl.site_id, func.min(SiteCrawl.month))
+                  .where(SiteCrawl.status != "refused", SiteCrawl.month <= as_of).group_by(SiteCrawl.site_id))
+        listings = select(ML.site_id, func.min(ML.first_seen_month)).where(ML.month == as_of, ML.flagged == true()).group_by(ML.site_id)
+        for query in (crawls, listings):
+            for site_id, month in s.execute(query):
+                if month and (site_id not in first or month < first[site_id]):
+                    first[site_id] = month
+        cache[as_of] = first
+    return dict(cache[as_of])
 
-    Kept in the session's ``info`` for the session's life: every "new in M" clause reads it and a
-    report opens one session (the grouped scan costs a tenth of a second on a million listings).
-    """
-    cached = s.info.get("wtm_site_first_months")
-    if cached is None:
-        cached = s.info["wtm_site_first_months"] = _site_first_months(s)
-    return dict(cached)
 
-
-def seen_months(s: Session) -> list[str]:
-    """Every first-seen month of a listing, kept in the session's ``info`` like the first months.
+def seen_months(s: Session, as_of: str) -> list[str]:
+    """Every first-seen month of a listing in ``as_of``'s snapshot (kept like the first months).
 
     The series queries name them (``first_seen_month IN (...)``) so the planner reads the
-    covering month index (ix_listings_month_flagged, with posted_at) instead of the table.
+    covering month index (ix_month_listings_new, with posted_at) instead of the table.
     """
-    cached = s.info.get("wtm_seen_months")
-    if cached is None:
-        cached = s.info["wtm_seen_months"] = sorted(
-            m for (m,) in s.execute(select(Listing.first_seen_month).distinct()) if m)
-    return list(cached)
+    cache = s.info.setdefault("wtm_seen_months", {})
+    if as_of not in cache:
+        cache[as_of] = sorted(m for (m,) in s.execute(
+            select(ML.first_seen_month).where(ML.month == as_of).distinct()) if m)
+    return list(cache[as_of])
 
 
-def _site_first_months(s: Session) -> dict[int, str]:
-    first: dict[int, str] = {}
-    crawls = select(SiteCrawl.site_id, func.min(SiteCrawl.month)).where(SiteCrawl.status != "refused").group_by(SiteCrawl.site_id)
-    # Flagged listings only: an index-only scan (ix_listings_flagged_site); every site with a
-    # recorded crawl has its first month from site_crawls anyway.
-    listings = select(Listing.site_id, func.min(Listing.first_seen_month)).where(Listing.flagged == true()).group_by(Listing.site_id)
-    for query in (crawls, listings):
-        for site_id, month in s.execute(query):
-            if month and (site_id not in first or month < first[site_id]):
-                first[site_id] = month
-    return first
-
-
-def new_in(s: Session, month: str, confirmed: bool = False, rejected_too: bool = False) -> ColumnElement[bool]:
-    """WHERE clause on ``Listing``: flagged and new in ``month`` (posted then, not backlog), not
-    rejected on review (``rejected_too``: whatever the review said; ``confirmed``: confirmed only)."""
+def new_in(s: Session, month: str, as_of: str, confirmed: bool = False, rejected_too: bool = False) -> ColumnElement[bool]:
+    """WHERE clause on ``MonthListing``: flagged and new in ``month`` (posted then, not backlog) as
+    known at the end of ``as_of``, not rejected on review (``rejected_too``: whatever the review
+    said; ``confirmed``: confirmed only)."""
     start, end = month_start(month), month_start(shift_month(month, 1))
-    sites = [site_id for site_id, first in site_first_months(s).items() if first <= month]
+    sites = [site_id for site_id, first in site_first_months(s, as_of).items() if first <= month]
     if not sites:
         return false()
     return and_(
-        Listing.flagged == true() if rejected_too else standing(confirmed),
-        Listing.site_id.in_(sites),
+        and_(ML.month == as_of, ML.flagged == true()) if rejected_too else standing(as_of, confirmed),
+        ML.site_id.in_(sites),
         or_(
-            and_(Listing.first_seen_month == month, or_(Listing.posted_at.is_(None), Listing.posted_at >= start)),
-            # Posted in month but first seen later (the crawl missed it then).
-            and_(Listing.first_seen_month > month, Listing.posted_at >= start, Listing.posted_at < end),
+            and_(ML.first_seen_month == month, or_(ML.posted_at.is_(None), ML.posted_at >= start)),
+            # Posted in month but first seen later (the crawl missed it then), by the as-of month.
+            and_(ML.first_seen_month > month, ML.posted_at >= start, ML.posted_at < end),
         ),
     )
 
@@ -110,26 +142,27 @@ def new_month(first_seen_month: str, posted_year: Any, posted_month: Any) -> str
 
 
 def _posted_parts() -> tuple[Any, Any]:
-    return extract("year", Listing.posted_at), extract("month", Listing.posted_at)
+    return extract("year", ML.posted_at), extract("month", ML.posted_at)
 
 
-def new_series(s: Session, by_species: bool = False, confirmed: bool = False) -> dict[tuple[str, str], int]:
-    """(new month, species or "") -> new flagged ads, every month, backlog and rejected ads left
-    out (``confirmed``: confirmed ads only).
+def new_series(s: Session, as_of: str, by_species: bool = False, confirmed: bool = False) -> dict[tuple[str, str], int]:
+    """(new month, species or "") -> new flagged ads as known at the end of ``as_of``, every
+    month up to it, backlog and rejected ads left out (``confirmed``: confirmed ads only).
 
     With ``by_species`` a two-species ad counts once per species; without, once.
     """
-    first = site_first_months(s)
+    first = site_first_months(s, as_of)
     if by_species and not confirmed:
-        return _species_series(s, first)
+        return _species_series(s, as_of, first)
     year, mon = _posted_parts()
-    columns: list[Any] = [Listing.site_id, Listing.first_seen_month, year, mon]
+    columns: list[Any] = [ML.site_id, ML.first_seen_month, year, mon]
     if by_species:
-        query = (select(ListingSpecies.species, *columns, func.count())
-                 .join(Listing, Listing.id == ListingSpecies.listing_id))
+        query = (select(MS.species, *columns, func.count())
+                 .join(ML, and_(ML.listing_id == MS.listing_id, ML.month == MS.month)))
     else:
         query = select(*columns, func.count())
-    query = query.where(Listing.first_seen_month.in_(seen_months(s)), standing(confirmed)).group_by(*([ListingSpecies.species] if by_species else []), *columns)
+    query = (query.where(ML.first_seen_month.in_(seen_months(s, as_of)), standing(as_of, confirmed))
+             .group_by(*([MS.species] if by_species else []), *columns))
     counts: Counter = Counter()
     for row in s.execute(query):
         species, (site_id, seen_month, y, m, n) = (row[0], row[1:]) if by_species else ("", row)
@@ -139,26 +172,27 @@ def new_series(s: Session, by_species: bool = False, confirmed: bool = False) ->
     return dict(counts)
 
 
-def _species_series(s: Session, first: dict[int, str]) -> dict[tuple[str, str], int]:
+def _species_series(s: Session, as_of: str, first: dict[int, str]) -> dict[tuple[str, str], int]:
     """The species series as the species rows count them by first-seen month (an index-only
     scan), moved for the few ads posted before they were first seen (to their posting month, or
     out as backlog) and less the rejected ones: joining every species row to its listing would
-    read the whole table."""
+    read the whole snapshot."""
     counts: Counter = Counter()
-    for species, site_id, seen_month, n in s.execute(
-        select(ListingSpecies.species, ListingSpecies.site_id, ListingSpecies.first_seen_month, func.count())
-        .group_by(ListingSpecies.species, ListingSpecies.site_id, ListingSpecies.first_seen_month)
+    for species, seen_month, n in s.execute(
+        select(MS.species, MS.first_seen_month, func.count())
+        .where(MS.month == as_of)
+        .group_by(MS.first_seen_month, MS.species)
     ):
         counts[(seen_month, species)] += n
     year, mon = _posted_parts()
-    seen_index = (cast(func.substr(Listing.first_seen_month, 1, 4), Integer) * 12
-                  + cast(func.substr(Listing.first_seen_month, 6, 2), Integer))
-    rejected = Listing.id.in_(decided("rejected"))
-    columns: list[Any] = [ListingSpecies.species, Listing.site_id, Listing.first_seen_month, year, mon, rejected]
+    seen_index = (cast(func.substr(ML.first_seen_month, 1, 4), Integer) * 12
+                  + cast(func.substr(ML.first_seen_month, 6, 2), Integer))
+    rejected = ML.listing_id.in_(decided("rejected"))
+    columns: list[Any] = [MS.species, ML.site_id, ML.first_seen_month, year, mon, rejected]
     for species, site_id, seen_month, y, m, is_rejected, n in s.execute(
         select(*columns, func.count())
-        .join(Listing, Listing.id == ListingSpecies.listing_id)
-        .where(Listing.first_seen_month.in_(seen_months(s)), Listing.flagged == true(),
+        .join(ML, and_(ML.listing_id == MS.listing_id, ML.month == MS.month))
+        .where(MS.month == as_of, ML.first_seen_month.in_(seen_months(s, as_of)), ML.flagged == true(),
                or_(year * 12 + mon < seen_index, rejected))
         .group_by(*columns)
     ):
@@ -169,15 +203,15 @@ def _species_series(s: Session, first: dict[int, str]) -> dict[tuple[str, str], 
     return {key: n for key, n in counts.items() if n}
 
 
-def backlog(s: Session, month: str) -> list[dict[str, Any]]:
+def backlog(s: Session, month: str, as_of: str) -> list[dict[str, Any]]:
     """Per site, flagged ads first seen in ``month`` that were posted before the site's first
     monitored month (the backlog found then), with the earliest posting month among them."""
-    first = site_first_months(s)
+    first = site_first_months(s, as_of)
     year, mon = _posted_parts()
     rows = s.execute(
-        select(Listing.site_id, year, mon, func.count())
-        .where(standing(), Listing.first_seen_month == month, Listing.posted_at < month_start(month))
-        .group_by(Listing.site_id, year, mon)
+        select(ML.site_id, year, mon, func.count())
+        .where(standing(as_of), ML.first_seen_month == month, ML.posted_at < month_start(month))
+        .group_by(ML.site_id, year, mon)
     ).all()
     per_site: dict[int, Counter] = defaultdict(Counter)
     for site_id, y, m, n in rows:
@@ -185,4 +219,3 @@ def backlog(s: Session, month: str) -> list[dict[str, Any]]:
         if posted < first.get(site_id, posted):
             per_site[site_id][posted] += n
     return [{"site_id": site_id, "listings": sum(c.values()), "posted_from": min(c)} for site_id, c in per_site.items()]
-

@@ -2,15 +2,19 @@
 
 Months are "YYYY-MM" strings; "new flagged ads in M" are flagged listings posted in M (first
 seen in M when the site gives no date), never the backlog a site's first month finds
-(``monitor.storage.newness``).
-Every query groups on indexed month columns (``listings.first_seen_month``,
-``listing_species``) in portable SQL, and loads details only for the few rows shown, so
+(``monitor.storage.newness``). Every figure is as known at the end of an *as-of* month (the
+report's month; ``newness.resolve``): it reads that month's snapshot
+(``monitor.storage.snapshots``), so a report regenerated later gives the same figures, with
+analysts' decisions as they stand now.
+Every query groups on indexed month columns (``month_listings.first_seen_month``,
+``month_species``) in portable SQL, and loads details only for the few rows shown, so
 each stays well under two seconds on millions of rows (see benchmarks/storage.py).
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, true, union
@@ -19,22 +23,28 @@ from sqlalchemy.orm import Session
 from monitor.crawlhealth import SiteHealth
 from monitor.storage.models import (
     Contact,
+    Evidence,
     Listing,
     ListingContact,
-    ListingSpecies,
     Match,
+    MonthListing,
+    MonthSpecies,
     ReviewDecision,
     Site,
     SiteCrawl,
 )
 from monitor.storage.cohorts import repeat_unremoved, takedown_cohorts, takedown_outcomes
-from monitor.storage.newness import backlog, new_in, new_series, standing
+from monitor.storage.newness import backlog, new_in, new_series, resolve, standing
+from monitor.storage.snapshots import listing_states, month_end
 from monitor.storage.timeutil import check_month, previous_month
+
+ML, MS = MonthListing, MonthSpecies
 
 __all__ = [
     "backlog_found",
     "crawl_health",
     "dealer_count",
+    "decisions_after",
     "example_ads",
     "listing_contacts",
     "months_with_data",
@@ -56,90 +66,79 @@ __all__ = [
 ]
 
 
-def new_flagged_by_species(s: Session, month: str, confirmed: bool = False) -> dict[str, int]:
-    check_month(month)
+def _species_join() -> Any:
+    return and_(ML.listing_id == MS.listing_id, ML.month == MS.month)
+
+
+def new_flagged_by_species(s: Session, month: str, confirmed: bool = False, as_of: str | None = None) -> dict[str, int]:
+    as_of = resolve(s, check_month(month), as_of)
     rows = s.execute(
-        select(ListingSpecies.species, func.count())
-        .join(Listing, Listing.id == ListingSpecies.listing_id)
-        .where(new_in(s, month, confirmed))
-        .group_by(ListingSpecies.species)
-        .order_by(ListingSpecies.species)
+        select(MS.species, func.count()).join(ML, _species_join())
+        .where(new_in(s, month, as_of, confirmed)).group_by(MS.species).order_by(MS.species)
     )
     return {species: count for species, count in rows}
 
 
-def new_flagged_by_site(s: Session, month: str, confirmed: bool = False) -> dict[str, int]:
+def new_flagged_by_site(s: Session, month: str, confirmed: bool = False, as_of: str | None = None) -> dict[str, int]:
     """site -> flagged ads new in ``month``, rejected ones left out (``confirmed``: confirmed only)."""
-    check_month(month)
-    counts = s.execute(
-        select(Listing.site_id, func.count())
-        .where(new_in(s, month, confirmed))
-        .group_by(Listing.site_id)
-    ).all()
+    as_of = resolve(s, check_month(month), as_of)
+    counts = s.execute(select(ML.site_id, func.count()).where(new_in(s, month, as_of, confirmed)).group_by(ML.site_id)).all()
     names = _site_names(s)
     return dict(sorted((names[site_id], count) for site_id, count in counts))
 
 
-def new_flagged_by_site_species(s: Session, month: str) -> dict[tuple[str, str], int]:
-    check_month(month)
+def new_flagged_by_site_species(s: Session, month: str, as_of: str | None = None) -> dict[tuple[str, str], int]:
+    as_of = resolve(s, check_month(month), as_of)
     counts = s.execute(
-        select(ListingSpecies.site_id, ListingSpecies.species, func.count())
-        .join(Listing, Listing.id == ListingSpecies.listing_id)
-        .where(new_in(s, month))
-        .group_by(ListingSpecies.site_id, ListingSpecies.species)
+        select(ML.site_id, MS.species, func.count()).join(ML, _species_join())
+        .where(new_in(s, month, as_of)).group_by(ML.site_id, MS.species)
     ).all()
     names = _site_names(s)
     return dict(sorted(((names[site_id], species), count) for site_id, species, count in counts))
 
 
-def new_flagged_summary(s: Session, month: str) -> dict[str, int]:
+def new_flagged_summary(s: Session, month: str, as_of: str | None = None) -> dict[str, int]:
     """New flagged listings in ``month``, and how many are unique ads rather than re-posts
     (same text under a new id or on another site) of an ad seen before."""
-    check_month(month)
-    total, reposts = s.execute(
-        select(func.count(), func.count(Listing.repost_of))
-        .where(new_in(s, month))
-    ).one()
+    as_of = resolve(s, check_month(month), as_of)
+    total, reposts = s.execute(select(func.count(), func.count(ML.repost_of)).where(new_in(s, month, as_of))).one()
     return {"listings": total, "unique_ads": total - reposts, "reposts": reposts}
 
 
-def monthly_trend(s: Session) -> list[tuple[str, str, int]]:
+def monthly_trend(s: Session, as_of: str | None = None) -> list[tuple[str, str, int]]:
     """(month, species, new flagged listings) for every month with new ads, oldest first."""
-    return [(month, species, n) for (month, species), n in sorted(new_series(s, by_species=True).items())]
+    as_of = resolve(s, None, as_of)
+    return [(month, species, n) for (month, species), n in sorted(new_series(s, as_of, by_species=True).items())]
 
 
-def monthly_totals(s: Session, confirmed: bool = False) -> dict[str, int]:
+def monthly_totals(s: Session, confirmed: bool = False, as_of: str | None = None) -> dict[str, int]:
     """month -> new flagged listings new in it, each listing once (the species rows
     count a two-species listing twice); ``confirmed``: confirmed ones only."""
-    return {month: n for (month, _), n in sorted(new_series(s, confirmed=confirmed).items())}
+    as_of = resolve(s, None, as_of)
+    return {month: n for (month, _), n in sorted(new_series(s, as_of, confirmed=confirmed).items())}
 
 
-def backlog_found(s: Session, month: str) -> list[dict[str, Any]]:
+def backlog_found(s: Session, month: str, as_of: str | None = None) -> list[dict[str, Any]]:
     """Per site: flagged ads found in ``month`` but posted before the site was first monitored
     (counted apart, never as new), and the earliest month they were posted."""
-    check_month(month)
+    as_of = resolve(s, check_month(month), as_of)
     names = _site_names(s)
-    rows = [{**{k: v for k, v in r.items() if k != "site_id"}, "site": names[r["site_id"]]} for r in backlog(s, month)]
+    rows = [{**{k: v for k, v in r.items() if k != "site_id"}, "site": names[r["site_id"]]} for r in backlog(s, month, as_of)]
     return sorted(rows, key=lambda r: r["site"])
 
 
-def removals(s: Session, month: str) -> list[dict[str, Any]]:
+def removals(s: Session, month: str, as_of: str | None = None) -> list[dict[str, Any]]:
     """Per site: flagged listings live at the start of ``month``, and those removed during it by kind."""
-    check_month(month)
+    as_of = resolve(s, check_month(month), as_of)
     live = dict(s.execute(
-        select(Listing.site_id, func.count())
-        .where(
-            standing(),
-            Listing.first_seen_month < month,
-            or_(Listing.removed_month.is_(None), Listing.removed_month >= month),
-        )
-        .group_by(Listing.site_id)
+        select(ML.site_id, func.count())
+        .where(standing(as_of), ML.first_seen_month < month, or_(ML.removed_month.is_(None), ML.removed_month >= month))
+        .group_by(ML.site_id)
     ).all())
     removed: dict[int, dict[str, int]] = defaultdict(dict)
     for site_id, kind, count in s.execute(
-        select(Listing.site_id, Listing.removal_kind, func.count())
-        .where(standing(), Listing.removed_month == month)
-        .group_by(Listing.site_id, Listing.removal_kind)
+        select(ML.site_id, ML.removal_kind, func.count())
+        .where(standing(as_of), ML.removed_month == month).group_by(ML.site_id, ML.removal_kind)
     ):
         removed[site_id][kind or "unknown"] = count
     names = _site_names(s)
@@ -148,24 +147,21 @@ def removals(s: Session, month: str) -> list[dict[str, Any]]:
         total = sum(removed[site_id].values()) if site_id in removed else 0
         at_start = live.get(site_id, 0)
         out.append({
-            "site": names[site_id],
-            "live_at_start": at_start,
-            "removed": total,
+            "site": names[site_id], "live_at_start": at_start, "removed": total,
             "by_kind": dict(sorted(removed.get(site_id, {}).items())),
             "removal_rate": (total / at_start) if at_start else None,
         })
     return out
 
 
-def removed_unread(s: Session, month: str) -> list[dict[str, Any]]:
+def removed_unread(s: Session, month: str, as_of: str | None = None) -> list[dict[str, Any]]:
     """Per site: listings first seen in ``month`` already removed (stored from their results-page
     entry, ``Listing.unread``), and how many of those the matcher flags by what that entry showed.
     Counted apart: they are never new flagged ads, dealers' ads or trend figures."""
-    check_month(month)
+    as_of = resolve(s, check_month(month), as_of)
     counts: dict[int, Counter] = defaultdict(Counter)
     for site_id, species in s.execute(
-        select(Listing.site_id, Listing.species)
-        .where(Listing.first_seen_month == month, Listing.unread == true())
+        select(ML.site_id, ML.species).where(ML.month == as_of, ML.first_seen_month == month, ML.unread == true())
     ):
         counts[site_id]["listings"] += 1
         counts[site_id]["flagged_by_title"] += bool(species)
@@ -174,21 +170,20 @@ def removed_unread(s: Session, month: str) -> list[dict[str, Any]]:
             for site_id, c in sorted(counts.items(), key=lambda pair: names[pair[0]])]
 
 
-def dealer_count(s: Session, month: str) -> int:
+def dealer_count(s: Session, month: str, as_of: str | None = None) -> int:
     """How many dealers have new flagged ads in ``month`` (the table shows the top few)."""
-    check_month(month)
-    return s.execute(select(func.count(func.distinct(Listing.dealer_id))).where(new_in(s, month), Listing.dealer_id.is_not(None))).scalar_one()
+    as_of = resolve(s, check_month(month), as_of)
+    return s.execute(select(func.count(func.distinct(ML.dealer_id)))
+                     .where(new_in(s, month, as_of), ML.dealer_id.is_not(None))).scalar_one()
 
 
-def top_dealers(s: Session, month: str, limit: int = 20) -> list[dict[str, Any]]:
-    """Dealers with the most new flagged listings in ``month``, with their whole record."""
-    check_month(month)
+def top_dealers(s: Session, month: str, limit: int = 20, as_of: str | None = None) -> list[dict[str, Any]]:
+    """Dealers with the most new flagged listings in ``month``, with their record as known at the
+    end of the as-of month (ads and contacts seen by then)."""
+    as_of = resolve(s, check_month(month), as_of)
     top = s.execute(
-        select(Listing.dealer_id, func.count().label("n"))
-        .where(new_in(s, month), Listing.dealer_id.is_not(None))
-        .group_by(Listing.dealer_id)
-        .order_by(func.count().desc(), Listing.dealer_id)
-        .limit(limit)
+        select(ML.dealer_id, func.count().label("n")).where(new_in(s, month, as_of), ML.dealer_id.is_not(None))
+        .group_by(ML.dealer_id).order_by(func.count().desc(), ML.dealer_id).limit(limit)
     ).all()
     if not top:
         return []
@@ -198,55 +193,46 @@ def top_dealers(s: Session, month: str, limit: int = 20) -> list[dict[str, Any]]
     months: dict[int, set[str]] = defaultdict(set)
     totals: Counter = Counter()
     for did, site_id, first_month, count in s.execute(
-        select(Listing.dealer_id, Listing.site_id, Listing.first_seen_month, func.count())
-        .where(Listing.dealer_id.in_(ids), standing())
-        .group_by(Listing.dealer_id, Listing.site_id, Listing.first_seen_month)
+        select(ML.dealer_id, ML.site_id, ML.first_seen_month, func.count())
+        .where(ML.dealer_id.in_(ids), standing(as_of)).group_by(ML.dealer_id, ML.site_id, ML.first_seen_month)
     ):
         sites[did].add(names[site_id])
         months[did].add(first_month)
         totals[did] += count
     by_species: dict[int, Counter] = defaultdict(Counter)
     for did, species, count in s.execute(
-        select(Listing.dealer_id, ListingSpecies.species, func.count())
-        .join(ListingSpecies, ListingSpecies.listing_id == Listing.id)
-        .where(Listing.dealer_id.in_(ids), standing())
-        .group_by(Listing.dealer_id, ListingSpecies.species)
+        select(ML.dealer_id, MS.species, func.count()).join(MS, _species_join())
+        .where(ML.dealer_id.in_(ids), standing(as_of)).group_by(ML.dealer_id, MS.species)
     ):
         by_species[did][species] = count
     contacts: dict[int, list[dict[str, str]]] = defaultdict(list)
     for did, kind, value in s.execute(
-        select(Contact.dealer_id, Contact.kind, Contact.value).where(Contact.dealer_id.in_(ids)).order_by(Contact.kind, Contact.value)
+        select(Contact.dealer_id, Contact.kind, Contact.value)
+        .where(Contact.dealer_id.in_(ids), Contact.first_seen < month_end(as_of)).order_by(Contact.kind, Contact.value)
     ):
         contacts[did].append({"kind": kind, "value": value})
     confirmed = dict(s.execute(
-        select(Listing.dealer_id, func.count())
-        .where(new_in(s, month, confirmed=True), Listing.dealer_id.in_(ids))
-        .group_by(Listing.dealer_id)
+        select(ML.dealer_id, func.count()).where(new_in(s, month, as_of, confirmed=True), ML.dealer_id.in_(ids))
+        .group_by(ML.dealer_id)
     ).all())
     return [
         {
-            "dealer_id": did,
-            "new_ads": new,
-            "confirmed_ads": confirmed.get(did, 0),
-            "total_ads": totals[did],
-            "contacts": contacts[did],
-            "ads_by_species": dict(sorted(by_species[did].items())),
-            "sites": sorted(sites[did]),
-            "months_active": sorted(months[did]),
+            "dealer_id": did, "new_ads": new, "confirmed_ads": confirmed.get(did, 0), "total_ads": totals[did],
+            "contacts": contacts[did], "ads_by_species": dict(sorted(by_species[did].items())),
+            "sites": sorted(sites[did]), "months_active": sorted(months[did]),
         }
         for did, new in top
     ]
 
 
-def term_hits(s: Session, month: str) -> list[dict[str, Any]]:
+def term_hits(s: Session, month: str, as_of: str | None = None) -> list[dict[str, Any]]:
     """Matches by (term, species, kind) on listings new this month and last month."""
-    check_month(month)
+    as_of = resolve(s, check_month(month), as_of)
     hits: dict[tuple[str, str, str], dict[str, int]] = defaultdict(lambda: {"this": 0, "last": 0})
     for which, when in (("this", month), ("last", previous_month(month))):
         for term, species, kind, count in s.execute(
             select(Match.term, Match.species, Match.kind, func.count())
-            .join(Listing, Listing.id == Match.listing_id)
-            .where(new_in(s, when))
+            .join(ML, ML.listing_id == Match.listing_id).where(new_in(s, when, as_of))
             .group_by(Match.term, Match.species, Match.kind)
         ):
             hits[(term, species, kind)][which] += count
@@ -258,20 +244,20 @@ def term_hits(s: Session, month: str) -> list[dict[str, Any]]:
     return out
 
 
-def example_ads(s: Session, month: str, limit: int = 30) -> list[dict[str, Any]]:
-    """The month's highest-scoring new flagged listings, with matches for highlighting."""
-    check_month(month)
+def example_ads(s: Session, month: str, limit: int = 30, as_of: str | None = None) -> list[dict[str, Any]]:
+    """The month's highest-scoring new flagged listings, with matches for highlighting, each as
+    it stood at the end of the as-of month (text, price, last seen, removal, evidence)."""
+    as_of = resolve(s, check_month(month), as_of)
     rows = s.execute(
-        select(Listing, Site.name)
-        .join(Site, Site.id == Listing.site_id)
-        .where(new_in(s, month))
-        .order_by(Listing.score.desc(), Listing.id)
-        .limit(limit)
+        select(ML.listing_id, Site.name).join(Site, Site.id == ML.site_id)
+        .where(new_in(s, month, as_of)).order_by(ML.score.desc(), ML.listing_id).limit(limit)
     ).all()
-    ids = [listing.id for listing, _ in rows]
+    ids = [listing_id for listing_id, _ in rows]
+    states = listing_states(s, ids, as_of)
     matches: dict[int, list[dict[str, Any]]] = defaultdict(list)
     decisions: dict[int, str] = {}
-    contacts = listing_contacts(s, ids)
+    evidence: dict[int, str] = {}
+    contacts = listing_contacts(s, ids, before=month_end(as_of))
     if ids:
         for m in s.scalars(select(Match).where(Match.listing_id.in_(ids)).order_by(Match.listing_id, Match.field, Match.start_offset)):
             matches[m.listing_id].append({
@@ -282,31 +268,35 @@ def example_ads(s: Session, month: str, limit: int = 30) -> list[dict[str, Any]]
             select(ReviewDecision.listing_id, ReviewDecision.decision)
             .where(ReviewDecision.listing_id.in_(ids), ReviewDecision.current == true())
         ).all())
+        for listing_id, sha in s.execute(
+            select(Evidence.listing_id, Evidence.sha256)
+            .where(Evidence.listing_id.in_(ids), Evidence.fetched_at < month_end(as_of)).order_by(Evidence.fetched_at, Evidence.id)
+        ):
+            evidence[listing_id] = sha
+    keys = ("external_id", "url", "title", "description", "price_text", "price_cny", "location", "seller", "posted_at",
+            "first_seen", "last_seen", "removed_at", "removal_kind", "score", "dealer_id", "repost_of")
     return [
         {
-            "id": listing.id, "site": site, "external_id": listing.external_id, "url": listing.url,
-            "title": listing.title, "description": listing.description, "price_text": listing.price_text,
-            "price_cny": listing.price_cny, "location": listing.location, "seller": listing.seller,
-            "posted_at": listing.posted_at, "first_seen": listing.first_seen, "last_seen": listing.last_seen,
-            "removed_at": listing.removed_at, "removal_kind": listing.removal_kind,
-            "species": list(listing.species or []), "score": listing.score, "dealer_id": listing.dealer_id,
-            "repost_of": listing.repost_of, "evidence_sha256": listing.evidence_sha256,
-            "review": decisions.get(listing.id, "candidate"), "matches": matches[listing.id],
-            "contacts": contacts.get(listing.id, []),
+            "id": listing_id, "site": site, **{k: states[listing_id][k] for k in keys},
+            "species": list(states[listing_id]["species"] or []), "evidence_sha256": evidence.get(listing_id),
+            "review": decisions.get(listing_id, "candidate"), "matches": matches[listing_id],
+            "contacts": contacts.get(listing_id, []),
         }
-        for listing, site in rows
+        for listing_id, site in rows
     ]
 
 
-def listing_contacts(s: Session, listing_ids: list[int]) -> dict[int, list[dict[str, str]]]:
-    """listing id -> its contacts as ``{"kind", "value"}`` (for the few listings shown)."""
+def listing_contacts(s: Session, listing_ids: list[int], before: datetime | None = None) -> dict[int, list[dict[str, str]]]:
+    """listing id -> its contacts as ``{"kind", "value"}`` (for the few listings shown);
+    ``before``: only contacts first seen before then."""
     ids = list(listing_ids)
     out: dict[int, list[dict[str, str]]] = {i: [] for i in ids}
+    seen = Contact.first_seen < before if before is not None else true()
     for start in range(0, len(ids), 500):
         for listing_id, kind, value in s.execute(
             select(ListingContact.listing_id, Contact.kind, Contact.value)
             .join(Contact, Contact.id == ListingContact.contact_id)
-            .where(ListingContact.listing_id.in_(ids[start:start + 500]))
+            .where(ListingContact.listing_id.in_(ids[start:start + 500]), seen)
             .order_by(ListingContact.listing_id, Contact.kind, Contact.value)
         ):
             out[listing_id].append({"kind": kind, "value": value})
@@ -343,17 +333,14 @@ def crawl_health(s: Session, month: str) -> list[dict[str, Any]]:
     return out
 
 
-def review_counts(s: Session, month: str) -> dict[str, dict[str, int]]:
+def review_counts(s: Session, month: str, as_of: str | None = None) -> dict[str, dict[str, int]]:
     """species -> counts of the month's new flagged listings by current review decision (the
     rejected ones too, which every other figure leaves out)."""
-    check_month(month)
+    as_of = resolve(s, check_month(month), as_of)
     rows = s.execute(
-        select(ListingSpecies.species, ReviewDecision.decision, func.count())
-        .select_from(ListingSpecies)
-        .join(Listing, Listing.id == ListingSpecies.listing_id)
-        .outerjoin(ReviewDecision, and_(ReviewDecision.listing_id == ListingSpecies.listing_id, ReviewDecision.current == true()))
-        .where(new_in(s, month, rejected_too=True))
-        .group_by(ListingSpecies.species, ReviewDecision.decision)
+        select(MS.species, ReviewDecision.decision, func.count()).select_from(MS).join(ML, _species_join())
+        .outerjoin(ReviewDecision, and_(ReviewDecision.listing_id == MS.listing_id, ReviewDecision.current == true()))
+        .where(new_in(s, month, as_of, rejected_too=True)).group_by(MS.species, ReviewDecision.decision)
     ).all()
     out: dict[str, dict[str, int]] = {}
     for species, decision, count in rows:
@@ -361,6 +348,20 @@ def review_counts(s: Session, month: str) -> dict[str, dict[str, int]]:
         key = decision if decision in ("confirmed", "rejected") else "candidate"
         counts[key] += count
     return dict(sorted(out.items()))
+
+
+def decisions_after(s: Session, month: str, as_of: str | None = None) -> dict[str, int]:
+    """Analysts' current decisions dated after the end of the as-of month on the ads it knows
+    flagged (the report applies them, so its figures differ from a report written then):
+    ``{"decisions", "confirmed", "rejected"}``."""
+    as_of = resolve(s, check_month(month), as_of)
+    counts = dict(s.execute(
+        select(ReviewDecision.decision, func.count()).join(ML, ML.listing_id == ReviewDecision.listing_id)
+        .where(ML.month == as_of, ML.flagged == true(), ReviewDecision.current == true(),
+               ReviewDecision.decided_at >= month_end(as_of))
+        .group_by(ReviewDecision.decision)
+    ).all())
+    return {"decisions": sum(counts.values()), "confirmed": counts.get("confirmed", 0), "rejected": counts.get("rejected", 0)}
 
 
 def months_with_data(s: Session) -> list[str]:

@@ -67,7 +67,24 @@ def build(q: Query, context: Context) -> dict[str, Any]:
             for r in q.stat("sites_not_crawled", q.month)
         ],
         "sites_crawled": len(health),
+        # Figures are as known at the end of the month; these decisions were made since.
+        "decisions_after": q.stat("decisions_after", q.month),
+        "as_of_note": as_of_note(q.stat("decisions_after", q.month), q.month, q.lang),
     }}
+
+
+# The as-of line is a sentence, not a code's label: it lives with the only figure it states.
+AS_OF_NOTE = {
+    "zh": "本报告按{month}月底已知的数据计算；其中采用了{month}之后作出的分析员决定 {n} 项（确认 {confirmed}，排除 {rejected}）。",
+    "en": "Figures as known at the end of {month}; they include {n} analysts' decisions made after it "
+          "({confirmed} confirmed, {rejected} rejected).",
+}
+
+
+def as_of_note(after: Mapping[str, int], month: str, lang: str) -> str:
+    """The line saying how many of the figures' decisions were made after the month."""
+    return AS_OF_NOTE.get(lang, AS_OF_NOTE["en"]).format(month=month, n=after["decisions"], confirmed=after["confirmed"],
+                                                         rejected=after["rejected"])
 
 
 def unhealthy_reason(row: Mapping[str, Any], labels: Mapping[str, str], lang: str) -> str:
@@ -115,6 +132,7 @@ def export(context: Context) -> Tables:
         {"figure": "removed_before_read", "value": key["removed_unread"]},
         {"figure": "removed_before_read_flagged_by_title", "value": key["removed_unread_flagged"]},
         {"figure": "sites_not_crawled", "value": ", ".join(u["site"] for u in key["uncrawled_sites"])},
+        {"figure": "decisions_made_after_month", "value": key["decisions_after"]["decisions"]},
     ]}
 
 

@@ -1,0 +1,183 @@
+"""A month as it stood at its end: the listings the report counts, with the state they had then.
+
+Month M's report is computed from what was known at the end of M, so that a report
+regenerated in December says what July's said in July. Later crawls move a listing on (a
+removal, a reinstatement, a new title, price or posting date, a new verdict from a new lexicon),
+and each such move is recorded in its observation's ``changes`` as ``[old, new]``; undoing
+the moves dated after the end of M gives the listing as it was. Removal is read from the last
+observation before the end of M (a removal is an observation with status "removed").
+
+Replaying observations on millions of rows is slow, so the result is kept per month in
+``month_listings`` and ``month_species`` (flagged and unread listings only): a cache. It is
+written by ``ensure`` when a report (or the monthly job) first needs it, and written again
+when an observation dated in the month arrived since; deleted, it is recomputed from the
+observations with the same result. Dealers and re-post links are today's (clusters only
+grow; see the README's known gaps); analysts' decisions are applied when the report is read.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from typing import Any, Iterable
+
+from sqlalchemy import delete, func, insert, literal, or_, select, true
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from monitor.months import parse_month, shift_month
+from monitor.storage.models import (
+    Listing,
+    ListingSpecies,
+    MonthListing,
+    MonthSnapshot,
+    MonthSpecies,
+    Observation,
+)
+
+__all__ = ["SNAPSHOT_COLUMNS", "delete_all", "ensure", "listing_states", "month_end", "write"]
+
+_CHUNK = 500
+# Listing columns a snapshot row keeps (besides month and listing_id).
+SNAPSHOT_COLUMNS = ("site_id", "first_seen", "first_seen_month", "posted_at", "removed_at", "removed_month",
+                    "removal_kind", "unread", "flagged", "species", "score", "price_cny", "repost_of", "dealer_id")
+_VERDICT = ("flagged", "species", "score")
+
+
+def month_end(month: str) -> datetime:
+    """The first moment after ``month`` (naive wall clock, as observations are stored)."""
+    year, mon = parse_month(shift_month(month, 1))
+    return datetime(year, mon, 1)
+
+
+def _month_of(moment: datetime) -> str:
+    return f"{moment.year:04d}-{moment.month:02d}"
+
+
+def ensure(s: Session, month: str) -> None:
+    """Make ``month``'s snapshot current: written if missing, rewritten if an observation dated
+    up to its end arrived after it was written (a late or resumed crawl of the month)."""
+    newest = s.execute(select(func.max(Observation.id))).scalar() or 0
+    stored = s.get(MonthSnapshot, month)
+    if stored is not None:
+        if stored.observation_id == newest:
+            return
+        late = s.execute(select(func.count()).select_from(Observation).where(
+            Observation.id > stored.observation_id, Observation.observed_at < month_end(month))).scalar_one()
+        if not late:
+            stored.observation_id = newest
+            s.commit()
+            return
+    try:
+        write(s, month, newest)
+    except IntegrityError:  # another report wrote the same snapshot at the same moment
+        s.rollback()
+
+
+def write(s: Session, month: str, newest: int | None = None) -> None:
+    """(Re)write ``month``'s snapshot from the listings and their observations, and commit."""
+    end = month_end(month)
+    if newest is None:
+        newest = s.execute(select(func.max(Observation.id))).scalar() or 0
+    s.execute(delete(MonthSpecies).where(MonthSpecies.month == month))
+    s.execute(delete(MonthListing).where(MonthListing.month == month))
+    s.execute(delete(MonthSnapshot).where(MonthSnapshot.month == month))
+    # Listings nothing happened to after the month's end are copied as they stand now.
+    columns = [getattr(Listing, name) for name in SNAPSHOT_COLUMNS]
+    s.execute(insert(MonthListing).from_select(
+        ["month", "listing_id", *SNAPSHOT_COLUMNS],
+        select(literal(month), Listing.id, *columns)
+        .where(Listing.first_seen_month <= month, or_(Listing.flagged == true(), Listing.unread == true())),
+    ))
+    s.execute(insert(MonthSpecies).from_select(
+        ["month", "listing_id", "species", "site_id", "first_seen_month"],
+        select(literal(month), ListingSpecies.listing_id, ListingSpecies.species, ListingSpecies.site_id,
+               ListingSpecies.first_seen_month)
+        .join(MonthListing, (MonthListing.listing_id == ListingSpecies.listing_id) & (MonthListing.month == month))
+        .where(MonthListing.flagged == true()),
+    ))
+    # Those that moved on are put back as they were.
+    touched = sorted(set(s.scalars(
+        select(Observation.listing_id).where(Observation.observed_at >= end,
+                                             or_(Observation.changes.is_not(None), Observation.status == "removed"))
+        .distinct()
+    )))
+    for start in range(0, len(touched), _CHUNK):
+        chunk = touched[start:start + _CHUNK]
+        s.execute(delete(MonthSpecies).where(MonthSpecies.month == month, MonthSpecies.listing_id.in_(chunk)))
+        s.execute(delete(MonthListing).where(MonthListing.month == month, MonthListing.listing_id.in_(chunk)))
+        rows, species_rows = [], []
+        for listing_id, state in listing_states(s, chunk, month).items():
+            if not (state["flagged"] or state["unread"]):
+                continue
+            rows.append({"month": month, "listing_id": listing_id, **{k: state[k] for k in SNAPSHOT_COLUMNS}})
+            if state["flagged"]:
+                species_rows.extend({"month": month, "listing_id": listing_id, "species": name,
+                                     "site_id": state["site_id"], "first_seen_month": state["first_seen_month"]}
+                                    for name in sorted({str(n)[:30] for n in state["species"] or []}))
+        if rows:
+            s.execute(insert(MonthListing), rows)
+        if species_rows:
+            s.execute(insert(MonthSpecies), species_rows)
+    s.add(MonthSnapshot(month=month, written_at=datetime.now(), observation_id=newest))
+    s.commit()
+
+
+def listing_states(s: Session, listing_ids: Iterable[int], month: str) -> dict[int, dict[str, Any]]:
+    """listing id -> every Listing column as it stood at the end of ``month``, plus ``last_seen``
+    then; listings first seen later are left out."""
+    end = month_end(month)
+    ids = sorted(set(listing_ids))
+    out: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start:start + _CHUNK]
+        history: dict[int, list[Any]] = defaultdict(list)
+        for row in s.execute(
+            select(Observation.listing_id, Observation.observed_at, Observation.status, Observation.changes)
+            .where(Observation.listing_id.in_(chunk)).order_by(Observation.listing_id, Observation.observed_at, Observation.id)
+        ):
+            history[row.listing_id].append(row)
+        for row in s.execute(select(Listing.__table__).where(Listing.id.in_(chunk))).mappings():
+            if row["first_seen_month"] > month:
+                continue
+            out[row["id"]] = _as_of(dict(row), history.get(row["id"], []), end)
+    return out
+
+
+def _as_of(state: dict[str, Any], observations: list[Any], end: datetime) -> dict[str, Any]:
+    """``state`` (a listing as it stands) taken back to ``end`` through its observations."""
+    before = [o for o in observations if o.observed_at < end]
+    for later in reversed([o for o in observations if o.observed_at >= end]):
+        for name, change in (later.changes or {}).items():
+            if name in state and name not in ("removal_kind", "unread") and isinstance(change, list) and len(change) == 2:
+                state[name] = _parse_time(change[0]) if name == "posted_at" else change[0]
+    live = [o for o in before if o.status != "removed"]
+    state["last_seen"] = live[-1].observed_at if live else state["first_seen"]
+    last = before[-1] if before else None
+    if last is not None and last.status == "removed":
+        kind = ((last.changes or {}).get("removal_kind") or [None, None])[-1]
+        state.update(removed_at=last.observed_at, removed_month=_month_of(last.observed_at),
+                     removal_kind=(kind or state.get("removal_kind") or "removed")[:30])
+    elif last is not None:
+        state.update(removed_at=None, removed_month=None, removal_kind=None)
+    if before and before[0].status == "removed" and not live:
+        state.update(unread=True, flagged=False)  # gone before its first visit, not read by then
+    elif live:
+        state["unread"] = False
+    return state
+
+
+def _parse_time(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    return value
+
+
+def delete_all(s: Session) -> None:
+    """Drop every stored snapshot (they are recomputed on demand); commits."""
+    for model in (MonthSpecies, MonthListing, MonthSnapshot):
+        s.execute(delete(model))
+    s.commit()
