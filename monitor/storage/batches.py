@@ -152,7 +152,10 @@ class BatchWriter:
             verdict_changed = (add.flagged != old["flagged"] or add.species != list(old["species"] or [])
                                or add.lexicon_version != old["lexicon_version"])
             if verdict_changed:
+                # With the species and score it had, so a past month's report shows its flags then.
                 changes["flagged"] = [old["flagged"], add.flagged]
+                changes["species"] = [list(old["species"] or []), add.species]
+                changes["score"] = [old["score"], add.score]
             if old["removed_at"] is not None:
                 changes["reinstated"] = [_jsonable(old["removed_at"]), None]
             # Read at last: it becomes an ordinary listing (species rows, fingerprint, dealer).
