@@ -38,9 +38,11 @@ class ListingItem:
     removal_kind: str = ""
     unread: bool = False
     fetched_at: datetime | None = None
-    # Raw response kept for evidence (body bytes and the encoding they are in).
+    # Raw response kept for evidence: body bytes, the encoding the crawl read them in, and the
+    # media type the server gave (so the workbench serves a GBK or Big5 page back readable).
     raw_body: bytes = b""
     raw_encoding: str = ""
+    raw_content_type: str = ""
     extra: dict[str, str] = field(default_factory=dict)
     # Filled by pipelines.
     price_amount: float | None = None

@@ -27,6 +27,13 @@ from monitor.items import ListingItem
 from monitor.spiders.archetypes import READERS
 from monitor.spiders.readers import Node, UnreadablePage, decode, extract_all, extract_text, select_nodes
 
+
+def media_type(response: Response) -> str:
+    """The response's Content-Type without its parameters, lower-cased ("" when absent)."""
+    header = response.headers.get(b"Content-Type") or b""
+    return header.decode("latin-1").split(";", 1)[0].strip().lower()[:100]
+
+
 # Field name in the site file -> ListingItem attribute.
 ITEM_FIELDS = {
     "title": "title", "description": "description", "price": "price_text", "location": "location",
@@ -449,6 +456,19 @@ class SiteSpider(scrapy.Spider):
     def fetched_at(self, response: Response) -> datetime:
         return http_date(response.headers.get(b"Date")) or datetime.now(timezone.utc)
 
+    def read_encoding(self, response: Response) -> str:
+        """The encoding ``page_text`` read the page in: the server's, unless the text it gives
+        is broken and the site file's charset reads the page."""
+        declared = getattr(response, "encoding", "") or ""
+        reader = self.page_reader(response)
+        if not hasattr(response, "text"):
+            return reader.charset
+        text = self.page_text(response, reader)
+        try:
+            return declared if text == response.text else reader.charset
+        except Exception:  # an encoding name the codec registry does not know
+            return reader.charset
+
     def build_item(
         self, values: dict[str, str], response: Response, keyword: str, url: str, external_id: str
     ) -> ListingItem | None:
@@ -459,7 +479,7 @@ class SiteSpider(scrapy.Spider):
         item = ListingItem(
             site=self.site.name, external_id=external_id, url=url, keyword=keyword,
             fetched_at=self.fetched_at(response), raw_body=response.body,
-            raw_encoding=getattr(response, "encoding", "") or "",
+            raw_encoding=self.read_encoding(response), raw_content_type=media_type(response),
         )
         for name, attribute in ITEM_FIELDS.items():
             if values.get(name):

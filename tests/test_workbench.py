@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
-import time
-import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,8 +15,7 @@ from typing import Any
 
 import lxml.html
 import pytest
-import uvicorn
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 import report_fixtures as fx
 import workbench_fixtures as wf
@@ -29,37 +25,7 @@ from monitor.storage.models import Listing, ReviewDecision
 from monitor.storage.review import review_rows
 from monitor.workbench import create_app
 from monitor.workbench.security import EVIDENCE_CSP, hash_password, verify_password
-
-
-class Served:
-    """A uvicorn server on a free loopback port, in a thread."""
-
-    def __init__(self, app: Any) -> None:
-        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.02)
-        self.port = self.server.servers[0].sockets[0].getsockname()[1]
-        self.base = f"http://127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-
-
-def call(url: str, data: Any = None, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
-    body = json.dumps(data).encode() if data is not None else None
-    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json", **(headers or {})},
-                                     method="POST" if body is not None else "GET")
-    try:
-        with urllib.request.urlopen(request, timeout=20) as response:
-            return response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read()
+from workbench_fixtures import Served, call
 
 
 def page(url: str, **kw: Any) -> Any:
@@ -359,3 +325,89 @@ def test_hash_password_prints_a_hash_that_checks_and_never_the_password(tmp_path
     line = result.output.strip().splitlines()[-1]
     assert line.startswith('serve_password_hash = "scrypt$') and "s3cret" not in line
     assert verify_password("s3cret-象牙", line.split('"')[1])
+
+
+def test_evidence_is_served_with_the_type_and_charset_the_crawl_recorded(history) -> None:
+    """A recorded charset wins over sniffing (this page declares none and its site has no
+    charset here); a JSON page stays JSON; a type outside the plain text ones is served as HTML,
+    never as what the server claimed (SVG, a download)."""
+    db, _ = history
+    observed = fx.datetime(2025, 3, 27, 9, 0)
+    run_id = db.start_run(kind="site", started_at=observed, month="2025-03")
+    pages = {"gbk-bare": ("<p>老料象牙 手镯</p>".encode("gbk"), "text/html", "gbk", "text/html; charset=gb18030"),
+             "big5-json": ('{"title": "象牙手鐲"}'.encode("big5"), "application/json", "big5hkscs",
+                           "application/json; charset=big5"),
+             "svg": ("<svg><text>象牙</text></svg>".encode(), "image/svg+xml", "utf-8", "text/html; charset=utf-8"),
+             "bogus": ("<p>象牙</p>".encode(), "text/html", "no-such-codec", "text/html; charset=utf-8")}
+    rec = CrawlRecorder(db, run_id=run_id, site="theta", observed_at=observed)
+    for external_id, (body, kind, charset, _) in pages.items():
+        rec.add(ListingItem(site="theta", external_id=external_id, url=f"http://127.0.0.1:9/theta/{external_id}",
+                            title="象牙", fetched_at=observed, raw_content_type=kind, raw_encoding=charset),
+                evidence=body)
+    rec.finish(fx.HEALTHY)
+    with db.session() as s:
+        from monitor.storage.models import Evidence
+        shas = dict(s.execute(select(Listing.external_id, Evidence.sha256)
+                              .join(Evidence, Evidence.listing_id == Listing.id).where(Listing.external_id.in_(pages))).all())
+    with Served(create_app(db)) as server:
+        for external_id, (body, _, _, served_as) in pages.items():
+            status, headers, got = call(f"{server.base}/evidence/{shas[external_id]}")
+            assert status == 200 and got == body
+            assert headers["content-type"] == served_as, external_id
+            assert headers["content-security-policy"] == EVIDENCE_CSP
+        assert "老料象牙" in call(f"{server.base}/evidence/{shas['gbk-bare']}")[2].decode("gb18030")
+
+
+def test_search_refreshes_the_index_within_a_bound_and_says_when_it_is_behind(served) -> None:
+    import time
+
+    from monitor.storage.search import index_behind, refresh_index
+
+    server, db, _ = served
+    refresh_index(db)
+    observed = fx.datetime(2025, 4, 3, 9, 0)
+    run_id = db.start_run(kind="site", started_at=observed, month="2025-04")
+    rec = CrawlRecorder(db, run_id=run_id, site="epsilon", observed_at=observed)
+    rec.add(ListingItem(site="epsilon", external_id="late", url="http://127.0.0.1:9/e/late", title="玳瑁梳子",
+                        fetched_at=observed))
+    rec.finish(fx.HEALTHY)
+    assert index_behind(db) and refresh_index(db, deadline=time.monotonic()) == 0 and index_behind(db)
+    server_app = server.server.config.app
+    with server_app.state.index_lock:  # another request is refreshing: this one searches what is indexed
+        text = page(server.base + "/search?q=" + urllib.request.quote("玳瑁梳")).text_content()
+    assert "still catching up" in text and "玳瑁梳子" not in text
+    text = page(server.base + "/search?q=" + urllib.request.quote("玳瑁梳")).text_content()
+    assert "still catching up" not in text and "玳瑁梳子" in text and not index_behind(db)
+
+
+def test_dealer_page_links_the_dossier_download(served) -> None:
+    import io
+
+    import openpyxl
+
+    server, db, _ = served
+    with db.session() as s:
+        dealer = s.execute(select(Listing.dealer_id).where(Listing.external_id == "script")).scalar()
+    tree = page(server.base + f"/dealer/{dealer}")
+    for lang in ("zh", "en"):
+        href = tree.xpath(f"//a[@id='dossier-{lang}']/@href")[0]
+        status, headers, body = call(server.base + href)
+        assert status == 200, body[:300]
+        assert headers["content-type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        assert headers["content-disposition"] == f'attachment; filename="dealer-{dealer}-dossier-{lang}.xlsx"'
+        book = openpyxl.load_workbook(io.BytesIO(body))
+        cells = [str(c.value) for sheet in book for row in sheet.iter_rows() for c in row if c.value is not None]
+        assert any("13800138000" in c for c in cells) and any("李" in c for c in cells), lang
+    assert call(server.base + "/dealers/999999/dossier.xlsx")[0] == 404
+    assert call(server.base + f"/dealers/{dealer}/dossier.xlsx?lang=fr")[0] == 400
+
+
+def test_serve_shows_the_first_index_builds_progress(history, capsys: pytest.CaptureFixture[str]) -> None:
+    from monitor.cli.serve import build_index
+
+    db, _ = history
+    with db.session() as s:
+        count = s.scalar(select(func.count()).select_from(Listing))
+    assert build_index(db, quiet=False) == count
+    assert f"search index: {count:,} of {count:,} listings indexed" in capsys.readouterr().err
+    assert build_index(db, quiet=False) == 0 and capsys.readouterr().err == ""

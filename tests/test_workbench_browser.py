@@ -9,13 +9,14 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import openpyxl
 import pytest
 from sqlalchemy import select
 
 import workbench_fixtures as wf
 from monitor.storage.models import Evidence, Listing, ReviewDecision
 from monitor.workbench import create_app
-from test_workbench import Served
+from workbench_fixtures import Served
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
@@ -39,6 +40,8 @@ def browser(tmp_path: Path) -> Iterator[object]:
                  "--disable-extensions", f"--user-data-dir={tmp_path / 'profile'}"):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    options.add_experimental_option("prefs", {"download.default_directory": str(tmp_path / "downloads"),
+                                              "download.prompt_for_download": False})
     driver = webdriver.Chrome(service=Service(executable_path=DRIVER), options=options)
     driver.set_page_load_timeout(60)
     yield driver
@@ -67,7 +70,7 @@ def current_decisions(db) -> dict[int, tuple[str, str, str]]:
                 for d in s.scalars(select(ReviewDecision).where(ReviewDecision.current.is_(True)))}
 
 
-def test_keyboard_triage_evidence_and_dealer(browser, served) -> None:
+def test_keyboard_triage_evidence_and_dealer(browser, served, tmp_path: Path) -> None:
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
@@ -122,3 +125,11 @@ def test_keyboard_triage_evidence_and_dealer(browser, served) -> None:
     assert browser.find_element(By.TAG_NAME, "h1").text == f"Dealer {dealer}"
     assert browser.find_elements(By.CSS_SELECTOR, "svg.timeline rect")
     assert "13800138000" in browser.find_element(By.TAG_NAME, "main").text
+
+    browser.find_element(By.ID, "dossier-en").click()
+    downloads = tmp_path / "downloads"
+    wait_for(lambda: [p for p in downloads.glob("*.xlsx")] if downloads.is_dir() else False)
+    saved = next(downloads.glob("*.xlsx"))
+    assert saved.name == f"dealer-{dealer}-dossier-en.xlsx"
+    book = openpyxl.load_workbook(saved)
+    assert any("13800138000" in str(c.value) for sheet in book for row in sheet.iter_rows() for c in row)

@@ -1,11 +1,19 @@
 """The report fixture's history (13 flags over three months, one hostile listing) plus pages
 the workbench must show inert and in their own charset: a page with scripts and network
-loads, a GBK page and a Big5 page."""
+loads, a GBK page and a Big5 page; and the workbench served by uvicorn on a loopback port."""
 
 from __future__ import annotations
 
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
 from datetime import datetime
 from pathlib import Path
+from typing import Any
+
+import uvicorn
 
 from monitor.items import ListingItem
 from monitor.storage import CrawlRecorder, Database
@@ -48,3 +56,40 @@ def extra_pages(db: Database) -> dict[str, int]:
 def make_database(folder: Path) -> tuple[Database, dict[str, int]]:
     db = fx.make_database(folder)
     return db, extra_pages(db)
+
+
+class Served:
+    """A uvicorn server on a free loopback port, in a thread."""
+
+    def __init__(self, app: Any) -> None:
+        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.02)
+        self.port = self.server.servers[0].sockets[0].getsockname()[1]
+        self.base = f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+    def __enter__(self) -> "Served":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def call(url: str, data: Any = None, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    body = json.dumps(data).encode() if data is not None else None
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json", **(headers or {})},
+                                     method="POST" if body is not None else "GET")
+    try:
+        with urllib.request.urlopen(request, timeout=20) as response:
+            return response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read()

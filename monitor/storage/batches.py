@@ -366,7 +366,9 @@ class BatchWriter:
                 continue
             known.add((lid, digest))
             rows.append({"listing_id": lid, "sha256": digest, "path": path, "url": add.item.url,
-                         "fetched_at": naive(add.item.fetched_at or self.observed_at), "size": len(body)})
+                         "fetched_at": naive(add.item.fetched_at or self.observed_at), "size": len(body),
+                         "content_type": (add.item.raw_content_type or "")[:100],
+                         "charset": (add.item.raw_encoding or "")[:40]})
             latest.append({"row_id": lid, "digest": digest})
         lids = sorted({r["listing_id"] for r in rows})
         have: set[tuple[int, str]] = set()

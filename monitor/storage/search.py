@@ -10,15 +10,21 @@ The same plain table and B-tree serve SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import logging
 import re
-from typing import Any, Iterable
+import time
+from typing import Any, Callable, Iterable
 
 from sqlalchemy import Connection, and_, delete, exists, func, insert, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import aliased
 
+from monitor.config import Config
+from monitor.exceptions import StorageError
 from monitor.storage.db import Database
 from monitor.storage.models import Listing, Observation, SearchGram, Site
 
+log = logging.getLogger(__name__)
 _RUN = re.compile(r"[^\W_]+")
 INDEX_BATCH = 5_000
 LISTING_MARK, OBSERVATION_MARK = "", " "
@@ -53,20 +59,25 @@ def query_grams(query: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def refresh_index(db: Database, batch: int = INDEX_BATCH) -> int:
+def refresh_index(db: Database, batch: int = INDEX_BATCH, deadline: float | None = None,
+                  progress: Callable[[int, int], None] | None = None) -> int:
     """Index the listings added since the last call, then re-read those whose title or
     description a crawl has changed since (their observations say so); returns how many
     listings were read.
 
-    Two bookkeeping rows, whose grams no text produces, hold where each pass stopped: the empty
-    gram the newest listing id indexed, the space the newest observation id read."""
+    ``deadline`` (a ``time.monotonic()`` value) stops it between batches, each committed, so a
+    request can bring the index forward without waiting for a whole crawl's worth; the next
+    call goes on from there. ``progress`` gets (listings indexed, listings to index) after each
+    batch. Two bookkeeping rows, whose grams no text produces, hold where each pass stopped:
+    the empty gram the newest listing id indexed, the space the newest observation id read."""
     with db.engine.begin() as conn:
         last = _mark(conn, LISTING_MARK)
         newest = conn.execute(select(func.max(Listing.id))).scalar() or 0
         if last == 0:  # a new index reads today's texts: edits seen so far are in them
             _set_mark(conn, OBSERVATION_MARK, conn.execute(select(func.max(Observation.id))).scalar() or 0)
+        total = (conn.execute(select(func.count()).where(Listing.id > last)).scalar() or 0) if progress else 0
     done = 0
-    while last < newest:
+    while last < newest and not _past(deadline):
         with db.engine.begin() as conn:
             rows = conn.execute(
                 select(Listing.id, Listing.title, Listing.description)
@@ -78,15 +89,44 @@ def refresh_index(db: Database, batch: int = INDEX_BATCH) -> int:
             last = rows[-1][0]
             _set_mark(conn, LISTING_MARK, last)
             done += len(rows)
-    return done + _reindex_edited(db, last, batch)
+        if progress:
+            progress(done, total)
+    if last < newest:
+        return done  # the edits wait for the new listings: their grams are written first
+    return done + _reindex_edited(db, last, batch, deadline)
 
 
-def _reindex_edited(db: Database, indexed_up_to: int, batch: int) -> int:
+def refresh_after_crawl(config: Config) -> int:
+    """Index what a crawl just stored, so search finds it without waiting for ``wtm serve``;
+    a failure is logged and left to the next refresh (the crawl's results stand)."""
+    db = Database.from_config(config)
+    try:
+        db.check_current()
+        return refresh_index(db)
+    except (SQLAlchemyError, StorageError) as exc:
+        log.warning("search index not refreshed after the crawl (the next refresh catches up): %s", exc)
+        return 0
+    finally:
+        db.dispose()
+
+
+def index_behind(db: Database) -> bool:
+    """Whether listings were stored since the index last caught up."""
+    with db.engine.connect() as conn:
+        newest = conn.execute(select(func.max(Listing.id))).scalar() or 0
+        return _mark(conn, LISTING_MARK) < newest
+
+
+def _past(deadline: float | None) -> bool:
+    return deadline is not None and time.monotonic() >= deadline
+
+
+def _reindex_edited(db: Database, indexed_up_to: int, batch: int, deadline: float | None = None) -> int:
     """Bring the grams of listings whose text changed since the observation mark up to date."""
     done = 0
     with db.engine.connect() as conn:
         top = conn.execute(select(func.max(Observation.id))).scalar() or 0
-    while True:
+    while not _past(deadline):
         with db.engine.begin() as conn:
             seen = _mark(conn, OBSERVATION_MARK)
             if seen >= top:
@@ -118,6 +158,7 @@ def _reindex_edited(db: Database, indexed_up_to: int, batch: int) -> int:
                     conn.execute(insert(SearchGram), missing)
             done += len(old)
             _set_mark(conn, OBSERVATION_MARK, rows[-1][0])
+    return done
 
 
 def _mark(conn: Connection, mark: str) -> int:

@@ -77,6 +77,7 @@ def create_app(db: Database, analyst: str = "", password_hash: str = "", hosts: 
         Route("/listing/{listing_id:int}", pages.listing),
         Route("/evidence/{sha256:str}", pages.evidence),
         Route("/dealer/{dealer_id:int}", pages.dealer),
+        Route("/dealers/{dealer_id:int}/dossier.xlsx", pages.dossier),
         Route("/sites", pages.sites),
         Route("/search", pages.search),
         Route("/static/{name:str}", static_file),

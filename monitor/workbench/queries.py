@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from monitor.crawlhealth import SiteHealth
 from monitor.storage.models import (
     Contact,
+    Dealer,
     Evidence,
     Listing,
     ListingSpecies,
@@ -120,6 +121,10 @@ def dealer_page(s: Session, dealer_id: int, limit: int = 500) -> dict[str, Any] 
         "sites": sorted(Counter(site for _, site in ads).items()),
         "timeline": [{"month": m, "ads": months[m], "flagged": flagged[m]} for m in sorted(months)],
     }
+
+
+def dealer_exists(s: Session, dealer_id: int) -> bool:
+    return s.execute(select(Dealer.id).where(Dealer.id == dealer_id)).first() is not None
 
 
 def site_runs(s: Session, per_site: int = 24) -> list[dict[str, Any]]:
