@@ -1,5 +1,5 @@
 """Display names of the enumerated codes the report can show (removal method, contact kind, crawl
-finish and status, archetype, trick, review decision), in both languages.
+finish and status, archetype, trick, review decision, product form, intent), in both languages.
 
 Kept as data beside ``labels.py``'s words so a translator edits tables, not code.
 """
@@ -47,6 +47,18 @@ CODE_NAMES: dict[str, dict[str, dict[str, str]]] = {
     "decision": {
         "zh": {"confirmed": "已确认", "rejected": "已排除", "candidate": "待审核"},
         "en": {"confirmed": "Confirmed", "rejected": "Rejected", "candidate": "Candidate"},
+    },
+    # What a flag offers (monitor.storage.supply.FORMS: the lexicon's OFFER_FORMS and "unknown").
+    "form": {
+        "zh": {"raw_tusk": "原牙（整支）", "segment": "牙段、块料", "whole_horn": "整只角、整件", "casque": "盔（头骨）",
+               "scale": "鳞片", "bone": "骨", "skin": "皮", "worked": "工艺品、饰品", "unknown": "未写明形态"},
+        "en": {"raw_tusk": "Raw tusk", "segment": "Segment or block", "whole_horn": "Whole horn or piece",
+               "casque": "Casque", "scale": "Scales", "bone": "Bone", "skin": "Skin", "worked": "Worked item",
+               "unknown": "Form not stated"},
+    },
+    "intent": {
+        "zh": {"sell": "出售", "buy": "收购、求购"},
+        "en": {"sell": "Offered", "buy": "Wanted (buying in)"},
     },
 }
 

@@ -20,6 +20,7 @@ from monitor.reports.sections import dealers, examples
 from monitor.spiders.archetypes import ARCHETYPES
 from monitor.storage import CrawlRecorder
 from monitor.storage.review import DECISIONS
+from monitor.storage.supply import FORMS, INTENTS
 
 import report_fixtures as fx
 
@@ -32,6 +33,8 @@ CODE_SETS = {
     "trick": TRICKS,
     "archetype": tuple(ARCHETYPES),
     "decision": (*DECISIONS, "candidate"),
+    "form": FORMS,
+    "intent": INTENTS,
 }
 
 
