@@ -24,6 +24,7 @@ from monitor.matching.lexicon import Lexicon
 from monitor.matching.model import Model, load_model
 from monitor.matching.normalise import SEPARATOR_CHARS, Normalised, Normaliser
 from monitor.matching.patterns import Spelling, homophone_candidates, load_patterns
+from monitor.matching.scanner import Scanner
 from monitor.matching.segmenter import Segmenter, stock_frequencies
 from monitor.matching.segmenter import cache_dir as default_cache_dir
 from monitor.matching.verdict import FieldEvidence, Hit, ListingEvidence, decide
@@ -174,6 +175,7 @@ class Matcher:
         for key, entries in patterns.context.items():
             self._context.add_word(key, (len(key), tuple(entries)))
         self._context.make_automaton()
+        self._scanner = Scanner(self._terms, self._reversed, self._exclusions, self._context)
         self.pattern_count = len(patterns.terms)
         self.near_window = shared.near_innocent_window
         self._lexicon_words = patterns.lexicon_words
@@ -184,6 +186,7 @@ class Matcher:
         self._shared_terms = frozenset(term for term, species in owners.items() if len(species) > 1)
         self._strong_terms = frozenset((t.term, t.species) for t in lexicon.terms() if t.strong)
         self._tricks: dict[tuple[Any, ...], str] = {}
+        self._absorbed: dict[tuple[str, int, int], bool] = {}
 
     def known_words(self) -> list[str]:
         """Every normalised spelling the matcher searches for: terms, covers, exclusions, context."""
@@ -277,8 +280,6 @@ class Matcher:
             self._scan_seams(texts, evidence)
         if not any(fe.hits or fe.covers for fe in evidence.fields):
             return MatchResult(False, [], 0.0, [])
-        for fe in evidence.fields:
-            self._scan_context(fe)
         return decide(evidence, self.near_window, self._shared_terms, self.absorbed, self._order)
 
     def _has_candidate(self, joined: str) -> bool:
@@ -289,7 +290,8 @@ class Matcher:
         norm = self.normaliser.with_offsets(text)
         s = norm.text
         field_ev = evidence.field(name, norm)
-        for end, start, entries in self._spellings(s):
+        spellings, field_ev.by_kind = self._scanner.scan(s)
+        for end, start, entries in spellings:
             for kind, payload in entries:
                 if kind == "term":
                     spelling: Spelling = payload
@@ -354,33 +356,26 @@ class Matcher:
             self._spelling_count(prefilter(left)) + self._spelling_count(prefilter(right))
 
     def _spelling_count(self, s: str) -> int:
-        return sum(1 for _ in self._terms.iter(s)) + sum(1 for _ in self._exclusions.iter(s)) + \
-            sum(1 for _ in self._reversed.iter(s[::-1]))
+        return self._scanner.spelling_count(s)
 
-    def _spellings(self, s: str) -> list[tuple[int, int, tuple[tuple[str, Any], ...]]]:
-        """(last index, start, entries) of every spelling found in ``s``, either direction."""
-        found = [(end, end + 1 - len(key), entries) for end, (key, entries) in self._terms.iter(s)]
-        found += [(end, end + 1 - len(key), entries) for end, (key, entries) in self._exclusions.iter(s)]
-        last = len(s) - 1
-        for r_end, (key, entries) in self._reversed.iter(s[::-1]):
-            start = last - r_end
-            found.append((start + len(key) - 1, start, entries))
-        return found
-
-    def _scan_context(self, field_ev: FieldEvidence) -> None:
-        context = field_ev.context
-        for end, (size, entries) in self._context.iter(field_ev.norm.text):
-            stop = end + 1
-            start = stop - size
-            context.extend([(kind, payload, start, stop) for kind, payload in entries])
+    _ABSORBED_MEMO_SIZE = 50_000
 
     def absorbed(self, s: str, start: int, end: int) -> bool:
-        """True when jieba reads the hit as part of a longer ordinary word (象牙塔, 虎皮鹦鹉)."""
+        """True when jieba reads the hit as part of a longer ordinary word (象牙塔, 虎皮鹦鹉).
+
+        Only the 8 characters each side are read, so the answer is remembered per window: a
+        crawl meets the same phrases around its hits again and again, and jieba is slow."""
         lo, hi = max(0, start - 8), min(len(s), end + 8)
-        window = s[lo:hi]
+        key = (s[lo:hi], start - lo, end - lo)
+        found = self._absorbed.get(key)
+        if found is None:
+            if len(self._absorbed) >= self._ABSORBED_MEMO_SIZE:
+                self._absorbed.clear()
+            found = self._absorbed[key] = self._absorbed_in(*key)
+        return found
+
+    def _absorbed_in(self, window: str, start: int, end: int) -> bool:
         for word, w_start, w_end in self._segmenter.tokenize(window):
-            w_start += lo
-            w_end += lo
             if w_start <= start and end <= w_end and (w_end - w_start) > (end - start):
                 return word not in self._lexicon_words and self._segmenter.stock_frequency(word) > 0
             if w_start >= end:

@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-import ahocorasick
+import ahocorasick_rs
 import numpy as np
 
 from monitor.exceptions import InputFileError
 
 FORMAT = 1
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 NGRAM_MIN, NGRAM_MAX = 2, 3  # single characters (digits, 的, 。) cost three times the lookups for little
 RULE_PREFIX = "\x00"  # rule-evidence features; a normalised text never holds NUL (ngrams drops it)
 SHIPPED = Path(__file__).with_name("data") / "default-model.npz"
@@ -73,15 +75,18 @@ class Model:
         self._w0: list[float] = weights[:, 0].tolist()  # Python floats: summing a few is quicker than numpy
         self._b0 = float(intercept[0])
         self._rules: dict[str, int] = {}
-        self._grams = ahocorasick.Automaton()
+        grams: list[str] = []
+        self._gram_index: list[int] = []  # vocabulary index of each n-gram of the automaton
         for i, name in enumerate(vocabulary):
             if name.startswith(RULE_PREFIX):
                 self._rules[name[1:]] = i
-            else:
-                self._grams.add_word(name, i)
-        if not len(self._grams):
-            self._grams.add_word(RULE_PREFIX, -1)
-        self._grams.make_automaton()
+            elif name:
+                grams.append(name)
+                self._gram_index.append(i)
+        self._grams = ahocorasick_rs.AhoCorasick(grams or [RULE_PREFIX], matchkind=ahocorasick_rs.MatchKind.Standard,
+                                                 implementation=ahocorasick_rs.Implementation.DFA)
+        if not grams:
+            self._gram_index.append(-1)
         # Can a listing without a single rule hit reach the model-only threshold at all? Only if
         # every positive n-gram at once would lift it there; if not, such listings need no scoring.
         positive = sum(x for name, x in zip(vocabulary, self._w0) if x > 0 and not name.startswith(RULE_PREFIX))
@@ -92,7 +97,12 @@ class Model:
 
     def score(self, text: str, rules: Iterable[str]) -> Score:
         """The probability that a listing offers a protected species' product."""
-        present = {i for _, i in self._grams.iter(text)}
+        index = self._gram_index
+        try:
+            present = {index[i] for i, _, _ in self._grams.find_matches_as_indexes(text, overlapping=True)}
+        except UnicodeEncodeError:  # half a surrogate pair: no n-gram holds one, so none is lost
+            present = {index[i] for i, _, _ in self._grams.find_matches_as_indexes(
+                _LONE_SURROGATE.sub("\0", text), overlapping=True)}
         rule_index = self._rules
         present.update(rule_index[r] for r in rules if r in rule_index)
         present.discard(-1)

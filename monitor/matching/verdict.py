@@ -104,8 +104,8 @@ class FieldEvidence:
     covers: list[tuple[str, int, int]] = field(default_factory=list)
     suspect: set[str] = field(default_factory=set)  # species whose suspect cover (猛犸) is named
     exclusions: list[tuple[str, int, int]] = field(default_factory=list)
-    context: list[tuple[str, Any, int, int]] = field(default_factory=list)
-    by_kind: dict[str, list[tuple[Any, int, int]]] | None = None
+    # context words by kind: (payload, start, end) in the order found (the matcher's context scan)
+    by_kind: dict[str, list[tuple[Any, int, int]]] = field(default_factory=dict)
     # indexes built on first use by the verdict, once hits and context are complete
     _indexes: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -221,12 +221,12 @@ def _first_from(positions: list[int], at: int) -> int:
     return positions[i] if i < len(positions) else -1
 
 
+_NONE: list[tuple[Any, int, int]] = []
+
+
 def _spans(fe: FieldEvidence, kind: str) -> list[tuple[Any, int, int]]:
-    if fe.by_kind is None:
-        fe.by_kind = {}
-        for k, p, s, e in fe.context:
-            fe.by_kind.setdefault(k, []).append((p, s, e))
-    return fe.by_kind.get(kind, [])
+    """The field's context words of one kind, in the order they were found (read only)."""
+    return fe.by_kind.get(kind, _NONE)
 
 
 NEGATION_GAP = 2
