@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import dealers, examples, health, key_points, misses, sites, species, supply, takedowns, terms, trend
+from . import dealers, examples, health, key_points, misses, places, sites, species, supply, takedowns, terms, trend
 from .base import Context, Query, Section, Tables
 
 __all__ = ["SECTIONS", "Query", "Section", "build_all", "export_all"]
@@ -18,6 +18,7 @@ SECTIONS: tuple[Section, ...] = (
     trend.SECTION,
     species.SECTION,
     sites.SECTION,
+    places.SECTION,
     takedowns.SECTION,
     dealers.SECTION,
     supply.SECTION,
