@@ -13,23 +13,25 @@ from collections import Counter, defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from monitor.exceptions import ConfigError
-from monitor.months import parse_month, shift_month
+from monitor.months import shift_month
 from monitor.storage.models import (
     Contact,
     Dealer,
     Listing,
     ListingContact,
-    ListingSpecies,
+    MonthListing as ML,
+    MonthSpecies as MS,
     Observation,
     ReviewDecision,
     Site,
     TakedownItem,
     TakedownRequest,
 )
+from monitor.storage.newness import month_start, new_in, resolve, standing
 from monitor.storage.timeutil import check_month
 
 _CHUNK = 500
@@ -39,11 +41,6 @@ def looks_incomplete(kind: str, value: str) -> bool:
     """A mainland mobile number of 10 digits: written with a digit missing (the crawl stores it
     as found and links it to the full numbers it could be)."""
     return kind == "phone" and len(value) == 10 and value[:1] == "1" and value[1:2] in "3456789"
-
-
-def month_start(month: str) -> datetime:
-    year, number = parse_month(month)
-    return datetime(year, number, 1)
 
 
 def _month(value: datetime | None) -> str:
@@ -152,51 +149,41 @@ def _timeline(s: Session, ids: list[int], rows: list[dict[str, Any]]) -> list[di
     return out
 
 
-def _counted(month: str, confirmed: bool = False) -> Any:
-    """WHERE clause on ``Listing``: flagged, first seen by the end of ``month``, not rejected on
-    review (with ``confirmed``: confirmed). Kept on the listings themselves so the ranking does not
-    hang on the report's other queries; an ad found later is not counted."""
-    decisions = select(ReviewDecision.listing_id).where(
-        ReviewDecision.current.is_(True), ReviewDecision.decision == ("confirmed" if confirmed else "rejected"))
-    review = Listing.id.in_(decisions) if confirmed else Listing.id.not_in(decisions)
-    return and_(Listing.flagged.is_(True), Listing.first_seen_month <= month, review)
-
-
-def most_active_dealers(s: Session, month: str, limit: int = 20) -> list[dict[str, Any]]:
+def most_active_dealers(s: Session, month: str, limit: int = 20, as_of: str | None = None) -> list[dict[str, Any]]:
     """Dealers with the most flagged ads first seen by the end of ``month`` (rejected ads left
-    out), in the shape of ``stats.top_dealers``'s rows; ``new_ads`` counts those first seen in
-    ``month`` and posted then (or undated)."""
-    check_month(month)
+    out), in the shape of ``stats.top_dealers``'s rows and, like it, read from the as-of month's
+    snapshot (``monitor.storage.newness.resolve``): a report regenerated later says the same."""
+    as_of = resolve(s, check_month(month), as_of)
+    counted = and_(standing(as_of), ML.first_seen_month <= month)
     top = s.execute(
-        select(Listing.dealer_id, func.count().label("n")).where(_counted(month), Listing.dealer_id.is_not(None))
-        .group_by(Listing.dealer_id).order_by(func.count().desc(), Listing.dealer_id).limit(limit)
+        select(ML.dealer_id, func.count().label("n")).where(counted, ML.dealer_id.is_not(None))
+        .group_by(ML.dealer_id).order_by(func.count().desc(), ML.dealer_id).limit(limit)
     ).all()
     ids = [did for did, _ in top]
     if not ids:
         return []
-    mine = and_(_counted(month), Listing.dealer_id.in_(ids))
+    mine = and_(counted, ML.dealer_id.in_(ids))
     sites: dict[int, set[str]] = defaultdict(set)
     months: dict[int, set[str]] = defaultdict(set)
-    for did, site, first in s.execute(select(Listing.dealer_id, Site.name, Listing.first_seen_month)
-                                      .join(Site, Site.id == Listing.site_id).where(mine).distinct()):
+    for did, site, first in s.execute(select(ML.dealer_id, Site.name, ML.first_seen_month)
+                                      .join(Site, Site.id == ML.site_id).where(mine).distinct()):
         sites[did].add(site)
         months[did].add(first)
     species: dict[int, Counter] = defaultdict(Counter)
     for did, key, count in s.execute(
-        select(Listing.dealer_id, ListingSpecies.species, func.count())
-        .join(ListingSpecies, ListingSpecies.listing_id == Listing.id).where(mine)
-        .group_by(Listing.dealer_id, ListingSpecies.species)
+        select(ML.dealer_id, MS.species, func.count())
+        .join(MS, and_(MS.listing_id == ML.listing_id, MS.month == ML.month)).where(mine)
+        .group_by(ML.dealer_id, MS.species)
     ):
         species[did][key] = count
-    posted_then = or_(Listing.posted_at.is_(None), Listing.posted_at >= month_start(month))
-    new = dict(s.execute(select(Listing.dealer_id, func.count())
-                         .where(mine, Listing.first_seen_month == month, posted_then).group_by(Listing.dealer_id)).all())
-    confirmed = dict(s.execute(select(Listing.dealer_id, func.count())
-                               .where(_counted(month, confirmed=True), Listing.dealer_id.in_(ids))
-                               .group_by(Listing.dealer_id)).all())
+    new = dict(s.execute(select(ML.dealer_id, func.count()).where(new_in(s, month, as_of), ML.dealer_id.in_(ids))
+                         .group_by(ML.dealer_id)).all())
+    confirmed = dict(s.execute(select(ML.dealer_id, func.count())
+                               .where(standing(as_of, confirmed=True), ML.first_seen_month <= month,
+                                      ML.dealer_id.in_(ids)).group_by(ML.dealer_id)).all())
     return [
         {"dealer_id": did, "new_ads": new.get(did, 0), "confirmed_ads": confirmed.get(did, 0), "total_ads": total,
-         "contacts": dealer_contacts(s, did, month), "ads_by_species": dict(sorted(species[did].items())),
+         "contacts": dealer_contacts(s, did, as_of), "ads_by_species": dict(sorted(species[did].items())),
          "sites": sorted(sites[did]), "months_active": sorted(months[did])}
         for did, total in top
     ]

@@ -28,9 +28,6 @@ def _row(row: Mapping[str, Any], lang: str) -> dict[str, Any]:
 def build(q: Query, context: Context) -> dict[str, Any]:
     active = [_row(row, q.lang) for row in q.stat("top_dealers", q.month, limit=LIMIT)]
     all_time = [_row(row, q.lang) for row in most_active_dealers(q.session, q.month, limit=LIMIT)]
-    new = {d["dealer_id"]: d["new_ads"] for d in active}
-    for d in all_time:  # a dealer in both tables shows this month's figure as the first table counts it
-        d["new_ads"] = new.get(d["dealer_id"], d["new_ads"])
     marked = any(c.endswith(INCOMPLETE_MARK) for d in active + all_time for c in d["contacts"])
     return {"dealers": active, "dealers_total": q.stat("dealer_count", q.month), "dealers_all_time": all_time,
             "dealers_marked": marked, "dealers_note": f"{INCOMPLETE_MARK} {q.labels['incomplete_contact']}"}
