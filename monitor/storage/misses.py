@@ -9,7 +9,9 @@ no reviewed sample assumed to miss at the same rate).
 
 A sample listing's verdict is an ordinary review decision on it: ``confirmed`` (it is wildlife
 trade: a miss) or ``rejected`` (it is not). Only decisions on listings in the sample count: an
-unflagged listing an analyst found by searching is not a random draw.
+unflagged listing an analyst found by searching is not a random draw. The sample is read as it
+is drawn now: a verdict on a listing pushed out of it by listings of the month stored later (a
+late or resumed crawl) no longer counts, and the listing that took its place waits for review.
 
 The 95 % interval is Wilson's score interval, a closed formula (no statistics library needed),
 at the stratified rate with the sample size shrunk by the design effect (Korn and Graubard's
