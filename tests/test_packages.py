@@ -186,3 +186,18 @@ def test_review_sheet_full_text_and_sample_round_trip(db: Database, tmp_path: Pa
         assert "sheet sample row 4: decision 'confirmed-ish' is not one of missed, not_missed" in str(exc)
     else:
         raise AssertionError("a bad sample verdict was imported")
+
+
+def test_review_import_of_an_older_one_sheet_file(db: Database, tmp_path: Path) -> None:
+    from monitor.spreadsheets import write_xlsx
+
+    crawl(db, "2025-06", "alpha", {"a1": {}, "a2": {}})
+    old_columns = ("listing_id", "site", "external_id", "url", "title", "species", "score", "first_seen",
+                   "decision", "reviewer", "note")
+    ids = [listing_id(db, "a1"), listing_id(db, "a2")]
+    rows = [[ids[0], "alpha", "a1", "", "", "ivory", 0.9, "2025-06-28", "rejected", "", "bone"],
+            [ids[1], "alpha", "a2", "", "", "ivory", 0.9, "2025-06-28", "", "", ""]]
+    path = write_xlsx(tmp_path / "old.xlsx", old_columns, rows, title="review 2025-06")
+    assert import_review(db, path, reviewer="ana") == {"rows": 2, "recorded": 1, "unchanged": 0, "blank": 1}
+    with db.session() as s:
+        assert s.execute(select(ReviewDecision.decision).where(ReviewDecision.listing_id == ids[0])).scalar() == "rejected"
