@@ -55,12 +55,15 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["listing_id"], ["listings.id"], name=op.f("fk_month_listings_listing_id_listings"),
                                 ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("month", "listing_id", name=op.f("pk_month_listings")),
+        sqlite_with_rowid=False,
     )
-    with op.batch_alter_table("month_listings") as batch:
-        batch.create_index("ix_month_listings_new", ["month", "first_seen_month", "flagged", "site_id", "posted_at"],
-                           unique=False)
-        batch.create_index("ix_month_listings_dealer", ["month", "dealer_id", "site_id", "first_seen_month"], unique=False)
-        batch.create_index("ix_month_listings_removed", ["month", "removed_month", "site_id"], unique=False)
+    op.create_index("ix_month_listings_new", "month_listings",
+                    ["month", "first_seen_month", "flagged", "site_id", "posted_at"], unique=False)
+    op.create_index("ix_month_listings_site", "month_listings",
+                    ["month", "site_id", "flagged", "first_seen_month", "first_seen", "removed_at", "posted_at"], unique=False)
+    op.create_index("ix_month_listings_dealer", "month_listings",
+                    ["month", "dealer_id", "flagged", "site_id", "first_seen_month"], unique=False)
+    op.create_index("ix_month_listings_removed", "month_listings", ["month", "removed_month", "site_id"], unique=False)
     op.create_table(
         "month_species",
         sa.Column("month", sa.String(length=7), nullable=False),
@@ -71,9 +74,10 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["listing_id"], ["listings.id"], name=op.f("fk_month_species_listing_id_listings"),
                                 ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("month", "listing_id", "species", name=op.f("pk_month_species")),
+        sqlite_with_rowid=False,
     )
-    with op.batch_alter_table("month_species") as batch:
-        batch.create_index("ix_month_species_new", ["month", "first_seen_month", "species", "site_id"], unique=False)
+    op.create_index("ix_month_species_new", "month_species", ["month", "first_seen_month", "species", "site_id"],
+                    unique=False)
 
 
 def downgrade() -> None:

@@ -20,7 +20,7 @@ from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, extract, func, or_, select
+from sqlalchemy import and_, exists, extract, func, or_, select
 from sqlalchemy.orm import Session
 
 from monitor.storage.models import Listing, MonthListing, Site, SiteCrawl, TakedownItem, TakedownRequest
@@ -106,20 +106,21 @@ def _baseline(s: Session, site_id: int, sent: datetime, seen_until: datetime | N
     """posting month -> (flagged ads of the site never requested by the end of ``as_of``, online
     at ``sent``, of which removed within each window as seen by ``seen_until``)."""
     ml = MonthListing
-    ever_requested = (select(TakedownItem.listing_id).join(TakedownRequest, TakedownRequest.id == TakedownItem.request_id)
-                      .where(TakedownRequest.month <= as_of))
+    requested = (exists().where(TakedownItem.listing_id == ml.listing_id, TakedownRequest.id == TakedownItem.request_id,
+                                TakedownRequest.month <= as_of))
     year, mon = extract("year", ml.posted_at), extract("month", ml.posted_at)
     out: dict[str, tuple[int, Counter]] = {}
-    for seen_month, y, m, gone in s.execute(
-        select(ml.first_seen_month, year, mon, ml.removed_at)
-        .where(ml.site_id == site_id, standing(as_of), ml.first_seen <= sent,
-               or_(ml.removed_at.is_(None), ml.removed_at > sent), ml.listing_id.not_in(ever_requested))
+    for seen_month, y, m, gone, n in s.execute(
+        select(ml.first_seen_month, year, mon, ml.removed_at, func.count())
+        .where(standing(as_of), ml.site_id == site_id, ml.first_seen <= sent,
+               or_(ml.removed_at.is_(None), ml.removed_at > sent), ~requested)
+        .group_by(ml.first_seen_month, year, mon, ml.removed_at)
     ):
         age = new_month(seen_month, y, m)
-        n, removed = out.get(age, (0, Counter()))
+        count, removed = out.get(age, (0, Counter()))
         for days in WINDOWS:
-            removed[days] += _within(gone, sent, days, seen_until)
-        out[age] = (n + 1, removed)
+            removed[days] += n * _within(gone, sent, days, seen_until)
+        out[age] = (count + n, removed)
     return out
 
 

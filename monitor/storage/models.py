@@ -353,10 +353,15 @@ class MonthListing(Base):
     """A flagged (or unread) listing as it stood at the end of ``month``: the report's rows."""
 
     __tablename__ = "month_listings"
+    # Without rowid (SQLite), every index carries the listing id: the per-row review check
+    # (rejected, confirmed) is read from the index alone.
     __table_args__ = (
         Index("ix_month_listings_new", "month", "first_seen_month", "flagged", "site_id", "posted_at"),
-        Index("ix_month_listings_dealer", "month", "dealer_id", "site_id", "first_seen_month"),
+        Index("ix_month_listings_site", "month", "site_id", "flagged", "first_seen_month", "first_seen", "removed_at",
+              "posted_at"),
+        Index("ix_month_listings_dealer", "month", "dealer_id", "flagged", "site_id", "first_seen_month"),
         Index("ix_month_listings_removed", "month", "removed_month", "site_id"),
+        {"sqlite_with_rowid": False},
     )
 
     month: Mapped[str] = mapped_column(String(7), primary_key=True)
@@ -381,7 +386,8 @@ class MonthSpecies(Base):
     """One row per (listing flagged at the end of ``month``, species), as ``listing_species``."""
 
     __tablename__ = "month_species"
-    __table_args__ = (Index("ix_month_species_new", "month", "first_seen_month", "species", "site_id"),)
+    __table_args__ = (Index("ix_month_species_new", "month", "first_seen_month", "species", "site_id"),
+                      {"sqlite_with_rowid": False})
 
     month: Mapped[str] = mapped_column(String(7), primary_key=True)
     listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"), primary_key=True)

@@ -126,6 +126,7 @@ def new_in(s: Session, month: str, as_of: str, confirmed: bool = False, rejected
     return and_(
         and_(ML.month == as_of, ML.flagged == true()) if rejected_too else standing(as_of, confirmed),
         ML.site_id.in_(sites),
+        ML.first_seen_month >= month,  # lets the planner read the month index's range (bound values)
         or_(
             and_(ML.first_seen_month == month, or_(ML.posted_at.is_(None), ML.posted_at >= start)),
             # Posted in month but first seen later (the crawl missed it then), by the as-of month.

@@ -17,7 +17,7 @@ from collections import Counter, defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, true, union
+from sqlalchemy import and_, exists, func, or_, select, true, union
 from sqlalchemy.orm import Session
 
 from monitor.crawlhealth import SiteHealth
@@ -34,7 +34,7 @@ from monitor.storage.models import (
     SiteCrawl,
 )
 from monitor.storage.cohorts import repeat_unremoved, takedown_cohorts, takedown_outcomes
-from monitor.storage.newness import backlog, new_in, new_series, resolve, standing
+from monitor.storage.newness import AS_OF_KEY, backlog, new_in, new_series, resolve, standing
 from monitor.storage.snapshots import listing_states, month_end
 from monitor.storage.timeutil import check_month, previous_month
 
@@ -355,21 +355,30 @@ def decisions_after(s: Session, month: str, as_of: str | None = None) -> dict[st
     flagged (the report applies them, so its figures differ from a report written then):
     ``{"decisions", "confirmed", "rejected"}``."""
     as_of = resolve(s, check_month(month), as_of)
+    known = exists().where(ML.month == as_of, ML.listing_id == ReviewDecision.listing_id, ML.flagged == true())
     counts = dict(s.execute(
-        select(ReviewDecision.decision, func.count()).join(ML, ML.listing_id == ReviewDecision.listing_id)
-        .where(ML.month == as_of, ML.flagged == true(), ReviewDecision.current == true(),
-               ReviewDecision.decided_at >= month_end(as_of))
+        select(ReviewDecision.decision, func.count())
+        .where(ReviewDecision.current == true(), ReviewDecision.decided_at >= month_end(as_of), known)
         .group_by(ReviewDecision.decision)
     ).all())
     return {"decisions": sum(counts.values()), "confirmed": counts.get("confirmed", 0), "rejected": counts.get("rejected", 0)}
 
 
-def months_with_data(s: Session) -> list[str]:
-    """Months with listings first seen or crawls run, oldest first."""
-    query = union(
-        select(Listing.first_seen_month.label("month")).distinct(),
-        select(SiteCrawl.month.label("month")).distinct(),
-    )
+def months_with_data(s: Session, as_of: str | None = None) -> list[str]:
+    """Months with listings first seen or crawls run, oldest first; with ``as_of`` (or a report's
+    session), those known at its end (flagged listings from its snapshot)."""
+    as_of = as_of or s.info.get(AS_OF_KEY)
+    if as_of is not None:
+        as_of = resolve(s, check_month(as_of), as_of)
+        query = union(
+            select(ML.first_seen_month.label("month")).where(ML.month == as_of).distinct(),
+            select(SiteCrawl.month.label("month")).where(SiteCrawl.month <= as_of).distinct(),
+        )
+    else:
+        query = union(
+            select(Listing.first_seen_month.label("month")).distinct(),
+            select(SiteCrawl.month.label("month")).distinct(),
+        )
     return sorted(m for (m,) in s.execute(query) if m)
 
 
