@@ -33,7 +33,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from monitor.config import load_config
-from monitor.crawling import run_crawl
+from monitor.crawljobs import crawl
 from monitor.crawling.sites import load_sites
 from monitor.sandbox import Sandbox, SandboxServer
 from monitor.storage import Database
@@ -93,7 +93,7 @@ def one_crawl(args: argparse.Namespace, server: SandboxServer, sites: list[str],
         config = load_config(overrides={**settings, "scrapyd_urls": urls or None})
         as_of = datetime.fromisoformat(f"{MONTH}-28T20:00").replace(tzinfo=config.tz)
         started = time.monotonic()
-        summary = run_crawl(config, sites=sites, as_of=as_of, progress=False)
+        summary = crawl(config, sites=sites, as_of=as_of, progress=False)
         wall = time.monotonic() - started
         jobs = sum(job_seconds(u) for u in urls)
         return {"wall": wall, "jobs": jobs, "ok": summary.ok, "items": summary.items}

@@ -91,7 +91,7 @@ def run_demo(
     on_step: Callable[[str], None] | None = None,
 ) -> DemoOutcome:
     """Run ``months`` monthly cycles against the sandbox; see the module docstring."""
-    from monitor.crawling import run_crawl
+    from monitor.crawljobs import crawl
     from monitor.site_titles import site_titles
     from monitor.reports import render_report
     from monitor.sandbox import Sandbox, SandboxServer
@@ -123,7 +123,7 @@ def run_demo(
             server.set_month(month)
             as_of = month_end(month, cfg.tz)
             step(f"[{index}/{len(chosen)}] {month}: crawling {len(world.sites)} simulated sites")
-            summary = run_crawl(cfg, as_of=as_of, progress=False, polite=False)
+            summary = crawl(cfg, as_of=as_of, progress=False, polite=False)
             if summary.failed_sites:
                 outcome.failed_sites[month] = list(summary.failed_sites)
             urls = record_demo_takedowns(db, month, sent_at=as_of, hold_out=DEMO_HOLD_OUT)

@@ -37,14 +37,14 @@ def run_monthly(
     end, a real run leaves it to the clock. A failed site does not stop the report: the
     report states the gap.
     """
-    from monitor.crawling import run_crawl
+    from monitor.crawljobs import crawl
     from monitor.reports import render_report
     from monitor.site_titles import site_titles
 
     if month is None:
         month = month_of(as_of) if as_of else last_complete_month(datetime.now(config.tz))
     log.info("monthly run for %s: crawling", month)
-    summary = run_crawl(config, as_of=as_of, progress=progress)
+    summary = crawl(config, as_of=as_of, progress=progress)
     failed = list(summary.failed_sites)
     log.info("monthly run for %s: crawl finished, %d sites failed%s",
              month, len(failed), f" ({', '.join(failed)})" if failed else "")

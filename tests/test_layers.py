@@ -24,6 +24,9 @@ FORBIDDEN = [
     ("monitor.storage", ("monitor.cli", "monitor.reports", "monitor.crawling", "monitor.spiders", "scrapy", "twisted"),
      "storage imports no CLI, report or Scrapy code"),
     ("monitor.reports", ("monitor.spiders", "monitor.crawling", "scrapy"), "reports read storage, never spiders"),
+    ("monitor.crawling", ("monitor.nodes", "monitor.cli", "monitor.crawljobs", "monitor.monthly", "monitor.scheduler",
+                          "monitor.demo"),
+     "crawling runs a crawl here; where a crawl runs (Scrapyd nodes) is the jobs' choice (monitor.crawljobs)"),
 ]
 
 

@@ -32,7 +32,7 @@ def crawl_command(state: State, all_sites: bool, sites: tuple[str, ...], keyword
     An interrupted crawl of the same month resumes where it stopped. Exits 3 when a site was
     unhealthy (no listings, far fewer than last time, broken fields, or not finished).
     """
-    from monitor.crawling import run_crawl
+    from monitor.crawljobs import crawl
     from monitor.crawling.sites import sites_for_config
 
     if all_sites == bool(sites):
@@ -40,7 +40,7 @@ def crawl_command(state: State, all_sites: bool, sites: tuple[str, ...], keyword
     config = state.config
     if sites:  # a site named on purpose whose file is broken is bad input (exit 2), not a failed site
         sites_for_config(config, sites)
-    summary = run_crawl(
+    summary = crawl(
         config,
         sites=list(sites) or None,
         keywords=list(keywords) or None,

@@ -1,4 +1,6 @@
-"""Run a crawl from Python (the CLI, the monthly job, the scheduler, the demo).
+"""Run a crawl on this machine (the CLI, the monthly job, the scheduler and the demo call it
+through ``monitor.crawljobs.crawl``, which sends the crawl to Scrapyd nodes instead when
+``scrapyd_urls`` names any).
 
 The crawl itself runs in a subprocess (``monitor.crawling.worker``) because Twisted's reactor
 cannot be restarted inside a long-lived process. This side locks the sites, starts the database
@@ -151,11 +153,6 @@ def run_crawl(
     ends or SIGINT/SIGTERM stops it gracefully (KeyboardInterrupt, the crawl left resumable);
     4. close the run unless a site is left to resume.
     """
-    if config.scrapyd_urls and pipelines:  # on Scrapyd nodes (issue 13): one job per site
-        from monitor.nodes.coordinator import run_on_nodes
-
-        return run_on_nodes(config, sites, as_of=as_of, keywords=keywords, progress=progress, on_event=on_event,
-                            polite=polite, run_kind=run_kind)
     # Stored times are wall-clock times in the configured zone (see monitor.storage.timeutil).
     as_of = as_of or datetime.now(config.tz)
     month = as_of.strftime("%Y-%m")
