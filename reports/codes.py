@@ -56,6 +56,11 @@ CODE_NAMES: dict[str, dict[str, dict[str, str]]] = {
                "casque": "Casque", "scale": "Scales", "bone": "Bone", "skin": "Skin", "worked": "Worked item",
                "unknown": "Form not stated"},
     },
+    # The currencies of monitor.currency.CNY_RATES, named where the page states its rates.
+    "currency": {
+        "zh": {"CNY": "人民币", "HKD": "港币", "TWD": "新台币", "USD": "美元", "EUR": "欧元", "MOP": "澳门元"},
+        "en": {"CNY": "CNY", "HKD": "HKD", "TWD": "TWD", "USD": "USD", "EUR": "EUR", "MOP": "MOP"},
+    },
     "intent": {
         "zh": {"sell": "出售", "buy": "收购、求购"},
         "en": {"sell": "Offered", "buy": "Wanted (buying in)"},

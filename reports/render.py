@@ -18,6 +18,7 @@ from markupsafe import Markup, escape
 
 from monitor.exceptions import MonitorError
 
+from .codes import code_name
 from .sections import SECTIONS
 
 # Only plain http(s) URLs without spaces, quotes or angle brackets become links.
@@ -99,9 +100,10 @@ def cny(value: float | None) -> str:
     return "" if value is None else f"¥{value:,.0f}"
 
 
-def rates(table: Mapping[str, float], sep: str = ", ") -> str:
-    """The exchange rates a page's CNY prices use: ``1 HKD = 0.92 CNY, 1 TWD = 0.22 CNY``."""
-    return sep.join(f"1 {code} = {rate:g} CNY" for code, rate in table.items())
+def rates(table: Mapping[str, float], lang: str = "en", sep: str = ", ") -> str:
+    """The exchange rates a page's CNY prices use: ``1 HKD = 0.92 CNY`` (``1 港币 = 0.92 人民币``)."""
+    cny = code_name("currency", "CNY", lang)
+    return sep.join(f"1 {code_name('currency', code, lang)} = {rate:g} {cny}" for code, rate in table.items())
 
 
 def trend_class(value: int | float | None) -> str:

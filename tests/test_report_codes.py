@@ -11,6 +11,7 @@ import lxml.html
 import pytest
 
 from monitor.contacts import CONTACT_KINDS
+from monitor.currency import CNY_RATES
 from monitor.items import REMOVAL_KINDS, ListingItem
 from monitor.matching.lexicon import TERM_KINDS, TRICKS
 from monitor.reports import build_context, render_html
@@ -35,6 +36,7 @@ CODE_SETS = {
     "decision": (*DECISIONS, "candidate"),
     "form": FORMS,
     "intent": INTENTS,
+    "currency": tuple(CNY_RATES),
 }
 
 
@@ -97,7 +99,7 @@ def test_visible_text_has_no_raw_code_and_names_sites_by_title(db, lang: str, mo
     health = {th.text_content() for th in tree.xpath('//section[@id="health"]//tbody/tr/th')}
     assert health == {TITLES["alpha"], TITLES["beta"], TITLES["delta"]}
     total = context["key_points"]["total"]
-    shown = "显示 3 条，共 {} 条".format(total) if lang == "zh" else "3 of {} shown".format(total)
+    shown = "显示得分最高的 3 条，共 {} 条".format(total) if lang == "zh" else "3 of {} shown".format(total)
     assert total > 3 and shown in text
     if lang == "en":
         assert "；" not in text

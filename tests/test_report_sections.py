@@ -93,7 +93,7 @@ def test_prices_in_cny_with_the_rates_stated(tmp_path: Path) -> None:
     rec.finish(fx.HEALTHY)
     db.finish_run(run_id, seen)
     try:
-        for lang, rate_text in (("zh", "1 HKD = 0.92 CNY、1 TWD = 0.22 CNY"), ("en", "1 HKD = 0.92 CNY, 1 TWD = 0.22 CNY")):
+        for lang, rate_text in (("zh", "1 港币 = 0.92 人民币、1 新台币 = 0.22 人民币"), ("en", "1 HKD = 0.92 CNY, 1 TWD = 0.22 CNY")):
             context = build_context(db, "2025-03", lang, now=datetime(2025, 4, 1))
             page = render_html(context)
             examples = page.split('id="examples"')[1].split("</section>")[0]

@@ -9,7 +9,7 @@ from monitor.currency import CNY_RATES
 from .. import rows
 from .base import Context, Query, Section, Tables
 
-LIMIT = 30  # rows kept; the exports carry the same rows
+LIMIT = 30  # rows kept, the exports' too; the page points to the review sheet for all of them
 
 
 def build(q: Query, context: Context) -> dict[str, Any]:
