@@ -12,6 +12,7 @@ Our exception hierarchy:
     - CrawlLockedError      another crawl of the same site holds the lock
     - DatabaseLockedError   another process holds the (SQLite) database locked
   + CrawlError           a crawl could not start or run at all
+    - NodeUnreachable       a Scrapyd node did not answer (monitor.nodes)
   + InputFileError       a user-supplied file (JSONL, XLSX) with bad rows
 
 Normal outcomes ("no match", "listing removed") are return values, never exceptions.
@@ -59,6 +60,11 @@ class DatabaseLockedError(StorageError):
 
 class CrawlError(MonitorError):
     pass
+
+
+class NodeUnreachable(CrawlError):
+    """A Scrapyd node did not answer (refused, timed out, not Scrapyd): its sites go to another
+    node; with none left, the crawl cannot run (exit 3, as any CrawlError)."""
 
 
 class InputFileError(MonitorError):

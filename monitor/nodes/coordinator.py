@@ -11,12 +11,19 @@ scheduled again on another node and restart (writes are idempotent; the lock its
 released at once, as is the lock of any job Scrapyd reports ended). One coordinator at a time:
 a second one is refused (CrawlLockedError, exit 5) by a PostgreSQL advisory lock that dies with
 its session.
+
+Ctrl-C (SIGINT) or SIGTERM: the coordinator cancels its pending and running jobs (``cancel.json``),
+waits for them to end, releases what locks they still hold, and leaves the run open (interrupted),
+its id kept in ``data_dir/state/nodes/<month>.run.json``. The same crawl started again resumes that
+run: sites it finished are not crawled again, the others restart on the nodes.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import signal
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -24,22 +31,26 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from monitor.config import Config
 from monitor.crawlhealth import SiteHealth
+from monitor.crawling.health import GOOD_FINISH
 from monitor.crawling.runner import CrawlSummary, open_database, outcome_line
+from monitor.crawling.settings import state_dir
 from monitor.crawling.sites import sites_for_config
 from monitor.exceptions import CrawlError, CrawlLockedError
 from monitor.nodes.deploy import deploy_to, nodes_of
 from monitor.nodes.egg import PROJECT, build_egg
 from monitor.nodes.scrapyd import NodeUnreachable, ScrapydNode
+from monitor.storage.models import CrawlRun
 from monitor.storage.recorder import check_site_locks, site_outcome, take_over_lock
 
 logger = logging.getLogger(__name__)
 
 NODE_TIMEOUT = 15.0  # seconds without an answer before a node's sites go elsewhere
 POLL_EVERY = 1.0
+CANCEL_WAIT = 60.0  # seconds cancelled jobs get to close their sites before their locks are taken over
 _ADVISORY_KEY = 0x77746D  # "wtm"
 
 
@@ -108,27 +119,76 @@ def run_on_nodes(
                            log_file=config.data_path / "logs" / "crawl.log")
     for error in broken:  # a broken site file fails its site, as in a local crawl
         summary.sites[Path(str(error).split(":", 1)[0]).stem] = SiteHealth.failed(str(error))
+    show = _show(progress, on_event)
     try:
-        with coordinator_lock(db):
+        with coordinator_lock(db), _Interrupts() as interrupts:
             check_site_locks(db, names)
-            summary.run_id = db.start_run(kind=run_kind or ("monthly" if not sites else "site"), started_at=as_of,
-                                          month=month)
+            summary.run_id, done, plans = _open_run(config, db, names, month,
+                                                    run_kind or ("monthly" if not sites else "site"), as_of,
+                                                    lambda: _plans(config, chosen, month, db, keywords))
+            for site, health in done.items():
+                summary.sites[site] = health
+                show({"event": "site_done", "site": site, "health": health.to_json(),
+                      "text": "finished before the crawl was interrupted"})
             settings = {"WTM_RUN_ID": str(summary.run_id), "WTM_AS_OF": as_of.isoformat(), "WTM_POLITE": str(polite)}
-            crawl = _Crawl(db, nodes, version, settings, _plans(config, chosen, month, db, keywords), summary,
-                           _show(progress, on_event))
+            crawl = _Crawl(db, nodes, version, settings, plans, summary, show)
             try:
-                crawl.run(names)
-            except BaseException:  # Ctrl-C or an error here: the jobs must not run on unwatched
+                crawl.run([name for name in names if name not in done])
+            except BaseException as exc:  # Ctrl-C or an error here: the jobs must not run on unwatched
+                summary.interrupted = True
+                interrupts.defer = True  # cancelling is not cut short by a second signal
+                logger.warning("%s: cancelling the run's jobs; the same crawl run again resumes run %s",
+                               exc if isinstance(exc, KeyboardInterrupt) and str(exc) else type(exc).__name__,
+                               summary.run_id)
                 crawl.cancel_all()
                 raise
             summary.finished_at = datetime.now(timezone.utc)
             db.finish_run(summary.run_id, summary.finished_at)
+            _run_file(config, month).unlink(missing_ok=True)
     finally:
         for node in nodes:
             node.api.close()
         db.dispose()
     _log_outcomes(config, summary)
     return summary
+
+
+def _run_file(config: Config, month: str) -> Path:
+    return state_dir(config) / "nodes" / f"{month}.run.json"
+
+
+def _open_run(config: Config, db: Any, names: list[str], month: str, kind: str, as_of: datetime,
+              plan: Callable[[], dict[str, dict]]) -> tuple[int, dict[str, SiteHealth], dict[str, dict]]:
+    """This month's interrupted run on the nodes, with the health of each of ``names`` it finished
+    (those are not crawled again) and the plans it was started with (the yields its finished sites
+    stored must not change the others' queries), else a new run and ``plan()``; the run's id and
+    plans are kept until the run is closed."""
+    path = _run_file(config, month)
+    try:
+        kept = json.loads(path.read_text(encoding="utf-8"))
+        run_id, plans = int(kept["run_id"]), dict(kept["plans"])
+    except (OSError, ValueError, KeyError, TypeError):
+        run_id, plans = None, {}
+    if run_id is not None:
+        with db.engine.connect() as conn:
+            open_run = conn.execute(select(CrawlRun.id).where(CrawlRun.id == run_id, CrawlRun.month == month,
+                                                              CrawlRun.finished_at.is_(None))).first()
+        if open_run is not None:
+            done = {}
+            for name in names:
+                outcome = site_outcome(db, run_id, name)
+                if outcome is not None and outcome[0] == "finished" and outcome[1] is not None \
+                        and outcome[1].finish_reason in GOOD_FINISH:
+                    done[name] = outcome[1]
+            logger.info("resuming interrupted crawl run %s of %s on the Scrapyd nodes (%d of %d sites done)",
+                        run_id, month, len(done), len(names))
+            missing = [name for name in names if name not in plans and name not in done]
+            return run_id, done, {**(plan() if missing else {}), **plans}
+    plans = plan()
+    run_id = db.start_run(kind=kind, started_at=as_of, month=month)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"run_id": run_id, "kind": kind, "plans": plans}, ensure_ascii=False), encoding="utf-8")
+    return run_id, {}, plans
 
 
 def _plans(config: Config, sites: dict[str, Any], month: str, db: Any, keywords: list[str] | None) -> dict[str, dict]:
@@ -164,6 +224,7 @@ class _Crawl:
         self.attempts: dict[str, int] = {}
 
     def run(self, names: list[str]) -> None:
+        self._count_attempts()
         todo = list(names)
         while todo or self.jobs:
             todo = [site for site in todo if not self._schedule(site)]
@@ -176,7 +237,23 @@ class _Crawl:
                 if node.alive:
                     todo += self._poll(index, node)
 
+    def _count_attempts(self) -> None:
+        """A resumed run's job ids go on from those the nodes still list (Scrapyd keeps ids)."""
+        prefix = f"run{self.run_id}-"
+        for node in self.nodes:
+            try:
+                known = node.api.jobs(PROJECT) if node.alive else {}
+            except CrawlError:
+                continue
+            for jobid in known:
+                site, _, attempt = jobid[len(prefix):].rpartition("-")
+                if jobid.startswith(prefix) and attempt.isdigit():
+                    self.attempts[site] = max(self.attempts.get(site, 0), int(attempt))
+
     def cancel_all(self) -> None:
+        """Cancel every pending and running job (Scrapyd sends a running one SIGINT: it closes its
+        site as interrupted), wait up to CANCEL_WAIT seconds for them to end, then release the lock
+        of any still held (its record is marked failed)."""
         for job in self.jobs.values():
             node = self.nodes[job.node]
             try:
@@ -184,6 +261,23 @@ class _Crawl:
                 logger.warning("site %s: cancelled job %s on %s", job.site, job.jobid, node.api.name)
             except CrawlError as exc:
                 logger.warning("site %s: could not cancel job %s: %s", job.site, job.jobid, exc)
+        deadline = time.monotonic() + CANCEL_WAIT
+        while self.jobs and time.monotonic() < deadline:
+            for index, node in enumerate(self.nodes):
+                try:
+                    states = node.api.jobs(PROJECT) if node.alive else {}
+                except CrawlError:
+                    states = {}
+                for job in [j for j in self.jobs.values() if j.node == index]:
+                    if not node.alive or states.get(job.jobid, "absent") in ("finished", "absent"):
+                        take_over_lock(self.db, job.site, f"its job {job.jobid} was cancelled")
+                        del self.jobs[job.site]
+            if self.jobs:
+                time.sleep(POLL_EVERY / 2)
+        for job in list(self.jobs.values()):
+            logger.warning("site %s: job %s did not end within %.0f s of its cancelling", job.site, job.jobid,
+                           CANCEL_WAIT)
+            take_over_lock(self.db, job.site, f"its job {job.jobid} was cancelled")
 
     def _least_busy(self) -> int | None:
         load = {i: 0 for i, n in enumerate(self.nodes) if n.alive}
@@ -265,6 +359,30 @@ class _Crawl:
         verdict = "ok" if health.healthy else f"UNHEALTHY: {'; '.join(health.problems)}"
         self.show({"event": "site_done", "site": site, "health": health.to_json(),
                    "text": f"{verdict}, {health.items} listings, {health.pages} pages"})
+
+
+class _Interrupts:
+    """In the main thread, SIGTERM interrupts the coordinator as Ctrl-C (SIGINT) does; while its
+    jobs are being cancelled (``defer``) both wait."""
+
+    def __init__(self) -> None:
+        self.defer = False
+        self.previous: dict[int, Any] = {}
+
+    def __enter__(self) -> "_Interrupts":
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                self.previous[signum] = signal.getsignal(signum)
+                signal.signal(signum, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if not self.defer:
+            raise KeyboardInterrupt(f"crawl stopped by {signal.Signals(signum).name}")
+
+    def __exit__(self, *exc: Any) -> None:
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
 
 
 def _log_outcomes(config: Config, summary: CrawlSummary) -> None:

@@ -10,11 +10,9 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from monitor.config import mask_url
-from monitor.exceptions import CrawlError
+from monitor.exceptions import CrawlError, NodeUnreachable
 
-
-class NodeUnreachable(CrawlError):
-    """The node did not answer (refused, timed out, not Scrapyd)."""
+__all__ = ["NodeUnreachable", "ScrapydNode"]
 
 
 @dataclass
