@@ -40,12 +40,15 @@ def run_monthly(
     from monitor.crawljobs import crawl
     from monitor.reports import render_report
     from monitor.site_titles import site_titles
+    from monitor.storage.search import refresh_after_crawl
 
     if month is None:
         month = month_of(as_of) if as_of else last_complete_month(datetime.now(config.tz))
     log.info("monthly run for %s: crawling", month)
     summary = crawl(config, as_of=as_of, progress=progress)
     failed = list(summary.failed_sites)
+    indexed = refresh_after_crawl(config)
+    log.info("monthly run for %s: %d listings indexed for search", month, indexed)
     log.info("monthly run for %s: crawl finished, %d sites failed%s",
              month, len(failed), f" ({', '.join(failed)})" if failed else "")
     report = render_report(config, month, site_titles=site_titles(config))

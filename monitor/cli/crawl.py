@@ -34,6 +34,7 @@ def crawl_command(state: State, all_sites: bool, sites: tuple[str, ...], keyword
     """
     from monitor.crawljobs import crawl
     from monitor.crawling.sites import sites_for_config
+    from monitor.storage.search import refresh_after_crawl
 
     if all_sites == bool(sites):
         raise click.UsageError("give either --all or --site NAME")
@@ -47,6 +48,7 @@ def crawl_command(state: State, all_sites: bool, sites: tuple[str, ...], keyword
         as_of=_as_of(as_of, config.tz),
         progress=not state.quiet,
     )
+    refresh_after_crawl(config)  # what the crawl stored is searchable in a running wtm serve
     for name in sorted(summary.sites):
         health = summary.sites[name]
         if health.healthy:
