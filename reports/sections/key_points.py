@@ -92,7 +92,7 @@ def unhealthy_reason(row: Mapping[str, Any], labels: Mapping[str, str], lang: st
     if row["finish_reason"] and row["finish_reason"] != "finished":
         return row["finish_reason_name"]
     if row["error_total"]:
-        return ", ".join(f"{fault_name(kind, lang)} {n}" for kind, n in row["errors"].items())
+        return labels["list_sep"].join(f"{fault_name(kind, lang)} {n}" for kind, n in row["errors"].items())
     return labels["not_ok"]
 
 
