@@ -85,6 +85,11 @@ def test_july_as_known_in_july(db: Database) -> None:
         assert examples["gone"]["removed_at"] is None and examples["gone"]["removal_kind"] is None
         assert examples["gone"]["last_seen"] == datetime(2025, 7, 25, 23, 0)
         assert examples["price"]["price_cny"] == 1200.0 and examples["price"]["price_text"] == "¥1200"
+        # Its matches were replaced in October: July shows the terms it was flagged for then.
+        assert [m["term"] for m in examples["rematched"]["matches"]] == ["象牙"]
+        assert examples["rematched"]["species"] == ["ivory"]
+        assert [(r["term"], r["hits"]) for r in stats.term_hits(s, "2025-07", as_of="2025-07")] == [("象牙", 5)]
+        assert stats.new_flagged_by_species(s, "2025-07", as_of="2025-07") == {"ivory": 5}
         assert [r["removed"] for r in stats.removals(s, "2025-09", as_of="2025-07")] == [0]
         (cohort,) = stats.takedown_cohorts(s, "2025-07", "2025-07")
         assert cohort["requested"] == 5 and cohort["removed_30"] == 0 and cohort["removed_60"] == 0

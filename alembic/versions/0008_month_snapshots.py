@@ -78,9 +78,34 @@ def upgrade() -> None:
     )
     op.create_index("ix_month_species_new", "month_species", ["month", "first_seen_month", "species", "site_id"],
                     unique=False)
+    op.create_table(
+        "month_matches",
+        sa.Column("month", sa.String(length=7), nullable=False),
+        sa.Column("listing_id", sa.Integer(), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("term", sa.String(length=100), nullable=False),
+        sa.Column("species", sa.String(length=30), nullable=False),
+        sa.Column("kind", sa.String(length=30), nullable=False),
+        sa.ForeignKeyConstraint(["listing_id"], ["listings.id"], name=op.f("fk_month_matches_listing_id_listings"),
+                                ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("month", "listing_id", "seq", name=op.f("pk_month_matches")),
+        sqlite_with_rowid=False,
+    )
+    op.create_table(
+        "month_figures",
+        sa.Column("month", sa.String(length=7), nullable=False),
+        sa.Column("figure", sa.String(length=20), nullable=False),
+        sa.Column("a", sa.String(length=30), nullable=False),
+        sa.Column("b", sa.String(length=30), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("month", "figure", "a", "b", name=op.f("pk_month_figures")),
+        sqlite_with_rowid=False,
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("month_figures")
+    op.drop_table("month_matches")
     op.drop_table("month_species")
     op.drop_table("month_listings")
     op.drop_table("month_snapshots")

@@ -22,6 +22,7 @@ from monitor.contacts import extract_contacts, normalize_contact
 from monitor.items import ListingItem
 from monitor.storage.dealers import assign_dealers
 from monitor.storage.fingerprint import MIN_TITLE, NEAR_BITS, bands, distance, listing_text, normalise_text, simhash
+from monitor.storage.snapshots import match_record, matches_of
 from monitor.storage.models import (
     Contact,
     Evidence,
@@ -189,6 +190,7 @@ class BatchWriter:
             columns = {name: bindparam(name) for name in updates[0] if name != "row_id"}
             conn.execute(update(Listing).where(Listing.id == bindparam("row_id")).values(**columns), updates)
 
+        _note_rematches(conn, rematch, existing, observations)
         if observations:
             conn.execute(insert(Observation), [
                 {"listing_id": listing_ids[eid], "site_crawl_id": self.site_crawl_id, "observed_at": at, **obs}
@@ -405,6 +407,20 @@ class BatchWriter:
             .where(TakedownItem.listing_id == bindparam("row_id"), TakedownItem.removed_at.is_(None))
             .values(removed_at=at, removal_kind=bindparam("kind")), rows)
         return len(found)
+
+
+def _note_rematches(conn: Connection, rematch: dict[str, PendingListing], existing: dict[str, Any],
+                    observations: dict[str, dict]) -> None:
+    """A known listing matched anew keeps the matches it had in its observation's changes
+    (``[old, new]``), so a past month's report shows the terms it was flagged for then."""
+    ids = {existing[eid]["id"]: eid for eid, add in rematch.items() if eid in existing and add.matches is not None}
+    if not ids:
+        return
+    old = matches_of(conn, ids)
+    for lid, eid in ids.items():
+        new = [match_record(m) for m in rematch[eid].matches or []]
+        if old.get(lid, []) != new:
+            observations[eid]["changes"] = {**(observations[eid]["changes"] or {}), "matches": [old.get(lid, []), new]}
 
 
 def _contact_ids(conn: Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str], int]:

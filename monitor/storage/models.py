@@ -394,3 +394,32 @@ class MonthSpecies(Base):
     species: Mapped[str] = mapped_column(String(30), primary_key=True)
     site_id: Mapped[int] = mapped_column(Integer)
     first_seen_month: Mapped[str] = mapped_column(String(7))
+
+
+class MonthMatch(Base):
+    """The matcher's hits on a listing of ``month``'s snapshot first seen in it or the month
+    before (the report's term table compares the two), as they stood at its end."""
+
+    __tablename__ = "month_matches"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    term: Mapped[str] = mapped_column(String(100))
+    species: Mapped[str] = mapped_column(String(30))
+    kind: Mapped[str] = mapped_column(String(30), default="")
+
+
+class MonthFigure(Base):
+    """A count over ``month``'s snapshot before analysts' decisions (they are applied when the
+    report is read, from the few decided ads): ``figure`` names it, ``a`` and ``b`` key it."""
+
+    __tablename__ = "month_figures"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    figure: Mapped[str] = mapped_column(String(20), primary_key=True)
+    a: Mapped[str] = mapped_column(String(30), primary_key=True)
+    b: Mapped[str] = mapped_column(String(30), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)

@@ -12,8 +12,10 @@ known to it. ``as_of`` is the report's month; ``resolve`` gives it when a caller
 (the month itself, or the newest month with data if later: the figures as they stand now).
 
 Queries stay portable and grouped (no per-row Python on millions of rows): "new in M" is a
-WHERE clause on indexed month columns plus a ``posted_at`` range, and per-month series group on
-(site, first-seen month, posted year, posted month) and place each group in Python.
+WHERE clause on indexed month columns plus a ``posted_at`` range; the per-month series, which
+read every ad since monitoring began, are counted once when the snapshot is written (grouped on
+site, first-seen month and posting month, placed in Python) and corrected when read for the few
+ads analysts decided on.
 """
 
 from __future__ import annotations
@@ -22,16 +24,16 @@ from collections import Counter, defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, and_, cast, extract, false, func, or_, select, true, union
+from sqlalchemy import and_, extract, false, func, insert, or_, select, true, union
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from monitor.months import parse_month, shift_month
 from monitor.storage import snapshots
-from monitor.storage.models import Listing, MonthListing, MonthSpecies, ReviewDecision, SiteCrawl
+from monitor.storage.models import Listing, MonthFigure, MonthListing, MonthSpecies, ReviewDecision, SiteCrawl
 
-__all__ = ["AS_OF_KEY", "backlog", "decided", "latest_month", "month_start", "new_in", "new_month", "new_series",
-           "resolve", "site_first_months", "standing"]
+__all__ = ["AS_OF_KEY", "backlog", "decided", "decided_rows", "latest_month", "month_start", "new_in", "new_month",
+           "new_series", "resolve", "site_first_months", "standing", "write_figures"]
 
 ML, MS = MonthListing, MonthSpecies
 # A report's session carries its month here (reports.context): every figure is as of it.
@@ -87,32 +89,25 @@ def month_start(month: str) -> datetime:
 
 def site_first_months(s: Session, as_of: str) -> dict[int, str]:
     """site id -> its first monitored month as known at the end of ``as_of``: its first crawl, or
-    its first flagged listing if earlier (kept in the session's ``info`` for its life)."""
+    its first flagged listing if earlier (stored with the snapshot; kept in the session's ``info``)."""
     cache = s.info.setdefault("wtm_site_first_months", {})
     if as_of not in cache:
-        first: dict[int, str] = {}
-        crawls = (select(SiteCrawl.site_id, func.min(SiteCrawl.month))
-                  .where(SiteCrawl.status != "refused", SiteCrawl.month <= as_of).group_by(SiteCrawl.site_id))
-        listings = select(ML.site_id, func.min(ML.first_seen_month)).where(ML.month == as_of, ML.flagged == true()).group_by(ML.site_id)
-        for query in (crawls, listings):
-            for site_id, month in s.execute(query):
-                if month and (site_id not in first or month < first[site_id]):
-                    first[site_id] = month
-        cache[as_of] = first
+        stored = {int(a): b for a, b in s.execute(
+            select(MonthFigure.a, MonthFigure.b).where(MonthFigure.month == as_of, MonthFigure.figure == "site_first"))}
+        cache[as_of] = stored or _first_months(s, as_of)
     return dict(cache[as_of])
 
 
-def seen_months(s: Session, as_of: str) -> list[str]:
-    """Every first-seen month of a listing in ``as_of``'s snapshot (kept like the first months).
-
-    The series queries name them (``first_seen_month IN (...)``) so the planner reads the
-    covering month index (ix_month_listings_new, with posted_at) instead of the table.
-    """
-    cache = s.info.setdefault("wtm_seen_months", {})
-    if as_of not in cache:
-        cache[as_of] = sorted(m for (m,) in s.execute(
-            select(ML.first_seen_month).where(ML.month == as_of).distinct()) if m)
-    return list(cache[as_of])
+def _first_months(s: Session, as_of: str) -> dict[int, str]:
+    first: dict[int, str] = {}
+    crawls = (select(SiteCrawl.site_id, func.min(SiteCrawl.month))
+              .where(SiteCrawl.status != "refused", SiteCrawl.month <= as_of).group_by(SiteCrawl.site_id))
+    listings = select(ML.site_id, func.min(ML.first_seen_month)).where(ML.month == as_of, ML.flagged == true()).group_by(ML.site_id)
+    for query in (crawls, listings):
+        for site_id, month in s.execute(query):
+            if month and (site_id not in first or month < first[site_id]):
+                first[site_id] = month
+    return first
 
 
 def new_in(s: Session, month: str, as_of: str, confirmed: bool = False, rejected_too: bool = False) -> ColumnElement[bool]:
@@ -150,11 +145,75 @@ def new_series(s: Session, as_of: str, by_species: bool = False, confirmed: bool
     """(new month, species or "") -> new flagged ads as known at the end of ``as_of``, every
     month up to it, backlog and rejected ads left out (``confirmed``: confirmed ads only).
 
-    With ``by_species`` a two-species ad counts once per species; without, once.
+    With ``by_species`` a two-species ad counts once per species; without, once. The counts
+    over every flagged ad are the snapshot's (``write_figures``); the decided ads are applied here.
     """
     first = site_first_months(s, as_of)
-    if by_species and not confirmed:
-        return _species_series(s, as_of, first)
+    counts: Counter = Counter()
+    if not confirmed:
+        for a, b, n in s.execute(select(MonthFigure.a, MonthFigure.b, MonthFigure.n).where(
+                MonthFigure.month == as_of, MonthFigure.figure == ("new_species" if by_species else "new"))):
+            counts[(a, b)] += n
+    for row in decided_rows(s, as_of):
+        if row["decision"] != ("confirmed" if confirmed else "rejected"):
+            continue
+        month = new_month(row["first_seen_month"], *_posted(row["posted_at"]))
+        if month < first.get(row["site_id"], month):
+            continue
+        for species in (row["species"] if by_species else [""]):
+            counts[(month, species)] += 1 if confirmed else -1
+    return {key: n for key, n in counts.items() if n}
+
+
+def _posted(posted_at: datetime | None) -> tuple[int | None, int | None]:
+    return (posted_at.year, posted_at.month) if posted_at is not None else (None, None)
+
+
+def decided_rows(s: Session, as_of: str) -> list[dict[str, Any]]:
+    """The ads flagged in ``as_of``'s snapshot that an analyst decided on (current decisions),
+    with the columns the figures group on and their species: few, read by primary key."""
+    cache = s.info.setdefault("wtm_decided_rows", {})
+    if as_of in cache:
+        return cache[as_of]
+    decisions = dict(s.execute(select(ReviewDecision.listing_id, ReviewDecision.decision).where(ReviewDecision.current == true())).all())
+    ids = sorted(decisions)
+    rows: list[dict[str, Any]] = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        species: dict[int, list[str]] = defaultdict(list)
+        for listing_id, name in s.execute(select(MS.listing_id, MS.species).where(MS.month == as_of, MS.listing_id.in_(chunk))):
+            species[listing_id].append(name)
+        for row in s.execute(
+            select(ML.listing_id, ML.site_id, ML.first_seen_month, ML.posted_at, ML.removed_month, ML.removal_kind)
+            .where(ML.month == as_of, ML.flagged == true(), ML.listing_id.in_(chunk))
+        ).mappings():
+            rows.append({**row, "decision": decisions[row["listing_id"]], "species": sorted(species[row["listing_id"]])})
+    cache[as_of] = rows
+    return rows
+
+
+def write_figures(s: Session, as_of: str) -> None:
+    """Store ``as_of``'s counts over every flagged ad of its snapshot, whatever analysts decide:
+    the sites' first months, new ads by month (and species), and the month's removals and the
+    ads live at its start by site (``monitor.storage.stats.removals``). Called by the writer."""
+    first = _first_months(s, as_of)
+    rows = [{"figure": "site_first", "a": str(site_id), "b": month, "n": 0} for site_id, month in first.items()]
+    for figure, by_species in (("new", False), ("new_species", True)):
+        rows += [{"figure": figure, "a": month, "b": species, "n": n}
+                 for (month, species), n in _scan_series(s, as_of, first, by_species).items()]
+    live = (select(ML.site_id, func.count()).where(
+        ML.month == as_of, ML.flagged == true(), ML.first_seen_month < as_of,
+        or_(ML.removed_month.is_(None), ML.removed_month >= as_of)).group_by(ML.site_id))
+    rows += [{"figure": "live", "a": str(site_id), "b": "", "n": n} for site_id, n in s.execute(live)]
+    removed = (select(ML.site_id, ML.removal_kind, func.count())
+               .where(ML.month == as_of, ML.flagged == true(), ML.removed_month == as_of).group_by(ML.site_id, ML.removal_kind))
+    rows += [{"figure": "removed", "a": str(site_id), "b": kind or "unknown", "n": n} for site_id, kind, n in s.execute(removed)]
+    if rows:
+        s.execute(insert(MonthFigure), [{"month": as_of, **row} for row in rows])
+
+
+def _scan_series(s: Session, as_of: str, first: dict[int, str], by_species: bool) -> Counter:
+    """(new month, species or "") -> every flagged ad of the snapshot, backlog left out."""
     year, mon = _posted_parts()
     columns: list[Any] = [ML.site_id, ML.first_seen_month, year, mon]
     if by_species:
@@ -162,7 +221,7 @@ def new_series(s: Session, as_of: str, by_species: bool = False, confirmed: bool
                  .join(ML, and_(ML.listing_id == MS.listing_id, ML.month == MS.month)))
     else:
         query = select(*columns, func.count())
-    query = (query.where(ML.first_seen_month.in_(seen_months(s, as_of)), standing(as_of, confirmed))
+    query = (query.where(ML.month == as_of, ML.flagged == true())
              .group_by(*([MS.species] if by_species else []), *columns))
     counts: Counter = Counter()
     for row in s.execute(query):
@@ -170,38 +229,7 @@ def new_series(s: Session, as_of: str, by_species: bool = False, confirmed: bool
         month = new_month(seen_month, y, m)
         if month >= first.get(site_id, month):
             counts[(month, species)] += n
-    return dict(counts)
-
-
-def _species_series(s: Session, as_of: str, first: dict[int, str]) -> dict[tuple[str, str], int]:
-    """The species series as the species rows count them by first-seen month (an index-only
-    scan), moved for the few ads posted before they were first seen (to their posting month, or
-    out as backlog) and less the rejected ones: joining every species row to its listing would
-    read the whole snapshot."""
-    counts: Counter = Counter()
-    for species, seen_month, n in s.execute(
-        select(MS.species, MS.first_seen_month, func.count())
-        .where(MS.month == as_of)
-        .group_by(MS.first_seen_month, MS.species)
-    ):
-        counts[(seen_month, species)] += n
-    year, mon = _posted_parts()
-    seen_index = (cast(func.substr(ML.first_seen_month, 1, 4), Integer) * 12
-                  + cast(func.substr(ML.first_seen_month, 6, 2), Integer))
-    rejected = ML.listing_id.in_(decided("rejected"))
-    columns: list[Any] = [MS.species, ML.site_id, ML.first_seen_month, year, mon, rejected]
-    for species, site_id, seen_month, y, m, is_rejected, n in s.execute(
-        select(*columns, func.count())
-        .join(ML, and_(ML.listing_id == MS.listing_id, ML.month == MS.month))
-        .where(MS.month == as_of, ML.first_seen_month.in_(seen_months(s, as_of)), ML.flagged == true(),
-               or_(year * 12 + mon < seen_index, rejected))
-        .group_by(*columns)
-    ):
-        counts[(seen_month, species)] -= n
-        month = new_month(seen_month, y, m)
-        if not is_rejected and month >= first.get(site_id, month):
-            counts[(month, species)] += n
-    return {key: n for key, n in counts.items() if n}
+    return counts
 
 
 def backlog(s: Session, month: str, as_of: str) -> list[dict[str, Any]]:

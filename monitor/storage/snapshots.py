@@ -29,19 +29,45 @@ from monitor.months import parse_month, shift_month
 from monitor.storage.models import (
     Listing,
     ListingSpecies,
+    Match,
+    MonthFigure,
     MonthListing,
+    MonthMatch,
     MonthSnapshot,
     MonthSpecies,
     Observation,
 )
 
-__all__ = ["SNAPSHOT_COLUMNS", "delete_all", "ensure", "listing_states", "month_end", "write"]
+__all__ = ["MATCH_FIELDS", "SNAPSHOT_COLUMNS", "delete_all", "ensure", "listing_states", "match_record",
+           "matches_of", "month_end", "write"]
 
 _CHUNK = 500
 # Listing columns a snapshot row keeps (besides month and listing_id).
 SNAPSHOT_COLUMNS = ("site_id", "first_seen", "first_seen_month", "posted_at", "removed_at", "removed_month",
                     "removal_kind", "unread", "flagged", "species", "score", "price_cny", "repost_of", "dealer_id")
-_VERDICT = ("flagged", "species", "score")
+# A match as an observation's ``changes["matches"]`` keeps it: a list in this order.
+MATCH_FIELDS = ("term", "species", "kind", "field", "start", "end", "text", "trick")
+
+
+def match_record(m: Any) -> list[Any]:
+    """A matcher hit (a dict as the pipeline gives it) as stored: truncated as the matches table does."""
+    return [str(m.get("term", ""))[:100], str(m.get("species", ""))[:30], str(m.get("kind", "") or "")[:30],
+            str(m.get("field", "") or "")[:30], int(m.get("start", 0) or 0), int(m.get("end", 0) or 0),
+            str(m.get("text", "") or "")[:200], str(m.get("trick", "") or "")[:30]]
+
+
+def matches_of(conn: Any, listing_ids: Iterable[int]) -> dict[int, list[list[Any]]]:
+    """listing id -> its stored matches as ``match_record`` lists, in the order they were written."""
+    ids = sorted(set(listing_ids))
+    out: dict[int, list[list[Any]]] = defaultdict(list)
+    for start in range(0, len(ids), _CHUNK):
+        for row in conn.execute(
+            select(Match.listing_id, Match.term, Match.species, Match.kind, Match.field, Match.start_offset,
+                   Match.end_offset, Match.text, Match.trick)
+            .where(Match.listing_id.in_(ids[start:start + _CHUNK])).order_by(Match.listing_id, Match.id)
+        ):
+            out[row[0]].append(list(row[1:]))
+    return dict(out)
 
 
 def month_end(month: str) -> datetime:
@@ -79,8 +105,8 @@ def write(s: Session, month: str, newest: int | None = None) -> None:
     end = month_end(month)
     if newest is None:
         newest = s.execute(select(func.max(Observation.id))).scalar() or 0
-    s.execute(delete(MonthSpecies).where(MonthSpecies.month == month))
-    s.execute(delete(MonthListing).where(MonthListing.month == month))
+    for model in (MonthFigure, MonthMatch, MonthSpecies, MonthListing):
+        s.execute(delete(model).where(model.month == month))
     s.execute(delete(MonthSnapshot).where(MonthSnapshot.month == month))
     # Listings nothing happened to after the month's end are copied as they stand now.
     columns = [getattr(Listing, name) for name in SNAPSHOT_COLUMNS]
@@ -96,6 +122,13 @@ def write(s: Session, month: str, newest: int | None = None) -> None:
         .join(MonthListing, (MonthListing.listing_id == ListingSpecies.listing_id) & (MonthListing.month == month))
         .where(MonthListing.flagged == true()),
     ))
+    recent = shift_month(month, -1)  # the term table compares the month with the one before
+    s.execute(insert(MonthMatch).from_select(
+        ["month", "listing_id", "seq", "term", "species", "kind"],
+        select(literal(month), Match.listing_id, Match.id, Match.term, Match.species, Match.kind)
+        .join(MonthListing, (MonthListing.listing_id == Match.listing_id) & (MonthListing.month == month))
+        .where(MonthListing.flagged == true(), MonthListing.first_seen_month >= recent),
+    ))
     # Those that moved on are put back as they were.
     touched = sorted(set(s.scalars(
         select(Observation.listing_id).where(Observation.observed_at >= end,
@@ -104,9 +137,9 @@ def write(s: Session, month: str, newest: int | None = None) -> None:
     )))
     for start in range(0, len(touched), _CHUNK):
         chunk = touched[start:start + _CHUNK]
-        s.execute(delete(MonthSpecies).where(MonthSpecies.month == month, MonthSpecies.listing_id.in_(chunk)))
-        s.execute(delete(MonthListing).where(MonthListing.month == month, MonthListing.listing_id.in_(chunk)))
-        rows, species_rows = [], []
+        for model in (MonthMatch, MonthSpecies, MonthListing):
+            s.execute(delete(model).where(model.month == month, model.listing_id.in_(chunk)))
+        rows, species_rows, match_rows = [], [], []
         for listing_id, state in listing_states(s, chunk, month).items():
             if not (state["flagged"] or state["unread"]):
                 continue
@@ -115,17 +148,25 @@ def write(s: Session, month: str, newest: int | None = None) -> None:
                 species_rows.extend({"month": month, "listing_id": listing_id, "species": name,
                                      "site_id": state["site_id"], "first_seen_month": state["first_seen_month"]}
                                     for name in sorted({str(n)[:30] for n in state["species"] or []}))
+                if state["first_seen_month"] >= recent:
+                    match_rows.extend({"month": month, "listing_id": listing_id, "seq": seq, "term": m["term"],
+                                       "species": m["species"], "kind": m["kind"]} for seq, m in enumerate(state["matches"]))
         if rows:
             s.execute(insert(MonthListing), rows)
         if species_rows:
             s.execute(insert(MonthSpecies), species_rows)
+        if match_rows:
+            s.execute(insert(MonthMatch), match_rows)
+    from monitor.storage.newness import write_figures  # newness reads snapshots: imported here
+
+    write_figures(s, month)
     s.add(MonthSnapshot(month=month, written_at=datetime.now(), observation_id=newest))
     s.commit()
 
 
 def listing_states(s: Session, listing_ids: Iterable[int], month: str) -> dict[int, dict[str, Any]]:
     """listing id -> every Listing column as it stood at the end of ``month``, plus ``last_seen``
-    then; listings first seen later are left out."""
+    then and ``matches`` (dicts with MATCH_FIELDS); listings first seen later are left out."""
     end = month_end(month)
     ids = sorted(set(listing_ids))
     out: dict[int, dict[str, Any]] = {}
@@ -137,10 +178,13 @@ def listing_states(s: Session, listing_ids: Iterable[int], month: str) -> dict[i
             .where(Observation.listing_id.in_(chunk)).order_by(Observation.listing_id, Observation.observed_at, Observation.id)
         ):
             history[row.listing_id].append(row)
+        matches = matches_of(s, chunk)
         for row in s.execute(select(Listing.__table__).where(Listing.id.in_(chunk))).mappings():
             if row["first_seen_month"] > month:
                 continue
-            out[row["id"]] = _as_of(dict(row), history.get(row["id"], []), end)
+            state = _as_of({**row, "matches": matches.get(row["id"], [])}, history.get(row["id"], []), end)
+            state["matches"] = [dict(zip(MATCH_FIELDS, m)) for m in state["matches"]]
+            out[row["id"]] = state
     return out
 
 
@@ -178,6 +222,6 @@ def _parse_time(value: Any) -> Any:
 
 def delete_all(s: Session) -> None:
     """Drop every stored snapshot (they are recomputed on demand); commits."""
-    for model in (MonthSpecies, MonthListing, MonthSnapshot):
+    for model in (MonthFigure, MonthMatch, MonthSpecies, MonthListing, MonthSnapshot):
         s.execute(delete(model))
     s.commit()

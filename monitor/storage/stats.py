@@ -27,14 +27,16 @@ from monitor.storage.models import (
     Listing,
     ListingContact,
     Match,
+    MonthFigure,
     MonthListing,
+    MonthMatch,
     MonthSpecies,
     ReviewDecision,
     Site,
     SiteCrawl,
 )
 from monitor.storage.cohorts import repeat_unremoved, takedown_cohorts, takedown_outcomes
-from monitor.storage.newness import AS_OF_KEY, backlog, new_in, new_series, resolve, standing
+from monitor.storage.newness import AS_OF_KEY, backlog, decided_rows, new_in, new_series, resolve, standing
 from monitor.storage.snapshots import listing_states, month_end
 from monitor.storage.timeutil import check_month, previous_month
 
@@ -74,7 +76,7 @@ def new_flagged_by_species(s: Session, month: str, confirmed: bool = False, as_o
     as_of = resolve(s, check_month(month), as_of)
     rows = s.execute(
         select(MS.species, func.count()).join(ML, _species_join())
-        .where(new_in(s, month, as_of, confirmed)).group_by(MS.species).order_by(MS.species)
+        .where(new_in(s, month, as_of, confirmed), MS.first_seen_month >= month).group_by(MS.species).order_by(MS.species)
     )
     return {species: count for species, count in rows}
 
@@ -91,7 +93,7 @@ def new_flagged_by_site_species(s: Session, month: str, as_of: str | None = None
     as_of = resolve(s, check_month(month), as_of)
     counts = s.execute(
         select(ML.site_id, MS.species, func.count()).join(ML, _species_join())
-        .where(new_in(s, month, as_of)).group_by(ML.site_id, MS.species)
+        .where(new_in(s, month, as_of), MS.first_seen_month >= month).group_by(ML.site_id, MS.species)
     ).all()
     names = _site_names(s)
     return dict(sorted(((names[site_id], species), count) for site_id, species, count in counts))
@@ -130,17 +132,7 @@ def backlog_found(s: Session, month: str, as_of: str | None = None) -> list[dict
 def removals(s: Session, month: str, as_of: str | None = None) -> list[dict[str, Any]]:
     """Per site: flagged listings live at the start of ``month``, and those removed during it by kind."""
     as_of = resolve(s, check_month(month), as_of)
-    live = dict(s.execute(
-        select(ML.site_id, func.count())
-        .where(standing(as_of), ML.first_seen_month < month, or_(ML.removed_month.is_(None), ML.removed_month >= month))
-        .group_by(ML.site_id)
-    ).all())
-    removed: dict[int, dict[str, int]] = defaultdict(dict)
-    for site_id, kind, count in s.execute(
-        select(ML.site_id, ML.removal_kind, func.count())
-        .where(standing(as_of), ML.removed_month == month).group_by(ML.site_id, ML.removal_kind)
-    ):
-        removed[site_id][kind or "unknown"] = count
+    live, removed = _month_removals(s, as_of) if month == as_of else _removals_then(s, month, as_of)
     names = _site_names(s)
     out = []
     for site_id in sorted(set(live) | set(removed), key=lambda i: names[i]):
@@ -152,6 +144,41 @@ def removals(s: Session, month: str, as_of: str | None = None) -> list[dict[str,
             "removal_rate": (total / at_start) if at_start else None,
         })
     return out
+
+
+def _month_removals(s: Session, as_of: str) -> tuple[Counter, dict[int, Counter]]:
+    """The as-of month's own removals: the snapshot's counts, less the ads analysts rejected."""
+    live: Counter = Counter()
+    removed: dict[int, Counter] = defaultdict(Counter)
+    for figure, a, b, n in s.execute(select(MonthFigure.figure, MonthFigure.a, MonthFigure.b, MonthFigure.n)
+                                     .where(MonthFigure.month == as_of, MonthFigure.figure.in_(("live", "removed")))):
+        if figure == "live":
+            live[int(a)] += n
+        else:
+            removed[int(a)][b] += n
+    for row in decided_rows(s, as_of):
+        if row["decision"] != "rejected":
+            continue
+        if row["first_seen_month"] < as_of and (row["removed_month"] is None or row["removed_month"] >= as_of):
+            live[row["site_id"]] -= 1
+        if row["removed_month"] == as_of:
+            removed[row["site_id"]][row["removal_kind"] or "unknown"] -= 1
+    return +live, {site: +kinds for site, kinds in removed.items() if +kinds}
+
+
+def _removals_then(s: Session, month: str, as_of: str) -> tuple[Counter, dict[int, Counter]]:
+    live = Counter(dict(s.execute(
+        select(ML.site_id, func.count())
+        .where(standing(as_of), ML.first_seen_month < month, or_(ML.removed_month.is_(None), ML.removed_month >= month))
+        .group_by(ML.site_id)
+    ).all()))
+    removed: dict[int, Counter] = defaultdict(Counter)
+    for site_id, kind, count in s.execute(
+        select(ML.site_id, ML.removal_kind, func.count())
+        .where(standing(as_of), ML.removed_month == month).group_by(ML.site_id, ML.removal_kind)
+    ):
+        removed[site_id][kind or "unknown"] += count
+    return live, removed
 
 
 def removed_unread(s: Session, month: str, as_of: str | None = None) -> list[dict[str, Any]]:
@@ -226,14 +253,19 @@ def top_dealers(s: Session, month: str, limit: int = 20, as_of: str | None = Non
 
 
 def term_hits(s: Session, month: str, as_of: str | None = None) -> list[dict[str, Any]]:
-    """Matches by (term, species, kind) on listings new this month and last month."""
+    """Matches by (term, species, kind) on listings new this month and last month, as matched at
+    the end of the as-of month (its snapshot keeps them for the month and the one before; an
+    older month reads the matches as they stand)."""
     as_of = resolve(s, check_month(month), as_of)
     hits: dict[tuple[str, str, str], dict[str, int]] = defaultdict(lambda: {"this": 0, "last": 0})
     for which, when in (("this", month), ("last", previous_month(month))):
+        kept = when >= previous_month(as_of)
+        hit = MonthMatch if kept else Match
+        joined = and_(ML.listing_id == hit.listing_id, *([ML.month == MonthMatch.month] if kept else []))
         for term, species, kind, count in s.execute(
-            select(Match.term, Match.species, Match.kind, func.count())
-            .join(ML, ML.listing_id == Match.listing_id).where(new_in(s, when, as_of))
-            .group_by(Match.term, Match.species, Match.kind)
+            select(hit.term, hit.species, hit.kind, func.count())
+            .join(ML, joined).where(new_in(s, when, as_of))
+            .group_by(hit.term, hit.species, hit.kind)
         ):
             hits[(term, species, kind)][which] += count
     out = [
@@ -254,16 +286,11 @@ def example_ads(s: Session, month: str, limit: int = 30, as_of: str | None = Non
     ).all()
     ids = [listing_id for listing_id, _ in rows]
     states = listing_states(s, ids, as_of)
-    matches: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    matches = {i: sorted(states[i]["matches"], key=lambda m: (m["field"], m["start"])) for i in ids}
     decisions: dict[int, str] = {}
     evidence: dict[int, str] = {}
     contacts = listing_contacts(s, ids, before=month_end(as_of))
     if ids:
-        for m in s.scalars(select(Match).where(Match.listing_id.in_(ids)).order_by(Match.listing_id, Match.field, Match.start_offset)):
-            matches[m.listing_id].append({
-                "term": m.term, "species": m.species, "kind": m.kind, "field": m.field,
-                "start": m.start_offset, "end": m.end_offset, "text": m.text, "trick": m.trick,
-            })
         decisions = dict(s.execute(
             select(ReviewDecision.listing_id, ReviewDecision.decision)
             .where(ReviewDecision.listing_id.in_(ids), ReviewDecision.current == true())
@@ -340,7 +367,8 @@ def review_counts(s: Session, month: str, as_of: str | None = None) -> dict[str,
     rows = s.execute(
         select(MS.species, ReviewDecision.decision, func.count()).select_from(MS).join(ML, _species_join())
         .outerjoin(ReviewDecision, and_(ReviewDecision.listing_id == MS.listing_id, ReviewDecision.current == true()))
-        .where(new_in(s, month, as_of, rejected_too=True)).group_by(MS.species, ReviewDecision.decision)
+        .where(new_in(s, month, as_of, rejected_too=True), MS.first_seen_month >= month)
+        .group_by(MS.species, ReviewDecision.decision)
     ).all()
     out: dict[str, dict[str, int]] = {}
     for species, decision, count in rows:
