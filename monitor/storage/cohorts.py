@@ -81,15 +81,17 @@ def takedown_cohorts(s: Session, request_month: str, as_of: str) -> list[dict[st
         requested[site_id].append((sent, item_gone or listing_gone, new_month(seen_month, y, m)))
         confirmed[site_id] += bool(is_confirmed)
     names = dict(s.execute(select(Site.id, Site.name)).all())
+    first_sent = {site_id: min(sent for sent, _, _ in items) for site_id, items in requested.items()}
+    baselines = _baselines(s, first_sent, as_of)
     out = []
     for site_id in sorted(requested, key=lambda i: names[i]):
         items = requested[site_id]
         site_crawls = crawls.get(site_id, [])
         seen_until = site_crawls[-1] if site_crawls else None
-        sent = min(sent for sent, _, _ in items)
+        sent = first_sent[site_id]
         row: dict[str, Any] = {"site": names[site_id], "requested": len(items), "confirmed": confirmed[site_id]}
         ages = Counter(age for _, _, age in items)
-        baseline = _baseline(s, site_id, sent, seen_until, as_of)
+        baseline = _baseline(baselines.get(site_id, []), sent, seen_until)
         row["baseline_ads"] = sum(n for n, _ in baseline.values())
         for days in WINDOWS:
             row[f"decided_{days}"] = all(_decided(t, days, site_crawls) for t, _, _ in items)
@@ -101,22 +103,33 @@ def takedown_cohorts(s: Session, request_month: str, as_of: str) -> list[dict[st
     return out
 
 
-def _baseline(s: Session, site_id: int, sent: datetime, seen_until: datetime | None,
-              as_of: str) -> dict[str, tuple[int, Counter]]:
-    """posting month -> (flagged ads of the site never requested by the end of ``as_of``, online
-    at ``sent``, of which removed within each window as seen by ``seen_until``)."""
+def _baselines(s: Session, sent: dict[int, datetime], as_of: str) -> dict[int, list[tuple[str, datetime | None, int]]]:
+    """site id -> (posting month, removed at, ads) of its flagged ads never requested by the end
+    of ``as_of`` and online at the site's ``sent`` (one query per request date, not per site)."""
     ml = MonthListing
     requested = (exists().where(TakedownItem.listing_id == ml.listing_id, TakedownRequest.id == TakedownItem.request_id,
                                 TakedownRequest.month <= as_of))
     year, mon = extract("year", ml.posted_at), extract("month", ml.posted_at)
+    by_date: dict[datetime, list[int]] = defaultdict(list)
+    for site_id, when in sent.items():
+        by_date[when].append(site_id)
+    out: dict[int, list[tuple[str, datetime | None, int]]] = defaultdict(list)
+    for when, site_ids in by_date.items():
+        for site_id, seen_month, y, m, gone, n in s.execute(
+            select(ml.site_id, ml.first_seen_month, year, mon, ml.removed_at, func.count())
+            .where(standing(as_of), ml.site_id.in_(site_ids), ml.first_seen <= when,
+                   or_(ml.removed_at.is_(None), ml.removed_at > when), ~requested)
+            .group_by(ml.site_id, ml.first_seen_month, year, mon, ml.removed_at)
+        ):
+            out[site_id].append((new_month(seen_month, y, m), gone, n))
+    return out
+
+
+def _baseline(rows: list[tuple[str, datetime | None, int]], sent: datetime,
+              seen_until: datetime | None) -> dict[str, tuple[int, Counter]]:
+    """posting month -> (baseline ads, of which removed within each window as seen by ``seen_until``)."""
     out: dict[str, tuple[int, Counter]] = {}
-    for seen_month, y, m, gone, n in s.execute(
-        select(ml.first_seen_month, year, mon, ml.removed_at, func.count())
-        .where(standing(as_of), ml.site_id == site_id, ml.first_seen <= sent,
-               or_(ml.removed_at.is_(None), ml.removed_at > sent), ~requested)
-        .group_by(ml.first_seen_month, year, mon, ml.removed_at)
-    ):
-        age = new_month(seen_month, y, m)
+    for age, gone, n in rows:
         count, removed = out.get(age, (0, Counter()))
         for days in WINDOWS:
             removed[days] += n * _within(gone, sent, days, seen_until)

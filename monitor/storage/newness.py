@@ -176,18 +176,17 @@ def decided_rows(s: Session, as_of: str) -> list[dict[str, Any]]:
     if as_of in cache:
         return cache[as_of]
     decisions = dict(s.execute(select(ReviewDecision.listing_id, ReviewDecision.decision).where(ReviewDecision.current == true())).all())
-    ids = sorted(decisions)
-    rows: list[dict[str, Any]] = []
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        species: dict[int, list[str]] = defaultdict(list)
-        for listing_id, name in s.execute(select(MS.listing_id, MS.species).where(MS.month == as_of, MS.listing_id.in_(chunk))):
-            species[listing_id].append(name)
+    current = select(ReviewDecision.listing_id).where(ReviewDecision.current == true())
+    species: dict[int, list[str]] = defaultdict(list)
+    for listing_id, name in s.execute(select(MS.listing_id, MS.species).where(MS.month == as_of, MS.listing_id.in_(current))):
+        species[listing_id].append(name)
+    rows = [
+        {**row, "decision": decisions.get(row["listing_id"]), "species": sorted(species[row["listing_id"]])}
         for row in s.execute(
             select(ML.listing_id, ML.site_id, ML.first_seen_month, ML.posted_at, ML.removed_month, ML.removal_kind)
-            .where(ML.month == as_of, ML.flagged == true(), ML.listing_id.in_(chunk))
-        ).mappings():
-            rows.append({**row, "decision": decisions[row["listing_id"]], "species": sorted(species[row["listing_id"]])})
+            .where(ML.month == as_of, ML.flagged == true(), ML.listing_id.in_(current))
+        ).mappings()
+    ]
     cache[as_of] = rows
     return rows
 
