@@ -157,16 +157,12 @@ def new_series(s: Session, as_of: str, by_species: bool = False, confirmed: bool
     for row in decided_rows(s, as_of):
         if row["decision"] != ("confirmed" if confirmed else "rejected"):
             continue
-        month = new_month(row["first_seen_month"], *_posted(row["posted_at"]))
+        month = new_month(row["first_seen_month"], *row["posted"])
         if month < first.get(row["site_id"], month):
             continue
         for species in (row["species"] if by_species else [""]):
             counts[(month, species)] += 1 if confirmed else -1
     return {key: n for key, n in counts.items() if n}
-
-
-def _posted(posted_at: datetime | None) -> tuple[int | None, int | None]:
-    return (posted_at.year, posted_at.month) if posted_at is not None else (None, None)
 
 
 def decided_rows(s: Session, as_of: str) -> list[dict[str, Any]]:
@@ -180,12 +176,15 @@ def decided_rows(s: Session, as_of: str) -> list[dict[str, Any]]:
     species: dict[int, list[str]] = defaultdict(list)
     for listing_id, name in s.execute(select(MS.listing_id, MS.species).where(MS.month == as_of, MS.listing_id.in_(current))):
         species[listing_id].append(name)
+    year, mon = _posted_parts()
     rows = [
-        {**row, "decision": decisions.get(row["listing_id"]), "species": sorted(species[row["listing_id"]])}
-        for row in s.execute(
-            select(ML.listing_id, ML.site_id, ML.first_seen_month, ML.posted_at, ML.removed_month, ML.removal_kind)
+        {"listing_id": listing_id, "site_id": site_id, "first_seen_month": seen, "posted": (y, m),
+         "removed_month": removed, "removal_kind": kind, "decision": decisions.get(listing_id),
+         "species": sorted(species[listing_id])}
+        for listing_id, site_id, seen, y, m, removed, kind in s.execute(
+            select(ML.listing_id, ML.site_id, ML.first_seen_month, year, mon, ML.removed_month, ML.removal_kind)
             .where(ML.month == as_of, ML.flagged == true(), ML.listing_id.in_(current))
-        ).mappings()
+        )
     ]
     cache[as_of] = rows
     return rows
