@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from monitor.gazetteer import ALIASES, ENGLISH, PROVINCES
 
@@ -88,8 +89,8 @@ def _longest() -> int:
 
 
 @lru_cache(maxsize=1)
-def _converter():
-    import opencc
+def _converter() -> Any:
+    import opencc  # imported on first use: the matcher's normaliser loads it as well
 
     return opencc.OpenCC("t2s")
 
