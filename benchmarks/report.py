@@ -1,4 +1,4 @@
-"""How long the monthly report takes on a large database (target: under 10 s at 1,000,000 listings).
+"""How long the monthly report takes on a large database (target: under 3 s cold, 1 s warm at 1,000,000 listings).
 
     .venv/bin/python benchmarks/report.py [--listings 1000000] [--db PATH] [--keep]
 
@@ -7,8 +7,10 @@ generator (30 sites, 36 months, 15% of listings flagged, 5 observations per list
 species rows, matches, contacts, dealers, removals, takedown requests, reviews and crawl
 health), then times ``render_report`` for the last month (the stats queries, the charts
 and the page, written to a file), first with the database file dropped from the OS page
-cache, then warm. With ``--keep`` an existing database of the right size is reused (the
-fill takes minutes; it is set-up, not what is measured).
+cache, then warm. Every figure is as known at the end of the month, read from the month's snapshot
+(``monitor.storage.snapshots``), which is written first, as the monthly job does when the
+month's crawl is done (its time is printed apart). With ``--keep`` an existing database of the
+right size is reused and upgraded (the fill takes minutes; it is set-up, not what is measured).
 
 Cold, nearly all of the time goes to ``stats.top_dealers`` reading the top dealers' listing
 rows scattered through the table; an index covering (dealer_id, flagged, site_id,
@@ -27,7 +29,7 @@ from pathlib import Path
 
 from monitor.config import load_config
 from monitor.reports import build_context, render_html, render_report
-from monitor.storage import Database
+from monitor.storage import Database, snapshots
 
 # The storage engineer's generator (benchmarks/storage.py) fills the database: the same
 # data the stats queries are timed on, so the two benchmarks' figures can be compared.
@@ -75,17 +77,26 @@ def main(argv: list[str] | None = None) -> int:
     month = months(N_MONTHS)[-1]
     config = load_config(None, {"data_dir": str(folder), "database_url": f"sqlite:///{path}"})
     count = listing_count(path)
+    # Set-up, as the monthly job does when the month's crawl is done: the schema current and
+    # the month's snapshot written (the report reads it; without it the first report writes it).
+    db = Database(f"sqlite:///{path}")
+    db.upgrade()
+    started = time.perf_counter()
+    with db.session() as s:
+        snapshots.write(s, month)
+    print(f"month snapshot {month} written in {time.perf_counter() - started:.2f} s")
+    db.dispose()
 
     # Cold: the database file's pages dropped from the OS cache (this file only), as after a
     # reboot or when the report runs long after the crawl. Warm: right after another run.
-    for label in ("cold", "warm"):
+    for label, limit in (("cold", 3), ("warm", 1)):
         if label == "cold":
             evict_from_cache(path)
         started = time.perf_counter()
         out = render_report(config, month, folder / f"report-{month}.html")
         total = time.perf_counter() - started
         print(f"render_report, {count:,} listings, month {month}, {label} cache: {total:.2f} s "
-              f"(target < 10 s: {'met' if total < 10 else 'MISSED'}) -> {out}")
+              f"(target < {limit} s: {'met' if total < limit else 'MISSED'}) -> {out}")
     db = Database(f"sqlite:///{path}")
     started = time.perf_counter()
     context = build_context(db, month, "zh")
