@@ -13,7 +13,8 @@ right size is reused, search index included (the fill takes minutes; it is set-u
 
 Measured at 999,972 listings on this 2-core machine shared with other work (load average 10):
 fill 712 s; first ``wtm serve`` start 378 s, nearly all the index build (114 s when the machine
-was quiet); queue pages 62-116 ms, searches 33-144 ms (targets 200 ms and 1 s, all met).
+was quiet), 7.5 s with the index built; over two runs queue pages 53-167 ms, searches 14-171 ms
+(targets 200 ms and 1 s, met; a third run beside a crawl test suite had queue pages at 112-282 ms).
 """
 
 from __future__ import annotations
