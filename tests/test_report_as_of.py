@@ -22,6 +22,7 @@ from monitor.reports import build_context
 from monitor.storage import CrawlRecorder, Database, snapshots, stats
 from monitor.storage.models import MonthListing, ReviewDecision
 from monitor.storage.takedowns import record_takedown_sent
+from storage_db import database_urls, open_db
 
 MONTHS = ["2025-07", "2025-08", "2025-09", "2025-10"]
 NOW = datetime(2026, 1, 5, 9, 0)
@@ -68,13 +69,13 @@ def _record(db: Database) -> None:
             record_takedown_sent(db, "alpha", month, sent_at=datetime(2025, 7, 31, 12, 0), platform_contact="test")
 
 
-@pytest.fixture()
-def db(tmp_path: Path) -> Database:
-    database = Database(f"sqlite:///{tmp_path / 'wtm.sqlite3'}", evidence_dir=tmp_path / "evidence")
-    database.upgrade()
-    _record(database)
-    yield database
-    database.dispose()
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Database:
+    for url in database_urls(request, tmp_path):
+        database = open_db(url, tmp_path)
+        _record(database)
+        yield database
+        database.dispose()
 
 
 def test_july_as_known_in_july(db: Database) -> None:
@@ -113,7 +114,7 @@ def test_july_report_is_pending_and_online_and_counts_what_was_flagged(db: Datab
     assert "0 analysts' decisions made after it" in key["as_of_note"]
 
 
-def test_snapshot_is_a_cache(db: Database, tmp_path: Path) -> None:
+def test_snapshot_is_a_cache(db: Database) -> None:
     first = build_context(db, "2025-07", "zh", now=NOW)
     with db.session() as s:
         assert s.execute(select(func.count()).select_from(MonthListing).where(MonthListing.month == "2025-07")).scalar_one() == 5
