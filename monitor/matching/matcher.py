@@ -351,9 +351,16 @@ class Matcher:
     def _seam_has_more(self, left: str, right: str) -> bool:
         """Whether the two ends read as one hold more spellings than each alone: only then can
         one cross the seam (a quick pre-filter for ``_scan_seams``, on the looser form)."""
-        prefilter = self.normaliser.prefilter
-        return self._spelling_count(prefilter(left + "\n" + right)) > \
-            self._spelling_count(prefilter(left)) + self._spelling_count(prefilter(right))
+        normaliser = self.normaliser
+        if normaliser.unchanged(left + right) and normaliser.unchanged(left) and normaliser.unchanged(right):
+            # the looser form of each is itself, and of both the two glued: only what crosses counts
+            return self._scanner.spells_across(left + right, len(left))
+        prefilter = normaliser.prefilter
+        both = self._spelling_count(prefilter(left + "\n" + right))
+        if not both:
+            return False
+        alone = self._spelling_count(prefilter(left))
+        return both > alone and both > alone + self._spelling_count(prefilter(right))
 
     def _spelling_count(self, s: str) -> int:
         return self._scanner.spelling_count(s)
@@ -375,12 +382,20 @@ class Matcher:
         return found
 
     def _absorbed_in(self, window: str, start: int, end: int) -> bool:
+        if not self._may_absorb(window, start, end):
+            return False
         for word, w_start, w_end in self._segmenter.tokenize(window):
             if w_start <= start and end <= w_end and (w_end - w_start) > (end - start):
                 return word not in self._lexicon_words and self._segmenter.stock_frequency(word) > 0
             if w_start >= end:
                 break
         return False
+
+    def _may_absorb(self, window: str, start: int, end: int) -> bool:
+        """Whether any longer ordinary word of the window holds the hit: every word jieba cuts is
+        a piece of the window, so without such a piece it cannot absorb the hit (most windows;
+        a few dictionary lookups instead of a segmentation)."""
+        return self._segmenter.has_word_around(window, start, end, self._lexicon_words)
 
     _TRICK_MEMO_SIZE = 50_000
 

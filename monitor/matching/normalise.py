@@ -282,6 +282,15 @@ class Normaliser:
             self._regional_finder.add_word(word, word)
         if self._regional:
             self._regional_finder.make_automaton()
+        # quick tests first: a character that starts a regional word, an emoji of a term
+        starts = {ord(w[0]) for w, _ in self._regional}
+        bmp_starts = [c for c in starts if c < 0x10000]
+        self._regional_start = _char_class(bmp_starts) if bmp_starts else None
+        self._regional_astral = len(bmp_starts) < len(starts)  # 🐘: left to the automaton
+        self._kept_char = _char_class([ord(c) for c in self._kept]) if self._kept else None
+        # every BMP character some step may change or drop: table, Traditional, separators, zhuyin, brackets
+        self._changeable = re.compile("[" + _SEP.replace(r"\U0001f300-\U0001faff", "") + self._special.pattern[1:-1]
+                                      + "\u3105-\u312f\u31a0-\u31bf" + re.escape("()（）[]［］【】「」『』〔〕〖〗") + "]")
 
     def _astral(self, text: str) -> bool:
         """An astral character the table changes; the class has many ranges, so it is searched
@@ -291,13 +300,19 @@ class Normaliser:
     def _keeps(self, text: str) -> bool:
         """Whether ``text`` holds an emoji of a term: only then is the slower separator class
         (the emoji range cut around it) used."""
-        return bool(self._kept) and any(c in text for c in self._kept)
+        return self._kept_char is not None and self._kept_char.search(text) is not None
 
     def _separators(self, text: str) -> tuple[re.Pattern[str], frozenset[str]]:
         return (self._kept_run, self._kept) if self._keeps(text) else (_SEPARATOR_RUN, frozenset())
 
     def _needs(self, text: str) -> bool:
         return bool(self._needs_table.search(text) or self._astral(text))
+
+    def unchanged(self, text: str) -> bool:
+        """Whether no step touches ``text``: then ``prefilter`` and ``with_offsets`` give it back
+        as it is (most descriptions), and neither needs to look further."""
+        return self._changeable.search(text) is None and _ANY_ASTRAL.search(text) is None \
+            and _TONE_DIGIT.search(text) is None and not self._has_regional(text)
 
     def translate(self, text: str) -> str:
         """Only the per-character step: NFKC, lower case, invisible characters dropped."""
@@ -319,7 +334,12 @@ class Normaliser:
         return self._apply_regional(stripped) if stripped != s else s
 
     def _has_regional(self, s: str) -> bool:
-        return bool(self._regional) and next(self._regional_finder.iter(s), None) is not None
+        if not self._regional:
+            return False
+        if (self._regional_start is None or self._regional_start.search(s) is None) and \
+                not (self._regional_astral and _ANY_ASTRAL.search(s)):
+            return False
+        return next(self._regional_finder.iter(s), None) is not None
 
     def _apply_regional(self, s: str) -> str:
         if not self._has_regional(s):
@@ -352,9 +372,12 @@ class Normaliser:
         return self._apply_regional(stripped) if stripped != text else text
 
     def with_offsets(self, text: str) -> Normalised:
+        if self.unchanged(text):
+            return Normalised(text, list(range(len(text))), text)
         table = self._table
-        s = text.translate(table) if self._needs(text) else text
-        if len(s) == len(text) and not _INVISIBLE.search(text):
+        needs = self._needs(text)  # an invisible character is in the table too
+        s = text.translate(table) if needs else text
+        if not needs or (len(s) == len(text) and not _INVISIBLE.search(text)):
             origin = list(range(len(text)))
         else:
             parts: list[str] = []

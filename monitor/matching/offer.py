@@ -56,7 +56,7 @@ def _form(ev: "ListingEvidence", by_field: dict[str, list["Hit"]]) -> str | None
 def _outermost(spans: list[tuple[Any, int, int]]) -> list[tuple[Any, int, int]]:
     """The spans not inside a longer one (甲片, not the 片 in it), in one sorted pass."""
     out, reach, last = [], -1, None
-    for payload, start, end in sorted(spans, key=lambda x: (x[1], -x[2])):
+    for payload, start, end in sorted(spans, key=_start_then_longest):
         if (start, end) != last:
             inside = end <= reach
             reach = max(reach, end)
@@ -64,6 +64,10 @@ def _outermost(spans: list[tuple[Any, int, int]]) -> list[tuple[Any, int, int]]:
         if not inside:
             out.append((payload, start, end))
     return out
+
+
+def _start_then_longest(span: tuple[Any, int, int]) -> tuple[int, int]:
+    return span[1], -span[2]
 
 
 class _Nearest:

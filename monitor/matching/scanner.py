@@ -88,6 +88,15 @@ class Scanner:
         is_spelling = self._is_spelling
         return sum(1 for index, _, _ in found if is_spelling[index])
 
+    def spells_across(self, s: str, cut: int) -> bool:
+        """Whether a spelling occurs in ``s`` over position ``cut`` (starting before, ending after)."""
+        try:
+            found = self._automaton.find_matches_as_indexes(s, overlapping=True)
+        except UnicodeEncodeError:
+            return self.spelling_count(s) > self.spelling_count(s[:cut]) + self.spelling_count(s[cut:])
+        is_spelling = self._is_spelling
+        return any(start < cut < stop and is_spelling[index] for index, start, stop in found)
+
     def _scan_slowly(self, s: str) -> tuple[list[Spelling], ByKind]:
         terms, exclusions, backwards, context = self._automata
         found: list[Spelling] = [(end, end + 1 - len(key), entries) for end, (key, entries) in terms.iter(s)]

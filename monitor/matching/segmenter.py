@@ -14,7 +14,7 @@ import logging
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Collection, Iterable
 
 
 def cache_dir() -> Path:
@@ -67,6 +67,9 @@ def _trimmed_dictionary(folder: Path, version: str, pairs: set[str]) -> Path:
     return path
 
 
+_ABSENT = object()
+
+
 class Segmenter:
     def __init__(self, folder: Path, version: str, words: Iterable[str]) -> None:
         import jieba
@@ -103,6 +106,23 @@ class Segmenter:
             if stock == 0:
                 self._user.add(word)
             self.tokenizer.add_word(word, max(freq, stock))
+
+    def has_word_around(self, text: str, start: int, end: int, unless: Collection[str]) -> bool:
+        """Whether a dictionary word with a stock frequency, not in ``unless``, holds
+        ``text[start:end]`` and is longer. jieba's dictionary holds every prefix of its words
+        (frequency 0), as its own word graph needs: a piece that is no prefix ends the search."""
+        freq, user = self.tokenizer.FREQ, self._user
+        for a in range(start, -1, -1):
+            if text[a:end] not in freq:
+                continue
+            for b in range(end + (a == start), len(text) + 1):
+                word = text[a:b]
+                found = freq.get(word, _ABSENT)
+                if found is _ABSENT:
+                    break
+                if found and found > 0 and word not in user and word not in unless:
+                    return True
+        return False
 
     def tokenize(self, text: str) -> list[tuple[str, int, int]]:
         return list(self.tokenizer.tokenize(text, HMM=False))

@@ -234,7 +234,7 @@ NEGATION_GAP = 2
 
 def _negated_at(fe: FieldEvidence, start: int) -> bool:
     """A negation marker ending at most 2 characters (0 for one-character markers) before ``start``."""
-    if not fe.index("negation_before").items:
+    if not fe.by_kind.get("negation_before"):
         return False
     memo = fe._indexes.setdefault("negated_at", {})
     found = memo.get(start)
@@ -271,6 +271,9 @@ ACCESSORY_GAP = 2
 def _accessory(fe: FieldEvidence, start: int, end: int) -> bool:
     """The word names an accessory, not the item (配南红隔珠, 送红木盒, 紫檀底座): an innocent
     material or a toy there says nothing about what the item itself is."""
+    by_kind = fe.by_kind
+    if not by_kind.get("accessory_before") and not by_kind.get("accessory_after"):
+        return False
     before = fe.index("accessory_before").touching(start - ACCESSORY_GAP, start + 1)
     after = fe.index("accessory_after").starting(end, end + ACCESSORY_GAP + 1)
     return any(0 <= start - a_end <= ACCESSORY_GAP for _, _, a_end in before) or \
@@ -451,9 +454,7 @@ def decide(
     ``order`` is the lexicon's species order (``species.yaml``): flagged species are listed in it,
     and any species it does not name after them, alphabetically, so none is ever dropped.
     """
-    from monitor.matching.matcher import Match, MatchResult
-    from monitor.matching.offer import describe
-
+    Match, MatchResult, describe = _late_imports()
     giveaway = _has(ev, "giveaway")
     product_word = _has_product_word(ev) or _has_unit(ev)   # outweighs innocent context
     product = product_word or _has_unit(ev, "size_unit")
@@ -610,6 +611,19 @@ def decide(
         offer = describe(ev, [h for sp in species for h in accepted[sp]])
         result.form, result.quantity, result.intent = offer.form, offer.quantity, offer.intent
     return result
+
+
+_LATE: list[Any] = []
+
+
+def _late_imports() -> list[Any]:
+    """``Match``, ``MatchResult`` and ``describe``, imported on first use (they import this
+    module), once: an import statement run per listing costs a dictionary walk each time."""
+    if not _LATE:
+        from monitor.matching.matcher import Match, MatchResult
+        from monitor.matching.offer import describe
+        _LATE.extend((Match, MatchResult, describe))
+    return _LATE
 
 
 class _HitList:
