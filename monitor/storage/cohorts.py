@@ -10,7 +10,8 @@ A window (30 or 60 days after the request) is decided only once a crawl of the s
 end (less CADENCE_SLACK_DAYS, as a removal is seen only at the next crawl); until then it is
 pending and no rate is given. Everything is read as of the end of ``as_of`` month (its snapshot,
 ``monitor.storage.snapshots``, and requests filed up to it): later crawls, removals, flags and
-requests are ignored, so a report regenerated later says the same.
+requests are ignored, so a report regenerated later says the same. The month's removals by site
+and method (``removals``), the rates the baseline stands for, live here too.
 """
 
 from __future__ import annotations
@@ -23,14 +24,14 @@ from typing import Any
 from sqlalchemy import and_, exists, extract, func, or_, select
 from sqlalchemy.orm import Session
 
-from monitor.storage.models import Listing, MonthListing, Site, SiteCrawl, TakedownItem, TakedownRequest
-from monitor.storage.newness import decided, new_month, resolve, standing
+from monitor.storage.models import Listing, MonthFigure, MonthListing, Site, SiteCrawl, TakedownItem, TakedownRequest
+from monitor.storage.newness import decided, decided_rows, new_month, resolve, standing
 from monitor.storage.timeutil import check_month
 
 CADENCE_SLACK_DAYS = 3
 WINDOWS = (30, 60)
 
-__all__ = ["CADENCE_SLACK_DAYS", "WINDOWS", "repeat_unremoved", "takedown_cohorts", "takedown_outcomes"]
+__all__ = ["CADENCE_SLACK_DAYS", "WINDOWS", "removals", "repeat_unremoved", "takedown_cohorts", "takedown_outcomes"]
 
 
 def _crawl_times(s: Session, as_of: str) -> dict[int, list[datetime]]:
@@ -186,6 +187,58 @@ def repeat_unremoved(s: Session, as_of: str) -> list[dict[str, Any]]:
         .order_by(Site.name)
     )
     return [{"site": name, "listings": n, "most_requests": most} for name, n, most in rows]
+
+
+def removals(s: Session, month: str, as_of: str | None = None) -> list[dict[str, Any]]:
+    """Per site: flagged listings live at the start of ``month``, and those removed during it by kind."""
+    as_of = resolve(s, check_month(month), as_of)
+    live, removed = _month_removals(s, as_of) if month == as_of else _removals_then(s, month, as_of)
+    names = dict(s.execute(select(Site.id, Site.name)).all())
+    out = []
+    for site_id in sorted(set(live) | set(removed), key=lambda i: names[i]):
+        total = sum(removed[site_id].values()) if site_id in removed else 0
+        at_start = live.get(site_id, 0)
+        out.append({
+            "site": names[site_id], "live_at_start": at_start, "removed": total,
+            "by_kind": dict(sorted(removed.get(site_id, {}).items())),
+            "removal_rate": (total / at_start) if at_start else None,
+        })
+    return out
+
+
+def _month_removals(s: Session, as_of: str) -> tuple[Counter, dict[int, Counter]]:
+    """The as-of month's own removals: the snapshot's counts, less the ads analysts rejected."""
+    live: Counter = Counter()
+    removed: dict[int, Counter] = defaultdict(Counter)
+    for figure, a, b, n in s.execute(select(MonthFigure.figure, MonthFigure.a, MonthFigure.b, MonthFigure.n)
+                                     .where(MonthFigure.month == as_of, MonthFigure.figure.in_(("live", "removed")))):
+        if figure == "live":
+            live[int(a)] += n
+        else:
+            removed[int(a)][b] += n
+    for row in decided_rows(s, as_of):
+        if row["decision"] != "rejected":
+            continue
+        if row["first_seen_month"] < as_of and (row["removed_month"] is None or row["removed_month"] >= as_of):
+            live[row["site_id"]] -= 1
+        if row["removed_month"] == as_of:
+            removed[row["site_id"]][row["removal_kind"] or "unknown"] -= 1
+    return +live, {site: +kinds for site, kinds in removed.items() if +kinds}
+
+
+def _removals_then(s: Session, month: str, as_of: str) -> tuple[Counter, dict[int, Counter]]:
+    live = Counter(dict(s.execute(
+        select(MonthListing.site_id, func.count())
+        .where(standing(as_of), MonthListing.first_seen_month < month, or_(MonthListing.removed_month.is_(None), MonthListing.removed_month >= month))
+        .group_by(MonthListing.site_id)
+    ).all()))
+    removed: dict[int, Counter] = defaultdict(Counter)
+    for site_id, kind, count in s.execute(
+        select(MonthListing.site_id, MonthListing.removal_kind, func.count())
+        .where(standing(as_of), MonthListing.removed_month == month).group_by(MonthListing.site_id, MonthListing.removal_kind)
+    ):
+        removed[site_id][kind or "unknown"] += count
+    return live, removed
 
 
 def takedown_outcomes(s: Session, month: str) -> list[dict[str, Any]]:

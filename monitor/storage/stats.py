@@ -17,7 +17,7 @@ from collections import Counter, defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, true, union
+from sqlalchemy import and_, exists, func, select, true, union
 from sqlalchemy.orm import Session
 
 from monitor.crawlhealth import SiteHealth
@@ -27,7 +27,6 @@ from monitor.storage.models import (
     Listing,
     ListingContact,
     Match,
-    MonthFigure,
     MonthListing,
     MonthMatch,
     MonthSpecies,
@@ -35,8 +34,8 @@ from monitor.storage.models import (
     Site,
     SiteCrawl,
 )
-from monitor.storage.cohorts import repeat_unremoved, takedown_cohorts, takedown_outcomes
-from monitor.storage.newness import AS_OF_KEY, backlog, decided_rows, new_in, new_series, resolve, standing
+from monitor.storage.cohorts import removals, repeat_unremoved, takedown_cohorts, takedown_outcomes
+from monitor.storage.newness import AS_OF_KEY, backlog, new_in, new_series, resolve, standing
 from monitor.storage.snapshots import listing_states, month_end
 from monitor.storage.timeutil import check_month, previous_month
 
@@ -127,58 +126,6 @@ def backlog_found(s: Session, month: str, as_of: str | None = None) -> list[dict
     names = _site_names(s)
     rows = [{**{k: v for k, v in r.items() if k != "site_id"}, "site": names[r["site_id"]]} for r in backlog(s, month, as_of)]
     return sorted(rows, key=lambda r: r["site"])
-
-
-def removals(s: Session, month: str, as_of: str | None = None) -> list[dict[str, Any]]:
-    """Per site: flagged listings live at the start of ``month``, and those removed during it by kind."""
-    as_of = resolve(s, check_month(month), as_of)
-    live, removed = _month_removals(s, as_of) if month == as_of else _removals_then(s, month, as_of)
-    names = _site_names(s)
-    out = []
-    for site_id in sorted(set(live) | set(removed), key=lambda i: names[i]):
-        total = sum(removed[site_id].values()) if site_id in removed else 0
-        at_start = live.get(site_id, 0)
-        out.append({
-            "site": names[site_id], "live_at_start": at_start, "removed": total,
-            "by_kind": dict(sorted(removed.get(site_id, {}).items())),
-            "removal_rate": (total / at_start) if at_start else None,
-        })
-    return out
-
-
-def _month_removals(s: Session, as_of: str) -> tuple[Counter, dict[int, Counter]]:
-    """The as-of month's own removals: the snapshot's counts, less the ads analysts rejected."""
-    live: Counter = Counter()
-    removed: dict[int, Counter] = defaultdict(Counter)
-    for figure, a, b, n in s.execute(select(MonthFigure.figure, MonthFigure.a, MonthFigure.b, MonthFigure.n)
-                                     .where(MonthFigure.month == as_of, MonthFigure.figure.in_(("live", "removed")))):
-        if figure == "live":
-            live[int(a)] += n
-        else:
-            removed[int(a)][b] += n
-    for row in decided_rows(s, as_of):
-        if row["decision"] != "rejected":
-            continue
-        if row["first_seen_month"] < as_of and (row["removed_month"] is None or row["removed_month"] >= as_of):
-            live[row["site_id"]] -= 1
-        if row["removed_month"] == as_of:
-            removed[row["site_id"]][row["removal_kind"] or "unknown"] -= 1
-    return +live, {site: +kinds for site, kinds in removed.items() if +kinds}
-
-
-def _removals_then(s: Session, month: str, as_of: str) -> tuple[Counter, dict[int, Counter]]:
-    live = Counter(dict(s.execute(
-        select(ML.site_id, func.count())
-        .where(standing(as_of), ML.first_seen_month < month, or_(ML.removed_month.is_(None), ML.removed_month >= month))
-        .group_by(ML.site_id)
-    ).all()))
-    removed: dict[int, Counter] = defaultdict(Counter)
-    for site_id, kind, count in s.execute(
-        select(ML.site_id, ML.removal_kind, func.count())
-        .where(standing(as_of), ML.removed_month == month).group_by(ML.site_id, ML.removal_kind)
-    ):
-        removed[site_id][kind or "unknown"] += count
-    return live, removed
 
 
 def removed_unread(s: Session, month: str, as_of: str | None = None) -> list[dict[str, Any]]:
