@@ -30,7 +30,8 @@ SCRAPYD = CHECKOUT / ".venv" / "scrapyd-node" / "bin" / "scrapyd"
 POSTGRES = os.environ.get("WTM_TEST_POSTGRES_URL", "")
 SITES = ["huaxiacang", "lutian", "tongcheng", "paipaitao"]
 MONTHS = ["2025-11", "2025-12"]
-# One request at a time and a budget the plan never reaches: what a site's crawl reads must not depend on timing.
+# One request at a time (monitor.crawling.settings.one_at_a_time), so what a site's crawl reads, and
+# what the budget drops at its end (the second month's plans reach it), does not depend on timing.
 SETTINGS = {"download_delay": 0.0, "autothrottle": False, "requests_per_site": 1000, "concurrency_per_site": 1}
 
 

@@ -61,6 +61,38 @@ def discard_killed_queue(jobdir: Path) -> bool:
     return stale
 
 
+def one_at_a_time(concurrency: int) -> dict[str, Any]:
+    """A site crawled one request at a time takes its requests in an order that depends only on
+    the pages it read, wherever it runs: the next request is chosen once the last response has been
+    handled (its listings and next pages queued), not while it is. Otherwise Scrapy takes requests
+    into its downloader ahead of time (``CONCURRENT_REQUESTS``) and chooses the next one as soon as
+    a page is downloaded, so which request comes next, and so which searches or walk pages the
+    request budget (``monitor.crawling.budget``) drops at its end, depends on the machine's load.
+    With more than one request in flight, pages arrive in no fixed order anyway."""
+    if concurrency > 1:
+        return {"CONCURRENT_REQUESTS": max(32, concurrency * 8),
+                "SCRAPER_SLOT_MAX_ACTIVE_SIZE": 5_000_000}  # Scrapy's default
+    return {"CONCURRENT_REQUESTS": 1, "SCRAPER_SLOT_MAX_ACTIVE_SIZE": 0}
+
+
+def politeness(config: Config, polite: bool) -> dict[str, Any]:
+    """The settings ``polite`` decides (``polite=False``: tests and benchmarks on the sandbox).
+    A Scrapyd job's project settings are read before its ``WTM_POLITE``, so its spider carries
+    these too (``monitor.nodes.loader``)."""
+    concurrency = max(1, int(config.concurrency_per_site)) if polite else IMPOLITE_CONCURRENCY
+    return {
+        "DOWNLOAD_DELAY": float(config.download_delay) if polite else 0.0,
+        "DOWNLOAD_DELAY_JITTER": 0.5 if polite else 0.0,  # ±50 %, as RANDOMIZE_DOWNLOAD_DELAY did
+        "AUTOTHROTTLE_ENABLED": bool(config.autothrottle) and polite,
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": float(concurrency),
+        "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
+        **one_at_a_time(concurrency),
+        "WTM_RETRY_BACKOFF": 1.0 if polite else 0.05,
+        "WTM_RETRY_AFTER_MAX": 120.0 if polite else 2.0,
+        "WTM_POLITE": polite,
+    }
+
+
 def crawl_settings(
     config: Config,
     *,
@@ -70,19 +102,22 @@ def crawl_settings(
     as_of: datetime | None = None,
 ) -> dict[str, Any]:
     """Process-wide Scrapy settings for a crawl with ``config``."""
-    concurrency = max(1, int(config.concurrency_per_site)) if polite else IMPOLITE_CONCURRENCY
     settings: dict[str, Any] = {
         "BOT_NAME": "wildlife-trade-monitor",
         "USER_AGENT": config.user_agent,
         "ROBOTSTXT_OBEY": bool(config.obey_robots),
-        "DOWNLOAD_DELAY": float(config.download_delay) if polite else 0.0,
-        "DOWNLOAD_DELAY_JITTER": 0.5 if polite else 0.0,  # ±50 %, as RANDOMIZE_DOWNLOAD_DELAY did
-        "AUTOTHROTTLE_ENABLED": bool(config.autothrottle) and polite,
+        **politeness(config, polite),
         "AUTOTHROTTLE_START_DELAY": max(float(config.download_delay), 1.0),
         "AUTOTHROTTLE_MAX_DELAY": 60.0,
-        "AUTOTHROTTLE_TARGET_CONCURRENCY": float(concurrency),
-        "CONCURRENT_REQUESTS": max(32, concurrency * 8),
-        "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
+        # The same queues whether or not a JOBDIR keeps them (on disk, a local crawl; in memory, a
+        # Scrapyd job): one order of requests, so one outcome of the budget, wherever a site runs.
+        "SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.ScrapyPriorityQueue",
+        "SCHEDULER_MEMORY_QUEUE": "scrapy.squeues.LifoMemoryQueue",
+        "SCHEDULER_START_MEMORY_QUEUE": "scrapy.squeues.FifoMemoryQueue",
+        # Our requests carry only plain values in meta, so marshal (several times cheaper
+        # than pickle per queued request) can persist the queues.
+        "SCHEDULER_DISK_QUEUE": "scrapy.squeues.MarshalLifoDiskQueue",
+        "SCHEDULER_START_DISK_QUEUE": "scrapy.squeues.MarshalFifoDiskQueue",
         # Scrapy starts this many asyncio tasks for EVERY response's output (2.19), however few
         # items it holds; our pipelines are synchronous, so a handful is plenty.
         "CONCURRENT_ITEMS": 8,
@@ -96,8 +131,6 @@ def crawl_settings(
         "RETRY_ENABLED": True,
         "RETRY_TIMES": int(config.retry_times),
         "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408, 429],
-        "WTM_RETRY_BACKOFF": 1.0 if polite else 0.05,
-        "WTM_RETRY_AFTER_MAX": 120.0 if polite else 2.0,
         "CLOSESPIDER_PAGECOUNT": int(config.max_pages_per_site),
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
@@ -121,7 +154,6 @@ def crawl_settings(
         "SPIDER_LOADER_CLASS": "monitor.crawling.spiderloader.SiteSpiderLoader",
         "WTM_CONFIG": dict(config.values),
         "WTM_STATE_DIR": str(state_dir(config)),
-        "WTM_POLITE": polite,
         "WTM_REQUESTS_PER_SITE": int(config.requests_per_site),
     }
     if run_id is not None:
@@ -141,6 +173,7 @@ def site_settings(config: Config, site: SiteConfig, jobdir: Path | None = None, 
             settings["AUTOTHROTTLE_START_DELAY"] = max(float(p["download_delay"]), 1.0)
         if "concurrency" in p:
             settings["CONCURRENT_REQUESTS_PER_DOMAIN"] = int(p["concurrency"])
+            settings.update(one_at_a_time(int(p["concurrency"])))
             settings["AUTOTHROTTLE_TARGET_CONCURRENCY"] = float(p["concurrency"])
         if "autothrottle" in p:
             settings["AUTOTHROTTLE_ENABLED"] = bool(p["autothrottle"]) and bool(config.autothrottle)
@@ -150,9 +183,4 @@ def site_settings(config: Config, site: SiteConfig, jobdir: Path | None = None, 
         settings["CLOSESPIDER_PAGECOUNT"] = min(int(site.max_pages), int(config.max_pages_per_site))
     if jobdir is not None:
         settings["JOBDIR"] = str(jobdir)
-        # Our requests carry only plain values in meta, so marshal (several times cheaper
-        # than pickle per queued request) can persist the queue.
-        settings["SCHEDULER_DISK_QUEUE"] = "scrapy.squeues.MarshalLifoDiskQueue"
-        settings["SCHEDULER_PRIORITY_QUEUE"] = "scrapy.pqueues.ScrapyPriorityQueue"
-        settings["SCHEDULER_START_DISK_QUEUE"] = None
     return settings

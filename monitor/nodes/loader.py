@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from monitor.crawling.spiderloader import SiteSpiderLoader
-from monitor.crawling.settings import site_settings
+from monitor.crawling.settings import politeness, site_settings
 
 
 class NodeSpiderLoader(SiteSpiderLoader):
@@ -25,7 +25,9 @@ class NodeSpiderLoader(SiteSpiderLoader):
         site = self._sites.get(spider_name)
         if site is None:
             raise KeyError(f"Spider not found: {spider_name}")
-        base = spider_class(site, site_settings(self.config, site, polite=self.polite))
+        # The project settings were made polite (they are read before the job's WTM_POLITE).
+        impolite = {} if self.polite else politeness(self.config, False)
+        base = spider_class(site, {**impolite, **site_settings(self.config, site, polite=self.polite)})
         db = shared_database(self.config)
         as_of = as_of_from_settings(self.settings)
         # A site restarted after its node died revisits only what was known before the run.
