@@ -123,6 +123,16 @@ def test_snapshot_is_a_cache(db: Database) -> None:
     assert build_context(db, "2025-07", "zh", now=NOW) == first
 
 
+def test_a_late_crawl_of_the_month_rewrites_its_snapshot(db: Database) -> None:
+    assert build_context(db, "2025-07", "en", now=NOW)["key_points"]["total"] == 5
+    observed = datetime(2025, 7, 30, 12, 0)  # a catch-up crawl filed under July, run in November
+    run_id = db.start_run(kind="rerun", started_at=observed, month="2025-07")
+    with CrawlRecorder(db, run_id=run_id, site="alpha", observed_at=observed) as rec:
+        _add(rec, _item("caught", "2025-07"), True, ["ivory"])
+    db.finish_run(run_id, observed)
+    assert build_context(db, "2025-07", "en", now=NOW)["key_points"]["total"] == 6
+
+
 def test_decisions_after_the_month_are_applied_and_counted(db: Database) -> None:
     with db.session() as s:
         listing_id = s.execute(select(MonthListing.listing_id).where(MonthListing.month == "2025-07")).scalars().first()

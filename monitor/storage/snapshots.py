@@ -11,8 +11,9 @@ Replaying observations on millions of rows is slow, so the result is kept per mo
 ``month_listings`` and ``month_species`` (flagged and unread listings only): a cache. It is
 written by ``ensure`` when a report (or the monthly job) first needs it, and written again
 when an observation dated in the month arrived since; deleted, it is recomputed from the
-observations with the same result. Dealers and re-post links are today's (clusters only
-grow; see the README's known gaps); analysts' decisions are applied when the report is read.
+observations with the same result. Two things are not replayed: dealers and re-post links are
+the snapshot's when it was written, today's when it is recomputed (a dealer merged with another
+after the month shows merged); analysts' decisions are applied when the report is read.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from monitor.storage.models import (
     MonthSnapshot,
     MonthSpecies,
     Observation,
+    SiteCrawl,
 )
 
 __all__ = ["MATCH_FIELDS", "SNAPSHOT_COLUMNS", "delete_all", "ensure", "listing_states", "match_record",
@@ -85,7 +87,7 @@ def ensure(s: Session, month: str) -> None:
     up to its end arrived after it was written (a late or resumed crawl of the month)."""
     newest = s.execute(select(func.max(Observation.id))).scalar() or 0
     stored = s.get(MonthSnapshot, month)
-    if stored is not None:
+    if stored is not None and stored.observation_id >= 0:
         if stored.observation_id == newest:
             return
         late = s.execute(select(func.count()).select_from(Observation).where(
@@ -160,7 +162,11 @@ def write(s: Session, month: str, newest: int | None = None) -> None:
     from monitor.storage.newness import write_figures  # newness reads snapshots: imported here
 
     write_figures(s, month)
-    s.add(MonthSnapshot(month=month, written_at=datetime.now(), observation_id=newest))
+    # Written while a crawl of the month runs, it is good for this report only: that crawl's
+    # observations may commit later under lower ids (PostgreSQL), so the next report rewrites it.
+    running = s.execute(select(func.count()).select_from(SiteCrawl).where(
+        SiteCrawl.month <= month, SiteCrawl.status == "running")).scalar_one()
+    s.add(MonthSnapshot(month=month, written_at=datetime.now(), observation_id=-1 if running else newest))
     s.commit()
     if s.get_bind().dialect.name in ("sqlite", "postgresql"):
         # The planner's row counts for these tables (a third of a second on a million listings):
