@@ -22,7 +22,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any, Iterable
 
-from sqlalchemy import delete, func, insert, literal, or_, select, text, true
+from sqlalchemy import and_, delete, false, func, insert, literal, or_, select, text, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -112,17 +112,20 @@ def write(s: Session, month: str, newest: int | None = None) -> None:
     s.execute(delete(MonthSnapshot).where(MonthSnapshot.month == month))
     # Listings nothing happened to after the month's end are copied as they stand now.
     columns = [getattr(Listing, name) for name in SNAPSHOT_COLUMNS]
-    s.execute(insert(MonthListing).from_select(
-        ["month", "listing_id", *SNAPSHOT_COLUMNS],
-        select(literal(month), Listing.id, *columns)
-        .where(Listing.first_seen_month <= month, or_(Listing.flagged == true(), Listing.unread == true())),
-    ))
-    s.execute(insert(MonthSpecies).from_select(
+    # Flagged ones, then unread ones (removed in the month first seen), each through the
+    # flagged-site index rather than a scan of every listing's text.
+    for wanted in (Listing.flagged == true(),
+                   and_(Listing.flagged == false(), Listing.removed_month == Listing.first_seen_month,
+                        Listing.unread == true())):
+        s.execute(insert(MonthListing).from_select(
+            ["month", "listing_id", *SNAPSHOT_COLUMNS],
+            select(literal(month), Listing.id, *columns).where(wanted, Listing.first_seen_month <= month),
+        ))
+    s.execute(insert(MonthSpecies).from_select(  # species rows exist for flagged listings only
         ["month", "listing_id", "species", "site_id", "first_seen_month"],
         select(literal(month), ListingSpecies.listing_id, ListingSpecies.species, ListingSpecies.site_id,
                ListingSpecies.first_seen_month)
-        .join(MonthListing, (MonthListing.listing_id == ListingSpecies.listing_id) & (MonthListing.month == month))
-        .where(MonthListing.flagged == true()),
+        .where(ListingSpecies.first_seen_month <= month),
     ))
     recent = shift_month(month, -1)  # the term table compares the month with the one before
     s.execute(insert(MonthMatch).from_select(
@@ -132,10 +135,9 @@ def write(s: Session, month: str, newest: int | None = None) -> None:
         .where(MonthListing.flagged == true(), MonthListing.first_seen_month >= recent),
     ))
     # Those that moved on are put back as they were.
-    touched = sorted(set(s.scalars(
+    touched = sorted(set(s.scalars(  # no DISTINCT: SQLite would read the listing index whole for it
         select(Observation.listing_id).where(Observation.observed_at >= end,
                                              or_(Observation.changes.is_not(None), Observation.status == "removed"))
-        .distinct()
     )))
     for start in range(0, len(touched), _CHUNK):
         chunk = touched[start:start + _CHUNK]
