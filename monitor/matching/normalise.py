@@ -79,12 +79,13 @@ def separator_spans(s: str, run: re.Pattern[str] = _SEPARATOR_RUN, kept: frozens
             spans.append((a, b))  # spaced initials: x j -> xj
         elif left in _ASCII_LOWER and right in _ASCII_LOWER and m.group().startswith(" ") and b - a > 1:
             spans.append((a + 1, b))  # xiang   ya -> xiang ya
-    if _TONE_DIGIT.search(s):
+    if _LETTER_DIGIT.search(s) and _TONE_DIGIT.search(s):
         spans = sorted(spans + _tone_digit_spans(s))
     return spans
 
 
 _TONE_DIGIT = re.compile(r"(?<=[a-z])[1-5](?![0-9])")
+_LETTER_DIGIT = re.compile("[a-z][1-5]")  # what a tone number needs, found quicker than the number
 _LETTERS_BEFORE = re.compile(r"[a-z]+$")
 
 
@@ -312,7 +313,7 @@ class Normaliser:
         """Whether no step touches ``text``: then ``prefilter`` and ``with_offsets`` give it back
         as it is (most descriptions), and neither needs to look further."""
         return self._changeable.search(text) is None and _ANY_ASTRAL.search(text) is None \
-            and _TONE_DIGIT.search(text) is None and not self._has_regional(text)
+            and _LETTER_DIGIT.search(text) is None and not self._has_regional(text)
 
     def translate(self, text: str) -> str:
         """Only the per-character step: NFKC, lower case, invisible characters dropped."""
@@ -366,7 +367,9 @@ class Normaliser:
             if self._traditional.search(text):
                 text = self._converter.convert(text)
         text = self._apply_regional(text)
-        stripped = _TONE_DIGIT.sub("", (self._kept_any if self._keeps(text) else _SEPARATOR_ANY).sub("", text))
+        stripped = (self._kept_any if self._keeps(text) else _SEPARATOR_ANY).sub("", text)
+        if _LETTER_DIGIT.search(stripped):
+            stripped = _TONE_DIGIT.sub("", stripped)
         if _OPENING_BRACKET.search(stripped):
             stripped = _EMPTY_BRACKET_PAIR.sub("", stripped)
         return self._apply_regional(stripped) if stripped != text else text
@@ -374,6 +377,9 @@ class Normaliser:
     def with_offsets(self, text: str) -> Normalised:
         if self.unchanged(text):
             return Normalised(text, list(range(len(text))), text)
+        return self._with_offsets(text)
+
+    def _with_offsets(self, text: str) -> Normalised:
         table = self._table
         needs = self._needs(text)  # an invisible character is in the table too
         s = text.translate(table) if needs else text

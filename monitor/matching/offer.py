@@ -45,8 +45,11 @@ def describe(ev: "ListingEvidence", hits: Iterable["Hit"]) -> Offer:
 def _form(ev: "ListingEvidence", by_field: dict[str, list["Hit"]]) -> str | None:
     best: tuple[int, int, str] | None = None
     for order, fe in enumerate(ev.fields):
+        spans = _spans(fe, "form")
+        if not spans:
+            continue
         near = _Nearest(by_field.get(fe.name, []))
-        for (rank, name), start, end in _outermost(_spans(fe, "form")):
+        for (rank, name), start, end in _outermost(spans):
             distance = near.distance(start, end) if near else _FAR + order * 1000 + start
             if best is None or (distance, rank) < best[:2]:
                 best = (distance, rank, name)

@@ -324,6 +324,15 @@ def _listing_words(ev: ListingEvidence, kind: str) -> set[Any]:
     return found
 
 
+def _any_listing_word(ev: ListingEvidence, kind: str) -> bool:
+    """Whether ``_listing_words`` would find any: stops at the first."""
+    for fe in ev.fields:
+        for _, start, end in _spans(fe, kind):
+            if not _negated_at(fe, start) and not (kind == "innocent" and _accessory(fe, start, end)):
+                return True
+    return False
+
+
 def _count_words(ev: ListingEvidence, kind: str) -> dict[Any, int]:
     """Distinct words of one kind per payload (species), ignoring negated ones."""
     seen: dict[Any, set[str]] = {}
@@ -465,7 +474,7 @@ def decide(
             lazy["trade"] = _trade_context(ev)
         return lazy["trade"]
 
-    innocent = bool(_listing_words(ev, "innocent"))
+    innocent = _any_listing_word(ev, "innocent")
     species_context = _listing_words(ev, "context")
     vetoed = _listing_words(ev, "veto")
 
@@ -488,7 +497,7 @@ def decide(
             cover_owner.setdefault(fe.norm.text[start:end], set()).add(species)
     specific_cover = {next(iter(owners)) for owners in cover_owner.values() if len(owners) == 1}
     # a seller saying outright that the label is cover (过审, 实际是) outweighs one honest feature
-    giveaway_count = 2 * _count_words(ev, "giveaway").get(None, 0)
+    giveaway_count = 2 * _count_words(ev, "giveaway").get(None, 0) if giveaway else 0
     cover_giveaways: dict[Any, int] | None = None
 
     suspect = {sp for fe in ev.fields for sp in fe.suspect}

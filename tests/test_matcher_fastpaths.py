@@ -1,0 +1,88 @@
+"""The matcher's shortcuts give what the long way gives.
+
+Speed comes from skipping work whose result is known: text no normalisation step touches, a
+seam of such text read in one scan, jieba asked only when the window holds a longer dictionary
+word around the hit. Each shortcut is checked here against the long way, on the development
+set, both benchmark mixes and disguised text, so a change to the lexicon or the normaliser that
+breaks one shows here rather than as a silently different verdict.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+from pathlib import Path
+
+import pytest
+
+from monitor.matching import Lexicon, Matcher
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from matcher_speed import LOOKALIKES, SPECIES_PHRASES, generate  # noqa: E402
+
+DISGUISED = ["象 牙 手镯", "xiang4ya2 吊坠", "象ㄧㄚˊ", "犀（）角", "象—牙", "🐘🦷 手串", "ＸＮ角", "象牙手鐲",
+             "白·塑·膠", "长毛象牙", "a1", "xiang", "5克", "手鈪 50克", "【】", "(", ")"]
+
+
+@pytest.fixture(scope="module")
+def matcher() -> Matcher:
+    return Matcher(Lexicon.load(), model=None)
+
+
+@pytest.fixture(scope="module")
+def texts() -> list[str]:
+    rows = [json.loads(line) for line in (ROOT / "tests" / "data" / "listings_dev.jsonl").read_text(encoding="utf-8").splitlines()
+            if line]
+    out = [row[f] for row in rows for f in ("title", "description")]
+    for species_share, lookalike_share in ((0.05, 0.03), (0.6, 0.35)):
+        out += [x[f] for x in generate(400, 11, species_share, lookalike_share) for f in ("title", "description")]
+    rng = random.Random(5)
+    pieces = DISGUISED + SPECIES_PHRASES + LOOKALIKES
+    out += ["".join(rng.choice(pieces) + rng.choice(["", " ", "，", "\n"]) for _ in range(rng.randrange(1, 5)))
+            for _ in range(600)]
+    return out
+
+
+def test_unchanged_text_is_its_own_normal_form(matcher: Matcher, texts: list[str]) -> None:
+    normaliser = matcher.normaliser
+    unchanged = 0
+    for text in texts:
+        assert normaliser.with_offsets(text) == normaliser._with_offsets(text), text
+        if normaliser.unchanged(text):
+            unchanged += 1
+            assert normaliser.prefilter(text) == text, text
+    assert 100 < unchanged < len(texts)
+
+
+def test_seam_shortcut_agrees_with_the_long_way(matcher: Matcher, texts: list[str]) -> None:
+    prefilter, count = matcher.normaliser.prefilter, matcher._scanner.spelling_count
+    rng = random.Random(9)
+    crossing = 0
+    pairs = [(rng.choice(texts)[-rng.randrange(1, 25):], rng.choice(texts)[:rng.randrange(1, 25)]) for _ in range(3000)]
+    for phrase in SPECIES_PHRASES + LOOKALIKES + DISGUISED:  # terms split at every place
+        pairs += [(rng.choice(texts)[-8:] + phrase[:k], phrase[k:] + rng.choice(texts)[:8]) for k in range(len(phrase) + 1)]
+    for left, right in pairs:
+        long_way = count(prefilter(left + "\n" + right)) > count(prefilter(left)) + count(prefilter(right))
+        assert matcher._seam_has_more(left, right) == long_way, (left, right)
+        crossing += long_way
+    assert crossing > 50
+
+
+def test_jieba_is_skipped_only_where_it_would_not_absorb(matcher: Matcher, texts: list[str]) -> None:
+    segmenter, lexicon_words = matcher._segmenter, matcher._lexicon_words
+    asked = absorbed = 0
+    for text in texts:
+        s = matcher.normaliser.with_offsets(text).text
+        for start in range(0, len(s) - 1, 3):
+            end = start + 2
+            lo, hi = max(0, start - 8), min(len(s), end + 8)
+            window, a, b = s[lo:hi], start - lo, end - lo
+            jieba = next(((w not in lexicon_words and segmenter.stock_frequency(w) > 0)
+                          for w, w_start, w_end in segmenter.tokenize(window)
+                          if w_start <= a and b <= w_end and w_end - w_start > b - a), False)
+            assert matcher._absorbed_in(window, a, b) == jieba, (window, a, b)
+            asked += 1
+            absorbed += jieba
+    assert asked > 1000 and absorbed > 10
