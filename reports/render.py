@@ -156,9 +156,18 @@ class PdfUnavailable(MonitorError):
 
 
 def _refuse_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
-    """WeasyPrint's URL fetcher: the page is self-contained, so any fetch is refused (a scraped
-    URL can never make the PDF engine read a file or call the network)."""
+    """WeasyPrint's URL fetcher (before its URLFetcher class): refuse everything."""
     raise ValueError(f"the report's PDF loads nothing: {url[:80]!r} refused")
+
+
+def no_fetcher() -> Any:
+    """A WeasyPrint URL fetcher that allows no protocol: the page is self-contained, so any
+    fetch is refused (a URL can never make the PDF engine read a file or call the network)."""
+    try:
+        from weasyprint.urls import URLFetcher
+    except ImportError:  # WeasyPrint before 66 takes a plain function
+        return _refuse_fetch
+    return URLFetcher(allowed_protocols=())
 
 
 def render_pdf(context: Mapping[str, Any]) -> bytes:
@@ -175,4 +184,4 @@ def render_pdf(context: Mapping[str, Any]) -> bytes:
                              f"apt-get install libpango-1.0-0): {str(exc).splitlines()[0]}") from None
     for name in ("weasyprint", "fontTools"):  # their progress and subsetting notes are not ours to log
         logging.getLogger(name).setLevel(logging.ERROR)
-    return HTML(string=render_html(context), url_fetcher=_refuse_fetch).write_pdf()
+    return HTML(string=render_html(context), url_fetcher=no_fetcher()).write_pdf()

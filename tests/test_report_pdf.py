@@ -134,3 +134,21 @@ def test_long_tables_repeat_their_header_and_keep_rows_whole(data_dir: Path, tmp
         for n in range(80):
             if f"row-{n:03d}" in text:
                 assert f"{n:03d}abab" in text, (page, n)  # the row's last cell on the same page
+
+
+def test_the_pdf_engine_fetches_nothing(tmp_path: Path) -> None:
+    """Should markup ever reach the page, the PDF engine still reads no file and calls no server:
+    its fetcher allows no protocol, and the PDF is written without what it refused."""
+    from weasyprint import HTML
+
+    from monitor.reports.render import no_fetcher
+
+    secret = tmp_path / "secret.css"
+    secret.write_text("p { color: red } p::after { content: 'LEAKED' }", encoding="utf-8")
+    html = (f'<link rel="stylesheet" href="{secret.as_uri()}"><p>x</p>'
+            f'<img src="{secret.as_uri()}"><img src="http://127.0.0.1:9/x.png">')
+    pdf = tmp_path / "fetch.pdf"
+    pdf.write_bytes(HTML(string=html, url_fetcher=no_fetcher()).write_pdf())
+    assert "LEAKED" not in page_text(pdf, 1) and "x" in page_text(pdf, 1)
+    pdf.write_bytes(HTML(string=html).write_pdf())  # the default fetcher would have read it
+    assert "LEAKED" in page_text(pdf, 1)
