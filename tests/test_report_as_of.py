@@ -26,6 +26,7 @@ from storage_db import database_urls, open_db
 
 MONTHS = ["2025-07", "2025-08", "2025-09", "2025-10"]
 NOW = datetime(2026, 1, 5, 9, 0)
+AUGUST = datetime(2025, 8, 3)
 
 
 def _item(external_id: str, month: str, title: str | None = None, price: str = "¥1200",
@@ -46,8 +47,9 @@ def _add(rec: CrawlRecorder, item: ListingItem, flagged: bool, species: list[str
 
 def _record(db: Database) -> None:
     """July: gone, taken, rematched, price, quiet flagged; plain (unflagged). August: taken is
-    removed. September: gone is removed. October: the lexicon changes: rematched is unflagged,
-    plain is flagged; price's price changes."""
+    removed; back is new; ghost is found already gone. September: gone and back are removed.
+    October: the lexicon changes: rematched is unflagged, plain is flagged; price's price
+    changes; back is online again; ghost is read at last."""
     for month in MONTHS:
         observed = datetime(int(month[:4]), int(month[5:]), 25, 23, 0)
         run_id = db.start_run(kind="monthly", started_at=observed, month=month)
@@ -60,10 +62,18 @@ def _record(db: Database) -> None:
                 flagged = external_id != "plain" if not relisted else external_id not in ("rematched",)
                 price = "¥900" if external_id == "price" and relisted else "¥1200"
                 _add(rec, _item(external_id, month, price=price), flagged, ["ivory"] if flagged else [])
+            if month in ("2025-08", "2025-10"):
+                _add(rec, _item("back", month, posted=AUGUST), True, ["ivory"])
             if month == "2025-08":
                 rec.mark_removed("taken", "deleted_page")
+                ghost = _item("ghost", month, posted=AUGUST)
+                ghost.status, ghost.removal_kind, ghost.unread = "removed", "http_404", True
+                _add(rec, ghost, True, ["ivory"])
             if month == "2025-09":
                 rec.mark_removed("gone", "http_404")
+                rec.mark_removed("back", "deleted_page")
+            if month == "2025-10":
+                _add(rec, _item("ghost", month, posted=AUGUST), True, ["ivory"])
         db.finish_run(run_id, observed)
         if month == "2025-07":
             record_takedown_sent(db, "alpha", month, sent_at=datetime(2025, 7, 31, 12, 0), platform_contact="test")
@@ -102,6 +112,21 @@ def test_july_as_known_in_july(db: Database) -> None:
         assert {r["site"]: r["removed"] for r in stats.removals(s, "2025-09", as_of="2025-10")} == {"alpha": 1}
         (later,) = stats.takedown_cohorts(s, "2025-07", "2025-10")
         assert later["decided_30"] and later["removed_30"] == 1
+
+
+def test_removals_reinstatements_and_unread_ads_as_they_were(db: Database) -> None:
+    with db.session() as s:
+        september = stats.removals(s, "2025-09", as_of="2025-09")
+        assert [(r["removed"], r["by_kind"]) for r in september] == [(2, {"deleted_page": 1, "http_404": 1})]
+        assert [r["removed"] for r in stats.removals(s, "2025-09", as_of="2025-10")] == [1]  # back is online again
+        back = {e["external_id"]: e for e in stats.example_ads(s, "2025-08", as_of="2025-09")}["back"]
+        assert back["removed_at"] == datetime(2025, 9, 25, 23, 0) and back["removal_kind"] == "deleted_page"
+        back = {e["external_id"]: e for e in stats.example_ads(s, "2025-08", as_of="2025-10")}["back"]
+        assert back["removed_at"] is None and back["last_seen"] == datetime(2025, 10, 25, 23, 0)
+        assert stats.removed_unread(s, "2025-08", as_of="2025-08") == [{"site": "alpha", "listings": 1, "flagged_by_title": 1}]
+        assert stats.removed_unread(s, "2025-08", as_of="2025-10") == []
+        assert "ghost" not in {e["external_id"] for e in stats.example_ads(s, "2025-08", as_of="2025-09")}
+        assert "ghost" in {e["external_id"] for e in stats.example_ads(s, "2025-08", as_of="2025-10")}
 
 
 def test_july_report_is_pending_and_online_and_counts_what_was_flagged(db: Database) -> None:
