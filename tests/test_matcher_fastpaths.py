@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from matcher_speed import LOOKALIKES, SPECIES_PHRASES, generate  # noqa: E402
 
 DISGUISED = ["象 牙 手镯", "xiang4ya2 吊坠", "象ㄧㄚˊ", "犀（）角", "象—牙", "🐘🦷 手串", "ＸＮ角", "象牙手鐲",
-             "白·塑·膠", "长毛象牙", "a1", "xiang", "5克", "手鈪 50克", "【】", "(", ")"]
+             "白·塑·膠", "白塑 胶手串", "其实 系象牙", "长毛象牙", "a1", "xiang", "5克", "手鈪 50克", "【】", "(", ")"]
 
 
 @pytest.fixture(scope="module")

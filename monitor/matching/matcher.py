@@ -352,10 +352,9 @@ class Matcher:
         """Whether the two ends read as one hold more spellings than each alone: only then can
         one cross the seam (a quick pre-filter for ``_scan_seams``, on the looser form)."""
         normaliser = self.normaliser
-        if normaliser.unchanged(left + right):
-            # so is each end (what changes text shows in any text holding it): the looser form of
-            # each is itself, and of both the two glued, so only what crosses the seam counts
-            return self._scanner.spells_across(left + right, len(left))
+        pair = normaliser.prefilter_pair(left, right)
+        if pair is not None:  # the looser form of both is the two glued: only what crosses counts
+            return self._scanner.spells_across(pair[0] + pair[1], len(pair[0]))
         prefilter = normaliser.prefilter
         both = self._spelling_count(prefilter(left + "\n" + right))
         if not both:

@@ -289,9 +289,11 @@ class Normaliser:
         self._regional_start = _char_class(bmp_starts) if bmp_starts else None
         self._regional_astral = len(bmp_starts) < len(starts)  # 🐘: left to the automaton
         self._kept_char = _char_class([ord(c) for c in self._kept]) if self._kept else None
-        # every BMP character some step may change or drop: table, Traditional, separators, zhuyin, brackets
-        self._changeable = re.compile("[" + _SEP.replace(r"\U0001f300-\U0001faff", "") + self._special.pattern[1:-1]
-                                      + "\u3105-\u312f\u31a0-\u31bf" + re.escape("()（）[]［］【】「」『』〔〕〖〗") + "]")
+        # every BMP character some step may change or drop but separators (table, Traditional, zhuyin,
+        # brackets), and with separators
+        rewritten = self._special.pattern[1:-1] + "\u3105-\u312f\u31a0-\u31bf" + re.escape("()（）[]［］【】「」『』〔〕〖〗")
+        self._rewritten = re.compile(f"[{rewritten}]")
+        self._changeable = re.compile("[" + _SEP.replace(r"\U0001f300-\U0001faff", "") + rewritten + "]")
 
     def _astral(self, text: str) -> bool:
         """An astral character the table changes; the class has many ranges, so it is searched
@@ -314,6 +316,20 @@ class Normaliser:
         as it is (most descriptions), and neither needs to look further."""
         return self._changeable.search(text) is None and _ANY_ASTRAL.search(text) is None \
             and _LETTER_DIGIT.search(text) is None and not self._has_regional(text)
+
+    def prefilter_pair(self, left: str, right: str) -> tuple[str, str] | None:
+        """``prefilter`` of each text, when that of the two joined by a newline is simply the two
+        glued (no step reaches across the join: nothing is rewritten, only separators dropped,
+        and no regional word or tone number forms across); else None."""
+        both = left + right
+        if self._rewritten.search(both) is not None or _ANY_ASTRAL.search(both) is not None \
+                or self._has_regional(both):
+            return None
+        left, right = _SEPARATOR_ANY.sub("", left), _SEPARATOR_ANY.sub("", right)
+        both = left + right
+        if _LETTER_DIGIT.search(both) is not None or self._has_regional(both):
+            return None
+        return left, right
 
     def translate(self, text: str) -> str:
         """Only the per-character step: NFKC, lower case, invisible characters dropped."""

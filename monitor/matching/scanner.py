@@ -42,7 +42,13 @@ class Scanner:
         for key, (_, entries) in context.items():
             roles.setdefault(key, []).append((CONTEXT, tuple(entries)))
         words = list(roles)
-        self._roles = [tuple(roles[w]) for w in words]
+        # per word, what to file where: (kind, payload) for a context word, (role, entries) for a spelling
+        self._acts: list[tuple[tuple[Any, Any], ...]] = []
+        for w in words:
+            acts: list[tuple[Any, Any]] = []
+            for role, entries in roles[w]:
+                acts.extend(entries if role == CONTEXT else [(role, entries)])
+            self._acts.append(tuple(acts))
         self._is_spelling = [any(role != CONTEXT for role, _ in roles[w]) for w in words]
         self._automaton = ahocorasick_rs.AhoCorasick(
             words, matchkind=ahocorasick_rs.MatchKind.Standard,
@@ -55,27 +61,25 @@ class Scanner:
             found = self._automaton.find_matches_as_indexes(s, overlapping=True)
         except UnicodeEncodeError:
             return self._scan_slowly(s)
-        terms: list[Spelling] = []
-        exclusions: list[Spelling] = []
-        backwards: list[Spelling] = []
-        lists = (terms, exclusions, backwards)
-        by_kind: ByKind = {}
+        by_kind: dict[Any, list[tuple[Any, int, int]]] = {}
         get = by_kind.get
-        roles = self._roles
+        acts = self._acts
         for index, start, stop in found:
-            for role, entries in roles[index]:
-                if role == CONTEXT:
-                    for kind, payload in entries:
-                        spans = get(kind)
-                        if spans is None:
-                            by_kind[kind] = [(payload, start, stop)]
-                        else:
-                            spans.append((payload, start, stop))
+            for key, payload in acts[index]:
+                spans = get(key)
+                if spans is None:
+                    by_kind[key] = [(payload, start, stop)]
                 else:
-                    lists[role].append((stop - 1, start, entries))
-        if backwards:
-            backwards.sort(key=_backwards_order)
-        return terms + exclusions + backwards, by_kind
+                    spans.append((payload, start, stop))
+        spellings: list[Spelling] = []
+        for role in (TERM, EXCLUSION, BACKWARDS):
+            spans = by_kind.pop(role, None)
+            if spans:
+                found_here = [(stop - 1, start, entries) for entries, start, stop in spans]
+                if role == BACKWARDS:
+                    found_here.sort(key=_backwards_order)
+                spellings += found_here
+        return spellings, by_kind
 
     def spelling_count(self, s: str) -> int:
         """How many spellings (terms, compounds, backwards terms) occur in ``s``, overlaps counted."""
