@@ -391,8 +391,11 @@ class Normaliser:
         return self._apply_regional(stripped) if stripped != text else text
 
     def with_offsets(self, text: str) -> Normalised:
-        if self.unchanged(text):
-            return Normalised(text, list(range(len(text))), text)
+        if self._rewritten.search(text) is None and _ANY_ASTRAL.search(text) is None and not self._has_regional(text):
+            # nothing to rewrite (most fields): at most separators and tone numbers go
+            if self._changeable.search(text) is None and _LETTER_DIGIT.search(text) is None:
+                return Normalised(text, list(range(len(text))), text)
+            return self._without_separators(text, list(range(len(text))), text)
         return self._with_offsets(text)
 
     def _with_offsets(self, text: str) -> Normalised:
@@ -422,6 +425,9 @@ class Normaliser:
             converted, origin = "".join(pieces), new_origin
         s = converted
         s, origin = self._regional_with_offsets(s, origin)
+        return self._without_separators(s, origin, text)
+
+    def _without_separators(self, s: str, origin: list[int], text: str) -> Normalised:
         spans = separator_spans(s, *self._separators(s))
         if spans:
             out, new_origin, pos = [], [], 0
