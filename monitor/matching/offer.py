@@ -48,10 +48,11 @@ def _form(ev: "ListingEvidence", by_field: dict[str, list["Hit"]]) -> str | None
         spans = _spans(fe, "form")
         if not spans:
             continue
-        near = _Nearest(by_field.get(fe.name, []))
+        hits = by_field.get(fe.name)
+        near = _Nearest(hits) if hits else None
         for (rank, name), start, end in _outermost(spans):
-            distance = near.distance(start, end) if near else _FAR + order * 1000 + start
-            if best is None or (distance, rank) < best[:2]:
+            distance = near.distance(start, end) if near is not None else _FAR + order * 1000 + start
+            if best is None or distance < best[0] or (distance == best[0] and rank < best[1]):
                 best = (distance, rank, name)
     return best[2] if best else None
 
@@ -83,9 +84,6 @@ class _Nearest:
         self.reach: list[int] = []  # the furthest end among the hits up to each one
         for _, b in ordered:
             self.reach.append(max(b, self.reach[-1]) if self.reach else b)
-
-    def __bool__(self) -> bool:
-        return bool(self.starts)
 
     def distance(self, start: int, end: int) -> int:
         i = bisect_left(self.starts, end)  # hits starting before the span ends: [0, i)
