@@ -4,7 +4,8 @@ A month's report is computed from what was known at the end of the month, so a r
 regenerated later says the same. Replaying the observations for that is slow on millions of
 rows, so the as-of state is kept per month (written when the month's crawl is done, or on the
 first report of the month); it is a cache, recomputed from the observations when deleted. The
-observation time index finds what changed after a month's end.
+observation time index finds what changed after a month's end, and dealer merges are
+recorded so that a past month's dealers can be told apart again.
 
 Revision ID: 0008
 Revises: 0007
@@ -101,9 +102,20 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("month", "figure", "a", "b", name=op.f("pk_month_figures")),
         sqlite_with_rowid=False,
     )
+    op.create_table(
+        "dealer_merges",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("old_id", sa.Integer(), nullable=False),
+        sa.Column("new_id", sa.Integer(), nullable=False),
+        sa.Column("merged_at", sa.DateTime(), nullable=False),
+        sa.Column("contact_ids", sa.JSON(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_dealer_merges")),
+    )
+    op.create_index("ix_dealer_merges_merged_at", "dealer_merges", ["merged_at"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_table("dealer_merges")
     op.drop_table("month_figures")
     op.drop_table("month_matches")
     op.drop_table("month_species")

@@ -17,7 +17,7 @@ from typing import Iterable
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from monitor.contacts import phone_deletions, phone_insertions
-from monitor.storage.models import Contact, Dealer, Listing, ListingContact
+from monitor.storage.models import Contact, Dealer, DealerMerge, Listing, ListingContact
 
 _CHUNK = 500
 
@@ -120,6 +120,8 @@ def assign_dealers(
             if dealer_of.get(node) != target:
                 (contact_updates if node[0] == "c" else listing_updates).append({"node_id": node[1], "dealer": target})
     for old, new in target_of.items():
+        moved = sorted(conn.execute(select(Contact.id).where(Contact.dealer_id == old)).scalars())
+        conn.execute(insert(DealerMerge).values(old_id=old, new_id=new, merged_at=now, contact_ids=moved))
         conn.execute(update(Contact).where(Contact.dealer_id == old).values(dealer_id=new))
         conn.execute(update(Listing).where(Listing.dealer_id == old).values(dealer_id=new))
     if contact_updates:

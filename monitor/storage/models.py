@@ -423,3 +423,17 @@ class MonthFigure(Base):
     a: Mapped[str] = mapped_column(String(30), primary_key=True)
     b: Mapped[str] = mapped_column(String(30), primary_key=True)
     n: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DealerMerge(Base):
+    """Two dealers joined into one (``old_id`` into ``new_id``) by an ad linking their contacts,
+    with the contacts ``old_id`` had then: a past month's report undoes the merges made since."""
+
+    __tablename__ = "dealer_merges"
+    __table_args__ = (Index("ix_dealer_merges_merged_at", "merged_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    old_id: Mapped[int] = mapped_column(Integer)
+    new_id: Mapped[int] = mapped_column(Integer)
+    merged_at: Mapped[datetime] = mapped_column(DateTime)
+    contact_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)

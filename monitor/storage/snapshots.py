@@ -11,9 +11,9 @@ Replaying observations on millions of rows is slow, so the result is kept per mo
 ``month_listings`` and ``month_species`` (flagged and unread listings only): a cache. It is
 written by ``ensure`` when a report (or the monthly job) first needs it, and written again
 when an observation dated in the month arrived since; deleted, it is recomputed from the
-observations with the same result. Two things are not replayed: dealers and re-post links are
-the snapshot's when it was written, today's when it is recomputed (a dealer merged with another
-after the month shows merged); analysts' decisions are applied when the report is read.
+observations with the same result. Dealers merged since the month are told apart again from
+the recorded merges (``DealerMerge``); re-post links are today's when recomputed. Analysts'
+decisions are applied when the report is read.
 """
 
 from __future__ import annotations
@@ -22,13 +22,16 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any, Iterable
 
-from sqlalchemy import and_, delete, false, func, insert, literal, or_, select, text, true
+from sqlalchemy import and_, bindparam, delete, false, func, insert, literal, or_, select, text, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from monitor.months import parse_month, shift_month
 from monitor.storage.models import (
+    Contact,
+    DealerMerge,
     Listing,
+    ListingContact,
     ListingSpecies,
     Match,
     MonthFigure,
@@ -40,7 +43,7 @@ from monitor.storage.models import (
     SiteCrawl,
 )
 
-__all__ = ["MATCH_FIELDS", "SNAPSHOT_COLUMNS", "delete_all", "ensure", "listing_states", "match_record",
+__all__ = ["MATCH_FIELDS", "SNAPSHOT_COLUMNS", "dealer_reversals", "delete_all", "ensure", "listing_states", "match_record",
            "matches_of", "month_end", "write"]
 
 _CHUNK = 500
@@ -161,6 +164,7 @@ def write(s: Session, month: str, newest: int | None = None) -> None:
             s.execute(insert(MonthSpecies), species_rows)
         if match_rows:
             s.execute(insert(MonthMatch), match_rows)
+    _dealers_then(s, month)
     from monitor.storage.newness import write_figures  # newness reads snapshots: imported here
 
     write_figures(s, month)
@@ -176,6 +180,44 @@ def write(s: Session, month: str, newest: int | None = None) -> None:
         for table in ("month_listings", "month_species", "month_matches", "month_figures"):
             s.execute(text(f"ANALYZE {table}"))
         s.commit()
+
+
+def dealer_reversals(s: Session, month: str) -> dict[int, int]:
+    """contact id -> the dealer it belonged to at the end of ``month``, for the contacts whose
+    dealer has merged with another since (``DealerMerge``, undone newest first)."""
+    merges = s.execute(
+        select(DealerMerge.old_id, DealerMerge.new_id, DealerMerge.contact_ids)
+        .where(DealerMerge.merged_at >= month_end(month)).order_by(DealerMerge.merged_at.desc(), DealerMerge.id.desc())
+    ).all()
+    if not merges:
+        return {}
+    ids = sorted({int(c) for _, _, moved in merges for c in moved or []})
+    dealer: dict[int, int] = {}
+    for start in range(0, len(ids), _CHUNK):
+        dealer.update(s.execute(select(Contact.id, Contact.dealer_id).where(Contact.id.in_(ids[start:start + _CHUNK]))).all())
+    for old, new, moved in merges:
+        for contact_id in moved or []:
+            if dealer.get(int(contact_id)) == new:
+                dealer[int(contact_id)] = old
+    return dealer
+
+
+def _dealers_then(s: Session, month: str) -> None:
+    """Give the snapshot's ads the dealers they had at the month's end where dealers merged since."""
+    then = dealer_reversals(s, month)
+    contacts = sorted(then)
+    dealer_of: dict[int, int] = {}
+    for start in range(0, len(contacts), _CHUNK):
+        for listing_id, contact_id in s.execute(
+            select(ListingContact.listing_id, ListingContact.contact_id)
+            .where(ListingContact.contact_id.in_(contacts[start:start + _CHUNK]))
+        ):
+            dealer_of[listing_id] = min(then[contact_id], dealer_of.get(listing_id, then[contact_id]))
+    if dealer_of:
+        table = MonthListing.__table__
+        s.connection().execute(
+            update(table).where(table.c.month == month, table.c.listing_id == bindparam("lid")).values(dealer_id=bindparam("did")),
+            [{"lid": lid, "did": did} for lid, did in dealer_of.items()])
 
 
 def listing_states(s: Session, listing_ids: Iterable[int], month: str) -> dict[int, dict[str, Any]]:

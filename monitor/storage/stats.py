@@ -17,7 +17,7 @@ from collections import Counter, defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select, true, union
+from sqlalchemy import and_, exists, func, or_, select, true, union
 from sqlalchemy.orm import Session
 
 from monitor.crawlhealth import SiteHealth
@@ -36,7 +36,7 @@ from monitor.storage.models import (
 )
 from monitor.storage.cohorts import removals, repeat_unremoved, takedown_cohorts, takedown_outcomes
 from monitor.storage.newness import AS_OF_KEY, backlog, new_in, new_series, resolve, standing
-from monitor.storage.snapshots import listing_states, month_end
+from monitor.storage.snapshots import dealer_reversals, listing_states, month_end
 from monitor.storage.timeutil import check_month, previous_month
 
 ML, MS = MonthListing, MonthSpecies
@@ -180,11 +180,16 @@ def top_dealers(s: Session, month: str, limit: int = 20, as_of: str | None = Non
     ):
         by_species[did][species] = count
     contacts: dict[int, list[dict[str, str]]] = defaultdict(list)
-    for did, kind, value in s.execute(
-        select(Contact.dealer_id, Contact.kind, Contact.value)
-        .where(Contact.dealer_id.in_(ids), Contact.first_seen < month_end(as_of)).order_by(Contact.kind, Contact.value)
+    then = dealer_reversals(s, as_of)  # contacts whose dealer merged with another since
+    for contact_id, did, kind, value in s.execute(
+        select(Contact.id, Contact.dealer_id, Contact.kind, Contact.value)
+        .where(or_(Contact.dealer_id.in_(ids), Contact.id.in_(sorted(c for c, d in then.items() if d in ids))),
+               Contact.first_seen < month_end(as_of))
+        .order_by(Contact.kind, Contact.value)
     ):
-        contacts[did].append({"kind": kind, "value": value})
+        did = then.get(contact_id, did)
+        if did in ids:
+            contacts[did].append({"kind": kind, "value": value})
     confirmed = dict(s.execute(
         select(ML.dealer_id, func.count()).where(new_in(s, month, as_of, confirmed=True), ML.dealer_id.in_(ids))
         .group_by(ML.dealer_id)
