@@ -160,6 +160,7 @@ def recompute_dealers(conn: Connection, now: datetime) -> int:
     conn.execute(update(Listing).where(Listing.dealer_id.is_not(None)).values(dealer_id=None))
     conn.execute(update(Contact).values(dealer_id=None))
     conn.execute(delete(Dealer))
+    conn.execute(delete(DealerMerge))  # every id is new: the recorded merges name ids that are gone
     count = 0
     contact_rows: list[dict] = []
     listing_rows: list[dict] = []
