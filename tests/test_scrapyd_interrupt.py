@@ -51,9 +51,10 @@ def test_ctrl_c_cancels_the_jobs_releases_the_locks_and_a_rerun_resumes(
     engine = create_engine(url)
     try:
         deadline = time.monotonic() + 180
-        with engine.connect() as conn:  # interrupt it once a job holds its site's lock and has begun storing
-            while time.monotonic() < deadline and first.poll() is None and not conn.execute(text(
-                    "SELECT count(*) FROM site_crawls WHERE status = 'running' AND items > 0")).scalar():
+        with engine.connect() as conn:  # interrupt it once a job holds its site's lock, another waiting
+            while time.monotonic() < deadline and first.poll() is None and not (
+                    conn.execute(text("SELECT count(*) FROM site_locks")).scalar()
+                    and any(jobs_of(node)["pending"] for node in nodes)):
                 time.sleep(0.1)
                 conn.rollback()
         assert first.poll() is None, first.communicate()
