@@ -311,19 +311,23 @@ class Normaliser:
     def _needs(self, text: str) -> bool:
         return bool(self._needs_table.search(text) or self._astral(text))
 
+    def _nothing_rewritten(self, text: str) -> bool:
+        """No character any step rewrites and no regional word: at most separators (and tone
+        numbers) can go. Every condition holds for a piece of a text it holds for."""
+        return self._rewritten.search(text) is None and _ANY_ASTRAL.search(text) is None \
+            and not self._has_regional(text)
+
     def unchanged(self, text: str) -> bool:
         """Whether no step touches ``text``: then ``prefilter`` and ``with_offsets`` give it back
         as it is (most descriptions), and neither needs to look further."""
-        return self._changeable.search(text) is None and _ANY_ASTRAL.search(text) is None \
-            and _LETTER_DIGIT.search(text) is None and not self._has_regional(text)
+        return self._nothing_rewritten(text) and self._changeable.search(text) is None \
+            and _LETTER_DIGIT.search(text) is None
 
     def prefilter_pair(self, left: str, right: str) -> tuple[str, str] | None:
         """``prefilter`` of each text, when that of the two joined by a newline is simply the two
         glued (no step reaches across the join: nothing is rewritten, only separators dropped,
         and no regional word or tone number forms across); else None."""
-        both = left + right
-        if self._rewritten.search(both) is not None or _ANY_ASTRAL.search(both) is not None \
-                or self._has_regional(both):
+        if not self._nothing_rewritten(left + right):
             return None
         left, right = _SEPARATOR_ANY.sub("", left), _SEPARATOR_ANY.sub("", right)
         both = left + right
@@ -391,10 +395,9 @@ class Normaliser:
         return self._apply_regional(stripped) if stripped != text else text
 
     def with_offsets(self, text: str) -> Normalised:
-        if self._rewritten.search(text) is None and _ANY_ASTRAL.search(text) is None and not self._has_regional(text):
-            # nothing to rewrite (most fields): at most separators and tone numbers go
+        if self._nothing_rewritten(text):  # most fields
             if self._changeable.search(text) is None and _LETTER_DIGIT.search(text) is None:
-                return Normalised(text, list(range(len(text))), text)
+                return Normalised(text, list(range(len(text))), text)  # unchanged
             return self._without_separators(text, list(range(len(text))), text)
         return self._with_offsets(text)
 
