@@ -108,3 +108,30 @@ def test_node_errors_are_crawl_errors_and_exit_as_the_cli_says(tmp_path: Path, d
     unset = subprocess.run([sys.executable, "-m", "monitor", "deploy"], env=env, capture_output=True, text=True,
                            timeout=120)
     assert unset.returncode == EXIT_BAD_INPUT and "no Scrapyd node configured" in unset.stderr
+
+
+def test_losing_the_database_mid_crawl_is_a_storage_error(tmp_path: Path, databases: Any, sandbox: SandboxServer,
+                                                          two_nodes: tuple[str, list[Node]]) -> None:
+    url, nodes = two_nodes
+    env = coordinator_env(url, tmp_path / "coordinator-data", sandbox, [node.url for node in nodes])
+    crawl = subprocess.Popen([sys.executable, "-m", "monitor", "crawl", "--all"], env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    engine = create_engine(url)
+    try:
+        deadline = time.monotonic() + 180
+        with engine.connect() as conn:
+            while time.monotonic() < deadline and crawl.poll() is None and \
+                    not conn.execute(text("SELECT count(*) FROM site_locks")).scalar():
+                time.sleep(0.1)
+                conn.rollback()
+        engine.dispose()
+        admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
+        admin.dispose()
+        out, err = crawl.communicate(timeout=180)
+    finally:
+        if crawl.poll() is None:
+            crawl.kill()
+    assert crawl.returncode == 1 and "StorageError: " in err, err  # the monitor's error, not a driver's traceback
+    assert "Traceback" not in err

@@ -32,6 +32,7 @@ from typing import Any, Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from monitor.config import Config
 from monitor.crawlhealth import SiteHealth
@@ -145,6 +146,8 @@ def run_on_nodes(
             summary.finished_at = datetime.now(timezone.utc)
             db.finish_run(summary.run_id, summary.finished_at)
             _run_file(config, month).unlink(missing_ok=True)
+    except (OperationalError, ProgrammingError) as exc:  # the shared database failed (the jobs were cancelled)
+        raise db.error("crawl on the Scrapyd nodes with", exc) from None
     finally:
         for node in nodes:
             node.api.close()
