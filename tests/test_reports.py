@@ -246,7 +246,7 @@ def test_same_figures_on_postgresql(tmp_path: Path, context: dict) -> None:
         db.dispose()
     finally:
         urls.close()
-    for section in ("key_points", "species", "sites", "trend", "removals", "takedown_history", "terms", "health"):
+    for section in ("key_points", "species", "sites", "places", "trend", "removals", "takedown_history", "terms", "health"):
         assert on_postgres[section] == context[section], section
     strip = [{k: v for k, v in e.items() if k != "evidence_sha256"} for e in on_postgres["examples"]]
     assert strip == [{k: v for k, v in e.items() if k != "evidence_sha256"} for e in context["examples"]]
