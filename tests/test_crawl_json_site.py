@@ -76,7 +76,7 @@ def stored(path: Path) -> dict[str, dict[str, Any]]:
         "SELECT lc.listing_id, c.value FROM listing_contacts lc JOIN contacts c ON c.id = lc.contact_id"
     ):
         contacts[listing_id].add(value.lower())
-    keys = ("title", "description", "price_amount", "price_currency", "price_cny", "seller", "location",
+    keys = ("title", "description", "price_text", "price_amount", "price_currency", "price_cny", "seller", "location",
             "posted_at", "removal_kind")
     rows = db.execute(f"SELECT l.external_id, l.id, {', '.join('l.' + k for k in keys)} FROM listings l "
                       "JOIN sites s ON s.id = l.site_id WHERE s.name = ?", (SITE,)).fetchall()
@@ -106,6 +106,7 @@ def test_first_crawl_reads_every_field_of_tw_and_hk_listings(crawled: Crawled) -
         assert (row["seller"], row["location"]) == (want["seller"], want["location"]), i
         assert row["price_currency"] == want["currency"], i
         assert row["price_amount"] == want["price_amount"] and row["price_cny"] == want["price_cny"], i
+        assert row["price_text"] == want["price_text"], i  # as printed, not the API's JSON object
         assert row["posted_at"][:16] == f"{want['posted_date']} {want['posted_time']}", i
         phones = {c["value"].lower() for c in want["contacts"]
                   if c["where"] == "field" and c["variant"] not in UNRECOVERABLE_VARIANTS}
@@ -208,6 +209,20 @@ def test_a_price_object_carries_its_own_currency(text: str, default: str, amount
 
     price = parse_price(text, default)
     assert (price.amount, price.currency, price.cny) == (amount, currency, cny)
+
+
+@pytest.mark.parametrize(("text", "shown"), [
+    ('{"amount": 1200, "currency": "HKD", "display": "HK$1,200"}', "HK$1,200"),
+    ('{"amount": 19230, "currency": "twd"}', "19230 TWD"),
+    ('{"amount": null, "currency": "TWD", "display": "面議"}', "面議"),
+    ('{"currency": "TWD"}', ""),
+    ("NT$ 3,000", "NT$ 3,000"),
+    ("{not json} 1,200元", "{not json} 1,200元"),
+])
+def test_a_price_object_is_stored_as_printed(text: str, shown: str) -> None:
+    from monitor.crawling.parsers import price_display
+
+    assert price_display(text) == shown
 
 
 def test_a_page_whose_header_lies_is_repaired_in_its_own_sections_charset() -> None:

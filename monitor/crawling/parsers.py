@@ -74,6 +74,31 @@ def parse_price(text: str, default_currency: str = "CNY") -> Price:
     return Price(amount, currency, cny)
 
 
+# Keys under which a JSON price object carries the price as the page prints it.
+_DISPLAY_KEYS = ("display", "displayPrice", "text", "formatted", "label")
+
+
+def price_display(text: str) -> str:
+    """The price as a reader sees it: a JSON price object's printed form ("HK$1,200"), or its
+    amount and currency when it prints none; any other text unchanged. Stored as the listing's
+    price text, which the report and the takedown package show as written."""
+    raw = (text or "").strip()
+    if not raw.startswith("{"):
+        return text
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return text
+    if not isinstance(data, dict):
+        return text
+    printed = next((str(data[k]).strip() for k in _DISPLAY_KEYS if data.get(k) not in (None, "")), "")
+    if printed:
+        return printed
+    amount = next((data[k] for k in _AMOUNT_KEYS if data.get(k) is not None), None)
+    currency = next((str(data[k]).strip().upper() for k in _CURRENCY_KEYS if data.get(k)), "")
+    return " ".join(str(x) for x in (amount, currency) if x not in (None, "")) if amount is not None else ""
+
+
 def _price_object(raw: str, default_currency: str) -> Price | None:
     """A JSON price object, or None when ``raw`` is not one. Its amount may itself be printed
     ("NT$1,200"); a currency the object names wins over one the amount's text shows."""

@@ -22,7 +22,7 @@ from scrapy.exceptions import DropItem
 from monitor.config import Config
 from monitor.crawlhealth import SiteHealth, Stat
 from monitor.crawling.health import GOOD_FINISH, HEALTH_STAT
-from monitor.crawling.parsers import clean_location, parse_date, parse_price
+from monitor.crawling.parsers import clean_location, parse_date, parse_price, price_display
 from monitor.exceptions import MonitorError
 from monitor.items import ListingItem
 
@@ -68,6 +68,7 @@ class NormalisePipeline:
         site = getattr(self.crawler.spider, "site", None)
         price = parse_price(item.price_text, site.default_currency if site is not None else "CNY")
         item.price_amount, item.price_currency, item.price_cny = price.amount, price.currency, price.cny
+        item.price_text = price_display(item.price_text)
         reference = (item.fetched_at or datetime.now(timezone.utc)).astimezone(self.tz)
         item.posted_at = parse_date(item.posted_text, reference, site.date_format if site is not None else None)
         item.location = clean_location(item.location)
