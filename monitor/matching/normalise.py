@@ -303,7 +303,8 @@ class Normaliser:
     def _keeps(self, text: str) -> bool:
         """Whether ``text`` holds an emoji of a term: only then is the slower separator class
         (the emoji range cut around it) used."""
-        return self._kept_char is not None and self._kept_char.search(text) is not None
+        return self._kept_char is not None and _ANY_ASTRAL.search(text) is not None \
+            and self._kept_char.search(text) is not None
 
     def _separators(self, text: str) -> tuple[re.Pattern[str], frozenset[str]]:
         return (self._kept_run, self._kept) if self._keeps(text) else (_SEPARATOR_RUN, frozenset())
@@ -317,17 +318,23 @@ class Normaliser:
         return self._rewritten.search(text) is None and _ANY_ASTRAL.search(text) is None \
             and not self._has_regional(text)
 
+    def nothing_rewritten(self, text: str) -> bool:
+        """Whether no step but dropping separators and tone numbers can touch ``text``: true of
+        every piece of such a text too, so a listing asks once for all its fields and seams."""
+        return self._nothing_rewritten(text)
+
     def unchanged(self, text: str) -> bool:
         """Whether no step touches ``text``: then ``prefilter`` and ``with_offsets`` give it back
         as it is (most descriptions), and neither needs to look further."""
         return self._nothing_rewritten(text) and self._changeable.search(text) is None \
             and _LETTER_DIGIT.search(text) is None
 
-    def prefilter_pair(self, left: str, right: str) -> tuple[str, str] | None:
+    def prefilter_pair(self, left: str, right: str, plain: bool = False) -> tuple[str, str] | None:
         """``prefilter`` of each text, when that of the two joined by a newline is simply the two
         glued (no step reaches across the join: nothing is rewritten, only separators dropped,
-        and no regional word or tone number forms across); else None."""
-        if not self._nothing_rewritten(left + right):
+        and no regional word or tone number forms across); else None. ``plain``: both are
+        known to be pieces of a text ``nothing_rewritten`` holds for."""
+        if not plain and not self._nothing_rewritten(left + right):
             return None
         left, right = _SEPARATOR_ANY.sub("", left), _SEPARATOR_ANY.sub("", right)
         both = left + right
@@ -374,28 +381,34 @@ class Normaliser:
         """Normalise a lexicon word the way listing text is normalised."""
         return self.fast(text)
 
-    def prefilter(self, text: str) -> str:
+    def prefilter(self, text: str, plain: bool = False) -> str:
         """A looser, quicker form for the pre-filter: every separator removed, wherever it is.
 
         It can only add candidates (象 牙白 -> 象牙白), never lose one that ``fast`` finds,
-        and the candidates are checked again on the exact form.
+        and the candidates are checked again on the exact form. ``plain``: ``nothing_rewritten``
+        is known to hold for ``text``, so only separators and tone numbers can go.
         """
-        if self._special.search(text) or self._astral(text):
-            text = text.translate(self._table)
-            if BOPOMOFO.search(text):
-                text = spell_zhuyin(text)
-            if self._traditional.search(text):
-                text = self._converter.convert(text)
-        text = self._apply_regional(text)
-        stripped = (self._kept_any if self._keeps(text) else _SEPARATOR_ANY).sub("", text)
+        if plain:
+            stripped = _SEPARATOR_ANY.sub("", text)
+        else:
+            if self._special.search(text) or self._astral(text):
+                text = text.translate(self._table)
+                if BOPOMOFO.search(text):
+                    text = spell_zhuyin(text)
+                if self._traditional.search(text):
+                    text = self._converter.convert(text)
+            text = self._apply_regional(text)
+            stripped = (self._kept_any if self._keeps(text) else _SEPARATOR_ANY).sub("", text)
         if _LETTER_DIGIT.search(stripped):
             stripped = _TONE_DIGIT.sub("", stripped)
         if _OPENING_BRACKET.search(stripped):
             stripped = _EMPTY_BRACKET_PAIR.sub("", stripped)
         return self._apply_regional(stripped) if stripped != text else text
 
-    def with_offsets(self, text: str) -> Normalised:
-        if self._nothing_rewritten(text):  # most fields
+    def with_offsets(self, text: str, plain: bool = False) -> Normalised:
+        """The normalised text with its offset map. ``plain``: ``nothing_rewritten`` is known to
+        hold for ``text`` (a piece of a listing that asked once)."""
+        if plain or self._nothing_rewritten(text):  # most fields
             if self._changeable.search(text) is None and _LETTER_DIGIT.search(text) is None:
                 return Normalised(text, list(range(len(text))), text)  # unchanged
             return self._without_separators(text, list(range(len(text))), text)
