@@ -43,7 +43,16 @@ _SEP = (
 # an empty pair of brackets wedged into a word (象（）牙, 象【】牙)
 _EMPTY_BRACKETS = r"\(\)|（）|\[\]|［］|【】|「」|『』|〔〕|〖〗"
 SEPARATOR_CHARS = re.compile(f"[{_SEP}]")
-_SEPARATOR_RUN = re.compile(f"(?:[{_SEP}]|{_EMPTY_BRACKETS}){{1,3}}")
+
+
+def _run_of(body: str) -> re.Pattern[str]:
+    """One to three separators or empty bracket pairs, written as one then up to two more: a
+    pattern that starts with a choice of characters lets sre skip to where a run can start."""
+    one = f"(?:[{body}]|{_EMPTY_BRACKETS})"
+    return re.compile(f"{one}{one}{{0,2}}")
+
+
+_SEPARATOR_RUN = _run_of(_SEP)
 _SEPARATOR_ANY = re.compile(f"[{_SEP}]+")
 _EMPTY_BRACKET_PAIR = re.compile(_EMPTY_BRACKETS)
 _OPENING_BRACKET = re.compile(r"[(（\[［【「『〔〖]")
@@ -268,7 +277,7 @@ class Normaliser:
         self._kept_run, self._kept_any = _SEPARATOR_RUN, _SEPARATOR_ANY
         if self._kept:
             body = _separators_but(self._kept)
-            self._kept_run = re.compile(f"(?:[{body}]|{_EMPTY_BRACKETS}){{1,3}}")
+            self._kept_run = _run_of(body)
             self._kept_any = re.compile(f"[{body}]+")
         self._table = translate_table()
         self._astral_class = _astral_special()
@@ -283,11 +292,11 @@ class Normaliser:
             self._regional_finder.add_word(word, word)
         if self._regional:
             self._regional_finder.make_automaton()
-        # quick tests first: a character that starts a regional word, an emoji of a term
-        starts = {ord(w[0]) for w, _ in self._regional}
-        bmp_starts = [c for c in starts if c < 0x10000]
-        self._regional_start = _char_class(bmp_starts) if bmp_starts else None
-        self._regional_astral = len(bmp_starts) < len(starts)  # 🐘: left to the automaton
+        # regional words of the BMP as one regex (a few times quicker than the automaton on
+        # short text); those with an emoji (🐘) left to the automaton, for text with one
+        bmp_words = [w for w, _ in self._regional if all(ord(c) < 0x10000 for c in w)]
+        self._regional_bmp = re.compile("|".join(re.escape(w) for w in bmp_words)) if bmp_words else None
+        self._regional_astral = len(bmp_words) < len(self._regional)
         self._kept_char = _char_class([ord(c) for c in self._kept]) if self._kept else None
         # every BMP character some step may change or drop but separators (table, Traditional, zhuyin,
         # brackets), and with separators
@@ -364,10 +373,10 @@ class Normaliser:
     def _has_regional(self, s: str) -> bool:
         if not self._regional:
             return False
-        if (self._regional_start is None or self._regional_start.search(s) is None) and \
-                not (self._regional_astral and _ANY_ASTRAL.search(s)):
-            return False
-        return next(self._regional_finder.iter(s), None) is not None
+        if self._regional_bmp is not None and self._regional_bmp.search(s) is not None:
+            return True
+        return self._regional_astral and _ANY_ASTRAL.search(s) is not None \
+            and next(self._regional_finder.iter(s), None) is not None
 
     def _apply_regional(self, s: str) -> str:
         if not self._has_regional(s):
