@@ -86,3 +86,43 @@ def test_jieba_is_skipped_only_where_it_would_not_absorb(matcher: Matcher, texts
             asked += 1
             absorbed += jieba
     assert asked > 1000 and absorbed > 10
+
+
+def test_a_plain_listing_asks_once_for_all_its_pieces(matcher: Matcher, texts: list[str]) -> None:
+    """A text no step but dropping separators touches: so is every piece of it, and the steps
+    told so (``plain``) give what they give when they ask themselves."""
+    normaliser = matcher.normaliser
+    rng = random.Random(13)
+    plain = 0
+    for _ in range(1500):
+        left, right = rng.choice(texts), rng.choice(texts)
+        joined = left + "\n" + right
+        if not normaliser.nothing_rewritten(joined):
+            continue
+        plain += 1
+        assert normaliser.prefilter(joined, True) == normaliser.prefilter(joined), joined
+        for piece in (left, right, left[-10:] + "\n" + right[:10]):
+            assert normaliser.nothing_rewritten(piece), piece
+            assert normaliser.with_offsets(piece, True) == normaliser._with_offsets(piece), piece
+        assert normaliser.prefilter_pair(left[-24:], right[:24], True) == \
+            normaliser.prefilter_pair(left[-24:], right[:24]), joined
+    assert plain > 300
+
+
+def test_quick_searches_find_what_the_plain_ones_find(matcher: Matcher, texts: list[str]) -> None:
+    """Separator runs found by a pattern written for sre's skip, regional words by a regex: the
+    same runs and the same answer as the plain pattern and the automaton, emoji words included."""
+    import re
+
+    from monitor.matching import normalise
+
+    normaliser = matcher.normaliser
+    plain_run = re.compile(f"(?:[{normalise._SEP}]|{normalise._EMPTY_BRACKETS}){{1,3}}")
+    found = 0
+    for text in texts + ["🐘牙 手串", "其实 系", "象（）（）（）（）牙", "象 【】 牙", "🐘 🦷"]:
+        assert [m.span() for m in normalise._SEPARATOR_RUN.finditer(text)] == \
+            [m.span() for m in plain_run.finditer(text)], text
+        automaton = next(normaliser._regional_finder.iter(text), None) is not None
+        assert normaliser._has_regional(text) == automaton, text
+        found += automaton
+    assert found > 5
