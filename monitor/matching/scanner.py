@@ -50,6 +50,10 @@ class Scanner:
                 acts.extend(entries if role == CONTEXT else [(role, entries)])
             self._acts.append(tuple(acts))
         self._is_spelling = [any(role != CONTEXT for role, _ in roles[w]) for w in words]
+        # every two characters that follow each other in a spelling: one crossing a cut has the
+        # two characters either side of it, so most cuts are settled by one set lookup
+        self._spelling_pairs = frozenset(w[i:i + 2] for w, spelled in zip(words, self._is_spelling) if spelled
+                                         for i in range(len(w) - 1))
         self._automaton = ahocorasick_rs.AhoCorasick(
             words, matchkind=ahocorasick_rs.MatchKind.Standard,
             implementation=ahocorasick_rs.Implementation.ContiguousNFA)
@@ -94,6 +98,8 @@ class Scanner:
 
     def spells_across(self, s: str, cut: int) -> bool:
         """Whether a spelling occurs in ``s`` over position ``cut`` (starting before, ending after)."""
+        if not 0 < cut < len(s) or s[cut - 1:cut + 1] not in self._spelling_pairs:
+            return False
         try:
             found = self._automaton.find_matches_as_indexes(s, overlapping=True)
         except UnicodeEncodeError:
