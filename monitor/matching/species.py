@@ -9,6 +9,7 @@ no SQLAlchemy: the reports may read it without loading the matcher.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -116,13 +117,21 @@ def species_table(folder: Path | str | None = None) -> tuple[Species, ...]:
 
     ``folder`` None or empty is the shipped lexicon; a configured ``keywords_dir`` may start with ``~``.
     """
-    base = shipped_folder() if not folder else Path(folder).expanduser()
+    name = str(folder) if folder else ""
+    base = _base(name, "" if not name or os.path.isabs(name) or name.startswith("~") else os.getcwd())
     try:
-        stat = (base / SPECIES_FILE).stat()
+        stat = os.stat(os.path.join(base, SPECIES_FILE))
         stamp = (stat.st_mtime_ns, stat.st_size)
     except OSError:
         stamp = (0, 0)  # load_species says what is wrong
-    return _cached(str(base.resolve()), stamp)
+    return _cached(base, stamp)
+
+
+@lru_cache(maxsize=16)
+def _base(folder: str, cwd: str) -> str:
+    """The folder resolved once (per working folder when relative): a report asks for the species
+    hundreds of times."""
+    return str((shipped_folder() if not folder else Path(folder).expanduser()).resolve())
 
 
 @lru_cache(maxsize=16)
