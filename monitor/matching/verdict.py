@@ -478,7 +478,6 @@ def decide(
     species_context = _listing_words(ev, "context")
     vetoed = _listing_words(ev, "veto")
 
-    cover_honest = _count_words(ev, "cover_honest")
     cover_species: set[str] = set()
     covered_hits: set[int] = set()
     for fe in ev.fields:
@@ -499,15 +498,17 @@ def decide(
     # a seller saying outright that the label is cover (过审, 实际是) outweighs one honest feature
     giveaway_count = 2 * _count_words(ev, "giveaway").get(None, 0) if giveaway else 0
     cover_giveaways: dict[Any, int] | None = None
+    cover_honest: dict[Any, int] | None = None  # both counted only when a cover is weighed
 
     suspect = {sp for fe in ev.fields for sp in fe.suspect}
 
     def cover_given_away(sp: str) -> bool:
         """Giveaways outnumber honest features; a suspect cover (mammoth ivory) must instead
         show more honest features (bark, staining, papers) than giveaways to stay innocent."""
-        nonlocal cover_giveaways
-        if cover_giveaways is None:
+        nonlocal cover_giveaways, cover_honest
+        if cover_giveaways is None or cover_honest is None:
             cover_giveaways = _count_words(ev, "cover_giveaway")
+            cover_honest = _count_words(ev, "cover_honest")
         told = giveaway_count + cover_giveaways.get(sp, 0)
         honest = cover_honest.get(sp, 0)
         if sp in suspect:
