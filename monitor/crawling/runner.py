@@ -166,7 +166,7 @@ def run_crawl(
     kind = run_kind or ("monthly" if not sites else "site")
     started = datetime.now(timezone.utc)
 
-    with SiteLocks(state_dir(config) / "locks", names) as locks, _Interrupts() as interrupts:
+    with SiteLocks(state_dir(config) / "locks", names) as locks, Interrupts() as interrupts:
         db = open_database(config) if pipelines else None
         try:
             if db is not None:
@@ -240,7 +240,7 @@ def _recorded_run(config: Config, month: str, site: str) -> int | None:
 
 
 def _supervise(job: dict[str, Any], summary: CrawlSummary, display: "_Display", log_file: Path,
-               locks: "SiteLocks", interrupts: "_Interrupts") -> int | None:
+               locks: "SiteLocks", interrupts: "Interrupts") -> int | None:
     """Run the worker to its end, gathering its events into ``summary``; returns its exit status.
 
     The worker inherits the site locks (so they stay held until it too has exited), gets the
@@ -352,7 +352,7 @@ def _parse_event(line: bytes) -> dict[str, Any] | None:
 def _stop(worker: subprocess.Popen[bytes], summary: CrawlSummary, display: "_Display") -> None:
     """Ask the worker to stop gracefully (its stdin closes; Scrapy saves its JOBDIR state) and
     wait for it, still reading its events (the interrupted sites' health), at most STOP_TIMEOUT
-    seconds before killing it. A second SIGINT/SIGTERM kills it at once (see ``_Interrupts``)."""
+    seconds before killing it. A second SIGINT/SIGTERM kills it at once (see ``Interrupts``)."""
     if worker.stdin is not None:
         _close_quietly(worker.stdin)
     timer = threading.Timer(STOP_TIMEOUT, _kill_quietly, args=(worker,))
@@ -381,13 +381,14 @@ def _close_quietly(stream: Any) -> None:
         pass
 
 
-class _Interrupts:
+class Interrupts:
     """While a crawl runs in the main thread, SIGINT and SIGTERM both interrupt it.
 
     The first raises KeyboardInterrupt (``run_crawl`` then stops the worker gracefully, leaves
     the crawl resumable and lets the exception through: the CLI exits non-zero); a second kills
     the worker at once. While the run is being closed (``defer``) a signal waits until that is
-    done. Off the main thread (a scheduler's job) signals stay the caller's business.
+    done. Off the main thread (a scheduler's job) signals stay the caller's business. The Scrapyd
+    coordinator uses it too (no worker: every signal interrupts).
     """
 
     def __init__(self) -> None:
@@ -396,7 +397,7 @@ class _Interrupts:
         self.previous: dict[int, Any] = {}
         self.received: list[int] = []
 
-    def __enter__(self) -> "_Interrupts":
+    def __enter__(self) -> "Interrupts":
         if threading.current_thread() is threading.main_thread():
             for signum in (signal.SIGINT, signal.SIGTERM):
                 self.previous[signum] = signal.getsignal(signum)

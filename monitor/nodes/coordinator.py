@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import json
 import logging
-import signal
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -37,7 +35,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from monitor.config import Config
 from monitor.crawlhealth import SiteHealth
 from monitor.crawling.health import GOOD_FINISH
-from monitor.crawling.runner import CrawlSummary, open_database, outcome_line
+from monitor.crawling.runner import CrawlSummary, Interrupts, open_database, outcome_line
 from monitor.crawling.settings import state_dir
 from monitor.crawling.sites import sites_for_config
 from monitor.exceptions import CrawlError, CrawlLockedError
@@ -122,7 +120,7 @@ def run_on_nodes(
         summary.sites[Path(str(error).split(":", 1)[0]).stem] = SiteHealth.failed(str(error))
     show = _show(progress, on_event)
     try:
-        with coordinator_lock(db), _Interrupts() as interrupts:
+        with coordinator_lock(db), Interrupts() as interrupts:
             check_site_locks(db, names)
             summary.run_id, done, plans = _open_run(config, db, names, month,
                                                     run_kind or ("monthly" if not sites else "site"), as_of,
@@ -362,30 +360,6 @@ class _Crawl:
         verdict = "ok" if health.healthy else f"UNHEALTHY: {'; '.join(health.problems)}"
         self.show({"event": "site_done", "site": site, "health": health.to_json(),
                    "text": f"{verdict}, {health.items} listings, {health.pages} pages"})
-
-
-class _Interrupts:
-    """In the main thread, SIGTERM interrupts the coordinator as Ctrl-C (SIGINT) does; while its
-    jobs are being cancelled (``defer``) both wait."""
-
-    def __init__(self) -> None:
-        self.defer = False
-        self.previous: dict[int, Any] = {}
-
-    def __enter__(self) -> "_Interrupts":
-        if threading.current_thread() is threading.main_thread():
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                self.previous[signum] = signal.getsignal(signum)
-                signal.signal(signum, self._handle)
-        return self
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        if not self.defer:
-            raise KeyboardInterrupt(f"crawl stopped by {signal.Signals(signum).name}")
-
-    def __exit__(self, *exc: Any) -> None:
-        for signum, handler in self.previous.items():
-            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
 
 
 def _log_outcomes(config: Config, summary: CrawlSummary) -> None:
