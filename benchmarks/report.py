@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sqlite3
 import sys
 import tempfile
 import time
@@ -35,7 +34,7 @@ from monitor.storage import Database, snapshots
 # The storage engineer's generator (benchmarks/storage.py) fills the database: the same
 # data the stats queries are timed on, so the two benchmarks' figures can be compared.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from storage import N_MONTHS, generate, months  # noqa: E402
+from storage import N_MONTHS, fill_database, listing_count, months  # noqa: E402
 
 def evict_from_cache(path: Path) -> None:
     """Ask the OS to drop this database's cached pages (no effect on other files)."""
@@ -48,14 +47,6 @@ def evict_from_cache(path: Path) -> None:
                 os.close(fd)
 
 
-def listing_count(path: Path) -> int:
-    try:
-        with sqlite3.connect(path) as conn:
-            return conn.execute("SELECT count(*) FROM listings").fetchone()[0]
-    except sqlite3.Error:
-        return -1
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--listings", type=int, default=1_000_000)
@@ -65,16 +56,7 @@ def main(argv: list[str] | None = None) -> int:
 
     folder = Path(tempfile.mkdtemp(prefix="wtm-report-bench-"))
     path = args.db or folder / "wtm.sqlite3"
-    # The generator spreads listings evenly over the months, so it may write a few less.
-    if not (args.keep and listing_count(path) >= 0.99 * args.listings):
-        for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-            stale.unlink(missing_ok=True)
-        started = time.perf_counter()
-        db = Database(f"sqlite:///{path}")
-        db.upgrade()
-        generate(db, args.listings / 1_000_000, seed=7)
-        db.dispose()
-        print(f"filled {listing_count(path):,} listings in {time.perf_counter() - started:.1f} s ({path})")
+    fill_database(path, args.listings, args.keep)
     month = months(N_MONTHS)[-1]
     config = load_config(None, {"data_dir": str(folder), "database_url": f"sqlite:///{path}"})
     count = listing_count(path)

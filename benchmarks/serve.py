@@ -33,15 +33,14 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 
 from monitor.storage import Database
-from monitor.storage.models import Listing
 
 # The storage engineer's generator fills the database, as for the report benchmark, so the
 # figures of the two can be compared.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from storage import generate  # noqa: E402
+from storage import fill_database, listing_count  # noqa: E402
 
 WTM = Path(sys.executable).with_name("wtm")
 QUEUE_TARGET, SEARCH_TARGET = 0.2, 1.0
@@ -81,31 +80,12 @@ def measure(base: str, path: str) -> tuple[float, float, int]:
     return cold, warm, found
 
 
-def listing_count(db: Database) -> int:
-    try:
-        with db.engine.connect() as conn:
-            return conn.execute(select(func.count()).select_from(Listing)).scalar() or 0
-    except Exception:  # no such table: a new file
-        return -1
-
-
 def fill(path: Path, listings: int, keep: bool) -> None:
-    """The generator's database of ``listings`` listings at ``path`` with searchable texts
-    (kept as it is when ``keep`` and it is that large already)."""
-    db = Database(f"sqlite:///{path}")
-    if keep and listing_count(db) >= 0.99 * listings:  # the generator spreads listings evenly: a few less
+    """The generator's database (``benchmarks/storage.py``) with searchable texts."""
+    if fill_database(path, listings, keep):
+        db = Database(f"sqlite:///{path}")
+        texts(db)
         db.dispose()
-        return
-    db.dispose()
-    for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-        stale.unlink(missing_ok=True)
-    started = time.perf_counter()
-    db = Database(f"sqlite:///{path}")
-    db.upgrade()
-    generate(db, listings / 1_000_000, seed=7)
-    texts(db)
-    print(f"filled {listing_count(db):,} listings in {time.perf_counter() - started:.1f} s ({path})")
-    db.dispose()
 
 
 def free_port() -> int:
@@ -149,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     path = args.db or Path(tempfile.mkdtemp(prefix="wtm-serve-bench-")) / "wtm.sqlite3"
     fill(path, args.listings, args.keep)
     db = Database(f"sqlite:///{path}")
-    count = listing_count(db)
+    count = listing_count(path)
     with db.engine.connect() as conn:
         indexed = conn.execute(text("SELECT count(*) FROM search_grams WHERE gram = ''")).scalar()
     db.dispose()

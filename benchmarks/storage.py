@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import sqlite3
 import sys
 import tempfile
 import time
@@ -204,6 +205,31 @@ def generate(db: Database, scale: float, seed: int) -> Loader:
         for chunk in range(0, len(rows), BATCH):
             load.insert(model, rows[chunk:chunk + BATCH])
     return load
+
+
+def listing_count(path: Path) -> int:
+    """Listings in the SQLite file at ``path``; -1 when it holds no listings table."""
+    try:
+        with sqlite3.connect(path) as conn:
+            return conn.execute("SELECT count(*) FROM listings").fetchone()[0]
+    except sqlite3.Error:
+        return -1
+
+
+def fill_database(path: Path, listings: int, keep: bool = False) -> bool:
+    """The generator's database of ``listings`` listings at ``path``, through the migrations;
+    kept as it is when ``keep`` and it is that large already. True when it was written anew."""
+    if keep and listing_count(path) >= 0.99 * listings:  # the generator spreads listings evenly: a few less
+        return False
+    for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        stale.unlink(missing_ok=True)
+    started = time.perf_counter()
+    db = Database(f"sqlite:///{path}")
+    db.upgrade()
+    generate(db, listings / 1_000_000, seed=7)
+    db.dispose()
+    print(f"filled {listing_count(path):,} listings in {time.perf_counter() - started:.1f} s ({path})")
+    return True
 
 
 def time_queries(db: Database, month: str, as_of: str | None = None) -> list[tuple[str, float, float]]:
