@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from monitor.exceptions import ConfigError
@@ -32,7 +32,7 @@ from monitor.storage.models import (
     TakedownRequest,
 )
 from monitor.storage.newness import new_in, resolve, standing
-from monitor.storage.snapshots import dealer_reversals, month_end
+from monitor.storage.stats import dealers_contacts
 from monitor.storage.timeutil import check_month
 
 _CHUNK = 500
@@ -182,29 +182,11 @@ def most_active_dealers(s: Session, month: str, limit: int = 20, as_of: str | No
     confirmed = dict(s.execute(select(ML.dealer_id, func.count())
                                .where(standing(as_of, confirmed=True), ML.first_seen_month <= month,
                                       ML.dealer_id.in_(ids)).group_by(ML.dealer_id)).all())
-    contacts = dealers_contacts(s, ids, as_of)
+    contacts = {did: [{**c, "incomplete": looks_incomplete(c["kind"], c["value"])} for c in found]
+                for did, found in dealers_contacts(s, ids, as_of).items()}
     return [
         {"dealer_id": did, "new_ads": new.get(did, 0), "confirmed_ads": confirmed.get(did, 0), "total_ads": total,
          "contacts": contacts[did], "ads_by_species": dict(sorted(species[did].items())),
          "sites": sorted(sites[did]), "months_active": sorted(months[did])}
         for did, total in top
     ]
-
-
-def dealers_contacts(s: Session, dealer_ids: list[int], as_of: str) -> dict[int, list[dict[str, Any]]]:
-    """dealer id -> its contacts as at the end of ``as_of`` (first seen by then; a contact whose
-    dealer merged with another since goes back to the dealer it had), each marked ``incomplete``
-    when it looks written with a digit missing."""
-    then = dealer_reversals(s, as_of)
-    wanted = set(dealer_ids)
-    moved = sorted(c for c, d in then.items() if d in wanted)
-    out: dict[int, list[dict[str, Any]]] = {did: [] for did in dealer_ids}
-    for contact_id, did, kind, value in s.execute(
-        select(Contact.id, Contact.dealer_id, Contact.kind, Contact.value)
-        .where(or_(Contact.dealer_id.in_(dealer_ids), Contact.id.in_(moved)), Contact.first_seen < month_end(as_of))
-        .order_by(Contact.kind, Contact.value)
-    ):
-        did = then.get(contact_id, did)
-        if did in wanted:
-            out[did].append({"kind": kind, "value": value, "incomplete": looks_incomplete(kind, value)})
-    return out

@@ -45,6 +45,7 @@ __all__ = [
     "backlog_found",
     "crawl_health",
     "dealer_count",
+    "dealers_contacts",
     "decisions_after",
     "example_ads",
     "listing_contacts",
@@ -179,17 +180,7 @@ def top_dealers(s: Session, month: str, limit: int = 20, as_of: str | None = Non
         .where(ML.dealer_id.in_(ids), standing(as_of)).group_by(ML.dealer_id, MS.species)
     ):
         by_species[did][species] = count
-    contacts: dict[int, list[dict[str, str]]] = defaultdict(list)
-    then = dealer_reversals(s, as_of)  # contacts whose dealer merged with another since
-    for contact_id, did, kind, value in s.execute(
-        select(Contact.id, Contact.dealer_id, Contact.kind, Contact.value)
-        .where(or_(Contact.dealer_id.in_(ids), Contact.id.in_(sorted(c for c, d in then.items() if d in ids))),
-               Contact.first_seen < month_end(as_of))
-        .order_by(Contact.kind, Contact.value)
-    ):
-        did = then.get(contact_id, did)
-        if did in ids:
-            contacts[did].append({"kind": kind, "value": value})
+    contacts = dealers_contacts(s, ids, as_of)
     confirmed = dict(s.execute(
         select(ML.dealer_id, func.count()).where(new_in(s, month, as_of, confirmed=True), ML.dealer_id.in_(ids))
         .group_by(ML.dealer_id)
@@ -263,6 +254,24 @@ def example_ads(s: Session, month: str, limit: int = 30, as_of: str | None = Non
         }
         for listing_id, site in rows
     ]
+
+
+def dealers_contacts(s: Session, dealer_ids: list[int], as_of: str) -> dict[int, list[dict[str, str]]]:
+    """dealer id -> its contacts as ``{"kind", "value"}`` at the end of ``as_of`` (first seen by
+    then; a contact whose dealer merged with another since goes back to the dealer it had)."""
+    then = dealer_reversals(s, as_of)
+    wanted = set(dealer_ids)
+    moved = sorted(c for c, d in then.items() if d in wanted)
+    out: dict[int, list[dict[str, str]]] = {did: [] for did in dealer_ids}
+    for contact_id, did, kind, value in s.execute(
+        select(Contact.id, Contact.dealer_id, Contact.kind, Contact.value)
+        .where(or_(Contact.dealer_id.in_(dealer_ids), Contact.id.in_(moved)), Contact.first_seen < month_end(as_of))
+        .order_by(Contact.kind, Contact.value)
+    ):
+        did = then.get(contact_id, did)
+        if did in wanted:
+            out[did].append({"kind": kind, "value": value})
+    return out
 
 
 def listing_contacts(s: Session, listing_ids: list[int], before: datetime | None = None) -> dict[int, list[dict[str, str]]]:
