@@ -14,6 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
+from typing import Any
 
 from monitor.currency import CNY_RATES  # the one rate table, which the report states too
 
@@ -82,34 +83,38 @@ def price_display(text: str) -> str:
     """The price as a reader sees it: a JSON price object's printed form ("HK$1,200"), or its
     amount and currency when it prints none; any other text unchanged. Stored as the listing's
     price text, which the report and the takedown package show as written."""
-    raw = (text or "").strip()
-    if not raw.startswith("{"):
-        return text
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        return text
-    if not isinstance(data, dict):
+    data = _json_object((text or "").strip())
+    if data is None:
         return text
     printed = next((str(data[k]).strip() for k in _DISPLAY_KEYS if data.get(k) not in (None, "")), "")
     if printed:
         return printed
-    amount = next((data[k] for k in _AMOUNT_KEYS if data.get(k) is not None), None)
-    currency = next((str(data[k]).strip().upper() for k in _CURRENCY_KEYS if data.get(k)), "")
+    amount, currency = _amount_and_currency(data)
     return " ".join(str(x) for x in (amount, currency) if x not in (None, "")) if amount is not None else ""
+
+
+def _json_object(raw: str) -> dict[str, Any] | None:
+    if not raw.startswith("{"):
+        return None
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _amount_and_currency(data: dict[str, Any]) -> tuple[Any, str]:
+    amount = next((data[k] for k in _AMOUNT_KEYS if data.get(k) is not None), None)
+    return amount, next((str(data[k]).strip().upper() for k in _CURRENCY_KEYS if data.get(k)), "")
 
 
 def _price_object(raw: str, default_currency: str) -> Price | None:
     """A JSON price object, or None when ``raw`` is not one. Its amount may itself be printed
     ("NT$1,200"); a currency the object names wins over one the amount's text shows."""
-    try:
-        data = json.loads(raw)
-    except ValueError:
+    data = _json_object(raw)
+    if data is None:
         return None
-    if not isinstance(data, dict):
-        return None
-    amount = next((data[k] for k in _AMOUNT_KEYS if data.get(k) is not None), None)
-    currency = next((str(data[k]).strip().upper() for k in _CURRENCY_KEYS if data.get(k)), "")
+    amount, currency = _amount_and_currency(data)
     if isinstance(amount, bool):
         amount = None
     if isinstance(amount, (int, float)):
