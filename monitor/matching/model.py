@@ -14,6 +14,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -73,6 +74,9 @@ class Model:
         self.threshold: float = float(meta.get("threshold", 0.5))
         self.model_only_threshold: float = float(meta.get("model_only_threshold", 0.9))
         self._w0: list[float] = weights[:, 0].tolist()  # Python floats: summing a few is quicker than numpy
+        # what ``explain`` sorts by and shows, per feature, worked out once rather than per listing
+        self._rank = [-abs(x) for x in self._w0]
+        self._shown = [(feature_label(name), round(x, 3)) for name, x in zip(vocabulary, self._w0)]
         self._b0 = float(intercept[0])
         self._rules: dict[str, int] = {}
         grams: list[str] = []
@@ -97,12 +101,11 @@ class Model:
 
     def score(self, text: str, rules: Iterable[str]) -> Score:
         """The probability that a listing offers a protected species' product."""
-        index = self._gram_index
         try:
-            present = {index[i] for i, _, _ in self._grams.find_matches_as_indexes(text, overlapping=True)}
+            found = self._grams.find_matches_as_indexes(text, overlapping=True)
         except UnicodeEncodeError:  # half a surrogate pair: no n-gram holds one, so none is lost
-            present = {index[i] for i, _, _ in self._grams.find_matches_as_indexes(
-                _LONE_SURROGATE.sub("\0", text), overlapping=True)}
+            found = self._grams.find_matches_as_indexes(_LONE_SURROGATE.sub("\0", text), overlapping=True)
+        present = set(map(self._gram_index.__getitem__, map(_first, found)))
         rule_index = self._rules
         present.update(rule_index[r] for r in rules if r in rule_index)
         present.discard(-1)
@@ -112,9 +115,9 @@ class Model:
 
     def explain(self, score: Score, top: int = EXPLAIN_TOP) -> list[tuple[str, float]]:
         """The features that moved this score most, strongest first, with their weights."""
-        w = self._w0
-        ranked = sorted((i for i in score.present if w[i]), key=lambda i: -abs(w[i]))[:top]
-        return [(feature_label(self.vocabulary[i]), round(w[i], 3)) for i in ranked]
+        w, shown = self._w0, self._shown
+        ranked = sorted((i for i in score.present if w[i]), key=self._rank.__getitem__)[:top]
+        return [shown[i] for i in ranked]
 
     def species_of(self, score: Score) -> str | None:
         """The likeliest species of a listing the rules named none in (None when the model has none)."""
@@ -151,6 +154,9 @@ class Model:
                            np.asarray(data["intercept"], dtype=np.float64), [str(s) for s in data["species"]], meta)
         except (OSError, KeyError, ValueError) as exc:
             raise InputFileError(f"{path}: not a wtm model file ({exc})") from None
+
+
+_first = itemgetter(0)
 
 
 def _sigmoid(z: float) -> float:
