@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 if TYPE_CHECKING:
@@ -451,6 +452,39 @@ def _trade_context(ev: ListingEvidence) -> bool:
         or _has_unit(ev, "price")
 
 
+class _Facts:
+    """Listing-wide facts a rule may ask about, each worked out when first asked: most hits are
+    settled before (inside an innocent compound, negated) or without (a strong hit beside a
+    product word needs no innocent words) most of them."""
+
+    def __init__(self, ev: ListingEvidence) -> None:
+        self.ev = ev
+
+    @cached_property
+    def product_word(self) -> bool:  # outweighs innocent context
+        return _has_product_word(self.ev) or _has_unit(self.ev)
+
+    @cached_property
+    def product(self) -> bool:
+        return self.product_word or _has_unit(self.ev, "size_unit")
+
+    @cached_property
+    def innocent(self) -> bool:
+        return _any_listing_word(self.ev, "innocent")
+
+    @cached_property
+    def species_context(self) -> set[Any]:
+        return _listing_words(self.ev, "context")
+
+    @cached_property
+    def vetoed(self) -> set[Any]:
+        return _listing_words(self.ev, "veto")
+
+    @cached_property
+    def traded(self) -> bool:
+        return _trade_context(self.ev)
+
+
 def decide(
     ev: ListingEvidence,
     window: int,
@@ -465,18 +499,7 @@ def decide(
     """
     Match, MatchResult, describe = _late_imports()
     giveaway = _has(ev, "giveaway")
-    product_word = _has_product_word(ev) or _has_unit(ev)   # outweighs innocent context
-    product = product_word or _has_unit(ev, "size_unit")
-    lazy: dict[str, bool] = {}  # read only when a weak hit gets that far: most listings never need it
-
-    def traded() -> bool:
-        if "trade" not in lazy:
-            lazy["trade"] = _trade_context(ev)
-        return lazy["trade"]
-
-    innocent = _any_listing_word(ev, "innocent")
-    species_context = _listing_words(ev, "context")
-    vetoed = _listing_words(ev, "veto")
+    facts = _Facts(ev)
 
     cover_species: set[str] = set()
     covered_hits: set[int] = set()
@@ -547,32 +570,32 @@ def decide(
             evidence_by_species.setdefault(sp, []).append(hit)
         else:
             evidence_by_species.setdefault(sp, []).append(hit)
-            near = _near_innocent(hit, fe, window)
-            if _in_work_title(hit, fe) and not giveaway:
+            if not giveaway and _in_work_title(hit, fe):
                 hit.reason = "inside the title of a book or work (《...》)"
-            elif sp in vetoed and not giveaway:
+            elif not giveaway and sp in facts.vetoed:
                 hit.reason = "listing is about something else (veto word)"
-            elif near and not giveaway:
+            elif not giveaway and _near_innocent(hit, fe, window):
                 hit.reason = "next to a depiction or imitation word"
-            elif not giveaway and sp not in species_context and (kind := _product_type(hit, fe, ev)) \
+            elif not giveaway and sp not in facts.species_context and (kind := _product_type(hit, fe, ev)) \
                     and not cover_given_away(sp):
                 hit.reason = f"a product named after the animal ({kind}), not an animal product"
             elif sp in cover_species and not cover_given_away(sp):
                 hit.reason = "legal substitute named in the title"
-            elif innocent and not (product_word or sp in species_context or _product_char_near(hit, fe)):
+            elif not (facts.product_word or sp in facts.species_context or _product_char_near(hit, fe)) \
+                    and facts.innocent:
                 hit.reason = "innocent context (clothing, food, other materials) and no product words"
             elif hit.strong and not absorbed(fe.norm.text, hit.start, hit.end):
                 accepted.setdefault(sp, []).append(hit)
                 scores[sp] = max(scores.get(sp, 0.0), STRONG_SCORE)
                 continue
-            elif (giveaway or product or sp in species_context or _product_char_near(hit, fe) or traded()) \
-                    and not innocent and not _innocent_near(hit, fe, sp):
+            elif (giveaway or facts.product or sp in facts.species_context or _product_char_near(hit, fe)
+                  or facts.traded) and not facts.innocent and not _innocent_near(hit, fe, sp):
                 accepted.setdefault(sp, []).append(hit)
-                scores[sp] = max(scores.get(sp, 0.0), WEAK_SCORE + (0.1 if sp in species_context else 0.0))
+                scores[sp] = max(scores.get(sp, 0.0), WEAK_SCORE + (0.1 if sp in facts.species_context else 0.0))
                 continue
             else:
-                hit.reason = "weak evidence without product context" if not (innocent or _innocent_near(hit, fe, sp)) \
-                    else "weak evidence in an innocent context"
+                hit.reason = "weak evidence without product context" \
+                    if not (facts.innocent or _innocent_near(hit, fe, sp)) else "weak evidence in an innocent context"
         rejected.append(hit)
 
     for sp, hits in accepted.items():
@@ -586,7 +609,7 @@ def decide(
     for sp in sorted(cover_species | {h.term.species for h in rejected if id(h) in covered_hits}):
         if not cover_given_away(sp):
             continue
-        if sp in accepted or sp in specific_cover or evidence_by_species.get(sp) or sp in species_context:
+        if sp in accepted or sp in specific_cover or evidence_by_species.get(sp) or sp in facts.species_context:
             hits = accepted.setdefault(sp, [])
             counted = _HitList(hits)
             still_rejected = still_rejected or _HitList(rejected)
@@ -601,7 +624,8 @@ def decide(
 
     if still_rejected is not None:
         rejected = still_rejected.items()
-    _resolve_species(accepted, set(shared_terms), species_context)
+    if len(accepted) > 1:
+        _resolve_species(accepted, set(shared_terms), facts.species_context)
     scores = {sp: v for sp, v in scores.items() if sp in accepted}
 
     def to_match(hit: Hit) -> Match:
