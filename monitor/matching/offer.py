@@ -49,12 +49,24 @@ def _form(ev: "ListingEvidence", by_field: dict[str, list["Hit"]]) -> str | None
         if not spans:
             continue
         hits = by_field.get(fe.name)
-        near = _Nearest(hits) if hits else None
-        for (rank, name), start, end in _outermost(spans):
-            distance = near.distance(start, end) if near is not None else _FAR + order * 1000 + start
+        if not hits:  # the first form word of the field, as no hit is nearer to any
+            candidates = [_first_outermost(spans, _FAR + order * 1000)]
+        else:
+            near = _Nearest(hits)
+            candidates = [(near.distance(start, end), rank, name) for (rank, name), start, end in _outermost(spans)]
+        for distance, rank, name in candidates:
             if best is None or distance < best[0] or (distance == best[0] and rank < best[1]):
                 best = (distance, rank, name)
     return best[2] if best else None
+
+
+def _first_outermost(spans: list[tuple[Any, int, int]], far: int) -> tuple[int, int, str]:
+    """What ``_form`` makes of a field without a flagged hit (its distance grows with a span's
+    start): the outermost span starting first, the longest there, the first in YAML order."""
+    start = min(s for _, s, _ in spans)
+    end = max(e for _, s, e in spans if s == start)
+    rank, name = min(payload for payload, s, e in spans if s == start and e == end)
+    return far + start, rank, name
 
 
 def _outermost(spans: list[tuple[Any, int, int]]) -> list[tuple[Any, int, int]]:
