@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import ahocorasick
+import ahocorasick_rs
 
 from monitor.matching import model_stage
 from monitor.matching.lexicon import Lexicon
@@ -171,6 +172,11 @@ class Matcher:
         else:
             self._reversed.add_word("\0", ("\0", ()))
             self._reversed.make_automaton()
+        # the pre-filter asks only whether any term spelling occurs: one compiled pass for both
+        # automata (they stay for text the library cannot encode: half a surrogate pair)
+        self._candidates = ahocorasick_rs.AhoCorasick(
+            list(self._terms.keys()) + [k[::-1] for k in self._reversed.keys()],
+            matchkind=ahocorasick_rs.MatchKind.LeftmostFirst, implementation=ahocorasick_rs.Implementation.DFA)
         self._context = ahocorasick.Automaton()
         for key, entries in patterns.context.items():
             self._context.add_word(key, (len(key), tuple(entries)))
@@ -284,6 +290,10 @@ class Matcher:
         return decide(evidence, self.near_window, self._shared_terms, self.absorbed, self._order)
 
     def _has_candidate(self, joined: str) -> bool:
+        try:
+            return bool(self._candidates.find_matches_as_indexes(joined))
+        except UnicodeEncodeError:
+            pass
         return next(self._terms.iter(joined), None) is not None or \
             next(self._reversed.iter(joined[::-1]), None) is not None
 
