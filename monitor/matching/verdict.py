@@ -485,22 +485,9 @@ class _Facts:
         return _trade_context(self.ev)
 
 
-def decide(
-    ev: ListingEvidence,
-    window: int,
-    shared_terms: set[str] | frozenset[str] = frozenset(),
-    absorbed: Callable[[str, int, int], bool] = lambda s, a, b: False,
-    order: Sequence[str] = (),
-) -> "MatchResult":
-    """Apply the rules in this module's docstring to one listing's evidence.
-
-    ``order`` is the lexicon's species order (``species.yaml``): flagged species are listed in it,
-    and any species it does not name after them, alphabetically, so none is ever dropped.
-    """
-    Match, MatchResult, describe = _late_imports()
-    giveaway = _has(ev, "giveaway")
-    facts = _Facts(ev)
-
+def _covers(ev: ListingEvidence) -> tuple[set[str], set[int], set[str]]:
+    """The species whose legal cover the title names, the hits (by id) a cover name overlaps,
+    and the species some cover name belongs to alone."""
     cover_species: set[str] = set()
     covered_hits: set[int] = set()
     for fe in ev.fields:
@@ -517,43 +504,74 @@ def decide(
     for fe in ev.fields:
         for species, start, end in fe.covers:
             cover_owner.setdefault(fe.norm.text[start:end], set()).add(species)
-    specific_cover = {next(iter(owners)) for owners in cover_owner.values() if len(owners) == 1}
-    # a seller saying outright that the label is cover (过审, 实际是) outweighs one honest feature
-    giveaway_count = 2 * _count_words(ev, "giveaway").get(None, 0) if giveaway else 0
-    cover_giveaways: dict[Any, int] | None = None
-    cover_honest: dict[Any, int] | None = None  # both counted only when a cover is weighed
+    return cover_species, covered_hits, {next(iter(owners)) for owners in cover_owner.values() if len(owners) == 1}
 
-    suspect = {sp for fe in ev.fields for sp in fe.suspect}
 
-    def cover_given_away(sp: str) -> bool:
-        """Giveaways outnumber honest features; a suspect cover (mammoth ivory) must instead
-        show more honest features (bark, staining, papers) than giveaways to stay innocent."""
-        nonlocal cover_giveaways, cover_honest
-        if cover_giveaways is None or cover_honest is None:
-            cover_giveaways = _count_words(ev, "cover_giveaway")
-            cover_honest = _count_words(ev, "cover_honest")
-        told = giveaway_count + cover_giveaways.get(sp, 0)
-        honest = cover_honest.get(sp, 0)
-        if sp in suspect:
-            return honest <= told
-        return told > 0 and told > honest
-
-    # drop hits contained in a longer hit, then classify the rest
+def _live_hits(ev: ListingEvidence) -> list[tuple[FieldEvidence, Hit]]:
+    """The hits not inside a longer hit, one spelling per span and species (dai mao is 玳瑁 and
+    带帽), in the order the rules read them."""
     live: list[tuple[FieldEvidence, Hit]] = []
     for fe in ev.fields:
+        if len(fe.hits) < 2:  # most fields: nothing to compare
+            live.extend((fe, hit) for hit in fe.hits)
+            continue
         seen: set[tuple[int, int, str]] = set()
         others = fe.hit_index()
-        for hit in sorted(fe.hits, key=lambda h: h.spelling_trick == "homophone"):
+        for hit in sorted(fe.hits, key=_homophone_last):
             key = (hit.start, hit.end, hit.term.species)
             if key in seen:
-                continue  # one spelling per span and species (dai mao is 玳瑁 and 带帽)
+                continue
             seen.add(key)
             if any(o is not hit and o.start <= hit.start and hit.end <= o.end and (o.end - o.start) > (hit.end - hit.start)
                    and not (o.term.species != hit.term.species and _split_by_space_outside(fe, o.start, o.end, hit))
                    for o in others.touching(hit.start, hit.end)):
                 continue
             live.append((fe, hit))
+    return live
 
+
+def _homophone_last(hit: Hit) -> bool:
+    return hit.spelling_trick == "homophone"
+
+
+def decide(
+    ev: ListingEvidence,
+    window: int,
+    shared_terms: set[str] | frozenset[str] = frozenset(),
+    absorbed: Callable[[str, int, int], bool] = lambda s, a, b: False,
+    order: Sequence[str] = (),
+) -> "MatchResult":
+    """Apply the rules in this module's docstring to one listing's evidence.
+
+    ``order`` is the lexicon's species order (``species.yaml``): flagged species are listed in it,
+    and any species it does not name after them, alphabetically, so none is ever dropped.
+    """
+    Match, MatchResult, describe = _late_imports()
+    giveaway = _has(ev, "giveaway")
+    facts = _Facts(ev)
+
+    cover_species, covered_hits, specific_cover = _covers(ev) if any(fe.covers for fe in ev.fields) \
+        else (set(), set(), set())
+    cover_giveaways: dict[Any, int] | None = None
+    cover_honest: dict[Any, int] | None = None  # counted only when a cover is weighed
+    giveaway_count = 0
+
+    def cover_given_away(sp: str) -> bool:
+        """Giveaways outnumber honest features; a suspect cover (mammoth ivory) must instead
+        show more honest features (bark, staining, papers) than giveaways to stay innocent."""
+        nonlocal cover_giveaways, cover_honest, giveaway_count
+        if cover_giveaways is None or cover_honest is None:
+            cover_giveaways = _count_words(ev, "cover_giveaway")
+            cover_honest = _count_words(ev, "cover_honest")
+            # a seller saying outright that the label is cover (过审, 实际是) outweighs one honest feature
+            giveaway_count = 2 * _count_words(ev, "giveaway").get(None, 0) if giveaway else 0
+        told = giveaway_count + cover_giveaways.get(sp, 0)
+        honest = cover_honest.get(sp, 0)
+        if any(sp in fe.suspect for fe in ev.fields):
+            return honest <= told
+        return told > 0 and told > honest
+
+    live = _live_hits(ev)
     accepted: dict[str, list[Hit]] = {}
     cover_matches: list[Any] = []
     rejected: list[Hit] = []
