@@ -203,9 +203,11 @@ class Database:
                 pending.append(f"{rev.revision} {rev.doc or ''}".strip())
         return {"current": current, "head": head, "pending": list(reversed(pending)), "up_to_date": current == head}
 
-    def check_current(self) -> None:
-        """Refuse a database that is behind (or ahead of) this code's migrations."""
-        if self._checked:
+    def check_current(self, again: bool = False) -> None:
+        """Refuse a database that is behind (or ahead of) this code's migrations. Checked once per
+        instance; ``again`` reads the revision anew (an instance kept for the process's life,
+        which another process may have migrated since)."""
+        if self._checked and not again:
             return
         current = self.current_revision()
         head = self.head_revision()
