@@ -21,7 +21,7 @@ from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, extract, func, or_, select
+from sqlalchemy import and_, case, exists, extract, func, or_, select
 from sqlalchemy.orm import Session
 
 from monitor.storage.models import Listing, MonthFigure, MonthListing, Site, SiteCrawl, TakedownItem, TakedownRequest
@@ -31,7 +31,8 @@ from monitor.storage.timeutil import check_month
 CADENCE_SLACK_DAYS = 3
 WINDOWS = (30, 60)
 
-__all__ = ["CADENCE_SLACK_DAYS", "WINDOWS", "removals", "repeat_unremoved", "takedown_cohorts", "takedown_outcomes"]
+__all__ = ["CADENCE_SLACK_DAYS", "WINDOWS", "removals", "repeat_unremoved", "takedown_cohorts", "takedown_history",
+           "takedown_outcomes"]
 
 
 def _crawl_times(s: Session, as_of: str) -> dict[int, list[datetime]]:
@@ -64,65 +65,91 @@ def takedown_cohorts(s: Session, request_month: str, as_of: str) -> list[dict[st
     ads); ``baseline_ads``; ``intervals`` (crawl intervals from the request to the crawl that
     found the ad gone -> ads).
     """
-    check_month(request_month)
+    return takedown_history(s, (request_month,), as_of)[request_month]
+
+
+def takedown_history(s: Session, request_months: tuple[str, ...], as_of: str) -> dict[str, list[dict[str, Any]]]:
+    """``takedown_cohorts`` of several request months at once (the report shows three): their
+    baselines are read in one pass over the snapshot instead of one per month."""
+    for month in request_months:
+        check_month(month)
     as_of = resolve(s, check_month(as_of), as_of)
     crawls = _crawl_times(s, as_of)
-    ml = MonthListing
-    requested: dict[int, list[tuple[datetime, datetime | None, str]]] = defaultdict(list)
-    confirmed: Counter = Counter()
-    year, mon = extract("year", Listing.posted_at), extract("month", Listing.posted_at)
-    for site_id, sent, item_gone, listing_gone, seen_month, y, m, is_confirmed in s.execute(
-        select(TakedownRequest.site_id, TakedownRequest.sent_at, TakedownItem.removed_at, ml.removed_at,
-               Listing.first_seen_month, year, mon, Listing.id.in_(decided("confirmed")))
-        .join(TakedownItem, TakedownItem.request_id == TakedownRequest.id)
-        .join(Listing, Listing.id == TakedownItem.listing_id)
-        .outerjoin(ml, and_(ml.listing_id == Listing.id, ml.month == as_of))
-        .where(TakedownRequest.month == request_month, Listing.id.not_in(decided("rejected")))
-    ):
-        requested[site_id].append((sent, item_gone or listing_gone, new_month(seen_month, y, m)))
-        confirmed[site_id] += bool(is_confirmed)
+    requested, confirmed = _requested(s, request_months, as_of)
     names = dict(s.execute(select(Site.id, Site.name)).all())
-    first_sent = {site_id: min(sent for sent, _, _ in items) for site_id, items in requested.items()}
-    baselines = _baselines(s, first_sent, as_of)
-    out = []
-    for site_id in sorted(requested, key=lambda i: names[i]):
-        items = requested[site_id]
+    first_sent = {key: min(sent for sent, _, _ in items) for key, items in requested.items()}
+    baselines = _baselines(s, {(site_id, sent) for (_, site_id), sent in first_sent.items()}, as_of)
+    out: dict[str, list[dict[str, Any]]] = {month: [] for month in request_months}
+    for month, site_id in sorted(requested, key=lambda key: (key[0], names[key[1]])):
         site_crawls = crawls.get(site_id, [])
-        seen_until = site_crawls[-1] if site_crawls else None
-        sent = first_sent[site_id]
-        row: dict[str, Any] = {"site": names[site_id], "requested": len(items), "confirmed": confirmed[site_id]}
-        ages = Counter(age for _, _, age in items)
-        baseline = _baseline(baselines.get(site_id, []), sent, seen_until)
-        row["baseline_ads"] = sum(n for n, _ in baseline.values())
-        for days in WINDOWS:
-            row[f"decided_{days}"] = all(_decided(t, days, site_crawls) for t, _, _ in items)
-            row[f"removed_{days}"] = sum(_within(gone, t, days, seen_until) for t, gone, _ in items)
-            row[f"baseline_removed_{days}"] = sum(gone[days] for _, gone in baseline.values())
-            row[f"baseline_{days}"] = _weighted_rate(ages, {age: (n, gone[days]) for age, (n, gone) in baseline.items()})
-        row["intervals"] = _intervals(items, site_crawls, seen_until)
-        out.append(row)
+        sent = first_sent[(month, site_id)]
+        row = _cohort_row(requested[(month, site_id)], site_crawls, baselines.get((site_id, sent), []), sent)
+        out[month].append({"site": names[site_id], "requested": row.pop("requested"),
+                           "confirmed": confirmed[(month, site_id)], **row})
     return out
 
 
-def _baselines(s: Session, sent: dict[int, datetime], as_of: str) -> dict[int, list[tuple[str, datetime | None, int]]]:
-    """site id -> (posting month, removed at, ads) of its flagged ads never requested by the end
-    of ``as_of`` and online at the site's ``sent`` (one query per request date, not per site)."""
+def _requested(s: Session, request_months: tuple[str, ...], as_of: str) -> tuple[dict[tuple[str, int], list], Counter]:
+    """(request month, site id) -> (sent, removed at, posting month) of each requested ad not
+    rejected, with how many of them analysts confirmed."""
+    ml = MonthListing
+    requested: dict[tuple[str, int], list[tuple[datetime, datetime | None, str]]] = defaultdict(list)
+    confirmed: Counter = Counter()
+    year, mon = extract("year", Listing.posted_at), extract("month", Listing.posted_at)
+    for month, site_id, sent, item_gone, listing_gone, seen_month, y, m, is_confirmed in s.execute(
+        select(TakedownRequest.month, TakedownRequest.site_id, TakedownRequest.sent_at, TakedownItem.removed_at,
+               ml.removed_at, Listing.first_seen_month, year, mon, Listing.id.in_(decided("confirmed")))
+        .join(TakedownItem, TakedownItem.request_id == TakedownRequest.id)
+        .join(Listing, Listing.id == TakedownItem.listing_id)
+        .outerjoin(ml, and_(ml.listing_id == Listing.id, ml.month == as_of))
+        .where(TakedownRequest.month.in_(request_months), Listing.id.not_in(decided("rejected")))
+    ):
+        requested[(month, site_id)].append((sent, item_gone or listing_gone, new_month(seen_month, y, m)))
+        confirmed[(month, site_id)] += bool(is_confirmed)
+    return requested, confirmed
+
+
+def _cohort_row(items: list[tuple[datetime, datetime | None, str]], site_crawls: list[datetime],
+                baseline_rows: list[tuple[str, datetime | None, int]], sent: datetime) -> dict[str, Any]:
+    seen_until = site_crawls[-1] if site_crawls else None
+    ages = Counter(age for _, _, age in items)
+    baseline = _baseline(baseline_rows, sent, seen_until)
+    row: dict[str, Any] = {"requested": len(items), "baseline_ads": sum(n for n, _ in baseline.values())}
+    for days in WINDOWS:
+        row[f"decided_{days}"] = all(_decided(t, days, site_crawls) for t, _, _ in items)
+        row[f"removed_{days}"] = sum(_within(gone, t, days, seen_until) for t, gone, _ in items)
+        row[f"baseline_removed_{days}"] = sum(gone[days] for _, gone in baseline.values())
+        row[f"baseline_{days}"] = _weighted_rate(ages, {age: (n, gone[days]) for age, (n, gone) in baseline.items()})
+    row["intervals"] = _intervals(items, site_crawls, seen_until)
+    return row
+
+
+def _baselines(s: Session, sent: set[tuple[int, datetime]],
+               as_of: str) -> dict[tuple[int, datetime], list[tuple[str, datetime | None, int]]]:
+    """(site id, request date) -> (posting month, removed at, ads) of the site's flagged ads never
+    requested by the end of ``as_of`` and online at that date. One query for every pair: each ad
+    is placed by the first request date it was already seen by (a CASE over the dates)."""
+    if not sent:
+        return {}
     ml = MonthListing
     requested = (exists().where(TakedownItem.listing_id == ml.listing_id, TakedownRequest.id == TakedownItem.request_id,
                                 TakedownRequest.month <= as_of))
     year, mon = extract("year", ml.posted_at), extract("month", ml.posted_at)
-    by_date: dict[datetime, list[int]] = defaultdict(list)
-    for site_id, when in sent.items():
-        by_date[when].append(site_id)
-    out: dict[int, list[tuple[str, datetime | None, int]]] = defaultdict(list)
-    for when, site_ids in by_date.items():
-        for site_id, seen_month, y, m, gone, n in s.execute(
-            select(ml.site_id, ml.first_seen_month, year, mon, ml.removed_at, func.count())
-            .where(standing(as_of), ml.site_id.in_(site_ids), ml.first_seen <= when,
-                   or_(ml.removed_at.is_(None), ml.removed_at > when), ~requested)
-            .group_by(ml.site_id, ml.first_seen_month, year, mon, ml.removed_at)
-        ):
-            out[site_id].append((new_month(seen_month, y, m), gone, n))
+    dates = sorted({when for _, when in sent})
+    seen_by = case(*((ml.first_seen <= when, index) for index, when in enumerate(dates)), else_=len(dates))
+    out: dict[tuple[int, datetime], list[tuple[str, datetime | None, int]]] = defaultdict(list)
+    dates_of: dict[int, list[datetime]] = defaultdict(list)
+    for site_id, when in sent:
+        dates_of[site_id].append(when)
+    for site_id, seen_month, y, m, gone, first, n in s.execute(
+        select(ml.site_id, ml.first_seen_month, year, mon, ml.removed_at, seen_by, func.count())
+        .where(standing(as_of), ml.site_id.in_(sorted(dates_of)), ml.first_seen <= dates[-1],
+               or_(ml.removed_at.is_(None), ml.removed_at > dates[0]), ~requested)
+        .group_by(ml.site_id, ml.first_seen_month, year, mon, ml.removed_at, seen_by)
+    ):
+        for when in dates_of[site_id]:
+            if dates[first] <= when and (gone is None or gone > when):
+                out[(site_id, when)].append((new_month(seen_month, y, m), gone, n))
     return out
 
 

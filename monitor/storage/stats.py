@@ -34,7 +34,7 @@ from monitor.storage.models import (
     Site,
     SiteCrawl,
 )
-from monitor.storage.cohorts import removals, repeat_unremoved, takedown_cohorts, takedown_outcomes
+from monitor.storage.cohorts import removals, repeat_unremoved, takedown_cohorts, takedown_history, takedown_outcomes
 from monitor.storage.newness import AS_OF_KEY, backlog, new_in, new_series, resolve, standing
 from monitor.storage.snapshots import dealer_reversals, listing_states, month_end
 from monitor.storage.timeutil import check_month, previous_month
@@ -62,6 +62,7 @@ __all__ = [
     "review_counts",
     "sites_not_crawled",
     "takedown_cohorts",
+    "takedown_history",
     "takedown_outcomes",
     "term_hits",
     "top_dealers",
@@ -360,7 +361,7 @@ def months_with_data(s: Session, as_of: str | None = None) -> list[str]:
     if as_of is not None:
         as_of = resolve(s, check_month(as_of), as_of)
         query = union(
-            select(ML.first_seen_month.label("month")).where(ML.month == as_of).distinct(),
+            select(_distinct_seen_months(as_of).c.month),
             select(SiteCrawl.month.label("month")).where(SiteCrawl.month <= as_of).distinct(),
         )
     else:
@@ -369,6 +370,17 @@ def months_with_data(s: Session, as_of: str | None = None) -> list[str]:
             select(SiteCrawl.month.label("month")).distinct(),
         )
     return sorted(m for (m,) in s.execute(query) if m)
+
+
+def _distinct_seen_months(as_of: str) -> Any:
+    """The snapshot's first-seen months, read as a skip scan of its month index (one index seek per
+    month, where SELECT DISTINCT reads every flagged ad's entry): a recursive CTE, portable SQL."""
+    def next_after(month: Any) -> Any:
+        return select(func.min(ML.first_seen_month)).where(ML.month == as_of, ML.first_seen_month > month).scalar_subquery()
+
+    seen = select(func.min(ML.first_seen_month).label("month")).where(ML.month == as_of).cte("seen_months", recursive=True)
+    seen = seen.union_all(select(next_after(seen.c.month)).where(seen.c.month.is_not(None)))
+    return select(seen.c.month).where(seen.c.month.is_not(None)).subquery()
 
 
 def sites_not_crawled(s: Session, month: str) -> list[dict[str, Any]]:

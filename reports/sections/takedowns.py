@@ -14,8 +14,9 @@ def build(q: Query, context: Context) -> dict[str, Any]:
     # A request's 30- and 60-day outcomes are known only a month or two after it was sent,
     # so the report shows the requests of this month and of the two before it, as known now.
     history = []
-    for request_month in (shift_month(q.month, -2), q.previous_month, q.month):
-        site_outcomes = [rows.takedown_row(row) for row in q.stat("takedown_cohorts", request_month, q.month)]
+    request_months = (shift_month(q.month, -2), q.previous_month, q.month)
+    for request_month, cohorts in q.stat("takedown_history", request_months, q.month).items():
+        site_outcomes = [rows.takedown_row(row) for row in cohorts]
         history.append({"month": request_month, "sites": site_outcomes, **rows.takedown_totals(site_outcomes)})
     with_requests = [h for h in history if h["requested"]]
     decided = [h for h in with_requests if not h["pending_60"]]
