@@ -126,3 +126,22 @@ def test_quick_searches_find_what_the_plain_ones_find(matcher: Matcher, texts: l
         assert normaliser._has_regional(text) == automaton, text
         found += automaton
     assert found > 5
+
+
+def test_bitmap_separator_classes_find_what_the_full_ones_find(texts: list[str]) -> None:
+    """Text without an astral character is read with separator classes written as one bitmap
+    (no emoji range, whitespace spelled out): the same characters, runs and deletions."""
+    from monitor.matching import normalise
+
+    for cp in range(0x10000):
+        ch = chr(cp)
+        assert (normalise._SEPARATOR_ANY.fullmatch(ch) is None) == (normalise._SEPARATOR_ANY_BMP.fullmatch(ch) is None), cp
+    checked = 0
+    for text in texts + ["象 \u3000\t牙", "象（）（）（）（）牙", "犀\u2028角", "象 【】 牙"]:
+        if normalise._ANY_ASTRAL.search(text):
+            continue
+        checked += 1
+        assert [m.span() for m in normalise._SEPARATOR_RUN_BMP.finditer(text)] == \
+            [m.span() for m in normalise._SEPARATOR_RUN.finditer(text)], text
+        assert normalise._SEPARATOR_ANY_BMP.sub("", text) == normalise._SEPARATOR_ANY.sub("", text), text
+    assert checked > 1000

@@ -54,6 +54,13 @@ def _run_of(body: str) -> re.Pattern[str]:
 
 _SEPARATOR_RUN = _run_of(_SEP)
 _SEPARATOR_ANY = re.compile(f"[{_SEP}]+")
+# The same for text without an astral character (most): with the emoji range left out and \s
+# spelled out, the class is one bitmap instead of a list of ranges sre walks for every character
+# (and to delete separators, one at a time is quicker than by runs)
+_SEP_BMP = _SEP.replace(r"\U0001f300-\U0001faff", "").replace(
+    r"\s", "".join(re.escape(chr(c)) for c in range(0x10000) if chr(c).isspace()))
+_SEPARATOR_RUN_BMP = _run_of(_SEP_BMP)
+_SEPARATOR_ANY_BMP = re.compile(f"[{_SEP_BMP}]")
 _EMPTY_BRACKET_PAIR = re.compile(_EMPTY_BRACKETS)
 _OPENING_BRACKET = re.compile(r"[(（\[［【「『〔〖]")
 _INVISIBLE = re.compile(f"[{INVISIBLE}]")
@@ -302,7 +309,7 @@ class Normaliser:
         # brackets), and with separators
         rewritten = self._special.pattern[1:-1] + "\u3105-\u312f\u31a0-\u31bf" + re.escape("()（）[]［］【】「」『』〔〕〖〗")
         self._rewritten = re.compile(f"[{rewritten}]")
-        self._changeable = re.compile("[" + _SEP.replace(r"\U0001f300-\U0001faff", "") + rewritten + "]")
+        self._changeable = re.compile("[" + _SEP_BMP + rewritten + "]")
 
     def _astral(self, text: str) -> bool:
         """An astral character the table changes; the class has many ranges, so it is searched
@@ -316,6 +323,8 @@ class Normaliser:
             and self._kept_char.search(text) is not None
 
     def _separators(self, text: str) -> tuple[re.Pattern[str], frozenset[str]]:
+        if _ANY_ASTRAL.search(text) is None:
+            return _SEPARATOR_RUN_BMP, frozenset()
         return (self._kept_run, self._kept) if self._keeps(text) else (_SEPARATOR_RUN, frozenset())
 
     def _needs(self, text: str) -> bool:
@@ -345,7 +354,7 @@ class Normaliser:
         known to be pieces of a text ``nothing_rewritten`` holds for."""
         if not plain and not self._nothing_rewritten(left + right):
             return None
-        left, right = _SEPARATOR_ANY.sub("", left), _SEPARATOR_ANY.sub("", right)
+        left, right = _SEPARATOR_ANY_BMP.sub("", left), _SEPARATOR_ANY_BMP.sub("", right)  # no astral character
         both = left + right
         if _LETTER_DIGIT.search(both) is not None or self._has_regional(both):
             return None
@@ -398,7 +407,7 @@ class Normaliser:
         is known to hold for ``text``, so only separators and tone numbers can go.
         """
         if plain:
-            stripped = _SEPARATOR_ANY.sub("", text)
+            stripped = _SEPARATOR_ANY_BMP.sub("", text)  # no astral character
         else:
             if self._special.search(text) or self._astral(text):
                 text = text.translate(self._table)
@@ -407,7 +416,10 @@ class Normaliser:
                 if self._traditional.search(text):
                     text = self._converter.convert(text)
             text = self._apply_regional(text)
-            stripped = (self._kept_any if self._keeps(text) else _SEPARATOR_ANY).sub("", text)
+            if _ANY_ASTRAL.search(text) is None:
+                stripped = _SEPARATOR_ANY_BMP.sub("", text)
+            else:
+                stripped = (self._kept_any if self._keeps(text) else _SEPARATOR_ANY).sub("", text)
         if _LETTER_DIGIT.search(stripped):
             stripped = _TONE_DIGIT.sub("", stripped)
         if _OPENING_BRACKET.search(stripped):
