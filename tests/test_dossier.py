@@ -146,3 +146,26 @@ def test_cli_dossier_and_bad_ids(tmp_path: Path, capsys: pytest.CaptureFixture) 
     assert code == 2 and "'abc' is not a valid integer" in err
     code, _, err = wtm([*base, "dealers", "dossier", "0"], capsys)
     assert code == 2 and "DEALER_ID" in err
+
+
+def test_all_time_ranking_from_snapshot_figures_after_rejections(db: Database) -> None:
+    """The report month's ranking is read from the snapshot's dealer counts and corrected for
+    rejected ads: a dealer pushed down by rejections gives way, ties go to the lower id."""
+    ads = {f"d{d}-{i}": (f"卖家{d}", f"微信 dealer{d}x{d}{d}") for d, n in ((1, 5), (2, 3), (3, 3), (4, 2)) for i in range(n)}
+    crawl(db, "2025-06", "alpha", ads)
+    with db.session() as s:
+        ids = dict(s.execute(select(Listing.external_id, Listing.id)).all())
+        dealer = dict(s.execute(select(Listing.external_id, Listing.dealer_id)).all())
+        assert [(r["dealer_id"], r["total_ads"]) for r in most_active_dealers(s, "2025-06", limit=2)] == [
+            (dealer["d1-0"], 5), (min(dealer["d2-0"], dealer["d3-0"]), 3)]
+    for i in range(4):  # dealer 1 falls to one ad, below 2, 3 and 4
+        record_decision(db, ids[f"d1-{i}"], "rejected", "ana")
+    record_decision(db, ids["d4-0"], "confirmed", "ana")
+    with db.session() as s:
+        rows = most_active_dealers(s, "2025-06", limit=3)
+    low, high = sorted((dealer["d2-0"], dealer["d3-0"]))
+    assert [(r["dealer_id"], r["total_ads"]) for r in rows] == [(low, 3), (high, 3), (dealer["d4-0"], 2)]
+    assert rows[2]["confirmed_ads"] == 1 and rows[2]["sites"] == ["alpha"] and rows[2]["ads_by_species"] == {"ivory": 2}
+    with db.session() as s:
+        (last,) = [r for r in most_active_dealers(s, "2025-06", limit=4) if r["dealer_id"] == dealer["d1-0"]]
+    assert (last["total_ads"], last["ads_by_species"], last["months_active"]) == (1, {"ivory": 1}, ["2025-06"])

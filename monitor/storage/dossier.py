@@ -31,7 +31,8 @@ from monitor.storage.models import (
     TakedownItem,
     TakedownRequest,
 )
-from monitor.storage.newness import new_in, resolve, standing
+from monitor.storage.dealer_figures import dealer_records, most_ads
+from monitor.storage.newness import decided_rows, new_in, resolve, standing
 from monitor.storage.stats import dealers_contacts
 from monitor.storage.timeutil import check_month
 
@@ -153,16 +154,40 @@ def _timeline(s: Session, ids: list[int], rows: list[dict[str, Any]]) -> list[di
 def most_active_dealers(s: Session, month: str, limit: int = 20, as_of: str | None = None) -> list[dict[str, Any]]:
     """Dealers with the most flagged ads first seen by the end of ``month`` (rejected ads left
     out), in the shape of ``stats.top_dealers``'s rows and, like it, read from the as-of month's
-    snapshot (``monitor.storage.newness.resolve``): a report regenerated later says the same."""
+    snapshot (``monitor.storage.newness.resolve``): a report regenerated later says the same.
+    The report's own month is counted from the snapshot's dealer figures
+    (``monitor.storage.dealer_figures``), an earlier one from its listings."""
     as_of = resolve(s, check_month(month), as_of)
+    if month == as_of:
+        top = most_ads(s, as_of, limit)
+        ids = [did for did, _ in top]
+        records = dealer_records(s, as_of, ids, dict(s.execute(select(Site.id, Site.name)).all()))
+        confirmed = Counter(row["dealer_id"] for row in decided_rows(s, as_of) if row["decision"] == "confirmed")
+    else:
+        top, records, confirmed = _counted_by(s, month, as_of, limit)
+    if not top:
+        return []
+    ids = [did for did, _ in top]
+    new = dict(s.execute(select(ML.dealer_id, func.count()).where(new_in(s, month, as_of), ML.dealer_id.in_(ids))
+                         .group_by(ML.dealer_id)).all())
+    contacts = {did: [{**c, "incomplete": looks_incomplete(c["kind"], c["value"])} for c in found]
+                for did, found in dealers_contacts(s, ids, as_of).items()}
+    return [
+        {"dealer_id": did, "new_ads": new.get(did, 0), "confirmed_ads": confirmed.get(did, 0), "total_ads": total,
+         "contacts": contacts[did], **{k: v for k, v in records[did].items() if k != "total_ads"}}
+        for did, total in top
+    ]
+
+
+def _counted_by(s: Session, month: str, as_of: str, limit: int) -> tuple[list[tuple[int, int]], dict[int, dict[str, Any]], Counter]:
+    """The ranking, records and confirmed counts of ads first seen by ``month``, read from
+    ``as_of``'s snapshot listings (the dealer figures count every month up to ``as_of``)."""
     counted = and_(standing(as_of), ML.first_seen_month <= month)
-    top = s.execute(
+    top = [(did, n) for did, n in s.execute(
         select(ML.dealer_id, func.count().label("n")).where(counted, ML.dealer_id.is_not(None))
         .group_by(ML.dealer_id).order_by(func.count().desc(), ML.dealer_id).limit(limit)
-    ).all()
+    )]
     ids = [did for did, _ in top]
-    if not ids:
-        return []
     mine = and_(counted, ML.dealer_id.in_(ids))
     sites: dict[int, set[str]] = defaultdict(set)
     months: dict[int, set[str]] = defaultdict(set)
@@ -177,16 +202,9 @@ def most_active_dealers(s: Session, month: str, limit: int = 20, as_of: str | No
         .group_by(ML.dealer_id, MS.species)
     ):
         species[did][key] = count
-    new = dict(s.execute(select(ML.dealer_id, func.count()).where(new_in(s, month, as_of), ML.dealer_id.in_(ids))
-                         .group_by(ML.dealer_id)).all())
-    confirmed = dict(s.execute(select(ML.dealer_id, func.count())
-                               .where(standing(as_of, confirmed=True), ML.first_seen_month <= month,
-                                      ML.dealer_id.in_(ids)).group_by(ML.dealer_id)).all())
-    contacts = {did: [{**c, "incomplete": looks_incomplete(c["kind"], c["value"])} for c in found]
-                for did, found in dealers_contacts(s, ids, as_of).items()}
-    return [
-        {"dealer_id": did, "new_ads": new.get(did, 0), "confirmed_ads": confirmed.get(did, 0), "total_ads": total,
-         "contacts": contacts[did], "ads_by_species": dict(sorted(species[did].items())),
-         "sites": sorted(sites[did]), "months_active": sorted(months[did])}
-        for did, total in top
-    ]
+    records = {did: {"total_ads": n, "ads_by_species": dict(sorted(species[did].items())), "sites": sorted(sites[did]),
+                     "months_active": sorted(months[did])} for did, n in top}
+    confirmed = Counter(dict(s.execute(select(ML.dealer_id, func.count())
+                                       .where(standing(as_of, confirmed=True), ML.first_seen_month <= month,
+                                              ML.dealer_id.in_(ids)).group_by(ML.dealer_id)).all()))
+    return top, records, confirmed

@@ -165,9 +165,11 @@ def write(s: Session, month: str, newest: int | None = None) -> None:
         if match_rows:
             s.execute(insert(MonthMatch), match_rows)
     _dealers_then(s, month)
-    from monitor.storage.newness import write_figures  # newness reads snapshots: imported here
+    from monitor.storage.dealer_figures import write_dealer_figures  # both read snapshots: imported here
+    from monitor.storage.newness import write_figures
 
     write_figures(s, month)
+    write_dealer_figures(s, month)
     # Written while a crawl of the month runs, it is good for this report only: that crawl's
     # observations may commit later under lower ids (PostgreSQL), so the next report rewrites it.
     running = s.execute(select(func.count()).select_from(SiteCrawl).where(

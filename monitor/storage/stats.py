@@ -35,6 +35,7 @@ from monitor.storage.models import (
     SiteCrawl,
 )
 from monitor.storage.cohorts import removals, repeat_unremoved, takedown_cohorts, takedown_history, takedown_outcomes
+from monitor.storage.dealer_figures import dealer_records
 from monitor.storage.newness import AS_OF_KEY, backlog, new_in, new_series, resolve, standing
 from monitor.storage.snapshots import dealer_reversals, listing_states, month_end
 from monitor.storage.timeutil import check_month, previous_month
@@ -164,34 +165,15 @@ def top_dealers(s: Session, month: str, limit: int = 20, as_of: str | None = Non
     if not top:
         return []
     ids = [dealer_id for dealer_id, _ in top]
-    names = _site_names(s)
-    sites: dict[int, set[str]] = defaultdict(set)
-    months: dict[int, set[str]] = defaultdict(set)
-    totals: Counter = Counter()
-    for did, site_id, first_month, count in s.execute(
-        select(ML.dealer_id, ML.site_id, ML.first_seen_month, func.count())
-        .where(ML.dealer_id.in_(ids), standing(as_of)).group_by(ML.dealer_id, ML.site_id, ML.first_seen_month)
-    ):
-        sites[did].add(names[site_id])
-        months[did].add(first_month)
-        totals[did] += count
-    by_species: dict[int, Counter] = defaultdict(Counter)
-    for did, species, count in s.execute(
-        select(ML.dealer_id, MS.species, func.count()).join(MS, _species_join())
-        .where(ML.dealer_id.in_(ids), standing(as_of)).group_by(ML.dealer_id, MS.species)
-    ):
-        by_species[did][species] = count
+    records = dealer_records(s, as_of, ids, _site_names(s))
     contacts = dealers_contacts(s, ids, as_of)
     confirmed = dict(s.execute(
         select(ML.dealer_id, func.count()).where(new_in(s, month, as_of, confirmed=True), ML.dealer_id.in_(ids))
         .group_by(ML.dealer_id)
     ).all())
     return [
-        {
-            "dealer_id": did, "new_ads": new, "confirmed_ads": confirmed.get(did, 0), "total_ads": totals[did],
-            "contacts": contacts[did], "ads_by_species": dict(sorted(by_species[did].items())),
-            "sites": sorted(sites[did]), "months_active": sorted(months[did]),
-        }
+        {"dealer_id": did, "new_ads": new, "confirmed_ads": confirmed.get(did, 0), "total_ads": records[did]["total_ads"],
+         "contacts": contacts[did], **{k: v for k, v in records[did].items() if k != "total_ads"}}
         for did, new in top
     ]
 

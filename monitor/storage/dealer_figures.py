@@ -1,0 +1,89 @@
+"""Dealers' records as of a month, counted once when its snapshot is written.
+
+Both dealer tables of the report show, per dealer, every flagged ad known at the end of the
+as-of month: how many, of which species, on which sites and in which months; the all-time table
+also ranks every dealer by that count. Read from the snapshot each time, that is two or three
+passes over a dealer's every ad (tens of thousands for the busiest dealers at a million
+listings); here they are counted when the snapshot is written (``month_figures``: "dealer_ads",
+"dealer_species", "dealer_site" keyed by site and first-seen month) and corrected when read for
+the few ads analysts rejected since, as ``newness.new_series`` does.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import Any
+
+from sqlalchemy import and_, func, insert, select, true
+from sqlalchemy.orm import Session
+
+from monitor.storage.models import MonthFigure, MonthListing as ML, MonthSpecies as MS
+from monitor.storage.newness import decided_rows
+
+__all__ = ["dealer_records", "most_ads", "write_dealer_figures"]
+
+
+def write_dealer_figures(s: Session, as_of: str) -> None:
+    """Store the per-dealer counts over ``as_of``'s flagged ads, whatever analysts decide."""
+    flagged = and_(ML.month == as_of, ML.flagged == true(), ML.dealer_id.is_not(None))
+    queries = {
+        "dealer_site": select(ML.dealer_id, ML.site_id, ML.first_seen_month, func.count()).where(flagged)
+        .group_by(ML.dealer_id, ML.site_id, ML.first_seen_month),
+        "dealer_species": select(ML.dealer_id, MS.species, func.count())
+        .join(MS, and_(MS.listing_id == ML.listing_id, MS.month == ML.month)).where(flagged)
+        .group_by(ML.dealer_id, MS.species),
+    }
+    rows: list[dict[str, Any]] = []
+    totals: Counter = Counter()
+    for dealer_id, site_id, first_month, n in s.execute(queries["dealer_site"]):
+        rows.append({"figure": "dealer_site", "a": str(dealer_id), "b": f"{site_id}:{first_month}", "n": n})
+        totals[dealer_id] += n
+    for dealer_id, species, n in s.execute(queries["dealer_species"]):
+        rows.append({"figure": "dealer_species", "a": str(dealer_id), "b": species, "n": n})
+    rows += [{"figure": "dealer_ads", "a": str(dealer_id), "b": "", "n": n} for dealer_id, n in totals.items()]
+    for start in range(0, len(rows), 5000):
+        s.execute(insert(MonthFigure), [{"month": as_of, **row} for row in rows[start:start + 5000]])
+
+
+def _rejected(s: Session, as_of: str) -> list[dict[str, Any]]:
+    return [row for row in decided_rows(s, as_of) if row["decision"] == "rejected" and row["dealer_id"] is not None]
+
+
+def most_ads(s: Session, as_of: str, limit: int) -> list[tuple[int, int]]:
+    """(dealer id, flagged ads not rejected) of the ``limit`` dealers with the most, as of the end
+    of ``as_of``; ties by dealer id. A rejection only lowers a count, so the true top ``limit``
+    lie within the stored top ``limit`` + (rejected ads with a dealer), ties included: no more
+    is read."""
+    rejected = Counter(row["dealer_id"] for row in _rejected(s, as_of))
+    mine = and_(MonthFigure.month == as_of, MonthFigure.figure == "dealer_ads")
+    # the count the (limit + rejected)-th dealer has: every dealer with as many is read (ties)
+    cut = (select(MonthFigure.n).where(mine).order_by(MonthFigure.n.desc())
+           .offset(limit + sum(rejected.values()) - 1).limit(1).scalar_subquery())
+    stored = s.execute(select(MonthFigure.a, MonthFigure.n).where(mine, MonthFigure.n >= func.coalesce(cut, 0))).all()
+    counts = [(int(a), n - rejected[int(a)]) for a, n in stored]
+    return sorted(((did, n) for did, n in counts if n > 0), key=lambda pair: (-pair[1], pair[0]))[:limit]
+
+
+def dealer_records(s: Session, as_of: str, dealer_ids: list[int], site_names: dict[int, str]) -> dict[int, dict[str, Any]]:
+    """dealer id -> ``total_ads``, ``ads_by_species``, ``sites`` (names) and ``months_active`` over
+    its flagged ads known at the end of ``as_of``, rejected ones left out."""
+    keys = [str(did) for did in dealer_ids]
+    per_site: dict[int, Counter] = defaultdict(Counter)
+    species: dict[int, Counter] = defaultdict(Counter)
+    for figure, a, b, n in s.execute(
+        select(MonthFigure.figure, MonthFigure.a, MonthFigure.b, MonthFigure.n)
+        .where(MonthFigure.month == as_of, MonthFigure.figure.in_(("dealer_site", "dealer_species")), MonthFigure.a.in_(keys))
+    ):
+        (per_site if figure == "dealer_site" else species)[int(a)][b] += n
+    wanted = set(dealer_ids)
+    for row in _rejected(s, as_of):
+        if row["dealer_id"] in wanted:
+            per_site[row["dealer_id"]][f"{row['site_id']}:{row['first_seen_month']}"] -= 1
+            species[row["dealer_id"]].subtract(row["species"])
+    out = {}
+    for did in dealer_ids:
+        places = +per_site[did]
+        out[did] = {"total_ads": sum(places.values()), "ads_by_species": dict(sorted((+species[did]).items())),
+                    "sites": sorted({site_names[int(key.split(":")[0])] for key in places}),
+                    "months_active": sorted({key.split(":", 1)[1] for key in places})}
+    return out
