@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, true
+from sqlalchemy import String, and_, cast, func, insert, literal, select, true
 from sqlalchemy.orm import Session
 
 from monitor.storage.models import MonthFigure, MonthListing as ML, MonthSpecies as MS
@@ -24,25 +24,21 @@ __all__ = ["dealer_records", "most_ads", "write_dealer_figures"]
 
 
 def write_dealer_figures(s: Session, as_of: str) -> None:
-    """Store the per-dealer counts over ``as_of``'s flagged ads, whatever analysts decide."""
+    """Store the per-dealer counts over ``as_of``'s flagged ads, whatever analysts decide (INSERT
+    ... SELECT, so the hundred thousand rows never pass through Python)."""
     flagged = and_(ML.month == as_of, ML.flagged == true(), ML.dealer_id.is_not(None))
-    queries = {
-        "dealer_site": select(ML.dealer_id, ML.site_id, ML.first_seen_month, func.count()).where(flagged)
-        .group_by(ML.dealer_id, ML.site_id, ML.first_seen_month),
-        "dealer_species": select(ML.dealer_id, MS.species, func.count())
+    dealer = cast(ML.dealer_id, String)
+    head = (literal(as_of), dealer)
+    queries = (
+        select(*head, literal("dealer_ads"), literal(""), func.count()).where(flagged).group_by(ML.dealer_id),
+        select(*head, literal("dealer_site"), cast(ML.site_id, String) + ":" + ML.first_seen_month, func.count())
+        .where(flagged).group_by(ML.dealer_id, ML.site_id, ML.first_seen_month),
+        select(*head, literal("dealer_species"), MS.species, func.count())
         .join(MS, and_(MS.listing_id == ML.listing_id, MS.month == ML.month)).where(flagged)
         .group_by(ML.dealer_id, MS.species),
-    }
-    rows: list[dict[str, Any]] = []
-    totals: Counter = Counter()
-    for dealer_id, site_id, first_month, n in s.execute(queries["dealer_site"]):
-        rows.append({"figure": "dealer_site", "a": str(dealer_id), "b": f"{site_id}:{first_month}", "n": n})
-        totals[dealer_id] += n
-    for dealer_id, species, n in s.execute(queries["dealer_species"]):
-        rows.append({"figure": "dealer_species", "a": str(dealer_id), "b": species, "n": n})
-    rows += [{"figure": "dealer_ads", "a": str(dealer_id), "b": "", "n": n} for dealer_id, n in totals.items()]
-    for start in range(0, len(rows), 5000):
-        s.execute(insert(MonthFigure), [{"month": as_of, **row} for row in rows[start:start + 5000]])
+    )
+    for query in queries:
+        s.execute(insert(MonthFigure).from_select(["month", "a", "figure", "b", "n"], query))
 
 
 def _rejected(s: Session, as_of: str) -> list[dict[str, Any]]:
