@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -301,7 +302,9 @@ class Matcher:
         norm = self.normaliser.with_offsets(text, plain)
         s = norm.text
         field_ev = evidence.field(name, norm)
-        spellings, field_ev.by_kind = self._scanner.scan(s)
+        spellings, field_ev.by_kind, found = self._scanner.scan_now(s)
+        if found is not None:
+            field_ev.later = partial(self._scanner.later, found)
         for end, start, entries in spellings:
             for kind, payload in entries:
                 if kind == "term":
