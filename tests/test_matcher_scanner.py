@@ -51,23 +51,3 @@ def test_spelling_count_matches_the_automata(matcher: Matcher) -> None:
 def test_a_lone_surrogate_is_matched_around(matcher: Matcher) -> None:
     result = matcher.match({"title": "象牙手镯\ud800", "description": "老料 \udfff 50克"})
     assert result.flagged and result.species == ["ivory"]
-
-
-def test_words_left_for_later_are_those_scan_files(matcher: Matcher) -> None:
-    """``scan_now`` files all but the ``LATER`` kinds, and ``later`` finds those as ``scan`` does."""
-    from monitor.matching.scanner import LATER
-
-    scanner = matcher._scanner
-    later = 0
-    for s in texts(matcher):
-        spellings, by_kind = scanner.scan(s)
-        now, by_kind_now, found = scanner.scan_now(s)
-        assert now == spellings, s
-        if found is None:  # read by the four automata: nothing left out
-            assert by_kind_now == by_kind, s
-            continue
-        assert by_kind_now == {k: v for k, v in by_kind.items() if k not in LATER}, s
-        for kind in LATER:
-            assert scanner.later(found, kind) == by_kind.get(kind, []), s
-            later += bool(by_kind.get(kind))
-    assert later > 50

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -302,9 +301,7 @@ class Matcher:
         norm = self.normaliser.with_offsets(text, plain)
         s = norm.text
         field_ev = evidence.field(name, norm)
-        spellings, field_ev.by_kind, found = self._scanner.scan_now(s)
-        if found is not None:
-            field_ev.later = partial(self._scanner.later, found)
+        spellings, field_ev.by_kind = self._scanner.scan(s)
         for end, start, entries in spellings:
             for kind, payload in entries:
                 if kind == "term":

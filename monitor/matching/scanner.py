@@ -18,9 +18,6 @@ import ahocorasick
 import ahocorasick_rs
 
 TERM, EXCLUSION, BACKWARDS, CONTEXT = range(4)
-# context words the verdict reads only around a weak hit (innocent words qualifying it), yet the
-# most frequent: ``scan_now`` leaves them to ``later``, as most listings never ask for them
-LATER = frozenset({"innocent_near", "species_innocent"})
 
 # (last index, start, entries) of a spelling, as Matcher._scan_field reads them
 Spelling = tuple[int, int, tuple[tuple[str, Any], ...]]
@@ -52,10 +49,6 @@ class Scanner:
             for role, entries in roles[w]:
                 acts.extend(entries if role == CONTEXT else [(role, entries)])
             self._acts.append(tuple(acts))
-        self._acts_now = [tuple(act for act in acts if act[0] not in LATER) for acts in self._acts]
-        self._later = {kind: {i: tuple(payload for key, payload in acts if key == kind)
-                              for i, acts in enumerate(self._acts) if any(key == kind for key, _ in acts)}
-                       for kind in LATER}
         self._is_spelling = [any(role != CONTEXT for role, _ in roles[w]) for w in words]
         # every two characters that follow each other in a spelling: one crossing a cut has the
         # two characters either side of it, so most cuts are settled by one set lookup
@@ -72,26 +65,9 @@ class Scanner:
             found = self._automaton.find_matches_as_indexes(s, overlapping=True)
         except UnicodeEncodeError:
             return self._scan_slowly(s)
-        return self._file(found, self._acts)
-
-    def scan_now(self, s: str) -> tuple[list[Spelling], ByKind, list[tuple[int, int, int]] | None]:
-        """``scan`` without the ``LATER`` kinds, and the automaton's matches to find them in with
-        ``later`` (None when ``s`` was read by the four automata: then nothing is left out)."""
-        try:
-            found = self._automaton.find_matches_as_indexes(s, overlapping=True)
-        except UnicodeEncodeError:
-            return *self._scan_slowly(s), None
-        return *self._file(found, self._acts_now), found
-
-    def later(self, found: list[tuple[int, int, int]], kind: str) -> list[tuple[Any, int, int]]:
-        """The context words of one ``LATER`` kind among ``scan_now``'s matches, as ``scan`` files them."""
-        table = self._later.get(kind, {})
-        return [(payload, start, stop) for index, start, stop in found if index in table for payload in table[index]]
-
-    def _file(self, found: list[tuple[int, int, int]], acts: list[tuple[tuple[Any, Any], ...]]) \
-            -> tuple[list[Spelling], ByKind]:
         by_kind: dict[Any, list[tuple[Any, int, int]]] = {}
         get = by_kind.get
+        acts = self._acts
         for index, start, stop in found:
             for key, payload in acts[index]:
                 spans = get(key)

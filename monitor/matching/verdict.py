@@ -107,8 +107,6 @@ class FieldEvidence:
     exclusions: list[tuple[str, int, int]] = field(default_factory=list)
     # context words by kind: (payload, start, end) in the order found (the matcher's context scan)
     by_kind: dict[str, list[tuple[Any, int, int]]] = field(default_factory=dict)
-    # the context words of a kind the scan left for later (``Scanner.scan_now``), when first asked
-    later: Callable[[str], list[tuple[Any, int, int]]] | None = field(default=None, repr=False, compare=False)
     # indexes built on first use by the verdict, once hits and context are complete
     _indexes: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -116,13 +114,8 @@ class FieldEvidence:
         """The context words of ``kind`` (or the exclusions, for ``"exclusion"``), sorted by start."""
         found = self._indexes.get(kind)
         if found is None:
-            if kind == "exclusion":
-                spans = self.exclusions
-            elif self.later is not None and kind not in self.by_kind:
-                spans = self.later(kind)
-            else:
-                spans = _spans(self, kind)
-            found = self._indexes[kind] = _spans_of(spans)
+            found = _spans_of(self.exclusions if kind == "exclusion" else _spans(self, kind))
+            self._indexes[kind] = found
         return found
 
     def hit_index(self, species: str | None = None) -> _Spans:
