@@ -201,17 +201,33 @@ def confusable_latin() -> dict[int, str]:
     return out
 
 
-@dataclass
+@dataclass(eq=False)
 class Normalised:
-    """Normalised text; ``origin[i]`` is the index in the original text of character ``i``."""
+    """Normalised text; ``origin[i]`` is the index in the original text of character ``i``.
+
+    Text no step changed (most descriptions) stores no map (``_origin`` None): every character
+    is where it was, and the map is made only if asked for."""
 
     text: str
-    origin: list[int]
+    _origin: list[int] | None
     original: str
+
+    @property
+    def origin(self) -> list[int]:
+        if self._origin is None:
+            self._origin = list(range(len(self.text)))
+        return self._origin
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Original offsets of the normalised span ``[start, end)``."""
-        return self.origin[start], self.origin[end - 1] + 1
+        origin = self._origin
+        if origin is None:
+            return start, end
+        return origin[start], origin[end - 1] + 1
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Normalised) and \
+            (self.text, self.origin, self.original) == (other.text, other.origin, other.original)
 
 
 def _char_class(codepoints: list[int]) -> re.Pattern[str]:
@@ -440,7 +456,7 @@ class Normaliser:
         hold for ``text`` (a piece of a listing that asked once)."""
         if plain or self._nothing_rewritten(text):  # most fields
             if self._changeable.search(text) is None and _LETTER_DIGIT.search(text) is None:
-                return Normalised(text, list(range(len(text))), text)  # unchanged
+                return Normalised(text, None, text)  # unchanged
             return self._without_separators(text, list(range(len(text))), text)
         return self._with_offsets(text)
 
