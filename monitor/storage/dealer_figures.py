@@ -5,8 +5,8 @@ as-of month: how many, of which species, on which sites and in which months; the
 also ranks every dealer by that count. Read from the snapshot each time, that is two or three
 passes over a dealer's every ad (tens of thousands for the busiest dealers at a million
 listings); here they are counted when the snapshot is written (``month_figures``: "dealer_ads",
-"dealer_species", "dealer_site" keyed by site and first-seen month) and corrected when read for
-the few ads analysts rejected since, as ``newness.new_series`` does.
+and by species, site and first-seen month) and corrected when read for the few ads analysts
+rejected since, as ``newness.new_series`` does.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from monitor.storage.newness import decided_rows
 
 __all__ = ["dealer_records", "most_ads", "write_dealer_figures"]
 
+_RECORD_FIGURES = ("dealer_site", "dealer_month", "dealer_species")
+
 
 def write_dealer_figures(s: Session, as_of: str) -> None:
     """Store the per-dealer counts over ``as_of``'s flagged ads, whatever analysts decide (INSERT
@@ -31,8 +33,10 @@ def write_dealer_figures(s: Session, as_of: str) -> None:
     head = (literal(as_of), dealer)
     queries = (
         select(*head, literal("dealer_ads"), literal(""), func.count()).where(flagged).group_by(ML.dealer_id),
-        select(*head, literal("dealer_site"), cast(ML.site_id, String) + ":" + ML.first_seen_month, func.count())
-        .where(flagged).group_by(ML.dealer_id, ML.site_id, ML.first_seen_month),
+        select(*head, literal("dealer_site"), cast(ML.site_id, String), func.count()).where(flagged)
+        .group_by(ML.dealer_id, ML.site_id),
+        select(*head, literal("dealer_month"), ML.first_seen_month, func.count()).where(flagged)
+        .group_by(ML.dealer_id, ML.first_seen_month),
         select(*head, literal("dealer_species"), MS.species, func.count())
         .join(MS, and_(MS.listing_id == ML.listing_id, MS.month == ML.month)).where(flagged)
         .group_by(ML.dealer_id, MS.species),
@@ -63,23 +67,22 @@ def most_ads(s: Session, as_of: str, limit: int) -> list[tuple[int, int]]:
 def dealer_records(s: Session, as_of: str, dealer_ids: list[int], site_names: dict[int, str]) -> dict[int, dict[str, Any]]:
     """dealer id -> ``total_ads``, ``ads_by_species``, ``sites`` (names) and ``months_active`` over
     its flagged ads known at the end of ``as_of``, rejected ones left out."""
-    keys = [str(did) for did in dealer_ids]
-    per_site: dict[int, Counter] = defaultdict(Counter)
-    species: dict[int, Counter] = defaultdict(Counter)
+    counts: dict[str, dict[int, Counter]] = {figure: defaultdict(Counter) for figure in _RECORD_FIGURES}
     for figure, a, b, n in s.execute(
         select(MonthFigure.figure, MonthFigure.a, MonthFigure.b, MonthFigure.n)
-        .where(MonthFigure.month == as_of, MonthFigure.figure.in_(("dealer_site", "dealer_species")), MonthFigure.a.in_(keys))
+        .where(MonthFigure.month == as_of, MonthFigure.figure.in_(_RECORD_FIGURES), MonthFigure.a.in_([str(d) for d in dealer_ids]))
     ):
-        (per_site if figure == "dealer_site" else species)[int(a)][b] += n
+        counts[figure][int(a)][b] += n
     wanted = set(dealer_ids)
     for row in _rejected(s, as_of):
         if row["dealer_id"] in wanted:
-            per_site[row["dealer_id"]][f"{row['site_id']}:{row['first_seen_month']}"] -= 1
-            species[row["dealer_id"]].subtract(row["species"])
+            counts["dealer_site"][row["dealer_id"]][str(row["site_id"])] -= 1
+            counts["dealer_month"][row["dealer_id"]][row["first_seen_month"]] -= 1
+            counts["dealer_species"][row["dealer_id"]].subtract(row["species"])
     out = {}
     for did in dealer_ids:
-        places = +per_site[did]
-        out[did] = {"total_ads": sum(places.values()), "ads_by_species": dict(sorted((+species[did]).items())),
-                    "sites": sorted({site_names[int(key.split(":")[0])] for key in places}),
-                    "months_active": sorted({key.split(":", 1)[1] for key in places})}
+        sites = +counts["dealer_site"][did]
+        out[did] = {"total_ads": sum(sites.values()), "ads_by_species": dict(sorted((+counts["dealer_species"][did]).items())),
+                    "sites": sorted(site_names[int(site_id)] for site_id in sites),
+                    "months_active": sorted(+counts["dealer_month"][did])}
     return out

@@ -157,7 +157,7 @@ def new_series(s: Session, as_of: str, by_species: bool = False, confirmed: bool
     for row in decided_rows(s, as_of):
         if row["decision"] != ("confirmed" if confirmed else "rejected"):
             continue
-        month = new_month(row["first_seen_month"], *row["posted"])
+        month = row["new_month"]
         if month < first.get(row["site_id"], month):
             continue
         for species in (row["species"] if by_species else [""]):
@@ -179,7 +179,7 @@ def decided_rows(s: Session, as_of: str) -> list[dict[str, Any]]:
     year, mon = _posted_parts()
     rows = [
         {"listing_id": listing_id, "site_id": site_id, "first_seen_month": seen, "posted": (y, m),
-         "removed_month": removed, "removal_kind": kind, "dealer_id": dealer_id, "decision": decisions.get(listing_id),
+         "new_month": new_month(seen, y, m), "removed_month": removed, "removal_kind": kind, "dealer_id": dealer_id, "decision": decisions.get(listing_id),
          "species": sorted(species[listing_id])}
         for listing_id, site_id, seen, y, m, removed, kind, dealer_id in s.execute(
             select(ML.listing_id, ML.site_id, ML.first_seen_month, year, mon, ML.removed_month, ML.removal_kind,
