@@ -93,7 +93,7 @@ def test_a_plain_listing_asks_once_for_all_its_pieces(matcher: Matcher, texts: l
     told so (``plain``) give what they give when they ask themselves."""
     normaliser = matcher.normaliser
     rng = random.Random(13)
-    plain = 0
+    plain = cleans = 0
     for _ in range(1500):
         left, right = rng.choice(texts), rng.choice(texts)
         joined = left + "\n" + right
@@ -106,7 +106,15 @@ def test_a_plain_listing_asks_once_for_all_its_pieces(matcher: Matcher, texts: l
             assert normaliser.with_offsets(piece, True) == normaliser._with_offsets(piece), piece
         assert normaliser.prefilter_pair(left[-24:], right[:24], True) == \
             normaliser.prefilter_pair(left[-24:], right[:24]), joined
-    assert plain > 300
+        loose, clean = normaliser.prefilter_plain(joined)
+        assert loose == normaliser.prefilter(joined), joined
+        if clean:  # and its pieces told so normalise as when they ask
+            cleans += 1
+            for piece in (left, right, left[-10:] + "\n" + right[:10]):
+                assert normaliser.with_offsets(piece, True, True) == normaliser._with_offsets(piece), piece
+            assert normaliser.prefilter_pair(left[-24:], right[:24], True, True) == \
+                normaliser.prefilter_pair(left[-24:], right[:24]), joined
+    assert plain > 300 and 100 < cleans < plain
 
 
 def test_quick_searches_find_what_the_plain_ones_find(matcher: Matcher, texts: list[str]) -> None:

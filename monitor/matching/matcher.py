@@ -266,25 +266,29 @@ class Matcher:
     def _decide(self, texts: list[tuple[str, str]], joined: str, model: Model | None,
                 text_out: list[str] | None) -> MatchResult:
         plain = self.normaliser.nothing_rewritten(joined)  # then so is every field and seam
-        joined = self.normaliser.prefilter(joined, plain)
+        if plain:
+            joined, clean = self.normaliser.prefilter_plain(joined)
+        else:
+            joined, clean = self.normaliser.prefilter(joined), False
         if text_out is not None:
             text_out.append(joined)
-        result = self._rules(texts, joined, plain)
+        result = self._rules(texts, joined, plain, clean)
         if model is None or (not result.rejected and not result.flagged
                              and not (self.score_unmatched and model.can_flag_unmatched)):
             return result
         level = model_stage.tier(result, self._strong_terms)
         return model_stage.apply(model, result, joined, level, self._order)
 
-    def _rules(self, texts: list[tuple[str, str]], joined: str, plain: bool = False) -> MatchResult:
+    def _rules(self, texts: list[tuple[str, str]], joined: str, plain: bool = False, clean: bool = False) \
+            -> MatchResult:
         if not self._has_candidate(joined):
             return MatchResult(False, [], 0.0, [])
         title_field = "title" if any(n == "title" for n, _ in texts) else texts[0][0]
         evidence = ListingEvidence(title_field=title_field)
         for name, text in texts:
-            self._scan_field(name, text, evidence, plain)
+            self._scan_field(name, text, evidence, plain, clean)
         if len(texts) > 1:
-            self._scan_seams(texts, evidence, plain)
+            self._scan_seams(texts, evidence, plain, clean)
         if not any(fe.hits or fe.covers for fe in evidence.fields):
             return MatchResult(False, [], 0.0, [])
         return decide(evidence, self.near_window, self._shared_terms, self.absorbed, self._order)
@@ -297,8 +301,9 @@ class Matcher:
         return next(self._terms.iter(joined), None) is not None or \
             next(self._reversed.iter(joined[::-1]), None) is not None
 
-    def _scan_field(self, name: str, text: str, evidence: ListingEvidence, plain: bool = False) -> None:
-        norm = self.normaliser.with_offsets(text, plain)
+    def _scan_field(self, name: str, text: str, evidence: ListingEvidence, plain: bool = False,
+                    clean: bool = False) -> None:
+        norm = self.normaliser.with_offsets(text, plain, clean)
         s = norm.text
         field_ev = evidence.field(name, norm)
         spellings, field_ev.by_kind = self._scanner.scan(s)
@@ -327,7 +332,8 @@ class Matcher:
 
     SEAM_CHARS = 24  # each side of a seam: longer than any spelling of a term
 
-    def _scan_seams(self, texts: list[tuple[str, str]], evidence: ListingEvidence, plain: bool = False) -> None:
+    def _scan_seams(self, texts: list[tuple[str, str]], evidence: ListingEvidence, plain: bool = False,
+                    clean: bool = False) -> None:
         """Terms split across two fields (title ends 象, description starts 牙): the fields'
         ends are read as one text, joined by a newline as in ``joined``. Only what crosses the
         seam is kept, with the hits and exclusions it overlaps (穿山|甲片 is 穿山甲片, not also
@@ -337,10 +343,10 @@ class Matcher:
         for (a, left), (b, right) in zip(texts, texts[1:]):
             cut = max(0, len(left) - self.SEAM_CHARS)
             head = len(left) - cut
-            if not self._seam_has_more(left[cut:], right[:self.SEAM_CHARS], plain):
+            if not self._seam_has_more(left[cut:], right[:self.SEAM_CHARS], plain, clean):
                 continue
             seam = ListingEvidence(title_field=evidence.title_field)
-            self._scan_field(f"{a}+{b}", left[cut:] + "\n" + right[:self.SEAM_CHARS], seam, plain)
+            self._scan_field(f"{a}+{b}", left[cut:] + "\n" + right[:self.SEAM_CHARS], seam, plain, clean)
             fe = seam.fields[0]
             span = fe.norm.span
             across = [span(h.start, h.end) for h in fe.hits] + [span(x[1], x[2]) for x in fe.exclusions]
@@ -359,11 +365,11 @@ class Matcher:
             if fe.hits or fe.covers:
                 evidence.fields.append(fe)
 
-    def _seam_has_more(self, left: str, right: str, plain: bool = False) -> bool:
+    def _seam_has_more(self, left: str, right: str, plain: bool = False, clean: bool = False) -> bool:
         """Whether the two ends read as one hold more spellings than each alone: only then can
         one cross the seam (a quick pre-filter for ``_scan_seams``, on the looser form)."""
         normaliser = self.normaliser
-        pair = normaliser.prefilter_pair(left, right, plain)
+        pair = normaliser.prefilter_pair(left, right, plain, clean)
         if pair is not None:  # the looser form of both is the two glued: only what crosses counts
             return self._scanner.spells_across(pair[0] + pair[1], len(pair[0]))
         prefilter = normaliser.prefilter

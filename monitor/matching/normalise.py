@@ -72,12 +72,13 @@ def _is_cjk(ch: str) -> bool:
     return ("\u4e00" <= ch <= "\u9fff") or ("\u3400" <= ch <= "\u4dbf") or ("\uf900" <= ch <= "\ufaff")
 
 
-def separator_spans(s: str, run: re.Pattern[str] = _SEPARATOR_RUN, kept: frozenset[str] = frozenset()) \
-        -> list[tuple[int, int]]:
+def separator_spans(s: str, run: re.Pattern[str] = _SEPARATOR_RUN, kept: frozenset[str] = frozenset(),
+                    tones: bool = True) -> list[tuple[int, int]]:
     """Runs of separators wedged between two Chinese characters, or between Chinese and pinyin.
 
     ``run`` and ``kept`` come from a ``Normaliser`` whose lexicon spells terms with emoji
-    (🐘🦷): those emoji are not separators but word characters, like Chinese ones."""
+    (🐘🦷): those emoji are not separators but word characters, like Chinese ones. ``tones``
+    False: ``s`` is known to hold no letter before a tone number."""
     spans = []
     end = len(s)
     for m in run.finditer(s):
@@ -96,7 +97,7 @@ def separator_spans(s: str, run: re.Pattern[str] = _SEPARATOR_RUN, kept: frozens
             spans.append((a, b))  # spaced initials: x j -> xj
         elif left in _ASCII_LOWER and right in _ASCII_LOWER and m.group().startswith(" ") and b - a > 1:
             spans.append((a + 1, b))  # xiang   ya -> xiang ya
-    if _LETTER_DIGIT.search(s) and _TONE_DIGIT.search(s):
+    if tones and _LETTER_DIGIT.search(s) and _TONE_DIGIT.search(s):
         spans = sorted(spans + _tone_digit_spans(s))
     return spans
 
@@ -368,14 +369,18 @@ class Normaliser:
         return self._nothing_rewritten(text) and self._changeable.search(text) is None \
             and _LETTER_DIGIT.search(text) is None
 
-    def prefilter_pair(self, left: str, right: str, plain: bool = False) -> tuple[str, str] | None:
+    def prefilter_pair(self, left: str, right: str, plain: bool = False, clean: bool = False) \
+            -> tuple[str, str] | None:
         """``prefilter`` of each text, when that of the two joined by a newline is simply the two
         glued (no step reaches across the join: nothing is rewritten, only separators dropped,
         and no regional word or tone number forms across); else None. ``plain``: both are
-        known to be pieces of a text ``nothing_rewritten`` holds for."""
+        known to be pieces of a text ``nothing_rewritten`` holds for; ``clean``: of a text
+        ``prefilter_plain`` found clean."""
         if not plain and not self._nothing_rewritten(left + right):
             return None
         left, right = _SEPARATOR_ANY_BMP.sub("", left), _SEPARATOR_ANY_BMP.sub("", right)  # no astral character
+        if clean:
+            return left, right
         both = left + right
         if _LETTER_DIGIT.search(both) is not None or self._has_regional(both):
             return None
@@ -424,6 +429,15 @@ class Normaliser:
         """Normalise a lexicon word the way listing text is normalised."""
         return self.fast(text)
 
+    def prefilter_plain(self, text: str) -> tuple[str, bool]:
+        """``prefilter(text, True)``, and whether it is clean: with every separator gone it holds
+        no letter before a tone number and no regional word. Then neither does any piece of
+        ``text`` however its separators are dropped, and the pieces need not ask (``clean``)."""
+        stripped = _SEPARATOR_ANY_BMP.sub("", text)  # no astral character
+        if _LETTER_DIGIT.search(stripped) is None and (stripped == text or not self._has_regional(stripped)):
+            return stripped, True  # no bracket either: nothing_rewritten holds
+        return self.prefilter(text, True), False
+
     def prefilter(self, text: str, plain: bool = False) -> str:
         """A looser, quicker form for the pre-filter: every separator removed, wherever it is.
 
@@ -451,13 +465,14 @@ class Normaliser:
             stripped = _EMPTY_BRACKET_PAIR.sub("", stripped)
         return self._apply_regional(stripped) if stripped != text else text
 
-    def with_offsets(self, text: str, plain: bool = False) -> Normalised:
+    def with_offsets(self, text: str, plain: bool = False, clean: bool = False) -> Normalised:
         """The normalised text with its offset map. ``plain``: ``nothing_rewritten`` is known to
-        hold for ``text`` (a piece of a listing that asked once)."""
+        hold for ``text`` (a piece of a listing that asked once); ``clean``: it is a piece of a
+        text ``prefilter_plain`` found clean."""
         if plain or self._nothing_rewritten(text):  # most fields
-            if self._changeable.search(text) is None and _LETTER_DIGIT.search(text) is None:
+            if self._changeable.search(text) is None and (clean or _LETTER_DIGIT.search(text) is None):
                 return Normalised(text, None, text)  # unchanged
-            return self._without_separators(text, list(range(len(text))), text)
+            return self._without_separators(text, list(range(len(text))), text, clean)
         return self._with_offsets(text)
 
     def _with_offsets(self, text: str) -> Normalised:
@@ -489,8 +504,11 @@ class Normaliser:
         s, origin = self._regional_with_offsets(s, origin)
         return self._without_separators(s, origin, text)
 
-    def _without_separators(self, s: str, origin: list[int], text: str) -> Normalised:
-        spans = separator_spans(s, *self._separators(s))
+    def _without_separators(self, s: str, origin: list[int], text: str, clean: bool = False) -> Normalised:
+        if clean:  # no astral character, tone number or regional word, however separators fall
+            spans = separator_spans(s, _SEPARATOR_RUN_BMP, tones=False)
+        else:
+            spans = separator_spans(s, *self._separators(s))
         if spans:
             out, new_origin, pos = [], [], 0
             for a, b in spans:
@@ -500,8 +518,8 @@ class Normaliser:
             out.append(s[pos:])
             new_origin.extend(origin[pos:])
             s, origin = "".join(out), new_origin
-            # words the separators hid from the first pass (白·塑·膠 -> 白塑胶 -> 白塑料)
-            s, origin = self._regional_with_offsets(s, origin)
+            if not clean:  # words the separators hid from the first pass (白·塑·膠 -> 白塑胶 -> 白塑料)
+                s, origin = self._regional_with_offsets(s, origin)
         return Normalised(s, origin, text)
 
     def _regional_with_offsets(self, s: str, origin: list[int]) -> tuple[str, list[int]]:
