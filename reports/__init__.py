@@ -108,7 +108,8 @@ def _write_report(config: Any, month: str | None, out: Path | None, fmt: str, la
         if month is None:
             month = last_complete_month(db, now or datetime.now(config.tz))
         parse_month(month)
-        context = build_context(db, month, lang, now=now, keywords_dir=keywords_dir, site_titles=site_titles)
+        context = build_context(db, month, lang, now=now, keywords_dir=keywords_dir, site_titles=site_titles,
+                                full=fmt in TABLE_FORMATS)
     finally:
         db.dispose()
     target = Path(out) if out is not None else report_path(config.data_path, month, fmt)

@@ -104,3 +104,27 @@ def test_visible_text_has_no_raw_code_and_names_sites_by_title(db, lang: str, mo
     if lang == "en":
         assert "；" not in text
         assert "WeChat wx123" in text or "WeChat dealer" in text
+
+
+def test_capped_lists_say_so_and_the_exports_carry_every_row(db, tmp_path: Path, monkeypatch) -> None:
+    """The page shows "N of M" under each capped list; the spreadsheet exports are built whole."""
+    import json
+
+    from monitor.config import load_config
+    from monitor.reports import render_report, tables
+
+    monkeypatch.setattr(examples, "LIMIT", 2)
+    monkeypatch.setattr(dealers, "LIMIT", 1)
+    page = build_context(db, "2025-03", "en", now=datetime(2025, 4, 1))
+    whole = build_context(db, "2025-03", "en", now=datetime(2025, 4, 1), full=True)
+    total = page["key_points"]["total"]
+    assert len(page["examples"]) == 2 < total == len(whole["examples"]) == len(tables(whole)["examples"])
+    assert len(page["dealers_all_time"]) == 1 < page["dealers_all_time_total"] == len(whole["dealers_all_time"])
+    assert len(whole["dealers"]) == page["dealers_total"] > len(page["dealers"]) == 1
+    text = lxml.html.fromstring(render_html(page)).text_content()
+    assert f"1 of {page['dealers_all_time_total']} shown" in text and f"2 of {total} shown" in text
+
+    config = load_config(None, {"data_dir": str(tmp_path), "database_url": db.url})
+    exported = json.loads(render_report(config, "2025-03", tmp_path / "r.json", fmt="json", lang="en").read_text())
+    assert len(exported["tables"]["examples"]) == total
+    assert len(exported["tables"]["dealers_all_time"]) == page["dealers_all_time_total"]

@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 from monitor.storage.models import MonthFigure, MonthListing as ML, MonthSpecies as MS
 from monitor.storage.newness import decided_rows
 
-__all__ = ["dealer_records", "most_ads", "write_dealer_figures"]
+__all__ = ["dealer_count", "dealer_records", "most_ads", "write_dealer_figures"]
 
+_CHUNK = 500  # ids per IN list: an export reads every dealer, beyond SQLite's bound parameters
 _RECORD_FIGURES = ("dealer_site", "dealer_month", "dealer_species")
 
 
@@ -49,30 +50,47 @@ def _rejected(s: Session, as_of: str) -> list[dict[str, Any]]:
     return [row for row in decided_rows(s, as_of) if row["decision"] == "rejected" and row["dealer_id"] is not None]
 
 
-def most_ads(s: Session, as_of: str, limit: int) -> list[tuple[int, int]]:
-    """(dealer id, flagged ads not rejected) of the ``limit`` dealers with the most, as of the end
-    of ``as_of``; ties by dealer id. A rejection only lowers a count, so the true top ``limit``
-    lie within the stored top ``limit`` + (rejected ads with a dealer), ties included: no more
-    is read."""
+def most_ads(s: Session, as_of: str, limit: int | None) -> list[tuple[int, int]]:
+    """(dealer id, flagged ads not rejected) of the ``limit`` dealers with the most (None: all),
+    as of the end of ``as_of``; ties by dealer id. A rejection only lowers a count, so the true
+    top ``limit`` lie within the stored top ``limit`` + (rejected ads with a dealer), ties
+    included: no more is read."""
     rejected = Counter(row["dealer_id"] for row in _rejected(s, as_of))
     mine = and_(MonthFigure.month == as_of, MonthFigure.figure == "dealer_ads")
-    # the count the (limit + rejected)-th dealer has: every dealer with as many is read (ties)
-    cut = (select(MonthFigure.n).where(mine).order_by(MonthFigure.n.desc())
-           .offset(limit + sum(rejected.values()) - 1).limit(1).scalar_subquery())
-    stored = s.execute(select(MonthFigure.a, MonthFigure.n).where(mine, MonthFigure.n >= func.coalesce(cut, 0))).all()
+    if limit is not None:
+        # the count the (limit + rejected)-th dealer has: every dealer with as many is read (ties)
+        cut = (select(MonthFigure.n).where(mine).order_by(MonthFigure.n.desc())
+               .offset(limit + sum(rejected.values()) - 1).limit(1).scalar_subquery())
+        mine = and_(mine, MonthFigure.n >= func.coalesce(cut, 0))
+    stored = s.execute(select(MonthFigure.a, MonthFigure.n).where(mine)).all()
     counts = [(int(a), n - rejected[int(a)]) for a, n in stored]
     return sorted(((did, n) for did, n in counts if n > 0), key=lambda pair: (-pair[1], pair[0]))[:limit]
+
+
+def dealer_count(s: Session, as_of: str) -> int:
+    """Dealers with a flagged ad known at the end of ``as_of`` that no analyst rejected."""
+    rejected = Counter(row["dealer_id"] for row in _rejected(s, as_of))
+    mine = and_(MonthFigure.month == as_of, MonthFigure.figure == "dealer_ads")
+    stored = s.execute(select(func.count()).where(mine)).scalar_one()
+    emptied = 0
+    for start in range(0, len(rejected), _CHUNK):
+        chunk = sorted(rejected)[start:start + _CHUNK]
+        emptied += sum(n <= rejected[int(a)] for a, n in s.execute(
+            select(MonthFigure.a, MonthFigure.n).where(mine, MonthFigure.a.in_([str(d) for d in chunk]))))
+    return stored - emptied
 
 
 def dealer_records(s: Session, as_of: str, dealer_ids: list[int], site_names: dict[int, str]) -> dict[int, dict[str, Any]]:
     """dealer id -> ``total_ads``, ``ads_by_species``, ``sites`` (names) and ``months_active`` over
     its flagged ads known at the end of ``as_of``, rejected ones left out."""
     counts: dict[str, dict[int, Counter]] = {figure: defaultdict(Counter) for figure in _RECORD_FIGURES}
-    for figure, a, b, n in s.execute(
-        select(MonthFigure.figure, MonthFigure.a, MonthFigure.b, MonthFigure.n)
-        .where(MonthFigure.month == as_of, MonthFigure.figure.in_(_RECORD_FIGURES), MonthFigure.a.in_([str(d) for d in dealer_ids]))
-    ):
-        counts[figure][int(a)][b] += n
+    for start in range(0, len(dealer_ids), _CHUNK):
+        keys = [str(did) for did in dealer_ids[start:start + _CHUNK]]
+        for figure, a, b, n in s.execute(
+            select(MonthFigure.figure, MonthFigure.a, MonthFigure.b, MonthFigure.n)
+            .where(MonthFigure.month == as_of, MonthFigure.figure.in_(_RECORD_FIGURES), MonthFigure.a.in_(keys))
+        ):
+            counts[figure][int(a)][b] += n
     wanted = set(dealer_ids)
     for row in _rejected(s, as_of):
         if row["dealer_id"] in wanted:

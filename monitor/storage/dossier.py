@@ -31,7 +31,7 @@ from monitor.storage.models import (
     TakedownItem,
     TakedownRequest,
 )
-from monitor.storage.dealer_figures import dealer_records, most_ads
+from monitor.storage.dealer_figures import dealer_count, dealer_records, most_ads
 from monitor.storage.newness import decided_rows, new_in, resolve, standing
 from monitor.storage.stats import dealers_contacts
 from monitor.storage.timeutil import check_month
@@ -151,9 +151,9 @@ def _timeline(s: Session, ids: list[int], rows: list[dict[str, Any]]) -> list[di
     return out
 
 
-def most_active_dealers(s: Session, month: str, limit: int = 20, as_of: str | None = None) -> list[dict[str, Any]]:
+def most_active_dealers(s: Session, month: str, limit: int | None = 20, as_of: str | None = None) -> list[dict[str, Any]]:
     """Dealers with the most flagged ads first seen by the end of ``month`` (rejected ads left
-    out), in the shape of ``stats.top_dealers``'s rows and, like it, read from the as-of month's
+    out; ``limit`` None: every one), in the shape of ``stats.top_dealers``'s rows and, like it, read from the as-of month's
     snapshot (``monitor.storage.newness.resolve``): a report regenerated later says the same.
     The report's own month is counted from the snapshot's dealer figures
     (``monitor.storage.dealer_figures``), an earlier one from its listings."""
@@ -168,7 +168,7 @@ def most_active_dealers(s: Session, month: str, limit: int = 20, as_of: str | No
     if not top:
         return []
     ids = [did for did, _ in top]
-    new = dict(s.execute(select(ML.dealer_id, func.count()).where(new_in(s, month, as_of), ML.dealer_id.in_(ids))
+    new = dict(s.execute(select(ML.dealer_id, func.count()).where(new_in(s, month, as_of), ML.dealer_id.is_not(None))
                          .group_by(ML.dealer_id)).all())
     contacts = {did: [{**c, "incomplete": looks_incomplete(c["kind"], c["value"])} for c in found]
                 for did, found in dealers_contacts(s, ids, as_of).items()}
@@ -179,7 +179,7 @@ def most_active_dealers(s: Session, month: str, limit: int = 20, as_of: str | No
     ]
 
 
-def _counted_by(s: Session, month: str, as_of: str, limit: int) -> tuple[list[tuple[int, int]], dict[int, dict[str, Any]], Counter]:
+def _counted_by(s: Session, month: str, as_of: str, limit: int | None) -> tuple[list[tuple[int, int]], dict[int, dict[str, Any]], Counter]:
     """The ranking, records and confirmed counts of ads first seen by ``month``, read from
     ``as_of``'s snapshot listings (the dealer figures count every month up to ``as_of``)."""
     counted = and_(standing(as_of), ML.first_seen_month <= month)
@@ -188,7 +188,7 @@ def _counted_by(s: Session, month: str, as_of: str, limit: int) -> tuple[list[tu
         .group_by(ML.dealer_id).order_by(func.count().desc(), ML.dealer_id).limit(limit)
     )]
     ids = [did for did, _ in top]
-    mine = and_(counted, ML.dealer_id.in_(ids))
+    mine = and_(counted, ML.dealer_id.in_(ids) if limit is not None else ML.dealer_id.is_not(None))
     sites: dict[int, set[str]] = defaultdict(set)
     months: dict[int, set[str]] = defaultdict(set)
     for did, site, first in s.execute(select(ML.dealer_id, Site.name, ML.first_seen_month)
@@ -204,7 +204,17 @@ def _counted_by(s: Session, month: str, as_of: str, limit: int) -> tuple[list[tu
         species[did][key] = count
     records = {did: {"total_ads": n, "ads_by_species": dict(sorted(species[did].items())), "sites": sorted(sites[did]),
                      "months_active": sorted(months[did])} for did, n in top}
-    confirmed = Counter(dict(s.execute(select(ML.dealer_id, func.count())
-                                       .where(standing(as_of, confirmed=True), ML.first_seen_month <= month,
-                                              ML.dealer_id.in_(ids)).group_by(ML.dealer_id)).all()))
+    confirmed = Counter(dict(s.execute(select(ML.dealer_id, func.count())  # few: every dealer's are read
+                                       .where(standing(as_of, confirmed=True), ML.first_seen_month <= month)
+                                       .group_by(ML.dealer_id)).all()))
     return top, records, confirmed
+
+
+def dealer_total(s: Session, month: str, as_of: str | None = None) -> int:
+    """How many dealers ``most_active_dealers`` ranks: those with a flagged ad first seen by the
+    end of ``month`` that no analyst rejected."""
+    as_of = resolve(s, check_month(month), as_of)
+    if month == as_of:
+        return dealer_count(s, as_of)
+    return s.execute(select(func.count(func.distinct(ML.dealer_id)))
+                     .where(standing(as_of), ML.first_seen_month <= month, ML.dealer_id.is_not(None))).scalar_one()

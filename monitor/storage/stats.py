@@ -154,9 +154,9 @@ def dealer_count(s: Session, month: str, as_of: str | None = None) -> int:
                      .where(new_in(s, month, as_of), ML.dealer_id.is_not(None))).scalar_one()
 
 
-def top_dealers(s: Session, month: str, limit: int = 20, as_of: str | None = None) -> list[dict[str, Any]]:
-    """Dealers with the most new flagged listings in ``month``, with their record as known at the
-    end of the as-of month (ads and contacts seen by then)."""
+def top_dealers(s: Session, month: str, limit: int | None = 20, as_of: str | None = None) -> list[dict[str, Any]]:
+    """Dealers with the most new flagged listings in ``month`` (``limit`` None: every one), with
+    their record as known at the end of the as-of month (ads and contacts seen by then)."""
     as_of = resolve(s, check_month(month), as_of)
     top = s.execute(
         select(ML.dealer_id, func.count().label("n")).where(new_in(s, month, as_of), ML.dealer_id.is_not(None))
@@ -167,9 +167,8 @@ def top_dealers(s: Session, month: str, limit: int = 20, as_of: str | None = Non
     ids = [dealer_id for dealer_id, _ in top]
     records = dealer_records(s, as_of, ids, _site_names(s))
     contacts = dealers_contacts(s, ids, as_of)
-    confirmed = dict(s.execute(
-        select(ML.dealer_id, func.count()).where(new_in(s, month, as_of, confirmed=True), ML.dealer_id.in_(ids))
-        .group_by(ML.dealer_id)
+    confirmed = dict(s.execute(  # few: every dealer's are read
+        select(ML.dealer_id, func.count()).where(new_in(s, month, as_of, confirmed=True)).group_by(ML.dealer_id)
     ).all())
     return [
         {"dealer_id": did, "new_ads": new, "confirmed_ads": confirmed.get(did, 0), "total_ads": records[did]["total_ads"],
@@ -245,13 +244,16 @@ def dealers_contacts(s: Session, dealer_ids: list[int], as_of: str) -> dict[int,
     then = dealer_reversals(s, as_of)
     wanted = set(dealer_ids)
     moved = sorted(c for c, d in then.items() if d in wanted)
+    found: list[tuple[str, str, int]] = []
+    for start in range(0, max(len(dealer_ids), len(moved)), 500):  # an export asks for every dealer
+        for contact_id, did, kind, value in s.execute(
+            select(Contact.id, Contact.dealer_id, Contact.kind, Contact.value)
+            .where(or_(Contact.dealer_id.in_(dealer_ids[start:start + 500]), Contact.id.in_(moved[start:start + 500])),
+                   Contact.first_seen < month_end(as_of))
+        ):
+            found.append((kind, value, then.get(contact_id, did)))
     out: dict[int, list[dict[str, str]]] = {did: [] for did in dealer_ids}
-    for contact_id, did, kind, value in s.execute(
-        select(Contact.id, Contact.dealer_id, Contact.kind, Contact.value)
-        .where(or_(Contact.dealer_id.in_(dealer_ids), Contact.id.in_(moved)), Contact.first_seen < month_end(as_of))
-        .order_by(Contact.kind, Contact.value)
-    ):
-        did = then.get(contact_id, did)
+    for kind, value, did in sorted(set(found)):
         if did in wanted:
             out[did].append({"kind": kind, "value": value})
     return out

@@ -18,6 +18,7 @@ Tables = dict[str, list[dict[str, Any]]]
 @dataclass
 class Query:
     """One report's month, language and open session; stats queries run once per report.
+    ``full``: the lists the page caps are built whole (the spreadsheet exports carry every row).
 
     Several sections read the same query (the species order reads the trend's rows), so
     ``stat`` keeps each result for the report's duration instead of each section re-running it.
@@ -31,7 +32,12 @@ class Query:
     first_month: str
     previous_month: str
     year_ago_month: str
+    full: bool = False
     _cache: dict[tuple, Any] = field(default_factory=dict, repr=False)
+
+    def cap(self, limit: int) -> int | None:
+        """The rows a capped list keeps: ``limit`` on the page, every row for the exports (``full``)."""
+        return None if self.full else limit
 
     def stat(self, name: str, *args: Any, **kwargs: Any) -> Any:
         """``monitor.storage.stats.<name>(session, *args, **kwargs)``, computed once."""

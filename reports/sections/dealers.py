@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from monitor.storage.dossier import looks_incomplete, most_active_dealers
+from monitor.storage.dossier import dealer_total, looks_incomplete, most_active_dealers
 
 from .. import rows
 from .base import Context, Query, Section, Tables
 
-LIMIT = 20  # rows kept; the exports carry the same rows
+LIMIT = 20  # rows the page keeps in each table; the exports carry every dealer
 INCOMPLETE_MARK = "†"
 
 
@@ -26,10 +26,11 @@ def _row(row: Mapping[str, Any], lang: str) -> dict[str, Any]:
 
 
 def build(q: Query, context: Context) -> dict[str, Any]:
-    active = [_row(row, q.lang) for row in q.stat("top_dealers", q.month, limit=LIMIT)]
-    all_time = [_row(row, q.lang) for row in most_active_dealers(q.session, q.month, limit=LIMIT)]
+    active = [_row(row, q.lang) for row in q.stat("top_dealers", q.month, limit=q.cap(LIMIT))]
+    all_time = [_row(row, q.lang) for row in most_active_dealers(q.session, q.month, limit=q.cap(LIMIT))]
     marked = any(c.endswith(INCOMPLETE_MARK) for d in active + all_time for c in d["contacts"])
     return {"dealers": active, "dealers_total": q.stat("dealer_count", q.month), "dealers_all_time": all_time,
+            "dealers_all_time_total": dealer_total(q.session, q.month),
             "dealers_marked": marked, "dealers_note": f"{INCOMPLETE_MARK} {q.labels['incomplete_contact']}"}
 
 

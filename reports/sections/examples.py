@@ -9,11 +9,11 @@ from monitor.currency import CNY_RATES
 from .. import rows
 from .base import Context, Query, Section, Tables
 
-LIMIT = 30  # rows kept, the exports' too; the page points to the review sheet for all of them
+LIMIT = 30  # rows the page keeps; the exports carry every one
 
 
 def build(q: Query, context: Context) -> dict[str, Any]:
-    return {"examples": [rows.example_row(row, q.lang) for row in q.stat("example_ads", q.month, limit=LIMIT)],
+    return {"examples": [rows.example_row(row, q.lang) for row in q.stat("example_ads", q.month, limit=q.cap(LIMIT))],
             "examples_total": q.stat("new_flagged_summary", q.month)["listings"],
             "cny_rates": {code: rate for code, rate in CNY_RATES.items() if code != "CNY"}}
 
