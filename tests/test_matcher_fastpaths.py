@@ -106,8 +106,8 @@ def test_a_plain_listing_asks_once_for_all_its_pieces(matcher: Matcher, texts: l
             assert normaliser.with_offsets(piece, True) == normaliser._with_offsets(piece), piece
         assert normaliser.prefilter_pair(left[-24:], right[:24], True) == \
             normaliser.prefilter_pair(left[-24:], right[:24]), joined
-        loose, clean = normaliser.prefilter_plain(joined)
-        assert loose == normaliser.prefilter(joined), joined
+        loose, told_plain, clean = normaliser.prefilter_listing(joined)
+        assert (loose, told_plain) == (normaliser.prefilter(joined), True), joined
         if clean:  # and its pieces told so normalise as when they ask
             cleans += 1
             for piece in (left, right, left[-10:] + "\n" + right[:10]):
@@ -115,6 +115,9 @@ def test_a_plain_listing_asks_once_for_all_its_pieces(matcher: Matcher, texts: l
             assert normaliser.prefilter_pair(left[-24:], right[:24], True, True) == \
                 normaliser.prefilter_pair(left[-24:], right[:24]), joined
     assert plain > 300 and 100 < cleans < plain
+    for text in texts:  # and of any text, what nothing_rewritten and prefilter say
+        loose, told_plain, _ = normaliser.prefilter_listing(text)
+        assert (loose, told_plain) == (normaliser.prefilter(text), normaliser.nothing_rewritten(text)), text
 
 
 def test_quick_searches_find_what_the_plain_ones_find(matcher: Matcher, texts: list[str]) -> None:

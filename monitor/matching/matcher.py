@@ -265,11 +265,7 @@ class Matcher:
 
     def _decide(self, texts: list[tuple[str, str]], joined: str, model: Model | None,
                 text_out: list[str] | None) -> MatchResult:
-        plain = self.normaliser.nothing_rewritten(joined)  # then so is every field and seam
-        if plain:
-            joined, clean = self.normaliser.prefilter_plain(joined)
-        else:
-            joined, clean = self.normaliser.prefilter(joined), False
+        joined, plain, clean = self.normaliser.prefilter_listing(joined)  # plain: then so is every field and seam
         if text_out is not None:
             text_out.append(joined)
         result = self._rules(texts, joined, plain, clean)

@@ -375,7 +375,7 @@ class Normaliser:
         glued (no step reaches across the join: nothing is rewritten, only separators dropped,
         and no regional word or tone number forms across); else None. ``plain``: both are
         known to be pieces of a text ``nothing_rewritten`` holds for; ``clean``: of a text
-        ``prefilter_plain`` found clean."""
+        ``prefilter_listing`` found clean."""
         if not plain and not self._nothing_rewritten(left + right):
             return None
         left, right = _SEPARATOR_ANY_BMP.sub("", left), _SEPARATOR_ANY_BMP.sub("", right)  # no astral character
@@ -429,14 +429,20 @@ class Normaliser:
         """Normalise a lexicon word the way listing text is normalised."""
         return self.fast(text)
 
-    def prefilter_plain(self, text: str) -> tuple[str, bool]:
-        """``prefilter(text, True)``, and whether it is clean: with every separator gone it holds
-        no letter before a tone number and no regional word. Then neither does any piece of
-        ``text`` however its separators are dropped, and the pieces need not ask (``clean``)."""
-        stripped = _SEPARATOR_ANY_BMP.sub("", text)  # no astral character
-        if _LETTER_DIGIT.search(stripped) is None and (stripped == text or not self._has_regional(stripped)):
-            return stripped, True  # no bracket either: nothing_rewritten holds
-        return self.prefilter(text, True), False
+    def prefilter_listing(self, text: str) -> tuple[str, bool, bool]:
+        """``prefilter(text)``, ``nothing_rewritten(text)`` (``plain``) and whether a plain text is
+        also clean: with every separator gone it holds no letter before a tone number and no
+        regional word. Then neither does any piece of ``text`` however its separators are
+        dropped, and the pieces need not ask (``clean``)."""
+        if self._rewritten.search(text) is None and _ANY_ASTRAL.search(text) is None:
+            stripped = _SEPARATOR_ANY_BMP.sub("", text)  # no astral character
+            if not self._has_regional(stripped):  # nor in text: a regional word has no separator
+                if _LETTER_DIGIT.search(stripped) is None:
+                    return stripped, True, True  # no bracket either: prefilter(text, True) gives it
+                return self.prefilter(text, True), True, False
+            if stripped != text and not self._has_regional(text):
+                return self.prefilter(text, True), True, False
+        return self.prefilter(text), False, False
 
     def prefilter(self, text: str, plain: bool = False) -> str:
         """A looser, quicker form for the pre-filter: every separator removed, wherever it is.
@@ -468,7 +474,7 @@ class Normaliser:
     def with_offsets(self, text: str, plain: bool = False, clean: bool = False) -> Normalised:
         """The normalised text with its offset map. ``plain``: ``nothing_rewritten`` is known to
         hold for ``text`` (a piece of a listing that asked once); ``clean``: it is a piece of a
-        text ``prefilter_plain`` found clean."""
+        text ``prefilter_listing`` found clean."""
         if plain or self._nothing_rewritten(text):  # most fields
             if self._changeable.search(text) is None and (clean or _LETTER_DIGIT.search(text) is None):
                 return Normalised(text, None, text)  # unchanged
