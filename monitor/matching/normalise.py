@@ -326,6 +326,7 @@ class Normaliser:
             [w for w, _ in self._regional], matchkind=ahocorasick_rs.MatchKind.LeftmostFirst,
             implementation=ahocorasick_rs.Implementation.DFA) if self._regional else None
         self._regional_astral = len(bmp_words) < len(self._regional)
+        self._regional_separated = any(SEPARATOR_CHARS.search(w) for w, _ in self._regional)
         self._kept_char = _char_class([ord(c) for c in self._kept]) if self._kept else None
         # every BMP character some step may change or drop but separators (table, Traditional, zhuyin,
         # brackets), and with separators
@@ -434,6 +435,9 @@ class Normaliser:
         also clean: with every separator gone it holds no letter before a tone number and no
         regional word. Then neither does any piece of ``text`` however its separators are
         dropped, and the pieces need not ask (``clean``)."""
+        if self._regional_separated:  # a regional word with a separator in it: ask the long way
+            plain = self._nothing_rewritten(text)
+            return self.prefilter(text, plain), plain, False
         if self._rewritten.search(text) is None and _ANY_ASTRAL.search(text) is None:
             stripped = _SEPARATOR_ANY_BMP.sub("", text)  # no astral character
             if not self._has_regional(stripped):  # nor in text: a regional word has no separator
