@@ -326,7 +326,8 @@ class Normaliser:
             [w for w, _ in self._regional], matchkind=ahocorasick_rs.MatchKind.LeftmostFirst,
             implementation=ahocorasick_rs.Implementation.DFA) if self._regional else None
         self._regional_astral = len(bmp_words) < len(self._regional)
-        self._regional_separated = any(SEPARATOR_CHARS.search(w) for w, _ in self._regional)
+        # (emoji words are left out: text with an astral character is read the long way anyway)
+        self._regional_separated = any(SEPARATOR_CHARS.search(w) for w in bmp_words)
         self._kept_char = _char_class([ord(c) for c in self._kept]) if self._kept else None
         # every BMP character some step may change or drop but separators (table, Traditional, zhuyin,
         # brackets), and with separators
