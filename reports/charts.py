@@ -108,7 +108,7 @@ def _legend_width(names: Iterable[str]) -> float:
     em = 9 / 72
     longest = max((sum(1.0 if unicodedata.east_asian_width(c) in "WF" else 0.6 for c in name) for name in names),
                   default=0.0)
-    return 0.65 + longest * em
+    return 0.85 + longest * em
 
 
 def _month_axis(ax: object, months: Sequence[str]) -> None:
