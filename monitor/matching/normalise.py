@@ -333,6 +333,9 @@ class Normaliser:
         # brackets), and with separators
         rewritten = self._special.pattern[1:-1] + "\u3105-\u312f\u31a0-\u31bf" + re.escape("()（）[]［］【】「」『』〔〕〖〗")
         self._rewritten = re.compile(f"[{rewritten}]")
+        # or any astral character, in one pass: sre keeps the BMP part a bitmap and tries the
+        # astral range after it
+        self._rewritten_or_astral = re.compile(f"[{rewritten}\U00010000-\U0010ffff]")
         self._changeable = re.compile("[" + _SEP_BMP + rewritten + "]")
 
     def _astral(self, text: str) -> bool:
@@ -357,7 +360,7 @@ class Normaliser:
     def _nothing_rewritten(self, text: str) -> bool:
         """No character any step rewrites and no regional word: at most separators (and tone
         numbers) can go. Every condition holds for a piece of a text it holds for."""
-        return self._rewritten.search(text) is None and _ANY_ASTRAL.search(text) is None \
+        return self._rewritten_or_astral.search(text) is None \
             and not self._has_regional(text)
 
     def nothing_rewritten(self, text: str) -> bool:
@@ -439,7 +442,7 @@ class Normaliser:
         if self._regional_separated:  # a regional word with a separator in it: ask the long way
             plain = self._nothing_rewritten(text)
             return self.prefilter(text, plain), plain, False
-        if self._rewritten.search(text) is None and _ANY_ASTRAL.search(text) is None:
+        if self._rewritten_or_astral.search(text) is None:
             stripped = _SEPARATOR_ANY_BMP.sub("", text)  # no astral character
             if not self._has_regional(stripped):  # nor in text: a regional word has no separator
                 if _LETTER_DIGIT.search(stripped) is None:
