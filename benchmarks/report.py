@@ -12,10 +12,11 @@ cache, then warm. Every figure is as known at the end of the month, read from th
 month's crawl is done (its time is printed apart). With ``--keep`` an existing database of the
 right size is reused and upgraded (the fill takes minutes; it is set-up, not what is measured).
 
-Measured on two shared cores under load (load average 4-5), 999,972 listings, 2025-12: the
-snapshot written in 11 s; render_report 4.6 s cold, 3.2 s warm (1.65 s of CPU), of which the
-two matplotlib trend charts take about a third and the page another fifth; before the as-of
-snapshots (the same data, reading the listings) it was 13.0 s cold, 4.4 s warm.
+Measured on two shared cores (load average about 1), 999,972 listings, 2025-12: the snapshot
+written in 8 s; render_report 1.6 s cold, 0.71 s warm (stats queries 0.6 s, charts and page
+0.1 s). It was 2.0-2.4 s cold and 1.1-1.5 s warm before the cycle collector was paused and the
+engine kept during a report, the takedown baselines read in one pass, the dealers' records
+counted with the snapshot and the charts given fixed margins.
 """
 
 from __future__ import annotations
