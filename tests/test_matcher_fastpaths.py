@@ -59,15 +59,19 @@ def test_unchanged_text_is_its_own_normal_form(matcher: Matcher, texts: list[str
 def test_seam_shortcut_agrees_with_the_long_way(matcher: Matcher, texts: list[str]) -> None:
     prefilter, count = matcher.normaliser.prefilter, matcher._scanner.spelling_count
     rng = random.Random(9)
-    crossing = 0
+    crossing = cleans = 0
     pairs = [(rng.choice(texts)[-rng.randrange(1, 25):], rng.choice(texts)[:rng.randrange(1, 25)]) for _ in range(3000)]
     for phrase in SPECIES_PHRASES + LOOKALIKES + DISGUISED:  # terms split at every place
         pairs += [(rng.choice(texts)[-8:] + phrase[:k], phrase[k:] + rng.choice(texts)[:8]) for k in range(len(phrase) + 1)]
     for left, right in pairs:
         long_way = count(prefilter(left + "\n" + right)) > count(prefilter(left)) + count(prefilter(right))
         assert matcher._seam_has_more(left, right) == long_way, (left, right)
+        _, plain, clean = matcher.normaliser.prefilter_listing(left + "\n" + right)
+        if clean:  # a seam of a clean listing, told so
+            assert matcher._seam_has_more(left, right, plain, clean) == long_way, (left, right)
+            cleans += 1
         crossing += long_way
-    assert crossing > 50
+    assert crossing > 50 and cleans > 1000
 
 
 def test_jieba_is_skipped_only_where_it_would_not_absorb(matcher: Matcher, texts: list[str]) -> None:

@@ -365,6 +365,9 @@ class Matcher:
         """Whether the two ends read as one hold more spellings than each alone: only then can
         one cross the seam (a quick pre-filter for ``_scan_seams``, on the looser form)."""
         normaliser = self.normaliser
+        if clean and left and right and not (normaliser.is_separator(left[-1]) or normaliser.is_separator(right[0])) \
+                and not self._scanner.may_spell_across(left[-1] + right[0]):
+            return False  # those two stay side by side in the looser form: what spells_across would say
         pair = normaliser.prefilter_pair(left, right, plain, clean)
         if pair is not None:  # the looser form of both is the two glued: only what crosses counts
             return self._scanner.spells_across(pair[0] + pair[1], len(pair[0]))

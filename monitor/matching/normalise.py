@@ -391,6 +391,10 @@ class Normaliser:
             return None
         return left, right
 
+    def is_separator(self, ch: str) -> bool:
+        """Whether a character of the BMP is one the looser form (``prefilter``) drops."""
+        return _SEPARATOR_ANY_BMP.match(ch) is not None
+
     def translate(self, text: str) -> str:
         """Only the per-character step: NFKC, lower case, invisible characters dropped."""
         return text.translate(self._table)

@@ -96,6 +96,10 @@ class Scanner:
         is_spelling = self._is_spelling
         return sum(1 for index, _, _ in found if is_spelling[index])
 
+    def may_spell_across(self, pair: str) -> bool:
+        """Whether the two characters follow each other in some spelling (else none crosses between them)."""
+        return pair in self._spelling_pairs
+
     def spells_across(self, s: str, cut: int) -> bool:
         """Whether a spelling occurs in ``s`` over position ``cut`` (starting before, ending after)."""
         if not 0 < cut < len(s) or s[cut - 1:cut + 1] not in self._spelling_pairs:
