@@ -21,6 +21,7 @@ import ahocorasick
 import ahocorasick_rs
 
 from monitor.matching import model_stage
+from monitor.matching.evidence import FieldEvidence, Hit, ListingEvidence
 from monitor.matching.lexicon import Lexicon
 from monitor.matching.model import Model, load_model
 from monitor.matching.normalise import SEPARATOR_CHARS, Normalised, Normaliser
@@ -28,7 +29,7 @@ from monitor.matching.patterns import Spelling, homophone_candidates, load_patte
 from monitor.matching.scanner import Scanner
 from monitor.matching.segmenter import Segmenter, stock_frequencies
 from monitor.matching.segmenter import cache_dir as default_cache_dir
-from monitor.matching.verdict import FieldEvidence, Hit, ListingEvidence, decide
+from monitor.matching.verdict import decide
 
 # Characters read per field. Real titles and descriptions are far shorter; a longer field is
 # matched on its first MAX_FIELD_CHARS characters and named in MatchResult.truncated.

@@ -16,10 +16,11 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable
 
-from monitor.matching.verdict import _negated_at, _span_start, _spans
+from monitor.matching.evidence import _span_start, _spans
+from monitor.matching.verdict import _negated_at
 
 if TYPE_CHECKING:
-    from monitor.matching.verdict import Hit, ListingEvidence
+    from monitor.matching.evidence import Hit, ListingEvidence
 
 _DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _TENS = {"十": 10, "百": 100, "千": 1000}
