@@ -140,8 +140,9 @@ class ListingEvidence:
     title_field: str
     fields: list[FieldEvidence] = field(default_factory=list)
 
-    def field(self, name: str, norm: "Normalised") -> FieldEvidence:
-        ev = FieldEvidence(name, norm)
+    def field(self, name: str, norm: "Normalised", by_kind: dict[str, list[tuple[Any, int, int]]] | None = None) \
+            -> FieldEvidence:
+        ev = FieldEvidence(name, norm) if by_kind is None else FieldEvidence(name, norm, by_kind=by_kind)
         self.fields.append(ev)
         return ev
 

@@ -302,8 +302,8 @@ class Matcher:
                     clean: bool = False) -> None:
         norm = self.normaliser.with_offsets(text, plain, clean)
         s = norm.text
-        field_ev = evidence.field(name, norm)
-        spellings, field_ev.by_kind = self._scanner.scan(s)
+        spellings, by_kind = self._scanner.scan(s)
+        field_ev = evidence.field(name, norm, by_kind)
         for end, start, entries in spellings:
             for kind, payload in entries:
                 if kind == "term":
@@ -312,10 +312,7 @@ class Matcher:
                         continue
                     if spelling.latin_end and end + 1 < len(s) and s[end + 1].isascii() and s[end + 1].isalnum():
                         continue
-                    field_ev.hits.append(Hit(
-                        term=spelling.term, spelling_trick=spelling.trick, strong=spelling.strong,
-                        start=start, end=end + 1, field=name,
-                    ))
+                    field_ev.hits.append(Hit(spelling.term, spelling.trick, spelling.strong, start, end + 1, name))
                 elif kind in ("cover", "suspect_cover"):
                     field_ev.covers.append((payload, start, end + 1))
                     if kind == "suspect_cover":

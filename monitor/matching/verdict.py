@@ -25,7 +25,6 @@ length, not to the square (or cube) of its number of hits.
 from __future__ import annotations
 
 from bisect import bisect_left
-from functools import cached_property
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from monitor.matching.evidence import FieldEvidence, Hit, ListingEvidence, _spans, _spans_of
@@ -315,6 +314,20 @@ def _trade_context(ev: ListingEvidence) -> bool:
         or _has_unit(ev, "price")
 
 
+class _first_use:
+    """An attribute worked out on first use and kept (``functools.cached_property`` without its
+    lock, which Python 3.11 takes on every first use: once per listing here)."""
+
+    def __init__(self, work: Callable[[Any], Any]) -> None:
+        self.work, self.name = work, work.__name__
+
+    def __get__(self, obj: Any, owner: Any = None) -> Any:
+        if obj is None:
+            return self
+        value = obj.__dict__[self.name] = self.work(obj)
+        return value
+
+
 class _Facts:
     """Listing-wide facts a rule may ask about, each worked out when first asked: most hits are
     settled before (inside an innocent compound, negated) or without (a strong hit beside a
@@ -323,27 +336,27 @@ class _Facts:
     def __init__(self, ev: ListingEvidence) -> None:
         self.ev = ev
 
-    @cached_property
+    @_first_use
     def product_word(self) -> bool:  # outweighs innocent context
         return _has_product_word(self.ev) or _has_unit(self.ev)
 
-    @cached_property
+    @_first_use
     def product(self) -> bool:
         return self.product_word or _has_unit(self.ev, "size_unit")
 
-    @cached_property
+    @_first_use
     def innocent(self) -> bool:
         return _any_listing_word(self.ev, "innocent")
 
-    @cached_property
+    @_first_use
     def species_context(self) -> set[Any]:
         return _listing_words(self.ev, "context")
 
-    @cached_property
+    @_first_use
     def vetoed(self) -> set[Any]:
         return _listing_words(self.ev, "veto")
 
-    @cached_property
+    @_first_use
     def traded(self) -> bool:
         return _trade_context(self.ev)
 
@@ -515,7 +528,8 @@ def decide(
 
     species = [sp for sp in order if sp in accepted] + sorted(sp for sp in accepted if sp not in order)
     matches = [to_match(h) for sp in species for h in accepted[sp]] + [m for m in cover_matches if m.species in accepted]
-    matches.sort(key=lambda m: (m.field != ev.title_field, m.field, m.start))
+    if len(matches) > 1:
+        matches.sort(key=lambda m: (m.field != ev.title_field, m.field, m.start))
     if species:
         top = max(scores.values())
         score = round(min(1.0, top + 0.05 * (sum(len(accepted[s]) for s in species) - 1)), 3)
