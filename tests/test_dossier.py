@@ -15,7 +15,7 @@ from monitor.cli import main
 from monitor.exceptions import ConfigError
 from monitor.reports import build_context, write_dossier
 from monitor.storage import CrawlRecorder, Database
-from monitor.storage.dossier import dealer_dossier, looks_incomplete, most_active_dealers
+from monitor.storage.dossier import dealer_dossier, dealer_total, looks_incomplete, most_active_dealers
 from monitor.storage.models import Listing
 from monitor.storage.review import record_decision
 from monitor.storage.takedowns import record_takedown_sent
@@ -168,4 +168,8 @@ def test_all_time_ranking_from_snapshot_figures_after_rejections(db: Database) -
     assert rows[2]["confirmed_ads"] == 1 and rows[2]["sites"] == ["alpha"] and rows[2]["ads_by_species"] == {"ivory": 2}
     with db.session() as s:
         (last,) = [r for r in most_active_dealers(s, "2025-06", limit=4) if r["dealer_id"] == dealer["d1-0"]]
+        assert dealer_total(s, "2025-06") == 4
     assert (last["total_ads"], last["ads_by_species"], last["months_active"]) == (1, {"ivory": 1}, ["2025-06"])
+    record_decision(db, ids["d1-4"], "rejected", "ana")  # dealer 1 has no ad left
+    with db.session() as s:
+        assert dealer_total(s, "2025-06") == 3 == len(most_active_dealers(s, "2025-06", limit=None))

@@ -80,7 +80,8 @@ def dealer_count(s: Session, as_of: str) -> int:
     return stored - emptied
 
 
-def dealer_records(s: Session, as_of: str, dealer_ids: list[int], site_names: dict[int, str]) -> dict[int, dict[str, Any]]:
+def dealer_records(s: Session, as_of: str, dealer_ids: list[int],
+                   site_names: dict[int, str]) -> dict[int, dict[str, Any]]:
     """dealer id -> ``total_ads``, ``ads_by_species``, ``sites`` (names) and ``months_active`` over
     its flagged ads known at the end of ``as_of``, rejected ones left out."""
     counts: dict[str, dict[int, Counter]] = {figure: defaultdict(Counter) for figure in _RECORD_FIGURES}
@@ -100,7 +101,8 @@ def dealer_records(s: Session, as_of: str, dealer_ids: list[int], site_names: di
     out = {}
     for did in dealer_ids:
         sites = +counts["dealer_site"][did]
-        out[did] = {"total_ads": sum(sites.values()), "ads_by_species": dict(sorted((+counts["dealer_species"][did]).items())),
+        out[did] = {"total_ads": sum(sites.values()),
+                    "ads_by_species": dict(sorted((+counts["dealer_species"][did]).items())),
                     "sites": sorted(site_names[int(site_id)] for site_id in sites),
                     "months_active": sorted(+counts["dealer_month"][did])}
     return out

@@ -153,10 +153,10 @@ def _timeline(s: Session, ids: list[int], rows: list[dict[str, Any]]) -> list[di
 
 def most_active_dealers(s: Session, month: str, limit: int | None = 20, as_of: str | None = None) -> list[dict[str, Any]]:
     """Dealers with the most flagged ads first seen by the end of ``month`` (rejected ads left
-    out; ``limit`` None: every one), in the shape of ``stats.top_dealers``'s rows and, like it, read from the as-of month's
-    snapshot (``monitor.storage.newness.resolve``): a report regenerated later says the same.
-    The report's own month is counted from the snapshot's dealer figures
-    (``monitor.storage.dealer_figures``), an earlier one from its listings."""
+    out; ``limit`` None: every one), in the shape of ``stats.top_dealers``'s rows and, like it,
+    read from the as-of month's snapshot (``monitor.storage.newness.resolve``): a report
+    regenerated later says the same. The report's own month is counted from the snapshot's
+    dealer figures (``monitor.storage.dealer_figures``), an earlier one from its listings."""
     as_of = resolve(s, check_month(month), as_of)
     if month == as_of:
         top = most_ads(s, as_of, limit)
@@ -179,7 +179,8 @@ def most_active_dealers(s: Session, month: str, limit: int | None = 20, as_of: s
     ]
 
 
-def _counted_by(s: Session, month: str, as_of: str, limit: int | None) -> tuple[list[tuple[int, int]], dict[int, dict[str, Any]], Counter]:
+def _counted_by(s: Session, month: str, as_of: str,
+                limit: int | None) -> tuple[list[tuple[int, int]], dict[int, dict[str, Any]], Counter]:
     """The ranking, records and confirmed counts of ads first seen by ``month``, read from
     ``as_of``'s snapshot listings (the dealer figures count every month up to ``as_of``)."""
     counted = and_(standing(as_of), ML.first_seen_month <= month)
