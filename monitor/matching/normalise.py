@@ -332,8 +332,7 @@ class Normaliser:
         # every BMP character some step may change or drop but separators (table, Traditional, zhuyin,
         # brackets), and with separators
         rewritten = self._special.pattern[1:-1] + "\u3105-\u312f\u31a0-\u31bf" + re.escape("()（）[]［］【】「」『』〔〕〖〗")
-        self._rewritten = re.compile(f"[{rewritten}]")
-        # or any astral character, in one pass: sre keeps the BMP part a bitmap and tries the
+        # and any astral character, in one pass: sre keeps the BMP part a bitmap and tries the
         # astral range after it
         self._rewritten_or_astral = re.compile(f"[{rewritten}\U00010000-\U0010ffff]")
         self._changeable = re.compile("[" + _SEP_BMP + rewritten + "]")

@@ -179,8 +179,8 @@ def decided_rows(s: Session, as_of: str) -> list[dict[str, Any]]:
     year, mon = _posted_parts()
     rows = [
         {"listing_id": listing_id, "site_id": site_id, "first_seen_month": seen, "posted": (y, m),
-         "new_month": new_month(seen, y, m), "removed_month": removed, "removal_kind": kind, "dealer_id": dealer_id, "decision": decisions.get(listing_id),
-         "species": sorted(species[listing_id])}
+         "new_month": new_month(seen, y, m), "removed_month": removed, "removal_kind": kind, "dealer_id": dealer_id,
+         "decision": decisions.get(listing_id), "species": sorted(species[listing_id])}
         for listing_id, site_id, seen, y, m, removed, kind, dealer_id in s.execute(
             select(ML.listing_id, ML.site_id, ML.first_seen_month, year, mon, ML.removed_month, ML.removal_kind,
                    ML.dealer_id)

@@ -36,7 +36,7 @@ from monitor.storage.models import (
 )
 from monitor.storage.cohorts import removals, repeat_unremoved, takedown_cohorts, takedown_history, takedown_outcomes
 from monitor.storage.dealer_figures import dealer_records
-from monitor.storage.newness import AS_OF_KEY, backlog, new_in, new_series, resolve, standing
+from monitor.storage.newness import AS_OF_KEY, backlog, new_in, new_series, resolve
 from monitor.storage.snapshots import dealer_reversals, listing_states, month_end
 from monitor.storage.timeutil import check_month, previous_month
 
