@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from monitor.storage.models import MonthFigure, MonthListing as ML, MonthSpecies as MS
 from monitor.storage.newness import decided_rows
 
-__all__ = ["dealer_count", "dealer_records", "most_ads", "write_dealer_figures"]
+__all__ = ["dealer_records", "dealers_with_ads", "most_ads", "write_dealer_figures"]
 
 _CHUNK = 500  # ids per IN list: an export reads every dealer, beyond SQLite's bound parameters
 _RECORD_FIGURES = ("dealer_site", "dealer_month", "dealer_species")
@@ -67,14 +67,15 @@ def most_ads(s: Session, as_of: str, limit: int | None) -> list[tuple[int, int]]
     return sorted(((did, n) for did, n in counts if n > 0), key=lambda pair: (-pair[1], pair[0]))[:limit]
 
 
-def dealer_count(s: Session, as_of: str) -> int:
+def dealers_with_ads(s: Session, as_of: str) -> int:
     """Dealers with a flagged ad known at the end of ``as_of`` that no analyst rejected."""
     rejected = Counter(row["dealer_id"] for row in _rejected(s, as_of))
     mine = and_(MonthFigure.month == as_of, MonthFigure.figure == "dealer_ads")
     stored = s.execute(select(func.count()).where(mine)).scalar_one()
     emptied = 0
-    for start in range(0, len(rejected), _CHUNK):
-        chunk = sorted(rejected)[start:start + _CHUNK]
+    ids = sorted(rejected)
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start:start + _CHUNK]
         emptied += sum(n <= rejected[int(a)] for a, n in s.execute(
             select(MonthFigure.a, MonthFigure.n).where(mine, MonthFigure.a.in_([str(d) for d in chunk]))))
     return stored - emptied

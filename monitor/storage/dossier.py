@@ -31,7 +31,7 @@ from monitor.storage.models import (
     TakedownItem,
     TakedownRequest,
 )
-from monitor.storage.dealer_figures import dealer_count, dealer_records, most_ads
+from monitor.storage.dealer_figures import dealer_records, dealers_with_ads, most_ads
 from monitor.storage.newness import decided_rows, new_in, resolve, standing
 from monitor.storage.stats import dealers_contacts
 from monitor.storage.timeutil import check_month
@@ -216,6 +216,6 @@ def dealer_total(s: Session, month: str, as_of: str | None = None) -> int:
     end of ``month`` that no analyst rejected."""
     as_of = resolve(s, check_month(month), as_of)
     if month == as_of:
-        return dealer_count(s, as_of)
+        return dealers_with_ads(s, as_of)
     return s.execute(select(func.count(func.distinct(ML.dealer_id)))
                      .where(standing(as_of), ML.first_seen_month <= month, ML.dealer_id.is_not(None))).scalar_one()
