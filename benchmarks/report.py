@@ -29,7 +29,8 @@ import time
 from pathlib import Path
 
 from monitor.config import load_config
-from monitor.reports import build_context, cycle_collection_paused, render_html, render_report
+from monitor.collector import paused
+from monitor.reports import build_context, render_html, render_report
 from monitor.storage import Database, snapshots
 
 # The storage engineer's generator (benchmarks/storage.py) fills the database: the same
@@ -83,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
               f"(target < {limit} s: {'met' if total < limit else 'MISSED'}) -> {out}")
     # The same two steps apart, as render_report runs them (collector paused, engine kept).
     db = Database(f"sqlite:///{path}")
-    with cycle_collection_paused():
+    with paused():
         build_context(db, month, "zh")
         started = time.perf_counter()
         context = build_context(db, month, "zh")

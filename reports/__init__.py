@@ -7,13 +7,12 @@ scraped text.
 
 from __future__ import annotations
 
-import gc
-from contextlib import contextmanager
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
+from monitor.collector import paused
 from monitor.months import month_of, parse_month, shift_month
 
 from .context import build_context
@@ -55,21 +54,6 @@ def report_path(data_path: Path, month: str, fmt: str) -> Path:
     return Path(data_path) / "reports" / name
 
 
-@contextmanager
-def cycle_collection_paused() -> Iterator[None]:
-    """Python's cycle collector off while a report is built and written. The queries hand back
-    hundreds of thousands of short-lived rows, which kept starting full collections of every live
-    object (a fifth of a warm report at a million listings); they hold no cycles, so reference
-    counting frees them anyway, and the collector runs again afterwards."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 @lru_cache(maxsize=4)
 def _database(url: str) -> Any:
     """The report's database, kept for the process's life (its connections closed after each
@@ -95,7 +79,7 @@ def render_report(config: Any, month: str | None = None, out: Path | None = None
         raise ValueError(f"unknown report format {fmt!r}; expected one of {', '.join(FORMATS)}")
     if lang not in LANGUAGES:
         raise ValueError(f"unknown report language {lang!r}; expected one of {', '.join(LANGUAGES)}")
-    with cycle_collection_paused():
+    with paused():  # the queries' rows kept starting full collections: a fifth of a warm report at 1M listings
         return _write_report(config, month, out, fmt, lang, now, site_titles)
 
 

@@ -20,6 +20,7 @@ from typing import Any, Mapping
 import ahocorasick
 import ahocorasick_rs
 
+from monitor.collector import paused
 from monitor.matching import model_stage
 from monitor.matching.evidence import FieldEvidence, Hit, ListingEvidence
 from monitor.matching.lexicon import Lexicon
@@ -227,8 +228,11 @@ class Matcher:
     # -- matching --------------------------------------------------------------------------
 
     def match(self, listing: Mapping[str, Any], fields: list[str] | None = None) -> MatchResult:
-        """Flag one listing. ``listing`` maps field names to text; ids, URLs, prices are skipped."""
-        return self._match(listing, fields, self.model)
+        """Flag one listing. ``listing`` maps field names to text; ids, URLs, prices are skipped.
+        The cycle collector is paused meanwhile: on a page dense with terms it walked every hit
+        made so far at each collection, and matching grew faster than the text."""
+        with paused():
+            return self._match(listing, fields, self.model)
 
     def rules_evidence(self, listing: Mapping[str, Any]) -> tuple[MatchResult, str, str]:
         """What the model reads of one listing: the rules' verdict alone, the normalised text and

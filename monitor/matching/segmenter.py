@@ -9,12 +9,13 @@ The cache lives in the user's cache folder, never a shared /tmp file (jieba issu
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import tempfile
 from pathlib import Path
 from typing import Any, Collection, Iterable
+
+from monitor.collector import paused
 
 
 def cache_dir() -> Path:
@@ -86,13 +87,8 @@ class Segmenter:
             self.tokenizer = jieba.Tokenizer()
             self.tokenizer.cache_file = "jieba-wtm.cache"
         self.tokenizer.tmp_dir = str(folder)
-        was_enabled = gc.isenabled()
-        gc.disable()  # jieba unmarshals ~100k small objects; collecting meanwhile only costs time
-        try:
+        with paused():  # jieba unmarshals ~100k small objects; collecting meanwhile only costs time
             self.tokenizer.initialize()
-        finally:
-            if was_enabled:
-                gc.enable()
         self._user: set[str] = set()
 
     def stock_frequency(self, word: str) -> int:
