@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.crawling.planner import KINDS, Candidate, lexicon_candidates, plan_for_site, separators
+from monitor.crawling.planner import plan_for_site
+from monitor.crawling.query_candidates import KINDS, Candidate, lexicon_candidates, separators
 from monitor.crawling.sites import SiteConfig, load_site_file, shipped_sites_dir
 from monitor.exceptions import SiteFileError
 from monitor.matching import Lexicon
@@ -184,7 +185,7 @@ def test_yields_on_other_sites_raise_a_query_here(lexicon: Lexicon) -> None:
 
 
 def test_a_book_of_every_sites_yields_plans_as_the_rows_do(lexicon: Lexicon) -> None:
-    from monitor.crawling.planner import YieldBook
+    from monitor.crawling.query_yields import YieldBook
 
     everywhere = rows("testsite", "2025-06", 象芽=(1, 2, 2), 象牙=(3, 30, 0)) + rows("other", "2025-05", 虎g=(1, 1, 1))
     everywhere += rows("other", "2025-06", 象芽=(1, 0, 0)) + rows("third", "2025-04", 白料=(2, 3, 1))
