@@ -12,7 +12,7 @@ from typing import Any
 
 from monitor.config import Config
 from monitor.crawling import CrawlSummary, run_crawl
-from monitor.crawling.runner import ProgressCallback
+from monitor.crawling.progress import ProgressCallback
 
 
 def crawl(

@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import insert, select
 
-from monitor.crawling import runner
-from monitor.crawling.runner import SiteLocks
+from monitor.crawling import site_locks
+from monitor.crawling.site_locks import SiteLocks
 from monitor.crawling.sites import load_sites
 from monitor.exceptions import CrawlLockedError
 from monitor.sandbox import Sandbox, SandboxServer
@@ -319,7 +319,7 @@ def killed_crawl_with_worker(folder: Path, worker_seconds: float) -> int:
     script = textwrap.dedent(f"""
         import os, subprocess, sys
         from pathlib import Path
-        from monitor.crawling.runner import SiteLocks
+        from monitor.crawling.site_locks import SiteLocks
         locks = SiteLocks(Path({str(folder)!r}), ["x"]).__enter__()
         worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep({worker_seconds})"],
                                   pass_fds=locks.fds, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -343,7 +343,7 @@ def test_site_lock_of_a_killed_crawl_waits_for_its_worker(tmp_path: Path) -> Non
 
 
 def test_site_lock_gives_up_on_a_worker_that_does_not_exit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(runner, "ORPHAN_WAIT", 0.5)
+    monkeypatch.setattr(site_locks, "ORPHAN_WAIT", 0.5)
     worker = killed_crawl_with_worker(tmp_path, 30.0)
     try:
         with pytest.raises(CrawlLockedError, match=f"worker \\(pid {worker}\\) of a killed crawl"):

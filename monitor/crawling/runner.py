@@ -19,34 +19,24 @@ from __future__ import annotations
 import json
 import logging
 import os
-import signal
 import subprocess
 import sys
 import threading
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable
-
-try:
-    import fcntl
-except ImportError:  # Windows
-    fcntl = None  # type: ignore[assignment]
+from typing import Any, Iterable
 
 from monitor.config import Config
 from monitor.crawlhealth import SiteHealth
-from monitor.exceptions import CrawlError, CrawlLockedError
+from monitor.exceptions import CrawlError
+from monitor.crawling.interrupts import Interrupts
+from monitor.crawling.progress import ProgressCallback, ProgressDisplay, outcome_line
 from monitor.crawling.settings import job_dir, state_dir
+from monitor.crawling.site_locks import STOP_TIMEOUT, SiteLocks
 from monitor.crawling.sites import SiteFileError, sites_for_config
 
 logger = logging.getLogger(__name__)
-
-# Seconds a stopping worker gets to save its state before it is killed (a worker left alone
-# ends itself after as long: worker.STOP_GRACE); a crawl that finds its sites locked by the
-# worker of a killed crawl waits a little longer for it.
-STOP_TIMEOUT = 120.0
-ORPHAN_WAIT = STOP_TIMEOUT + 15.0
 
 
 @dataclass
@@ -81,9 +71,6 @@ class CrawlSummary:
     @property
     def items(self) -> int:
         return sum(h.items for h in self.sites.values())
-
-
-ProgressCallback = Callable[[dict[str, Any]], None]
 
 
 def default_keywords(config: Config) -> list[str]:
@@ -190,7 +177,7 @@ def run_crawl(
             "pipelines": pipelines, "polite": polite, "revisit": revisit, "plans": plans,
             "settings_overrides": settings_overrides or {},
         }
-        display = _Display(names, progress, on_event)
+        display = ProgressDisplay(names, progress, on_event)
         returncode: int | None = None
         try:
             returncode = _supervise(job, summary, display, log_file, locks, interrupts)
@@ -239,7 +226,7 @@ def _recorded_run(config: Config, month: str, site: str) -> int | None:
         return None
 
 
-def _supervise(job: dict[str, Any], summary: CrawlSummary, display: "_Display", log_file: Path,
+def _supervise(job: dict[str, Any], summary: CrawlSummary, display: "ProgressDisplay", log_file: Path,
                locks: "SiteLocks", interrupts: "Interrupts") -> int | None:
     """Run the worker to its end, gathering its events into ``summary``; returns its exit status.
 
@@ -281,7 +268,7 @@ def _send_job(worker: subprocess.Popen[bytes], job: dict[str, Any]) -> None:
         pass  # the worker died at start: its exit status and log tell why
 
 
-def _follow(worker: subprocess.Popen[bytes], summary: CrawlSummary, display: "_Display") -> None:
+def _follow(worker: subprocess.Popen[bytes], summary: CrawlSummary, display: "ProgressDisplay") -> None:
     """Read the worker's events until it closes its stdout."""
     assert worker.stdout is not None
     for line in worker.stdout:
@@ -327,20 +314,6 @@ def _dispose(db: Any) -> None:
         db.dispose()
 
 
-def outcome_line(name: str, health: SiteHealth | dict[str, Any], stamp: str = "", month: str = "") -> str:
-    """One greppable line per site and run."""
-    health = SiteHealth.from_json(health)
-    verdict = "ok" if health.healthy else "UNHEALTHY"
-    errors = ",".join(f"{k}={v}" for k, v in sorted(health.errors.items())) or "-"
-    problems = "; ".join(health.problems) or "-"
-    return (
-        f"{stamp} month={month} site={name} outcome={verdict} pages={health.pages} "
-        f"items={health.items} removed={health.removed} "
-        f"finish={health.finish_reason or '?'} duration_s={health.duration_s} "
-        f"errors={errors} problems={problems}"
-    ).strip()
-
-
 def _parse_event(line: bytes) -> dict[str, Any] | None:
     try:
         event = json.loads(line)
@@ -349,7 +322,7 @@ def _parse_event(line: bytes) -> dict[str, Any] | None:
     return event if isinstance(event, dict) else None
 
 
-def _stop(worker: subprocess.Popen[bytes], summary: CrawlSummary, display: "_Display") -> None:
+def _stop(worker: subprocess.Popen[bytes], summary: CrawlSummary, display: "ProgressDisplay") -> None:
     """Ask the worker to stop gracefully (its stdin closes; Scrapy saves its JOBDIR state) and
     wait for it, still reading its events (the interrupted sites' health), at most STOP_TIMEOUT
     seconds before killing it. A second SIGINT/SIGTERM kills it at once (see ``Interrupts``)."""
@@ -381,212 +354,9 @@ def _close_quietly(stream: Any) -> None:
         pass
 
 
-class Interrupts:
-    """While a crawl runs in the main thread, SIGINT and SIGTERM both interrupt it.
-
-    The first raises KeyboardInterrupt (``run_crawl`` then stops the worker gracefully, leaves
-    the crawl resumable and lets the exception through: the CLI exits non-zero); a second kills
-    the worker at once. While the run is being closed (``defer``) a signal waits until that is
-    done. Off the main thread (a scheduler's job) signals stay the caller's business. The Scrapyd
-    coordinator uses it too (no worker: every signal interrupts).
-    """
-
-    def __init__(self) -> None:
-        self.worker: subprocess.Popen[bytes] | None = None
-        self.defer = False
-        self.previous: dict[int, Any] = {}
-        self.received: list[int] = []
-
-    def __enter__(self) -> "Interrupts":
-        if threading.current_thread() is threading.main_thread():
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                self.previous[signum] = signal.getsignal(signum)
-                signal.signal(signum, self._handle)
-        return self
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        self.received.append(signum)
-        if self.defer:
-            return
-        if len(self.received) > 1 and self.worker is not None:
-            try:
-                self.worker.kill()  # no logging here: the signal may have cut a log write short
-            except OSError:
-                pass
-            return
-        raise KeyboardInterrupt(f"crawl stopped by {signal.Signals(signum).name}")
-
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        for signum, handler in self.previous.items():
-            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
-        if self.received and exc_type is None:
-            raise KeyboardInterrupt(f"crawl stopped by {signal.Signals(self.received[0]).name}")
-
-
-class SiteLocks:
-    """One OS file lock per site (``state/locks/<site>.lock``, flock), held for a whole crawl.
-
-    It refuses a second crawl of a site on this machine before that crawl touches anything, and
-    the kernel releases it when its holders die, so a killed crawl blames no dead process. The
-    worker inherits the locked descriptors: when a crawl is killed, its worker (stopping, and
-    saving its state) holds the lock until it has exited too. A crawl that finds a site locked
-    is refused at once (CrawlLockedError, exit 5) while the crawl holding it lives; if only that
-    crawl's worker is left, it waits for the worker up to ORPHAN_WAIT seconds. The file names
-    who holds it (``monitor.storage.recorder.process_owner``), for that check and for messages.
-    The database's lock rows guard against crawls from other machines or data folders.
-    """
-
-    def __init__(self, folder: Path, names: Iterable[str]) -> None:
-        self.folder = folder
-        self.names = sorted(set(names))
-        self._fds: list[int] = []
-        self.owner = ""
-
-    @property
-    def fds(self) -> tuple[int, ...]:
-        return tuple(self._fds)
-
-    def __enter__(self) -> "SiteLocks":
-        if fcntl is None:  # no flock (Windows): the database's lock rows alone
-            return self
-        from monitor.storage.recorder import process_owner
-
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.owner = process_owner(tag="crawl")
-        try:
-            for name in self.names:
-                self._fds.append(self._lock(name))
-        except BaseException:
-            self.__exit__()
-            raise
-        return self
-
-    def _lock(self, name: str) -> int:
-        from monitor.storage.recorder import owner_alive
-
-        fd = os.open(self.folder / f"{name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
-        waiting_for: str | None = None
-        deadline = time.monotonic() + ORPHAN_WAIT
-        try:
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    _write_holder(fd, {"crawl": self.owner})
-                    return fd
-                except BlockingIOError:
-                    pass
-                holder = _read_holder(fd)
-                crawl, worker = str(holder.get("crawl") or ""), str(holder.get("worker") or "")
-                if owner_alive(crawl) is not False:
-                    raise CrawlLockedError(f"site {name!r} is being crawled by process {_pid_of(crawl)} "
-                                           "on this machine; wait for it to finish")
-                if time.monotonic() > deadline:
-                    raise CrawlLockedError(f"the worker (pid {_pid_of(worker)}) of a killed crawl of site {name!r} "
-                                           f"has not exited after {ORPHAN_WAIT:.0f} s; stop it, then try again")
-                if waiting_for != worker:
-                    waiting_for = worker
-                    logger.warning("site %s: waiting for the worker (pid %s) of a killed crawl to save its state",
-                                   name, _pid_of(worker))
-                time.sleep(0.1)
-        except BaseException:
-            os.close(fd)
-            raise
-
-    def note_worker(self, pid: int) -> None:
-        """Name the worker that shares the locks (for a later crawl's messages)."""
-        if self._fds:
-            from monitor.storage.recorder import process_owner
-
-            worker = process_owner(pid, tag="worker")
-            for fd in self._fds:
-                _write_holder(fd, {"crawl": self.owner, "worker": worker})
-
-    def __exit__(self, *exc: Any) -> None:
-        fds, self._fds = self._fds, []
-        for fd in fds:
-            os.close(fd)  # a worker still alive keeps its inherited lock until it exits
-
-
-def _write_holder(fd: int, holder: dict[str, str]) -> None:
-    data = json.dumps(holder).encode("utf-8")
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, data, 0)
-
-
-def _read_holder(fd: int) -> dict[str, Any]:
-    try:
-        holder = json.loads(os.pread(fd, 4096, 0) or b"{}")
-    except (OSError, ValueError):
-        return {}
-    return holder if isinstance(holder, dict) else {}
-
-
-def _pid_of(owner: str) -> str:
-    parts = owner.split(":")
-    return parts[1] if len(parts) > 1 and parts[1] else "?"
-
-
 def _remove_tree(path: Path) -> None:
     import shutil
 
     shutil.rmtree(path, ignore_errors=True)
 
 
-class _Display:
-    """rich progress bars on a terminal, plain log lines otherwise."""
-
-    def __init__(self, names: list[str], enabled: bool, on_event: ProgressCallback | None) -> None:
-        self.names = names
-        self.enabled = enabled
-        self.on_event = on_event
-        self.progress: Any = None
-        self.tasks: dict[str, Any] = {}
-        self.last_log = 0.0
-
-    def __enter__(self) -> "_Display":
-        if self.enabled and self.on_event is None and sys.stderr.isatty():
-            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self.progress = Progress(
-                TextColumn("{task.description:<14}"), BarColumn(), TextColumn("{task.fields[status]}"),
-                TimeElapsedColumn(), transient=False,
-            )
-            self.progress.start()
-            overall = self.progress.add_task("all sites", total=len(self.names), status="")
-            self.tasks["__all__"] = overall
-            for name in self.names:
-                self.tasks[name] = self.progress.add_task(name, total=None, status="waiting")
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        if self.progress is not None:
-            self.progress.stop()
-
-    def update(self, event: dict[str, Any]) -> None:
-        if self.on_event is not None:
-            self.on_event(event)
-            return
-        if not self.enabled:
-            return
-        kind = event.get("event")
-        if self.progress is not None:
-            if kind == "progress":
-                for name, counts in event["sites"].items():
-                    if name in self.tasks:
-                        self.progress.update(self.tasks[name], status=f"{counts['pages']} pages, {counts['items']} listings")
-            elif kind == "site_done":
-                health = SiteHealth.from_json(event["health"])
-                status = "ok" if health.healthy else "UNHEALTHY: " + "; ".join(health.problems)
-                task_id = self.tasks.get(event["site"])
-                if task_id is not None:
-                    self.progress.update(task_id, total=1, completed=1,
-                                         status=f"{health.pages} pages, {health.items} listings, {status}")
-                self.progress.advance(self.tasks["__all__"])
-            return
-        if kind == "site_done":
-            logger.info("%s", outcome_line(event["site"], event["health"]))
-        elif kind == "progress" and time.monotonic() - self.last_log > 30:
-            self.last_log = time.monotonic()
-            pages = sum(c["pages"] for c in event["sites"].values())
-            items = sum(c["items"] for c in event["sites"].values())
-            logger.info("crawling %d sites: %d pages, %d listings so far", len(event["sites"]), pages, items)

@@ -35,7 +35,9 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from monitor.config import Config
 from monitor.crawlhealth import SiteHealth
 from monitor.crawling.health import GOOD_FINISH
-from monitor.crawling.runner import CrawlSummary, Interrupts, open_database, outcome_line
+from monitor.crawling.interrupts import Interrupts
+from monitor.crawling.progress import outcome_line
+from monitor.crawling.runner import CrawlSummary, open_database
 from monitor.crawling.settings import state_dir
 from monitor.crawling.sites import sites_for_config
 from monitor.exceptions import CrawlError, CrawlLockedError
