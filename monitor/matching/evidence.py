@@ -64,7 +64,7 @@ class _Spans:
         return self.starting(lo - reach - self.longest, hi + reach)
 
 
-def _span_start(span: tuple[Any, int, int]) -> int:
+def span_start(span: tuple[Any, int, int]) -> int:
     return span[1]
 
 
@@ -72,8 +72,8 @@ def _span_end(span: tuple[Any, int, int]) -> int:
     return span[2]
 
 
-def _spans_of(spans: list[tuple[Any, int, int]]) -> _Spans:
-    return _Spans(spans, _span_start, _span_end)
+def spans_of(spans: list[tuple[Any, int, int]]) -> _Spans:
+    return _Spans(spans, span_start, _span_end)
 
 
 @dataclass
@@ -93,7 +93,7 @@ class FieldEvidence:
         """The context words of ``kind`` (or the exclusions, for ``"exclusion"``), sorted by start."""
         found = self._indexes.get(kind)
         if found is None:
-            found = _spans_of(self.exclusions if kind == "exclusion" else _spans(self, kind))
+            found = spans_of(self.exclusions if kind == "exclusion" else context_spans(self, kind))
             self._indexes[kind] = found
         return found
 
@@ -150,6 +150,6 @@ class ListingEvidence:
 _NONE: list[tuple[Any, int, int]] = []
 
 
-def _spans(fe: FieldEvidence, kind: str) -> list[tuple[Any, int, int]]:
+def context_spans(fe: FieldEvidence, kind: str) -> list[tuple[Any, int, int]]:
     """The field's context words of one kind, in the order they were found (read only)."""
     return fe.by_kind.get(kind, _NONE)

@@ -16,8 +16,8 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable
 
-from monitor.matching.evidence import _span_start, _spans
-from monitor.matching.verdict import _negated_at
+from monitor.matching.evidence import span_start, context_spans
+from monitor.matching.hit_context import negated_at
 
 if TYPE_CHECKING:
     from monitor.matching.evidence import Hit, ListingEvidence
@@ -46,7 +46,7 @@ def describe(ev: "ListingEvidence", hits: Iterable["Hit"]) -> Offer:
 def _form(ev: "ListingEvidence", by_field: dict[str, list["Hit"]]) -> str | None:
     best: tuple[int, int, str] | None = None
     for order, fe in enumerate(ev.fields):
-        spans = _spans(fe, "form")
+        spans = context_spans(fe, "form")
         if not spans:
             continue
         hits = by_field.get(fe.name)
@@ -110,7 +110,7 @@ class _Nearest:
 def _quantity(ev: "ListingEvidence") -> dict[str, Any] | None:
     found: dict[str, dict[str, Any]] = {}
     for fe in ev.fields:
-        for payload, start, end in sorted(_spans(fe, "quantity"), key=_span_start):
+        for payload, start, end in sorted(context_spans(fe, "quantity"), key=span_start):
             unit, grams, size = payload
             if unit in found:
                 continue
@@ -165,9 +165,9 @@ def _parse_number(s: str) -> float | None:
 
 def _buying(ev: "ListingEvidence", by_field: dict[str, list["Hit"]]) -> bool:
     for fe in ev.fields:
-        if any(not _negated_at(fe, start) for _, start, _ in _spans(fe, "buying")):
+        if any(not negated_at(fe, start) for _, start, _ in context_spans(fe, "buying")):
             return True
-        before = _spans(fe, "buying_before")
+        before = context_spans(fe, "buying_before")
         if before and {end for _, _, end in before} & {h.start for h in by_field.get(fe.name, [])}:
             return True
     return False
