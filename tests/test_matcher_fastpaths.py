@@ -129,13 +129,13 @@ def test_quick_searches_find_what_the_plain_ones_find(matcher: Matcher, texts: l
     same runs and the same answer as the plain pattern and the automaton, emoji words included."""
     import re
 
-    from monitor.matching import normalise
+    from monitor.matching import separators
 
     normaliser = matcher.normaliser
-    plain_run = re.compile(f"(?:[{normalise._SEP}]|{normalise._EMPTY_BRACKETS}){{1,3}}")
+    plain_run = re.compile(f"(?:[{separators.SEP}]|{separators.EMPTY_BRACKETS}){{1,3}}")
     found = 0
     for text in texts + ["🐘牙 手串", "其实 系", "象（）（）（）（）牙", "象 【】 牙", "🐘 🦷"]:
-        assert [m.span() for m in normalise._SEPARATOR_RUN.finditer(text)] == \
+        assert [m.span() for m in separators.SEPARATOR_RUN.finditer(text)] == \
             [m.span() for m in plain_run.finditer(text)], text
         automaton = next(normaliser._regional_finder.iter(text), None) is not None
         assert normaliser._has_regional(text) == automaton, text
@@ -146,17 +146,17 @@ def test_quick_searches_find_what_the_plain_ones_find(matcher: Matcher, texts: l
 def test_bitmap_separator_classes_find_what_the_full_ones_find(texts: list[str]) -> None:
     """Text without an astral character is read with separator classes written as one bitmap
     (no emoji range, whitespace spelled out): the same characters, runs and deletions."""
-    from monitor.matching import normalise
+    from monitor.matching import char_tables, separators
 
     for cp in range(0x10000):
         ch = chr(cp)
-        assert (normalise._SEPARATOR_ANY.fullmatch(ch) is None) == (normalise._SEPARATOR_ANY_BMP.fullmatch(ch) is None), cp
+        assert (separators.SEPARATOR_ANY.fullmatch(ch) is None) == (separators.SEPARATOR_ANY_BMP.fullmatch(ch) is None), cp
     checked = 0
     for text in texts + ["象 \u3000\t牙", "象（）（）（）（）牙", "犀\u2028角", "象 【】 牙"]:
-        if normalise._ANY_ASTRAL.search(text):
+        if char_tables.ANY_ASTRAL.search(text):
             continue
         checked += 1
-        assert [m.span() for m in normalise._SEPARATOR_RUN_BMP.finditer(text)] == \
-            [m.span() for m in normalise._SEPARATOR_RUN.finditer(text)], text
-        assert normalise._SEPARATOR_ANY_BMP.sub("", text) == normalise._SEPARATOR_ANY.sub("", text), text
+        assert [m.span() for m in separators.SEPARATOR_RUN_BMP.finditer(text)] == \
+            [m.span() for m in separators.SEPARATOR_RUN.finditer(text)], text
+        assert separators.SEPARATOR_ANY_BMP.sub("", text) == separators.SEPARATOR_ANY.sub("", text), text
     assert checked > 1000

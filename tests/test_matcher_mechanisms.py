@@ -11,7 +11,8 @@ from __future__ import annotations
 import pytest
 
 from monitor.matching import Lexicon, Matcher
-from monitor.matching.normalise import Normaliser, confusable_latin
+from monitor.matching.char_tables import confusable_latin
+from monitor.matching.normalise import Normaliser
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from monitor.crawling.query_candidates import KINDS, Candidate, lexicon_candidat
 from monitor.crawling.sites import SiteConfig, load_site_file, shipped_sites_dir
 from monitor.exceptions import SiteFileError
 from monitor.matching import Lexicon
-from monitor.matching.normalise import SEPARATOR_CHARS
+from monitor.matching.separators import SEPARATOR_CHARS
 from monitor.storage.yields import YieldRecord
 
 MONTH = "2025-07"

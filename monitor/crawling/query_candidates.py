@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from monitor.matching.lexicon import Lexicon, Term
-from monitor.matching.normalise import SEPARATOR_CHARS
+from monitor.matching.separators import SEPARATOR_CHARS
 
 # Prior order of the kinds of query, for queries never run (lower first).
 KINDS = ("plain", "code_word", "cover", "traditional", "separator", "pinyin_mix", "homophone")

@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from monitor.crawling.query_candidates import Candidate
-from monitor.matching.normalise import SEPARATOR_CHARS
+from monitor.matching.separators import SEPARATOR_CHARS
 
 def dedupe_key(site_query: str, mode: str) -> str:
     key = site_query.casefold()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 from monitor.crawling.query_candidates import Candidate
-from monitor.matching.normalise import SEPARATOR_CHARS
+from monitor.matching.separators import SEPARATOR_CHARS
 
 # Months of yields a plan reads, and how much each older month counts (a month ago counts 1).
 YIELD_WINDOW = 6

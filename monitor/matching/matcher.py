@@ -25,11 +25,12 @@ from monitor.matching import model_stage
 from monitor.matching.evidence import FieldEvidence, Hit, ListingEvidence
 from monitor.matching.lexicon import Lexicon
 from monitor.matching.model import Model, load_model
-from monitor.matching.normalise import SEPARATOR_CHARS, Normalised, Normaliser
+from monitor.matching.normalise import Normalised, Normaliser
 from monitor.matching.patterns import Spelling, homophone_candidates, load_patterns
 from monitor.matching.scanner import Scanner
 from monitor.matching.segmenter import Segmenter, stock_frequencies
 from monitor.matching.segmenter import cache_dir as default_cache_dir
+from monitor.matching.separators import SEPARATOR_CHARS
 from monitor.matching.verdict import decide
 
 # Characters read per field. Real titles and descriptions are far shorter; a longer field is

@@ -40,7 +40,7 @@ class Patterns:
 def _code_hash() -> str:
     here = Path(__file__).parent
     digest = hashlib.sha256(str(_FORMAT).encode())
-    for name in ("patterns.py", "variants.py", "normalise.py", "zhuyin.py", "lexicon.py"):
+    for name in ("patterns.py", "variants.py", "normalise.py", "separators.py", "char_tables.py", "zhuyin.py", "lexicon.py"):
         digest.update((here / name).read_bytes())
     return digest.hexdigest()[:12]
 
