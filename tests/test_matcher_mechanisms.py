@@ -151,6 +151,12 @@ def test_whole_terms_in_each_field_are_not_counted_again(matcher: Matcher) -> No
     ("金钱豹 男装 夹克", "吊牌齐全 正品", "garment"),
     ("保护穿山甲 公益 徽章", "义卖款 一枚", "badge"),
     ("人工虎骨粉 胶囊", "国药准字 壮骨关节", "substitute_medicine"),
+    ("复古 虎骨酒 海报", "印刷 50x70cm 挂墙", "print"),
+    ("犀角杯 拍卖 宣传单", "铜版纸 双面", "print"),
+    ("ivory 洗衣粉 家庭装", "低泡 易漂", "household"),
+    ("雪豹 操作系统 光盘", "原装 未拆", "software"),
+    ("象牙 仙人球 带盆", "群生 好养", "plant"),
+    ("穿山甲 保育 T恤", "公益 义卖 全码", "garment"),   # 保育 describes the shirt, denies nothing
 ])
 def test_product_types_clear_a_name_hit(matcher: Matcher, title: str, description: str, kind: str) -> None:
     result = matcher.match({"title": title, "description": description})
@@ -169,6 +175,12 @@ def test_product_types_clear_a_name_hit(matcher: Matcher, title: str, descriptio
 def test_real_offers_with_a_product_type_word(matcher: Matcher, title: str, description: str,
                                               species: list[str]) -> None:
     assert matcher.match({"title": title, "description": description}).species == species
+
+
+def test_only_a_denial_negates_a_type_word(matcher: Matcher) -> None:
+    # 保护 before an animal's name clears the name; before a type word it denies nothing
+    assert not matcher.match({"title": "保护穿山甲", "description": "公益宣传"}).flagged
+    assert matcher.match({"title": "穿山甲片 一斤", "description": "不是T恤 是真货"}).species == ["pangolin"]
 
 
 def test_latin_type_words_are_whole_words(matcher: Matcher) -> None:
@@ -220,6 +232,46 @@ def test_foreign_tortoiseshell_names(matcher: Matcher, title: str, description: 
     ("tortoiseshell 猫 领养", "两个月大"),
 ])
 def test_foreign_names_in_innocent_listings(matcher: Matcher, title: str, description: str) -> None:
+    assert not matcher.match({"title": title, "description": description}).flagged
+
+
+@pytest.mark.parametrize("title, description, species", [
+    ("marfil 手镯 回流", "欧洲带回", ["ivory"]),
+    ("Ivoire 雕件 老件", "", ["ivory"]),
+    ("cuerno de rinoceronte 杯", "", ["rhino_horn"]),
+    ("サイの角 杯 老件", "", ["rhino_horn"]),
+    ("ngà voi 吊坠", "越南带回", ["ivory"]),
+    ("sừng tê 粉 一份", "", ["rhino_horn"]),
+    ("jeung ngaa 手鈪", "老件 內徑56", ["ivory"]),
+])
+def test_other_languages_names(matcher: Matcher, title: str, description: str, species: list[str]) -> None:
+    assert matcher.match({"title": title, "description": description}).species == species
+
+
+@pytest.mark.parametrize("title, description", [
+    ("ivoire 色 乳胶漆", "墙面 环保"),          # a colour
+    ("Đổi Mới 越南 革新 历史", "图书 出版社"),    # the reform (đổi mới), not hawksbill (đồi mồi)
+])
+def test_other_languages_names_in_innocent_listings(matcher: Matcher, title: str, description: str) -> None:
+    assert not matcher.match({"title": title, "description": description}).flagged
+
+
+# -- a material named by its tell-tale features ------------------------------------------
+
+@pytest.mark.parametrize("title, description, species", [
+    ("方料 人字纹 清晰", "不是猛犸 不是骨头", ["ivory"]),   # a feature and a giveaway
+    ("料子 鱼子纹 天沟地岗", "整支 500克", ["rhino_horn"]),
+    ("犀jiao 手串", "鱼子纹明显", ["rhino_horn"]),          # a feature confirms another hit
+])
+def test_features_name_the_material(matcher: Matcher, title: str, description: str, species: list[str]) -> None:
+    assert matcher.match({"title": title, "description": description}).species == species
+
+
+@pytest.mark.parametrize("title, description", [
+    ("鱼子纹 牛皮 女包", "鱼子纹牛皮 斜挎 黑色"),   # the leather grain, named twice: confirms nothing
+    ("人字纹 实木地板", "橡木 锁扣"),
+])
+def test_a_feature_does_not_confirm_itself(matcher: Matcher, title: str, description: str) -> None:
     assert not matcher.match({"title": title, "description": description}).flagged
 
 

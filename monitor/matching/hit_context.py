@@ -82,7 +82,12 @@ def negated_at(fe: FieldEvidence, start: int) -> bool:
     return found
 
 
-def _find_negation(fe: FieldEvidence, start: int) -> bool:
+def type_negated_at(fe: FieldEvidence, start: int) -> bool:
+    """A product type word denied (不是玩具), not merely described (保育T恤: a conservation shirt)."""
+    return bool(fe.by_kind.get("negation_before")) and _find_negation(fe, start, types=True)
+
+
+def _find_negation(fe: FieldEvidence, start: int, types: bool = False) -> bool:
     exceptions = fe.index("negation_exception")
     for _, n_start, n_end in fe.index("negation_before").touching(start - NEGATION_GAP, start + 1):
         gap = start - n_end
@@ -90,6 +95,9 @@ def _find_negation(fe: FieldEvidence, start: int) -> bool:
         if 0 <= gap <= limit:
             if any(x_start <= n_start and n_end <= x_end and x_end - x_start > n_end - n_start
                    for _, x_start, x_end in exceptions.touching(n_start, n_end)):
+                continue
+            if types and any((x_start, x_end) == (n_start, n_end)
+                             for _, x_start, x_end in fe.index("negation_names_only").touching(n_start, n_end)):
                 continue
             if _confirms(fe, n_start, n_end, start):
                 continue
@@ -160,6 +168,16 @@ def listing_words(ev: ListingEvidence, kind: str) -> set[Any]:
         for payload, start, end in context_spans(fe, kind):
             if not negated_at(fe, start) and not (kind == "innocent" and _accessory(fe, start, end)):
                 found.add(payload)
+    return found
+
+
+def context_places(ev: ListingEvidence) -> dict[Any, list[tuple[FieldEvidence, int, int]]]:
+    """Per species, where its context words (网格纹, 鱼子纹) stand, negated ones left out."""
+    found: dict[Any, list[tuple[FieldEvidence, int, int]]] = {}
+    for fe in ev.fields:
+        for species, start, end in context_spans(fe, "context"):
+            if not negated_at(fe, start):
+                found.setdefault(species, []).append((fe, start, end))
     return found
 
 
@@ -235,7 +253,7 @@ def product_type(hit: Hit, fe: FieldEvidence, ev: ListingEvidence) -> str | None
             if other is fe and not whole and not (hit.start - PRODUCT_TYPE_WINDOW < end and
                                                   start < hit.end + PRODUCT_TYPE_WINDOW):
                 continue
-            if not negated_at(other, start) and not _accessory(other, start, end) \
+            if not type_negated_at(other, start) and not _accessory(other, start, end) \
                     and not _inside_hit(other, start, end) and not _inside_latin_word(other.norm.text, start, end):
                 return name
     return None

@@ -88,6 +88,7 @@ class SharedContext:
     near_innocent_exceptions: list[str] = field(default_factory=list)
     negation_before: list[str] = field(default_factory=list)
     negation_before_exceptions: list[str] = field(default_factory=list)
+    negation_before_names_only: list[str] = field(default_factory=list)
     negation_after: list[str] = field(default_factory=list)
     accessory_before: list[str] = field(default_factory=list)
     accessory_after: list[str] = field(default_factory=list)
@@ -213,7 +214,7 @@ def _parse_shared(directory: Path, shown_dir: str) -> SharedContext:
         shown = f"{shown_dir}/context.yaml"
         f = Fields(read_yaml(path, shown), shown)
         f.check_keys({"product", "units", "size_units", "innocent", "innocent_near", "near_innocent", "negation_before",
-                      "negation_before_exceptions", "negation_after", "accessory_before", "accessory_after",
+                      "negation_before_exceptions", "negation_before_names_only", "negation_after", "accessory_before", "accessory_after",
                       "giveaways", "trade", "prices", "product_types", "offer"})
         shared.product = f.words("product")
         shared.units = f.words("units")
@@ -228,6 +229,7 @@ def _parse_shared(directory: Path, shown_dir: str) -> SharedContext:
             shared.near_innocent_exceptions = near.words("exceptions")
         shared.negation_before = f.words("negation_before")
         shared.negation_before_exceptions = f.words("negation_before_exceptions")
+        shared.negation_before_names_only = f.words("negation_before_names_only")
         shared.negation_after = f.words("negation_after")
         shared.accessory_before = f.words("accessory_before")
         shared.accessory_after = f.words("accessory_after")

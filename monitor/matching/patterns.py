@@ -94,7 +94,8 @@ def compile_patterns(
         ("product", shared.product), ("unit", shared.units), ("size_unit", shared.size_units), ("innocent", shared.innocent),
         ("innocent_near", shared.innocent_near), ("near", shared.near_innocent),
         ("near_exception", shared.near_innocent_exceptions), ("negation_before", shared.negation_before),
-        ("negation_exception", shared.negation_before_exceptions), ("negation_after", shared.negation_after),
+        ("negation_exception", shared.negation_before_exceptions),
+        ("negation_names_only", shared.negation_before_names_only), ("negation_after", shared.negation_after),
         ("accessory_before", shared.accessory_before), ("accessory_after", shared.accessory_after),
         ("giveaway", shared.giveaways), ("trade", shared.trade), ("price", shared.prices),
     ):

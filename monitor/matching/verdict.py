@@ -28,9 +28,9 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from monitor.matching.evidence import FieldEvidence, Hit, ListingEvidence, spans_of
 from monitor.matching.hit_context import (
-    any_listing_word, count_words, has_product_word, has_unit, in_work_title, innocent_near, inside_exclusion,
-    listing_has, listing_words, near_innocent, negated_after, negated_at, product_char_near, product_type,
-    split_by_space_outside, trade_context,
+    any_listing_word, context_places, count_words, has_product_word, has_unit, in_work_title, innocent_near,
+    inside_exclusion, listing_has, listing_words, near_innocent, negated_after, negated_at, product_char_near,
+    product_type, split_by_space_outside, trade_context,
 )
 
 if TYPE_CHECKING:
@@ -109,7 +109,21 @@ class _Facts:
 
     @_first_use
     def species_context(self) -> set[Any]:
-        return listing_words(self.ev, "context")
+        return set(self.context_places)
+
+    @_first_use
+    def context_places(self) -> dict[Any, list[tuple[FieldEvidence, int, int]]]:
+        return context_places(self.ev)
+
+    def context_for(self, sp: str, hit: Hit, fe: FieldEvidence) -> bool:
+        """The species' context words confirm this hit: a feature that is itself the evidence
+        (人字纹 written as a code word, here or in another field) does not confirm itself,
+        though it confirms another hit beside it."""
+        places = self.context_places.get(sp)
+        return bool(places) and any(
+            not any(h.term is hit.term and h.start <= start and end <= h.end
+                    for h in f.hit_index().touching(start, end))
+            for f, start, end in places)
 
     @_first_use
     def vetoed(self) -> set[Any]:
@@ -229,22 +243,22 @@ def decide(
                 hit.reason = "listing is about something else (veto word)"
             elif not giveaway and near_innocent(hit, fe, window):
                 hit.reason = "next to a depiction or imitation word"
-            elif not giveaway and sp not in facts.species_context and (kind := product_type(hit, fe, ev)) \
+            elif not giveaway and not facts.context_for(sp, hit, fe) and (kind := product_type(hit, fe, ev)) \
                     and not cover_given_away(sp):
                 hit.reason = f"a product named after the animal ({kind}), not an animal product"
             elif sp in cover_species and not cover_given_away(sp):
                 hit.reason = "legal substitute named in the title"
-            elif not (facts.product_word or sp in facts.species_context or product_char_near(hit, fe)) \
+            elif not (facts.product_word or facts.context_for(sp, hit, fe) or product_char_near(hit, fe)) \
                     and facts.innocent:
                 hit.reason = "innocent context (clothing, food, other materials) and no product words"
             elif hit.strong and not absorbed(fe.norm.text, hit.start, hit.end):
                 accepted.setdefault(sp, []).append(hit)
                 scores[sp] = max(scores.get(sp, 0.0), STRONG_SCORE)
                 continue
-            elif (giveaway or facts.product or sp in facts.species_context or product_char_near(hit, fe)
+            elif (giveaway or facts.product or facts.context_for(sp, hit, fe) or product_char_near(hit, fe)
                   or facts.traded) and not facts.innocent and not innocent_near(hit, fe, sp):
                 accepted.setdefault(sp, []).append(hit)
-                scores[sp] = max(scores.get(sp, 0.0), WEAK_SCORE + (0.1 if sp in facts.species_context else 0.0))
+                scores[sp] = max(scores.get(sp, 0.0), WEAK_SCORE + (0.1 if facts.context_for(sp, hit, fe) else 0.0))
                 continue
             else:
                 hit.reason = "weak evidence without product context" \
