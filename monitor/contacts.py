@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left
 from dataclasses import dataclass
 
 __all__ = ["Contact", "CONTACT_KINDS", "extract_contacts", "normalize_contact", "phone_deletions"]
@@ -52,6 +53,9 @@ _WECHAT = re.compile(rf"{_WECHAT_CUE}{_CUE_GAP}([a-z][a-z0-9_\-]{{4,19}}|1[3-9][
 # QQ numbers run together, or written in short groups ("401 968 845").
 _QQ = re.compile(rf"{_QQ_CUE}{_CUE_GAP}([1-9][0-9]{{4,10}}(?![0-9])|[1-9][0-9]{{1,3}}(?:[ \-][0-9]{{2,4}}){{1,3}}(?![0-9]))")
 _LINE_PUNCT = " \t:：,，;；。.、"
+_NOT_LINE_PUNCT = re.compile(f"[^{re.escape(_LINE_PUNCT)}]")
+# Contacts are read in a listing's first this many characters (bounded work on hostile pages).
+MAX_TEXT_CHARS = 100_000
 _PHONE_CUE = re.compile(r"(?:电话|電話|手机|手機|tel|联系|聯繫|聯絡|致电|致電|call|phone|热线|熱線|号码|號碼|电|電|☎|📞)\D{0,4}$")
 
 
@@ -107,15 +111,25 @@ def _classify_number(digits: str, cued: bool) -> tuple[str, str] | None:
 
 
 def extract_contacts(text: str) -> list[Contact]:
-    """Every phone, landline, WeChat and QQ contact in ``text``, in order, without repeats."""
+    """Every phone, landline, WeChat and QQ contact in ``text``, in order, without repeats.
+
+    Scraped text is hostile: only its first ``MAX_TEXT_CHARS`` are read, and the work grows in
+    proportion to their length (a page of "1 1 1 ..." made an earlier version quadratic)."""
     if not text:
         return []
-    norm, origin = _normalise(text)
+    norm, origin = _normalise(text[:MAX_TEXT_CHARS])
     found: list[tuple[int, Contact]] = []
-    taken: list[tuple[int, int]] = []
+    starts: list[int] = []  # the spans taken, which never overlap: sorted by start and by end
+    ends: list[int] = []
 
     def overlaps(start: int, end: int) -> bool:
-        return any(start < t_end and t_start < end for t_start, t_end in taken)
+        i = bisect_left(starts, end)
+        return i > 0 and ends[i - 1] > start
+
+    def take(start: int, end: int) -> None:
+        i = bisect_left(starts, start)
+        starts.insert(i, start)
+        ends.insert(i, end)
 
     for pattern, kind in ((_WECHAT, "wechat"), (_QQ, "qq")):
         for m in pattern.finditer(norm):
@@ -125,7 +139,7 @@ def extract_contacts(text: str) -> list[Contact]:
             if kind == "qq" and not 5 <= len(value) <= 11:
                 continue
             raw = _raw(text, origin, m.start(), m.end())
-            taken.append((m.start(1), m.end(1)))
+            take(m.start(1), m.end(1))
             found.append((m.start(), Contact(kind, value, raw)))
             if kind == "wechat" and value.isdigit():
                 found.append((m.start(1), Contact("phone", value, _raw(text, origin, m.start(1), m.end(1)))))
@@ -174,11 +188,16 @@ def _split_numbers(norm: str, start: int, end: int) -> list[tuple[int, int, str,
 
 
 def _alone_on_line(norm: str, start: int, end: int) -> bool:
-    """The number is all its line holds (a contact field), so it is a phone number."""
-    line_start = norm.rfind("\n", 0, start) + 1
-    line_end = norm.find("\n", end)
-    after = norm[end:] if line_end < 0 else norm[end:line_end]
-    return not norm[line_start:start].strip(_LINE_PUNCT) and not after.strip(_LINE_PUNCT)
+    """The number is all its line holds (a contact field), so it is a phone number. Both sides
+    are read only up to their first character that is not punctuation, so each call costs what
+    lies between the number and its neighbours, not the whole line."""
+    i = start - 1
+    while i >= 0 and norm[i] in _LINE_PUNCT:
+        i -= 1
+    if i >= 0 and norm[i] != "\n":
+        return False
+    after = _NOT_LINE_PUNCT.search(norm, end)
+    return after is None or after.group() == "\n"
 
 
 def normalize_contact(kind: str, raw: str) -> str:

@@ -124,3 +124,29 @@ def test_never_fails_on_arbitrary_text() -> None:
         for contact in extract_contacts(text):
             assert contact.kind in ("phone", "landline", "wechat", "qq") and contact.value and contact.raw
     assert pairs("+0 12") == [] and pairs("0 1 2 3 4 5 6 7") == []
+
+
+def _cpu(text: str) -> float:
+    import time
+
+    best = float("inf")
+    for _ in range(2):
+        start = time.process_time()
+        extract_contacts(text)
+        best = min(best, time.process_time() - start)
+    return best
+
+
+def test_work_grows_with_the_text_not_its_square() -> None:
+    """A hostile page of short digit groups ("1 1 1 ...") once took 2 s for 80,000 characters and
+    hours for 6 MB, stalling the whole crawl: each group re-read the rest of its line."""
+    small, large = _cpu("1 " * 10_000), _cpu("1 " * 40_000)
+    assert large / max(small, 1e-3) < 8, (small, large)  # 4x the text: 4x when linear, 16x when quadratic
+
+
+def test_only_the_first_characters_are_read() -> None:
+    from monitor.contacts import MAX_TEXT_CHARS
+
+    assert extract_contacts("微信 abc12345 " + "x" * MAX_TEXT_CHARS + " 微信 zzz98765") == \
+        [Contact("wechat", "abc12345", "微信 abc12345")]
+    assert _cpu("1 " * 3_000_000) < 5  # the 6 MB page: its first MAX_TEXT_CHARS only
