@@ -5,7 +5,9 @@ Every trick is on one result page and its listings: ``javascript:``, ``file:`` a
 links (the ``javascript:`` one first, so a crash would drop the rest), links and redirects to
 the cloud metadata address, to another host, to another local port, to integer and octal IP
 forms and out of the site's path; a host name in the site's scope that resolves to loopback;
-a 500 KB page dense with lexicon terms, a 1 GB gzip bomb and a slow drip. Any request that
+a 500 KB page dense with lexicon terms, a 1 GB gzip bomb and a slow drip; a megabyte of short
+digit groups (once quadratic in contact extraction), terminal escapes and bidi controls in a
+title, a date out of the calendar's range and a price of four hundred nines. Any request that
 slipped through to a non-loopback host would go to a logging proxy on loopback (never to a
 real metadata service); the other local port is a logging server too. A benign site served
 beside it must crawl as fast with the hostile one as without it.
@@ -35,6 +37,9 @@ AS_OF = datetime(2025, 6, 30, 12, 0)
 GOOD_IDS = {"1", "2"}
 BENIGN_LISTINGS = 30
 DENSE = "出售象牙手镯老料犀角杯玳瑁手串虎骨酒穿山甲片盔犀鸟头骨" * 20_000  # ~600 KB of terms
+DIGITS = "1 " * 500_000  # a megabyte of short digit groups
+ESCAPES = "\x1b[2J\x1b[H\x1b]0;pwned\x07\u202e象牙手镯\x1b[31m"
+TRICK_IDS = {"9", "10", "11"}  # pages whose tricks cost the listing nothing
 
 HOSTILE_SITE = """\
 name: hostile
@@ -55,6 +60,7 @@ listing:
     title: "h1::text"
     description: "div.memo::text"
     price: "span.price::text"
+    posted: "span.date::text"
 """
 
 API_SITE = """\
@@ -180,6 +186,10 @@ class MarketHandler(_Handler):
             return self.send(200, page(self.results(port)))
         if path.startswith("/hostile/moved"):
             return self.send(302, headers={"Location": "http://169.254.169.254/latest/meta-data/"})
+        if path.startswith("/hostile/drip"):
+            return self.drip()
+        if path.startswith("/hostile/escapes"):
+            return self.send(200, page('<ul class="hits"><li><a href="/hostile/item/10.html">x</a></li></ul>'))
         if path.startswith("/hostile/gone"):
             return self.send(302, headers={"Location": f"file://{self.secret_path}"})
         number = path.rsplit("/", 1)[-1].split(".")[0]
@@ -197,6 +207,15 @@ class MarketHandler(_Handler):
             return self.send(200, self.bomb, {"Content-Encoding": "gzip"})
         if number == "8":
             return self.drip()
+        if number == "9":
+            return self.send(200, listing(number, DIGITS))
+        if number == "10":
+            return self.send(200, page(f'<h1>{ESCAPES}</h1><div class="memo">老料象牙手镯</div>'
+                                       '<span class="date">999999999天前</span>'))
+        if number == "11":
+            return self.send(200, page('<h1>象牙手镯 11 号</h1><div class="memo">老料</div>'
+                                       f'<span class="price">¥{"9" * 400}万</span>'
+                                       '<span class="date">99999999999999999999小时前</span>'))
         self.send(404, b"not found")
 
     def send_json(self, data: Any) -> None:
@@ -228,7 +247,7 @@ class MarketHandler(_Handler):
             f"http://localhost:{port}/hostile/item/95.html",
             "/hostile/../benign/item/96.html",
             "http://[::1",
-            *(f"/hostile/item/{n}.html" for n in range(3, 9)),
+            *(f"/hostile/item/{n}.html" for n in range(3, 12)),
             "/hostile/item/2.html",
         ]
         items = "".join(f'<li><a href="{link}">x</a></li>' for link in links)
@@ -283,7 +302,8 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     (sites / "hostile.yaml").write_text(HOSTILE_SITE.format(origin=origin, port=market.port), encoding="utf-8")
     (sites / "benign.yaml").write_text(BENIGN_SITE.format(origin=origin), encoding="utf-8")
     (sites / "hostileapi.yaml").write_text(API_SITE.format(origin=origin), encoding="utf-8")
-    for name, search in (("hostilegone", "gone"), ("hostilemoved", "moved")):
+    for name, search in (("hostilegone", "gone"), ("hostilemoved", "moved"), ("hostiledrip", "drip"),
+                         ("hostileescapes", "escapes")):
         text = HOSTILE_SITE.format(origin=origin, port=market.port).replace("name: hostile", f"name: {name}")
         text = text.replace('urls: ["search?kw={keyword}", "moved?kw={keyword}", "gone?kw={keyword}"]',
                             f'url: "{search}?kw={{keyword}}"')
@@ -343,7 +363,22 @@ def test_good_links_after_a_javascript_link_are_kept(hostile: dict[str, Any]) ->
         "select l.external_id from listings l join sites s on s.id = l.site_id where s.name = 'hostile'")}
     assert GOOD_IDS <= ids
     assert "6" in ids, "the dense page was not read"
-    assert ids <= GOOD_IDS | {"6"}, ids
+    assert TRICK_IDS <= ids, "a page's trick cost its listing"
+    assert ids <= GOOD_IDS | {"6"} | TRICK_IDS, ids
+
+
+def test_tricks_in_fields_are_stored_harmless(hostile: dict[str, Any]) -> None:
+    """Control characters are not stored; a date or a price out of range is unknown, not fatal."""
+    db = sqlite3.connect(Path(hostile["config"].data_dir) / "wtm.sqlite3")
+    rows = {row[0]: row[1:] for row in db.execute(
+        "select l.external_id, l.title, l.posted_at, l.price_amount, l.price_cny from listings l "
+        "join sites s on s.id = l.site_id where s.name = 'hostile' and l.external_id in ('10', '11')")}
+    title, posted, _, _ = rows["10"]
+    assert title == "[2J[H]0;pwned象牙手镯[31m" and posted is None
+    _, posted, amount, cny = rows["11"]
+    assert posted is None and amount is None and cny is None
+    text = db.execute("select group_concat(title || coalesce(description, ''), '') from listings").fetchone()[0]
+    assert not any(ch in text for ch in "\x1b\x07\u202e")
 
 
 def test_each_fault_is_named_in_health(hostile: dict[str, Any]) -> None:
@@ -388,6 +423,9 @@ def test_sites_check_keeps_to_the_scope_too(hostile: dict[str, Any]) -> None:
     assert SECRET not in repr(gone) and "hunter2" not in repr(gone)  # urllib refuses file: redirects itself
     moved = check_site(config, "hostilemoved", "象牙")
     assert "refused" in moved.search.error and "offsite" in moved.search.error
+    start = time.monotonic()
+    drip = check_site(config, "hostiledrip", "象牙")  # a byte every 0.2 s, each read under the timeout
+    assert time.monotonic() - start < 8 and "download_timeout" in drip.search.error, drip.search.error
     assert hostile["proxy"].seen == [] and hostile["trap"].seen == []
 
 
@@ -400,3 +438,19 @@ def test_api_rows_and_cursors_keep_to_the_site(hostile: dict[str, Any]) -> None:
     assert ids == {"1"}, ids
     errors = hostile["together"].sites["hostileapi"]["errors"]
     assert errors.get("refused_scheme", 0) >= 2 and errors.get("offsite", 0) >= 3, errors
+
+
+def test_sites_check_prints_no_terminal_escapes(hostile: dict[str, Any], tmp_path: Path) -> None:
+    """An escape sequence in a listing's title (clear screen, retitle the window, reverse the
+    text) would reach the analyst's terminal as the check prints what it read."""
+    from click.testing import CliRunner
+
+    from monitor.cli import cli
+
+    config = hostile["config"]
+    (tmp_path / "wtm.toml").write_text(f'data_dir = "{config.data_dir}"\nsites_dir = "{config.sites_dir}"\n',
+                                       encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--config", str(tmp_path / "wtm.toml"), "sites", "check", "hostileescapes",
+                                       "--keyword", "象牙"], color=False)
+    assert "象牙手镯" in result.output, result.output
+    assert not any(ch in result.output for ch in "\x1b\x07\u202e"), ascii(result.output)

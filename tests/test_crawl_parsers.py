@@ -85,3 +85,21 @@ def test_retry_after_seconds_or_date() -> None:
     assert retry_after_seconds(b"3") == 3
     assert retry_after_seconds(b"Mon, 30 Jun 2025 04:00:10 GMT", now=now) == 10
     assert retry_after_seconds(None) is None
+
+
+@pytest.mark.parametrize("text", ["999999999天前", "99999999999999999999小时前", "99999999999999999999个月前"])
+def test_a_date_out_of_the_calendar_is_unknown(text: str) -> None:
+    assert parse_date(text, REF) is None  # not OverflowError, which cost the listing
+
+
+@pytest.mark.parametrize("text", ["9" * 400 + "万", '{"amount": 1e999}', '{"amount": ' + "9" * 400 + "}", "2000000000000000元"])
+def test_an_impossible_price_has_no_amount(text: str) -> None:
+    price = parse_price(text)
+    assert price.amount is None and price.cny is None  # never Infinity, which JSON cannot carry
+
+
+def test_controls_are_stripped_but_emoji_joiners_kept() -> None:
+    from monitor.crawling.parsers import strip_controls
+
+    assert strip_controls("\x1b[2J象\u202e牙\x07\x9b") == "[2J象牙"
+    assert strip_controls("👨\u200d👩 行\n一") == "👨\u200d👩 行\n一"

@@ -49,23 +49,24 @@ def check_command(state: State, name: str, keyword: str | None) -> None:
     """Fetch one search page of NAME and show what each selector extracts, then the same
     for the first listing. Exits 3 when no listing title could be read."""
     from monitor.crawling.check import check_site
+    from monitor.crawling.parsers import strip_controls as shown_safely  # a page must not drive the terminal
 
     result = check_site(state.config, name, keyword)
     for title, page in (("search page", result.search), ("first listing", result.listing)):
         if page is None:
             click.secho(f"{title}: not reached", fg="yellow")
             continue
-        click.secho(f"{title}: {page.url}", bold=True)
-        click.echo(f"  HTTP {page.status}, read as {page.encoding or '?'}")
+        click.secho(f"{title}: {shown_safely(page.url)}", bold=True)
+        click.echo(f"  HTTP {page.status}, read as {shown_safely(page.encoding or '?')}")
         if page.error:
-            click.secho(f"  error: {page.error}", fg="red")
+            click.secho(f"  error: {shown_safely(page.error)}", fg="red")
         for label, (selector, values) in page.selectors.items():
             colour = None if values else "red"
             shown = " | ".join(v[:80] for v in values[:5]) + (f"  (+{len(values) - 5} more)" if len(values) > 5 else "")
             click.secho(f"  {label:<12} {selector}", fg=colour)
-            click.secho(f"  {'':<12} -> {shown if values else 'NOTHING'}", fg=colour)
+            click.secho(f"  {'':<12} -> {shown_safely(shown) if values else 'NOTHING'}", fg=colour)
         for label, value in page.parsed.items():
-            click.echo(f"  parsed {label:<8} {value}")
+            click.echo(f"  parsed {label:<8} {shown_safely(str(value))}")
     if not result.ok:
         click.secho(f"{name}: the definition does not read this site yet", fg="red", err=True)
         sys.exit(EXIT_SITES_FAILED)

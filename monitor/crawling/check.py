@@ -6,6 +6,7 @@ repairs a site after a redesign: change a selector, check again, no crawl needed
 from __future__ import annotations
 
 import socket
+import time
 import urllib.error
 import urllib.request
 import urllib.robotparser
@@ -90,18 +91,23 @@ def _fetch(url: str, config: Config, site: SiteConfig) -> tuple[Any, str]:
         robots = urllib.robotparser.RobotFileParser()
         try:  # read through the scoped opener: RobotFileParser.read() would follow any redirect
             with opener.open(f"{parts.scheme}://{parts.netloc}/robots.txt", timeout=float(config.download_timeout)) as answer:
-                robots.parse(answer.read(PAGE_MAXSIZE).decode("utf-8", "replace").splitlines())
+                text = _read_by(answer, time.monotonic() + float(config.download_timeout))[:PAGE_MAXSIZE]
+                robots.parse(text.decode("utf-8", "replace").splitlines())
         except (urllib.error.URLError, OSError):
             pass
         else:
             if not robots.can_fetch(config.user_agent, url):
                 return None, "forbidden by robots.txt"
     request = urllib.request.Request(url, headers={"User-Agent": config.user_agent})
+    timeout = float(config.download_timeout)
+    deadline = time.monotonic() + timeout
     try:
-        with opener.open(request, timeout=float(config.download_timeout)) as answer:
-            status, headers, body, final = answer.status, answer.headers, answer.read(PAGE_MAXSIZE + 1), answer.geturl()
+        with opener.open(request, timeout=timeout) as answer:
+            status, headers, body, final = answer.status, answer.headers, _read_by(answer, deadline), answer.geturl()
     except urllib.error.HTTPError as exc:
-        status, headers, body, final = exc.code, exc.headers, exc.read(PAGE_MAXSIZE + 1), url
+        status, headers, body, final = exc.code, exc.headers, _read_by(exc, deadline), url
+    except TimeoutError:
+        return None, f"cannot fetch: the page took over download_timeout ({timeout:g} s)"
     except (urllib.error.URLError, OSError) as exc:
         return None, f"cannot fetch: {exc}"
     if len(body) > PAGE_MAXSIZE:
@@ -109,6 +115,23 @@ def _fetch(url: str, config: Config, site: SiteConfig) -> tuple[Any, str]:
     scrapy_headers = Headers({k: v for k, v in headers.items()})
     cls = responsetypes.from_args(headers=scrapy_headers, url=final, body=body)
     return cls(url=final, status=status, headers=scrapy_headers, body=body), ""
+
+
+def _read_by(answer: Any, deadline: float) -> bytes:
+    """At most ``PAGE_MAXSIZE`` + 1 bytes of the body, by ``deadline``: urllib's timeout bounds
+    each socket read, so a page dripping a byte at a time would otherwise never end (the crawl
+    bounds the whole download, as Scrapy's download_timeout does)."""
+    parts: list[bytes] = []
+    size = 0
+    while size <= PAGE_MAXSIZE:
+        if time.monotonic() > deadline:
+            raise TimeoutError("download_timeout")
+        chunk = answer.read1(65536) if hasattr(answer, "read1") else answer.read(PAGE_MAXSIZE + 1 - size)
+        if not chunk:
+            break
+        parts.append(chunk)
+        size += len(chunk)
+    return b"".join(parts)
 
 
 def _read(reader: PageReader, response: Any, page: PageCheck) -> Any:

@@ -9,6 +9,7 @@ month, and a real site's clock is what its author meant).
 from __future__ import annotations
 
 import json
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -37,6 +38,17 @@ class Price:
     amount: float | None
     currency: str
     cny: float | None
+
+
+# Control characters a page can smuggle into a field: C0 but tab and newlines, DEL, C1 (ESC
+# sequences recolour, clear or retitle the analyst's terminal) and the bidi controls that
+# reorder what is shown (U+202E). Zero-width joiners stay: emoji sequences need them.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def strip_controls(text: str) -> str:
+    """Scraped text with its control characters removed, fit to store and to print."""
+    return _CONTROLS.sub("", text) if text else text
 
 
 # Keys of a price given as a JSON object ({"amount": 1200, "currency": "HKD"}), as APIs name them.
@@ -69,7 +81,9 @@ def parse_price(text: str, default_currency: str = "CNY") -> Price:
     match = _NUMBER.search(raw.replace(",", "").replace("，", ""))
     if match is None:
         return Price(None, currency, None)
-    amount = float(match.group(1)) * _MULTIPLIERS.get(match.group(2) or "", 1)
+    amount = _plausible(float(match.group(1)) * _MULTIPLIERS.get(match.group(2) or "", 1))
+    if amount is None:
+        return Price(None, currency, None)
     rate = CNY_RATES.get(currency)
     cny = round(amount * rate, 2) if rate is not None else None
     return Price(amount, currency, cny)
@@ -120,12 +134,26 @@ def _price_object(raw: str, default_currency: str) -> Price | None:
     if isinstance(amount, (int, float)):
         code = currency or default_currency
         rate = CNY_RATES.get(code)
-        return Price(float(amount), code, round(amount * rate, 2) if rate is not None else None)
+        value = _plausible(amount)
+        return Price(value, code, round(value * rate, 2) if rate is not None and value is not None else None)
     printed = parse_price(str(amount) if amount is not None else "", currency or default_currency)
     code = currency or printed.currency or default_currency
     rate = CNY_RATES.get(code)
     cny = round(printed.amount * rate, 2) if printed.amount is not None and rate is not None else None
     return Price(printed.amount, code, cny)
+
+
+# No listing is priced above this (a trillion): a larger or infinite "price" is a page's trick
+# (9999...9万), and would be stored as Infinity, which JSON cannot carry.
+MAX_AMOUNT = 1e12
+
+
+def _plausible(amount: float | int) -> float | None:
+    try:
+        value = float(amount)
+    except OverflowError:  # an integer too large for a float
+        return None
+    return value if math.isfinite(value) and abs(value) <= MAX_AMOUNT else None
 
 
 _REL_UNITS: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -165,7 +193,15 @@ def parse_date(text: str, reference: datetime, date_format: str | None = None) -
     there. A date without a year takes the reference's year, or the year before when that
     would put it in the future. ``date_format`` (strptime) is tried first, for sites whose
     dates are ambiguous (DD/MM/YYYY); epoch seconds or milliseconds (APIs) are understood.
+    A date out of the calendar's range (999999999天前) is None too: the listing is kept.
     """
+    try:
+        return _parse_date(text, reference, date_format)
+    except (OverflowError, ValueError, OSError):
+        return None
+
+
+def _parse_date(text: str, reference: datetime, date_format: str | None) -> datetime | None:
     raw = unicodedata.normalize("NFKC", text or "").strip()
     if not raw:
         return None

@@ -22,7 +22,7 @@ from scrapy.exceptions import DropItem
 from monitor.config import Config
 from monitor.crawlhealth import SiteHealth, Stat
 from monitor.crawling.health import GOOD_FINISH, HEALTH_STAT
-from monitor.crawling.parsers import clean_location, parse_date, parse_price, price_display
+from monitor.crawling.parsers import clean_location, parse_date, parse_price, price_display, strip_controls
 from monitor.exceptions import MonitorError
 from monitor.items import ListingItem
 
@@ -64,7 +64,7 @@ class NormalisePipeline:
         for name in ("title", "description", "price_text", "location", "seller", "contact_text", "posted_text"):
             value = getattr(item, name)
             if value:
-                setattr(item, name, value.strip())
+                setattr(item, name, strip_controls(value).strip())
         site = getattr(self.crawler.spider, "site", None)
         price = parse_price(item.price_text, site.default_currency if site is not None else "CNY")
         item.price_amount, item.price_currency, item.price_cny = price.amount, price.currency, price.cny
