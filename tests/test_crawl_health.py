@@ -111,3 +111,24 @@ def test_health_is_one_typed_object_written_and_read_as_json() -> None:
     old = SiteHealth.from_json({"pages": 3, "items": 7, "healthy": True})
     assert old.reach.queries == 0 and old.reach.requests_per_flagged is None and old["items"] == 7
     assert SiteHealth.failed("crawl did not run").to_json()["errors"] == {"crawl_failed": 1}
+
+
+def test_a_listing_lost_in_a_pipeline_is_counted_and_named() -> None:
+    """Scrapy only logs a pipeline's exception; the lost listing must show in health."""
+    from scrapy import Spider, signals
+    from scrapy.utils.test import get_crawler
+    from twisted.python.failure import Failure
+
+    from monitor.crawling.health import CrawlHealth
+
+    crawler = get_crawler(Spider)
+    extension = CrawlHealth.from_crawler(crawler)  # kept: signals hold receivers weakly
+    try:
+        raise OverflowError("date value out of range")
+    except OverflowError:
+        failure = Failure()
+    crawler.signals.send_catch_log(signals.item_error, item={}, response=None, spider=None, failure=failure)
+    health = assess({**stats(40), **crawler.stats.get_stats()}, "finished", FIELDS, None, 1)
+    assert health["errors"].get("item_lost") == 1
+    assert not health["healthy"] and any("1 listings lost" in p for p in health["problems"]), health["problems"]
+    assert extension.crawler is crawler

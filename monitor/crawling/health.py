@@ -131,6 +131,8 @@ def assess(
         problems.append(f"did not finish: {finish_reason}")
     if items == 0:
         problems.append("no listings found")
+    if stats.get(Stat.ERRORS + "item_lost"):
+        problems.append(f"{stats[Stat.ERRORS + 'item_lost']} listings lost to an error while processing them (see the log)")
     if stats.get(Stat.ERRORS + "storage"):
         problems.append(f"{stats[Stat.ERRORS + 'storage']} batch writes to the database failed (listings lost)")
     if stats.get(Stat.GAVE_UP):
@@ -230,6 +232,7 @@ class CrawlHealth:
         self.disk_watch: Any = None
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(self.item_error, signal=signals.item_error)
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> "CrawlHealth":
@@ -251,6 +254,11 @@ class CrawlHealth:
             for key, value in json.loads(carry.read_text(encoding="utf-8")).items():
                 self.crawler.stats.inc_value(key, value)
             carry.unlink()
+
+    def item_error(self, item: Any, response: Any, spider: Any, failure: Any) -> None:
+        """A pipeline failed on a listing, which is then lost: counted, so health names it
+        (Scrapy only logs it) and a page's trick cannot keep an ad out of the database unseen."""
+        self.crawler.stats.inc_value(Stat.ERRORS + "item_lost")
 
     def _check_disk(self) -> None:
         import shutil
