@@ -64,6 +64,7 @@ def test_other_alphabets_words_are_not_abbreviations(matcher: Matcher) -> None:
     ("🐅🦴 半斤", "", ["tiger"]),
     ("🐆🦷 吊坠 一颗", "", ["leopard"]),
     ("🦏角 杯 老件", "", ["rhino_horn"]),               # an animal emoji before a word
+    ("🐦顶红 挂件 红黄分明", "", ["hornbill"]),          # an emoji for one character of a name
 ])
 def test_emoji_terms(matcher: Matcher, title: str, description: str, species: list[str]) -> None:
     result = matcher.match({"title": title, "description": description})
