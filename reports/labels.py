@@ -391,7 +391,7 @@ FAULT_NAMES: dict[str, dict[str, str]] = {
         "listings_unread": "无法读取的商品", "login_wall": "需要登录", "unreadable_page": "无法解析的页面",
         "http_429": "请求过频（429）", "http_500": "服务器错误（500）", "http_503": "服务不可用（503）",
         "DownloadTimeoutError": "超时", "DownloadConnectionRefusedError": "连接被拒",
-        "storage": "数据库写入失败", "crawl_failed": "抓取失败", "item_lost": "处理出错而丢失的商品",
+        "storage": "数据库写入失败", "crawl_failed": "抓取失败", "item_lost": "处理出错而丢失的商品", "results_capped": "结果页链接过多已截断",
         "captcha": "验证码拦截", "banned": "被封禁", "robots_search": "robots.txt 禁止的搜索",
     },
     "en": {
@@ -401,7 +401,7 @@ FAULT_NAMES: dict[str, dict[str, str]] = {
         "listings_unread": "listings unread", "login_wall": "login wall", "unreadable_page": "unreadable pages",
         "http_429": "rate limited (429)", "http_500": "server errors (500)", "http_503": "unavailable (503)",
         "DownloadTimeoutError": "time-outs", "DownloadConnectionRefusedError": "connections refused",
-        "storage": "database writes failed", "crawl_failed": "crawl failed", "item_lost": "listings lost to processing errors",
+        "storage": "database writes failed", "crawl_failed": "crawl failed", "item_lost": "listings lost to processing errors", "results_capped": "result pages cut at 500 links",
         "captcha": "captcha walls", "banned": "banned", "robots_search": "searches robots.txt disallows",
     },
 }

@@ -42,6 +42,9 @@ ITEM_FIELDS = {
 # Listing pages handle their own redirects: a removed listing's redirect to the home page must
 # be seen as such, not followed (and then dropped as a duplicate of the home page).
 REDIRECTS = (301, 302, 303, 307, 308)
+# Results read from one page: marketplaces list 20 to 100; a hostile page listing 300,000 links
+# would otherwise queue as many requests (and hold their memory) before the budget drops them.
+MAX_RESULTS_PER_PAGE = 500
 LISTING_STATUSES = [404, 410, *REDIRECTS]
 COVERAGE_FIELDS = {"price": "price_text", "date": "posted_text", "contact": "contact_text", "location": "location"}
 # Counter keys in the crawl's stats, defined once in monitor.crawlhealth.Stat (health, storage
@@ -225,7 +228,7 @@ class SiteSpider(scrapy.Spider):
         fresh = False  # the page lists a listing not known before the crawl began
         if rule.items is not None:
             fields = rule.item_fields or self.site.fields
-            for node in select_nodes(doc, rule.items):
+            for node in self._capped(select_nodes(doc, rule.items)):
                 values = {name: extract_text(node, selector) for name, selector in fields.items()}
                 link = self.link(response.url, values["url"]) if values.get("url") else ""
                 if values.get("url") and not link:
@@ -246,7 +249,7 @@ class SiteSpider(scrapy.Spider):
                         yield item
         if rule.results is not None:
             texts = self._link_texts(doc, rule.results)
-            for link in extract_all(doc, rule.results):
+            for link in self._capped(extract_all(doc, rule.results)):
                 url = self.link(response.url, link)
                 if not url:
                     continue
@@ -270,6 +273,14 @@ class SiteSpider(scrapy.Spider):
                     next_url, callback=self.parse_results, errback=self.on_error,
                     meta=self._meta(keyword=keyword, rule=meta["rule"], page=page + 1, template=meta.get("template", "")),
                 )
+
+    def _capped(self, results: Iterable[Any]) -> Iterator[Any]:
+        """The first ``MAX_RESULTS_PER_PAGE`` of a page's results; more are counted as a fault."""
+        for index, result in enumerate(results):
+            if index == MAX_RESULTS_PER_PAGE:
+                self.crawler.stats.inc_value(Stat.ERRORS + "results_capped")
+                return
+            yield result
 
     def _note_listed(self, external_id: str, url: str, browsing: bool, keyword: str = "") -> bool:
         """Record that a result page listed this listing (by a query, or by browsing) in
@@ -320,7 +331,7 @@ class SiteSpider(scrapy.Spider):
         else:
             return {}
         texts: dict[str, str] = {}
-        for link in links:
+        for link in links[:MAX_RESULTS_PER_PAGE]:
             href = " ".join((link.attrib.get("href") or "").split())
             text = " ".join(" ".join(link.xpath(".//text()").getall()).split())
             if href and text:

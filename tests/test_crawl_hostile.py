@@ -186,6 +186,9 @@ class MarketHandler(_Handler):
             return self.send(200, page(self.results(port)))
         if path.startswith("/hostile/moved"):
             return self.send(302, headers={"Location": "http://169.254.169.254/latest/meta-data/"})
+        if path.startswith("/hostile/many"):  # 20,000 results on one page
+            links = "".join(f'<li><a href="/hostile/item/{n}.html">x</a></li>' for n in range(1000, 21000))
+            return self.send(200, page(f'<ul class="hits">{links}</ul>'))
         if path.startswith("/hostile/drip"):
             return self.drip()
         if path.startswith("/hostile/escapes"):
@@ -303,7 +306,7 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     (sites / "benign.yaml").write_text(BENIGN_SITE.format(origin=origin), encoding="utf-8")
     (sites / "hostileapi.yaml").write_text(API_SITE.format(origin=origin), encoding="utf-8")
     for name, search in (("hostilegone", "gone"), ("hostilemoved", "moved"), ("hostiledrip", "drip"),
-                         ("hostileescapes", "escapes")):
+                         ("hostileescapes", "escapes"), ("hostilemany", "many")):
         text = HOSTILE_SITE.format(origin=origin, port=market.port).replace("name: hostile", f"name: {name}")
         text = text.replace('urls: ["search?kw={keyword}", "moved?kw={keyword}", "gone?kw={keyword}"]',
                             f'url: "{search}?kw={{keyword}}"')
@@ -322,7 +325,7 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         env.setenv("NO_PROXY", "127.0.0.1,localhost")
         try:
             _, alone = crawl("alone", ["benign"])
-            config, together = crawl("together", ["benign", "hostile", "hostileapi"])
+            config, together = crawl("together", ["benign", "hostile", "hostileapi", "hostilemany"])
             yield {"config": config, "alone": alone, "together": together, "proxy": proxy, "trap": trap,
                    "market": market, "secret": secret}
         finally:
@@ -454,3 +457,14 @@ def test_sites_check_prints_no_terminal_escapes(hostile: dict[str, Any], tmp_pat
                                        "--keyword", "象牙"], color=False)
     assert "象牙手镯" in result.output, result.output
     assert not any(ch in result.output for ch in "\x1b\x07\u202e"), ascii(result.output)
+
+
+def test_a_page_of_endless_results_is_cut(hostile: dict[str, Any]) -> None:
+    """20,000 links on one result page: the first 500 are read, the cut is named in health."""
+    from monitor.spiders.base import MAX_RESULTS_PER_PAGE
+
+    errors = hostile["together"].sites["hostilemany"]["errors"]
+    assert errors.get("results_capped") == 1, errors
+    paths = [line.split()[1] for line, _ in hostile["market"].seen]
+    asked = {p for p in paths if p.startswith("/hostile/item/") and int(p.split("/")[-1].split(".")[0]) >= 1000}
+    assert 0 < len(asked) <= MAX_RESULTS_PER_PAGE
