@@ -42,14 +42,15 @@ def _is_common(ch: str) -> bool:
 
 @lru_cache(maxsize=1)
 def same_sound_index() -> dict[str, frozenset[str]]:
-    """Toneless syllable -> common (GB2312) characters read that way."""
+    """Toneless syllable -> common (GB2312) characters read that way, by their first (usual)
+    reading only: 和 is hé to a seller typing a disguise, and its rare hú made 拿猛犸和骨头
+    (mammoth and bone) read as 虎骨."""
     index: dict[str, set[str]] = {}
     for cp, readings in pinyin_dict.items():
         ch = chr(cp)
         if not _is_common(ch):
             continue
-        for reading in readings.split(","):
-            index.setdefault(_toneless(reading), set()).add(ch)
+        index.setdefault(_toneless(readings.split(",")[0]), set()).add(ch)
     return {k: frozenset(v) for k, v in index.items()}
 
 
