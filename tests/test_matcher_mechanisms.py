@@ -276,6 +276,26 @@ def test_a_feature_does_not_confirm_itself(matcher: Matcher, title: str, descrip
     assert not matcher.match({"title": title, "description": description}).flagged
 
 
+@pytest.mark.parametrize("title, description", [
+    ("整支 料 12公斤", "不会拿猛犸和骨头糊弄人"),         # 和 read hé, as a seller types it: no 虎骨
+    ("树脂 仿象牙 观音", "明说是树脂 介意勿拍"),           # honest about the resin
+    ("王不留行 下奶", "老方子里的穿山甲早已禁用 用它代替"),   # a ban stated after the name
+    ("黄料 鼻烟壶 清代", "料器 玻璃"),                   # yellow glass, not ivory
+    ("黑料 釉 陶艺用", "1公斤装"),                       # a potter's glaze
+])
+def test_innocent_wording_other_hands_used(matcher: Matcher, title: str, description: str) -> None:
+    assert not matcher.match({"title": title, "description": description}).flagged
+
+
+@pytest.mark.parametrize("title, description, species", [
+    ("仿豹皮 地毯", "话是仿皮 其实真皮 带头带爪", ["leopard"]),   # 其实真: the cover given away
+    ("gading 手镯 一对", "槟城老店", ["ivory"]),
+    ("黑货 小摆件", "竹丝纹 可验", ["rhino_horn"]),
+])
+def test_offers_other_hands_wrote(matcher: Matcher, title: str, description: str, species: list[str]) -> None:
+    assert matcher.match({"title": title, "description": description}).species == species
+
+
 # -- cover wording that confirms rather than clears ----------------------------------------
 
 @pytest.mark.parametrize("title, description", [
