@@ -160,3 +160,34 @@ def test_bitmap_separator_classes_find_what_the_full_ones_find(texts: list[str])
             [m.span() for m in separators.SEPARATOR_RUN.finditer(text)], text
         assert separators.SEPARATOR_ANY_BMP.sub("", text) == separators.SEPARATOR_ANY.sub("", text), text
     assert checked > 1000
+
+
+def test_jieba_cache_read_in_one_piece_is_jiebas_own(tmp_path: Path) -> None:
+    """The segmenter reads jieba's cache itself (one read instead of thousands): the same
+    dictionary as jieba's own initialize, and a custom dictionary newer than its cache is
+    rebuilt, as jieba would."""
+    import os
+
+    import jieba
+
+    from monitor.matching.segmenter import initialize
+
+    words = tmp_path / "words.txt"
+    words.write_text("象牙 5 n\n犀角 3 n\n", encoding="utf-8")
+
+    def tokenizer() -> "jieba.Tokenizer":
+        t = jieba.Tokenizer(str(words))
+        t.tmp_dir, t.cache_file = str(tmp_path), "test.cache"
+        return t
+
+    built = tokenizer()
+    built.initialize()  # jieba builds the dictionary and writes its cache
+    ours = tokenizer()
+    initialize(ours)
+    assert ours.initialized and ours.FREQ == built.FREQ and ours.total == built.total
+    words.write_text("象牙 5 n\n犀角 3 n\n玳瑁 2 n\n", encoding="utf-8")
+    later = os.path.getmtime(tmp_path / "test.cache") + 10
+    os.utime(words, (later, later))  # the dictionary is now newer than the cache
+    again = tokenizer()
+    initialize(again)
+    assert "玳瑁" in again.FREQ

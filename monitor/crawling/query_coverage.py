@@ -71,13 +71,13 @@ def _words(text: str) -> frozenset[str]:
 
         import jieba
 
-        from monitor.matching.segmenter import cache_dir
+        from monitor.matching.segmenter import cache_dir, initialize
 
         logging.getLogger("jieba").setLevel(logging.WARNING)
         tokenizer = jieba.Tokenizer()
         tokenizer.tmp_dir = str(cache_dir())
         tokenizer.cache_file = "jieba-planner.cache"
-        tokenizer.initialize()
+        initialize(tokenizer)
         _TOKENIZER = tokenizer
     return _cut(text.lower())
 

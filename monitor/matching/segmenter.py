@@ -10,6 +10,7 @@ The cache lives in the user's cache folder, never a shared /tmp file (jieba issu
 from __future__ import annotations
 
 import logging
+import marshal
 import os
 import tempfile
 from pathlib import Path
@@ -71,6 +72,26 @@ def _trimmed_dictionary(folder: Path, version: str, pairs: set[str]) -> Path:
 _ABSENT = object()
 
 
+def initialize(tokenizer: Any) -> None:
+    """``tokenizer.initialize()``, reading a valid cache in one piece: jieba's ``marshal.load``
+    on the open file reads it a few bytes at a time (0.5 s here, against 0.15 s from one read).
+    The cache is valid as jieba judges it: newer than a custom dictionary. The cycle collector
+    is paused meanwhile: jieba unmarshals ~100k small objects, and collecting only costs time."""
+    import jieba
+
+    cache = Path(tokenizer.tmp_dir or tempfile.gettempdir()) / (tokenizer.cache_file or "jieba.cache")
+    dictionary = tokenizer.dictionary
+    with paused():
+        try:
+            if dictionary == jieba.DEFAULT_DICT or cache.stat().st_mtime > os.path.getmtime(dictionary):
+                tokenizer.FREQ, tokenizer.total = marshal.loads(cache.read_bytes())
+                tokenizer.initialized = True
+                return
+        except (OSError, ValueError, EOFError, TypeError):
+            pass  # no cache yet, or a bad one: jieba builds and writes it
+        tokenizer.initialize()
+
+
 class Segmenter:
     def __init__(self, folder: Path, version: str, words: Iterable[str]) -> None:
         import jieba
@@ -87,8 +108,7 @@ class Segmenter:
             self.tokenizer = jieba.Tokenizer()
             self.tokenizer.cache_file = "jieba-wtm.cache"
         self.tokenizer.tmp_dir = str(folder)
-        with paused():  # jieba unmarshals ~100k small objects; collecting meanwhile only costs time
-            self.tokenizer.initialize()
+        initialize(self.tokenizer)
         self._user: set[str] = set()
 
     def stock_frequency(self, word: str) -> int:
