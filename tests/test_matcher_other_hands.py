@@ -1,14 +1,16 @@
 """Floors on listings by other hands, so a change that loses generality fails here.
 
-Three authors who never saw the matcher, the lexicon or each other's listings wrote them from
+Five authors who never saw the matcher, the lexicon or each other's listings wrote them from
 the labelling guide and the domain notes alone (December 2026), each asked for the disguises and
-look-alikes real sellers use today. ``listings_others.jsonl`` (540: two authors) was then read
-and the matcher improved by general mechanisms for what it missed; ``listings_heldout.jsonl``
-(220: the third) was only ever scored, never read, and stays a held-out estimate of how the
-matcher does on text nobody here has seen. The floors sit a little below today's figures:
+look-alikes real sellers use today. ``listings_others.jsonl`` (980: four authors) was read, one
+author at a time after scoring, and the matcher improved by general mechanisms for what it
+missed; ``listings_heldout.jsonl`` (220: the fifth) was only ever scored, never read, and stays a
+held-out estimate of how the matcher does on text nobody here has seen. Each author's first
+score was that estimate in turn: F1 0.925, 0.893, 0.945, 0.929, 0.969. The floors sit a little
+below today's figures:
 
-    others   P 0.996 R 0.944 F1 0.969 (before: 0.936 / 0.887 / 0.911)
-    held out P 0.950 R 0.941 F1 0.945 (before: 0.931 / 0.931 / 0.931)
+    others   P 0.991 R 0.958 F1 0.974 (session start: 0.933 / 0.900 / 0.916)
+    held out P 0.979 R 0.960 F1 0.969 (session start: 0.979 / 0.949 / 0.964)
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from monitor.matching import Lexicon, Matcher
 DATA = Path(__file__).parent / "data"
 BENCH = Path(__file__).parent.parent / "benchmarks" / "matcher_quality.py"
 # file, listings, precision floor, recall floor
-SETS = [("listings_others.jsonl", 540, 0.98, 0.93), ("listings_heldout.jsonl", 220, 0.93, 0.92)]
+SETS = [("listings_others.jsonl", 980, 0.98, 0.945), ("listings_heldout.jsonl", 220, 0.96, 0.94)]
 
 
 @pytest.fixture(scope="module")
