@@ -190,7 +190,7 @@ class MarketHandler(_Handler):
             links = "".join(f'<li><a href="/hostile/item/{n}.html">x</a></li>' for n in range(1000, 21000))
             return self.send(200, page(f'<ul class="hits">{links}</ul>'))
         if path.startswith("/hostile/drip"):
-            return self.drip()
+            return self.drip(500 if path.startswith("/hostile/drip500") else 200)
         if path.startswith("/hostile/escapes"):
             return self.send(200, page('<ul class="hits"><li><a href="/hostile/item/10.html">x</a></li></ul>'))
         if path.startswith("/hostile/gone"):
@@ -256,9 +256,9 @@ class MarketHandler(_Handler):
         items = "".join(f'<li><a href="{link}">x</a></li>' for link in links)
         return f'<ul class="hits">{items}</ul><a class="next" href="http://169.254.169.254/page2">下一页</a>'
 
-    def drip(self) -> None:
+    def drip(self, status: int = 200) -> None:
         """Headers, then a byte every 0.2 s: a page that never finishes (bounded to 20 s)."""
-        self.send_response(200)
+        self.send_response(status)
         self.send_header("Content-Type", "text/html; charset=utf-8")
         self.send_header("Content-Length", "100000")
         self.end_headers()
@@ -306,7 +306,7 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     (sites / "benign.yaml").write_text(BENIGN_SITE.format(origin=origin), encoding="utf-8")
     (sites / "hostileapi.yaml").write_text(API_SITE.format(origin=origin), encoding="utf-8")
     for name, search in (("hostilegone", "gone"), ("hostilemoved", "moved"), ("hostiledrip", "drip"),
-                         ("hostileescapes", "escapes"), ("hostilemany", "many")):
+                         ("hostileescapes", "escapes"), ("hostilemany", "many"), ("hostiledrip500", "drip500")):
         text = HOSTILE_SITE.format(origin=origin, port=market.port).replace("name: hostile", f"name: {name}")
         text = text.replace('urls: ["search?kw={keyword}", "moved?kw={keyword}", "gone?kw={keyword}"]',
                             f'url: "{search}?kw={{keyword}}"')
@@ -428,6 +428,9 @@ def test_sites_check_keeps_to_the_scope_too(hostile: dict[str, Any]) -> None:
     assert "refused" in moved.search.error and "offsite" in moved.search.error
     start = time.monotonic()
     drip = check_site(config, "hostiledrip", "象牙")  # a byte every 0.2 s, each read under the timeout
+    assert time.monotonic() - start < 8 and "download_timeout" in drip.search.error, drip.search.error
+    start = time.monotonic()
+    drip = check_site(config, "hostiledrip500", "象牙")  # an error page, dripping
     assert time.monotonic() - start < 8 and "download_timeout" in drip.search.error, drip.search.error
     assert hostile["proxy"].seen == [] and hostile["trap"].seen == []
 

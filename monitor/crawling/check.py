@@ -102,10 +102,12 @@ def _fetch(url: str, config: Config, site: SiteConfig) -> tuple[Any, str]:
     timeout = float(config.download_timeout)
     deadline = time.monotonic() + timeout
     try:
-        with opener.open(request, timeout=timeout) as answer:
-            status, headers, body, final = answer.status, answer.headers, _read_by(answer, deadline), answer.geturl()
-    except urllib.error.HTTPError as exc:
-        status, headers, body, final = exc.code, exc.headers, _read_by(exc, deadline), url
+        try:
+            with opener.open(request, timeout=timeout) as answer:
+                status, headers, final = answer.status, answer.headers, answer.geturl()
+                body = _read_by(answer, deadline)
+        except urllib.error.HTTPError as exc:  # an error page is read too, within the same deadline
+            status, headers, body, final = exc.code, exc.headers, _read_by(exc, deadline), url
     except TimeoutError:
         return None, f"cannot fetch: the page took over download_timeout ({timeout:g} s)"
     except (urllib.error.URLError, OSError) as exc:
