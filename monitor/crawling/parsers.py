@@ -56,6 +56,19 @@ _AMOUNT_KEYS = ("amount", "value", "price")
 _CURRENCY_KEYS = ("currency", "currency_code", "currencyCode", "priceCurrency")
 
 
+# No listing is priced above this (a trillion): a larger or infinite "price" is a page's trick
+# (9999...9万), and would be stored as Infinity, which JSON cannot carry.
+MAX_AMOUNT = 1e12
+
+
+def _plausible(amount: float | int) -> float | None:
+    try:
+        value = float(amount)
+    except OverflowError:  # an integer too large for a float
+        return None
+    return value if math.isfinite(value) and abs(value) <= MAX_AMOUNT else None
+
+
 def parse_price(text: str, default_currency: str = "CNY") -> Price:
     """Read a printed price; a range (300-500元) counts as its lower bound, what a buyer is
     first offered. 面议 and other "ask me" prices have no amount but keep the currency.
@@ -141,19 +154,6 @@ def _price_object(raw: str, default_currency: str) -> Price | None:
     rate = CNY_RATES.get(code)
     cny = round(printed.amount * rate, 2) if printed.amount is not None and rate is not None else None
     return Price(printed.amount, code, cny)
-
-
-# No listing is priced above this (a trillion): a larger or infinite "price" is a page's trick
-# (9999...9万), and would be stored as Infinity, which JSON cannot carry.
-MAX_AMOUNT = 1e12
-
-
-def _plausible(amount: float | int) -> float | None:
-    try:
-        value = float(amount)
-    except OverflowError:  # an integer too large for a float
-        return None
-    return value if math.isfinite(value) and abs(value) <= MAX_AMOUNT else None
 
 
 _REL_UNITS: tuple[tuple[re.Pattern[str], str], ...] = (
