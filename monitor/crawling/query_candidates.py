@@ -27,6 +27,7 @@ COMPOUND_MAX_RANK = 0
 SEPARATORS_PER_RANK = 2
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[a-z]", re.I)
+_FOREIGN = re.compile(r"[\u00c0-\u024f\u1e00-\u1eff\u3040-\u30ff\uac00-\ud7af]")  # accented Latin, kana, Hangul
 
 
 def separators() -> tuple[str, ...]:
@@ -119,8 +120,9 @@ def _build_candidates(lexicon: Lexicon, seps: Sequence[str]) -> list[Candidate]:
         add(word, kind, kw.species, word, rank)
     for t in terms:
         kind = "code_word" if t.kind == "code_word" else "plain"
-        english = not _CJK.search(t.term)
-        add(t.term, kind, t.species, t.term, 3 if english else 1)
+        # a word in another language (ivory, サイの角, ngà voi) is seldom what a Chinese-language ad says
+        foreign = _FOREIGN.search(t.term) is not None or not _CJK.search(t.term)
+        add(t.term, kind, t.species, t.term, 3 if foreign else 1)
     for sp in lexicon.species:
         for word in lexicon.entry(sp).cover_terms:
             add(word, "cover", sp, word, 0 if word in suspect else 2)
