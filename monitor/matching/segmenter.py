@@ -50,7 +50,7 @@ def _trimmed_dictionary(folder: Path, version: str, pairs: set[str]) -> Path:
     import ahocorasick
     import jieba
 
-    path = folder / f"jieba-dict-{version}.txt"
+    path = folder / f"jieba-dict-{version}-{TRIM_RULE}.txt"
     if path.exists():
         return path
     text = (Path(jieba.__file__).parent / jieba.DEFAULT_DICT_NAME).read_text(encoding="utf-8")
@@ -70,6 +70,8 @@ def _trimmed_dictionary(folder: Path, version: str, pairs: set[str]) -> Path:
 
 
 _ABSENT = object()
+TRIM_RULE = 2  # in the cached files' names: a change to the trimming rule must not reuse them
+_ASCII_PAIRS = frozenset(chr(a) + chr(b) for a in range(128) for b in range(128))
 
 
 def initialize(tokenizer: Any) -> None:
@@ -98,12 +100,14 @@ class Segmenter:
 
         logging.getLogger("jieba").setLevel(logging.WARNING)
         jieba.setLogLevel(logging.WARNING)
-        pairs = {w[i:i + 2] for w in words for i in range(len(w) - 1)}
+        # pairs of Latin letters (ad, an in gading, marfil) would keep nearly every line of jieba's
+        # dictionary by its part-of-speech tags, and the lexicon's words are matched in Chinese text
+        pairs = {w[i:i + 2] for w in words for i in range(len(w) - 1)} - _ASCII_PAIRS
         try:
             folder.mkdir(parents=True, exist_ok=True)
             dictionary = _trimmed_dictionary(folder, version, pairs)
             self.tokenizer: Any = jieba.Tokenizer(str(dictionary))
-            self.tokenizer.cache_file = f"jieba-{version}.cache"
+            self.tokenizer.cache_file = f"jieba-{version}-{TRIM_RULE}.cache"
         except OSError:
             self.tokenizer = jieba.Tokenizer()
             self.tokenizer.cache_file = "jieba-wtm.cache"
