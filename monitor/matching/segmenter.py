@@ -71,7 +71,6 @@ def _trimmed_dictionary(folder: Path, version: str, pairs: set[str]) -> Path:
 
 _ABSENT = object()
 TRIM_RULE = 2  # in the cached files' names: a change to the trimming rule must not reuse them
-_ASCII_PAIRS = frozenset(chr(a) + chr(b) for a in range(128) for b in range(128))
 
 
 def initialize(tokenizer: Any) -> None:
@@ -102,7 +101,7 @@ class Segmenter:
         jieba.setLogLevel(logging.WARNING)
         # pairs of Latin letters (ad, an in gading, marfil) would keep nearly every line of jieba's
         # dictionary by its part-of-speech tags, and the lexicon's words are matched in Chinese text
-        pairs = {w[i:i + 2] for w in words for i in range(len(w) - 1)} - _ASCII_PAIRS
+        pairs = {pair for w in words for i in range(len(w) - 1) if not (pair := w[i:i + 2]).isascii()}
         try:
             folder.mkdir(parents=True, exist_ok=True)
             dictionary = _trimmed_dictionary(folder, version, pairs)
